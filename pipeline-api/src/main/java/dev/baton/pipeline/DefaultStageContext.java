@@ -1,0 +1,86 @@
+package dev.baton.pipeline;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The context of one claimed invocation. */
+final class DefaultStageContext implements StageContext {
+    private final Pipeline pipeline;
+    private final StageStore store;
+    private final Json json;
+    private final BatchRecord claim;
+    private final Instant deadline;
+    private final Clock clock;
+    private final Logger log;
+
+    DefaultStageContext(Pipeline pipeline, StageStore store, Json json, BatchRecord claim, Instant deadline, Clock clock) {
+        this.pipeline = pipeline;
+        this.store = store;
+        this.json = json;
+        this.claim = claim;
+        this.deadline = deadline;
+        this.clock = clock;
+        this.log = LoggerFactory.getLogger("baton.stage." + claim.stage());
+    }
+
+    @Override
+    public long batchId() {
+        return claim.batchId();
+    }
+
+    @Override
+    public String stage() {
+        return claim.stage();
+    }
+
+    @Override
+    public int attempt() {
+        return claim.attempt();
+    }
+
+    @Override
+    public Instant deadline() {
+        return deadline;
+    }
+
+    @Override
+    public Duration remaining() {
+        Duration left = Duration.between(clock.instant(), deadline);
+        return left.isNegative() ? Duration.ZERO : left;
+    }
+
+    @Override
+    public <T> T output(String stage, Class<T> type) {
+        if (!pipeline.contains(stage) || pipeline.indexOf(stage) >= pipeline.indexOf(claim.stage())) {
+            throw new UnknownStageException(stage, "batch " + batchId() + " stage " + claim.stage()
+                    + ": output('" + stage + "') names no earlier stage; earlier stages are "
+                    + pipeline.stageNames().subList(0, pipeline.indexOf(claim.stage())));
+        }
+        String text = store.readOutput(batchId(), stage).orElseThrow(() -> new PipelineException(
+                "batch " + batchId() + ": stage " + stage + " has no stored output although the batch is past it;"
+                        + " restart the batch from '" + stage + "'"));
+        return json.read(text, type, batchId(), stage, "output");
+    }
+
+    @Override
+    public <T> Optional<T> cursor(Class<T> type) {
+        return Optional.ofNullable(claim.cursor()).map(c -> json.read(c, type, batchId(), stage(), "cursor"));
+    }
+
+    @Override
+    public <T> Optional<T> partialOutput(Class<T> type) {
+        if (claim.cursor() == null) {
+            return Optional.empty();
+        }
+        return store.readOutput(batchId(), stage()).map(t -> json.read(t, type, batchId(), stage(), "partial output"));
+    }
+
+    @Override
+    public Logger log() {
+        return log;
+    }
+}

@@ -1,0 +1,410 @@
+package dev.baton.pipeline;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.lang.management.ManagementFactory;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Runs stages: claim → load → execute within the budget → commit output and advance in one
+ * transaction → trigger the next stage (ARCHITECTURE.md §3). Also the entry point of a host:
+ * {@link #start(long)} begins a batch, {@link #operations()} inspects and steers them.
+ *
+ * <p>Thread-safe: any number of threads may call {@link #runStage} at once, for the same batch or
+ * different ones; the store's compare-and-set guarantees that at most one execution of a
+ * (batch, stage) commits. Close it to stop heartbeats and the trigger.
+ */
+public final class PipelineRunner implements StageHandler, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PipelineRunner.class);
+
+    private final Pipeline pipeline;
+    private final StageStore store;
+    private final Trigger trigger;
+    private final Listeners listeners;
+    private final Clock clock;
+    private final String owner;
+    private final Json json;
+    private final ScheduledExecutorService heartbeats;
+    private final BatchOperations operations;
+
+    private PipelineRunner(Builder b) {
+        this.pipeline = b.pipeline;
+        this.store = b.store;
+        this.trigger = b.trigger;
+        this.listeners = new Listeners(b.listeners);
+        this.clock = b.clock;
+        this.owner = b.owner;
+        this.json = new Json(b.objectMapper);
+        this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "baton-heartbeat-" + owner);
+            t.setDaemon(true);
+            return t;
+        });
+        this.operations = new BatchOperations(pipeline, store, trigger);
+        trigger.bind(this);
+    }
+
+    /**
+     * @param pipeline the stages
+     * @param store where batches live
+     * @return a builder
+     */
+    public static Builder builder(Pipeline pipeline, StageStore store) {
+        return new Builder(pipeline, store);
+    }
+
+    /** @return the pipeline this runner runs */
+    public Pipeline pipeline() {
+        return pipeline;
+    }
+
+    /** @return the inspection and steering operations (status, retry, restart, cancel, lists) */
+    public BatchOperations operations() {
+        return operations;
+    }
+
+    /** @return the id this runner claims leases under */
+    public String owner() {
+        return owner;
+    }
+
+    /**
+     * Starts a new run of {@code batchId} at the first stage and triggers it.
+     *
+     * @param batchId the host's batch id, positive
+     * @return the new queue row
+     * @throws IllegalArgumentException if {@code batchId} is not positive
+     * @throws BatchConflictException if the batch already has a run (use the operations to retry or restart it)
+     */
+    public BatchRecord start(long batchId) {
+        if (batchId <= 0) {
+            throw new IllegalArgumentException("batchId must be positive, got " + batchId);
+        }
+        BatchRecord created = store.create(batchId, pipeline.first().name());
+        fire(batchId, created.stage());
+        return created;
+    }
+
+    /**
+     * Runs one invocation of {@code stage} for {@code batchId} on the calling thread, if and only if
+     * the batch is pending at that stage and due; otherwise does nothing.
+     *
+     * @param batchId the batch
+     * @param stage the stage
+     * @return what happened
+     * @throws UnknownStageException if the pipeline has no such stage (nothing is changed)
+     */
+    @Override
+    public StageOutcome run(long batchId, String stage) {
+        return runStage(batchId, stage);
+    }
+
+    /**
+     * Runs one invocation of {@code stage} for {@code batchId} on the calling thread, if and only if
+     * the batch is pending at that stage and due; otherwise does nothing.
+     *
+     * @param batchId the batch
+     * @param stage the stage
+     * @return what happened
+     * @throws UnknownStageException if the pipeline has no such stage (nothing is changed)
+     */
+    public StageOutcome runStage(long batchId, String stage) {
+        Pipeline.StageSpec spec = pipeline.stage(stage);
+        Optional<BatchRecord> claimed = store.claim(batchId, stage, owner, pipeline.lease());
+        if (claimed.isEmpty()) {
+            return notClaimed(batchId, stage);
+        }
+        BatchRecord claim = claimed.get();
+        MDC.put("batchId", Long.toString(batchId));
+        MDC.put("stage", stage);
+        MDC.put("attempt", Integer.toString(claim.attempt()));
+        try {
+            return execute(spec, claim);
+        } finally {
+            MDC.remove("batchId");
+            MDC.remove("stage");
+            MDC.remove("attempt");
+        }
+    }
+
+    private StageOutcome execute(Pipeline.StageSpec spec, BatchRecord claim) {
+        long batchId = claim.batchId();
+        String stage = spec.name();
+        int attempt = claim.attempt();
+        listeners.stageStarted(batchId, stage, attempt);
+        Instant started = clock.instant();
+        Instant deadline = started.plus(spec.budget());
+        DefaultStageContext context = new DefaultStageContext(pipeline, store, json, claim, deadline, clock);
+        ScheduledFuture<?> heartbeat = scheduleHeartbeat(claim);
+        StageResult result;
+        Throwable failure = null;
+        try {
+            result = Objects.requireNonNull(spec.stage().execute(context),
+                    "stage '" + stage + "' returned null; return StageResult.done(output) instead");
+        } catch (Exception | LinkageError | AssertionError e) {
+            result = null;
+            failure = e;
+        } finally {
+            heartbeat.cancel(false);
+        }
+        Instant finished = clock.instant();
+        Duration took = Duration.between(started, finished);
+        if (finished.isAfter(deadline)) {
+            LOG.warn("batch {} stage {} attempt {} ran {} ms, past its budget of {} ms; slice the work with StageResult.proceed",
+                    batchId, stage, attempt, took.toMillis(), spec.budget().toMillis());
+        }
+        StageStats before = claim.statsOf(stage);
+        if (failure != null) {
+            return failed(spec, claim, describe(failure), true, before, started, took, failure);
+        }
+        if (result instanceof StageResult.Fail fail) {
+            return failed(spec, claim, fail.reason(), false, before, started, took, null);
+        }
+        if (result instanceof StageResult.Continue cont) {
+            String cursor;
+            String partial;
+            try {
+                cursor = json.write(cont.cursor(), batchId, stage, "cursor");
+                partial = json.write(cont.partialOutput(), batchId, stage, "partial output");
+            } catch (PipelineException e) {
+                return failed(spec, claim, e.getMessage(), false, before, started, took, e);
+            }
+            StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), null);
+            if (!store.saveProgress(claim, cursor, partial, stats)) {
+                return lost(claim, stage);
+            }
+            listeners.stageContinued(batchId, stage, attempt, took);
+            fire(batchId, stage);
+            return new StageOutcome(StageOutcome.Kind.CONTINUED, batchId, stage, attempt, stage);
+        }
+        Object output = ((StageResult.Done) result).output();
+        String written;
+        try {
+            written = json.write(output, batchId, stage, "output");
+        } catch (PipelineException e) {
+            return failed(spec, claim, e.getMessage(), false, before, started, took, e);
+        }
+        String next = pipeline.next(stage);
+        StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), finished);
+        if (!store.advance(claim, written, next, stats)) {
+            return lost(claim, stage);
+        }
+        listeners.stageSucceeded(batchId, stage, attempt, took);
+        if (Pipeline.COMPLETED.equals(next)) {
+            LOG.info("batch {} completed after stage {}", batchId, stage);
+            listeners.batchCompleted(batchId);
+            return new StageOutcome(StageOutcome.Kind.COMPLETED, batchId, stage, attempt, Pipeline.COMPLETED);
+        }
+        fire(batchId, next);
+        return new StageOutcome(StageOutcome.Kind.ADVANCED, batchId, stage, attempt, next);
+    }
+
+    private StageOutcome failed(Pipeline.StageSpec spec, BatchRecord claim, String error, boolean retryable,
+            StageStats before, Instant started, Duration took, Throwable cause) {
+        long batchId = claim.batchId();
+        String stage = spec.name();
+        int attempt = claim.attempt();
+        RetryPolicy retry = spec.retry();
+        boolean again = retryable && retry.allowsRetryAfter(attempt);
+        if (again) {
+            LOG.warn("batch {} stage {} attempt {} of {} failed: {}", batchId, stage, attempt, retry.maxAttempts(), error, cause);
+            Duration backoff = retry.backoffAfter(attempt);
+            StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), null);
+            if (!store.scheduleRetry(claim, error, backoff, stats)) {
+                return lost(claim, stage);
+            }
+            listeners.stageFailed(batchId, stage, attempt, error);
+            listeners.stageRetried(batchId, stage, attempt + 1, backoff);
+            fireAfter(batchId, stage, backoff);
+            return new StageOutcome(StageOutcome.Kind.RETRYING, batchId, stage, attempt, error);
+        }
+        String stored = retryable && retry.maxAttempts() > 1
+                ? error + " (gave up after " + attempt + " attempts)"
+                : error;
+        LOG.error("batch {} failed at stage {} attempt {}: {}", batchId, stage, attempt, stored, cause);
+        StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), clock.instant());
+        if (!store.fail(claim, stored, stats)) {
+            return lost(claim, stage);
+        }
+        listeners.stageFailed(batchId, stage, attempt, stored);
+        listeners.batchFailed(batchId, stage, stored);
+        return new StageOutcome(StageOutcome.Kind.FAILED, batchId, stage, attempt, stored);
+    }
+
+    private StageOutcome lost(BatchRecord claim, String stage) {
+        LOG.warn("batch {} stage {} attempt {}: the claim was taken over (lease rescued, cancelled or restarted); its result was discarded",
+                claim.batchId(), stage, claim.attempt());
+        return new StageOutcome(StageOutcome.Kind.LOST, claim.batchId(), stage, claim.attempt(),
+                "claim lost before commit; nothing was written");
+    }
+
+    private StageOutcome notClaimed(long batchId, String stage) {
+        Optional<BatchRecord> row = store.find(batchId);
+        if (row.isEmpty()) {
+            return new StageOutcome(StageOutcome.Kind.NOT_FOUND, batchId, stage, 0,
+                    "batch " + batchId + " has no pipeline run");
+        }
+        BatchRecord r = row.get();
+        String why;
+        if (!r.stage().equals(stage)) {
+            why = "batch " + batchId + " is at stage '" + r.stage() + "' (" + r.state().dbValue() + "), not '" + stage + "'";
+        } else if (r.state() == BatchState.IN_PROGRESS) {
+            why = "batch " + batchId + " stage '" + stage + "' is already running (lease held by " + r.leaseOwner() + ")";
+        } else if (r.state() == BatchState.PENDING) {
+            why = "batch " + batchId + " stage '" + stage + "' is not due before " + r.runAfter();
+        } else {
+            why = "batch " + batchId + " is " + r.state().dbValue() + " at stage '" + stage + "'";
+        }
+        LOG.debug("not claimed: {}", why);
+        return new StageOutcome(StageOutcome.Kind.NOT_CLAIMED, batchId, stage, 0, why);
+    }
+
+    private ScheduledFuture<?> scheduleHeartbeat(BatchRecord claim) {
+        long every = Math.max(10, pipeline.lease().toMillis() / 3);
+        return heartbeats.scheduleWithFixedDelay(() -> {
+            try {
+                if (!store.heartbeat(claim, pipeline.lease())) {
+                    LOG.warn("batch {} stage {} attempt {}: lease lost while running; the result will be discarded",
+                            claim.batchId(), claim.stage(), claim.attempt());
+                    throw new IllegalStateException("lease lost"); // cancels further heartbeats
+                }
+            } catch (RuntimeException e) {
+                if (!"lease lost".equals(e.getMessage())) {
+                    LOG.warn("batch {} stage {}: heartbeat failed, will try again: {}", claim.batchId(), claim.stage(), e.toString());
+                    return;
+                }
+                throw e;
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    void fire(long batchId, String stage) {
+        try {
+            trigger.fire(batchId, stage);
+        } catch (RuntimeException e) {
+            LOG.warn("batch {} stage {}: trigger failed ({}); the sweeper will fire it again", batchId, stage, e.toString());
+        }
+    }
+
+    private void fireAfter(long batchId, String stage, Duration delay) {
+        try {
+            trigger.fireAfter(batchId, stage, delay);
+        } catch (RuntimeException e) {
+            LOG.warn("batch {} stage {}: trigger failed ({}); the sweeper will fire it again", batchId, stage, e.toString());
+        }
+    }
+
+    Listeners listeners() {
+        return listeners;
+    }
+
+    StageStore store() {
+        return store;
+    }
+
+    private static String describe(Throwable t) {
+        String message = t.getMessage();
+        return message == null || message.isBlank() ? t.getClass().getName() : t.getClass().getName() + ": " + message;
+    }
+
+    /** Stops heartbeats and closes the trigger. Running invocations finish on their own threads. */
+    @Override
+    public void close() {
+        trigger.close();
+        heartbeats.shutdownNow();
+    }
+
+    /** Builds a {@link PipelineRunner}. Not thread-safe. */
+    public static final class Builder {
+        private final Pipeline pipeline;
+        private final StageStore store;
+        private Trigger trigger;
+        private final List<PipelineListener> listeners = new ArrayList<>();
+        private Clock clock = Clock.systemUTC();
+        private String owner = defaultOwner();
+        private ObjectMapper objectMapper = Json.defaultMapper();
+
+        private Builder(Pipeline pipeline, StageStore store) {
+            this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
+            this.store = Objects.requireNonNull(store, "store");
+        }
+
+        /**
+         * @param trigger how the next stage is started; required
+         * @return this
+         */
+        public Builder trigger(Trigger trigger) {
+            this.trigger = Objects.requireNonNull(trigger, "trigger");
+            return this;
+        }
+
+        /**
+         * @param listener hears stage and batch events; may be called several times
+         * @return this
+         */
+        public Builder listener(PipelineListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * @param clock the clock for budgets and stage timings (leases use the store's clock)
+         * @return this
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * @param owner the id leases are claimed under; unique per process; default host:pid:random
+         * @return this
+         * @throws IllegalArgumentException if blank
+         */
+        public Builder owner(String owner) {
+            if (owner == null || owner.isBlank()) {
+                throw new IllegalArgumentException("owner must not be blank");
+            }
+            this.owner = owner;
+            return this;
+        }
+
+        /**
+         * @param objectMapper the Jackson mapper for outputs and cursors
+         * @return this
+         */
+        public Builder objectMapper(ObjectMapper objectMapper) {
+            this.objectMapper = Objects.requireNonNull(objectMapper, "objectMapper");
+            return this;
+        }
+
+        /**
+         * @return the runner, bound to its trigger
+         * @throws IllegalStateException when no trigger was set
+         */
+        public PipelineRunner build() {
+            if (trigger == null) {
+                throw new IllegalStateException("set a trigger: trigger(new InProcessTrigger(...)) or an HTTP or queue trigger");
+            }
+            return new PipelineRunner(this);
+        }
+
+        private static String defaultOwner() {
+            return ManagementFactory.getRuntimeMXBean().getName() + ":" + UUID.randomUUID().toString().substring(0, 8);
+        }
+    }
+}

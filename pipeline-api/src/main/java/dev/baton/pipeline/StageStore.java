@@ -1,0 +1,174 @@
+package dev.baton.pipeline;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Where batches and stage outputs live. The PostgreSQL implementation is {@code JdbcStageStore}
+ * (module {@code pipeline-jdbc}); the testkit has an in-memory one. Both pass the testkit's
+ * {@code StageStoreContract}.
+ *
+ * <p>Every method that changes a claimed batch takes the {@link BatchRecord} returned by
+ * {@link #claim} and is a compare-and-set on its {@link BatchRecord#version() version} and
+ * {@link BatchRecord#leaseOwner() owner}: when the row has moved on (the lease was rescued, the
+ * batch cancelled or restarted), the method changes nothing and returns {@code false}. Times that
+ * decide across processes ({@code lease_until}, {@code run_after}) come from the store's clock
+ * (the database's, for PostgreSQL).
+ *
+ * <p>Outputs and cursors are JSON text. Implementations are thread-safe.
+ */
+public interface StageStore {
+
+    /**
+     * Creates the queue row of a new run at {@code firstStage}, {@code pending}, attempt 1, due now.
+     *
+     * @param batchId the batch
+     * @param firstStage the first stage of the pipeline
+     * @return the new row
+     * @throws BatchConflictException if the batch already has a run
+     */
+    BatchRecord create(long batchId, String firstStage);
+
+    /**
+     * @param batchId the batch
+     * @return its row, or empty
+     */
+    Optional<BatchRecord> find(long batchId);
+
+    /**
+     * Claims a stage: only when the batch is {@code pending} at exactly {@code stage} and due
+     * ({@code run_after} passed), it becomes {@code in_progress} with a lease for {@code owner}.
+     *
+     * @param batchId the batch
+     * @param stage the stage the caller means to run
+     * @param owner who claims (worker id)
+     * @param lease how long the claim holds without a heartbeat
+     * @return the claimed row, or empty when the batch is not claimable for that stage
+     */
+    Optional<BatchRecord> claim(long batchId, String stage, String owner, Duration lease);
+
+    /**
+     * Renews a claim's lease.
+     *
+     * @param claim the row returned by {@link #claim}
+     * @param lease the new lease, from now
+     * @return {@code false} when the claim has been lost
+     */
+    boolean heartbeat(BatchRecord claim, Duration lease);
+
+    /**
+     * @param batchId the batch
+     * @param stage a stage
+     * @return the JSON output committed for that stage (the partial output for the stage in
+     *     progress of a sliced run), or empty
+     */
+    Optional<String> readOutput(long batchId, String stage);
+
+    /**
+     * In one transaction: stores {@code output} for the claimed stage (replacing a partial one) and
+     * moves the batch to {@code nextStage} as {@code pending}, attempt 1, due now, or to
+     * {@code completed} when {@code nextStage} is {@link Pipeline#COMPLETED}.
+     *
+     * @param claim the claimed row
+     * @param output JSON output of the stage
+     * @param nextStage the next stage or {@link Pipeline#COMPLETED}
+     * @param stats the stage's updated stats
+     * @return {@code false} (and nothing written) when the claim was lost
+     */
+    boolean advance(BatchRecord claim, String output, String nextStage, StageStats stats);
+
+    /**
+     * In one transaction: stores the partial output and cursor of a sliced stage and makes the
+     * batch {@code pending} at the same stage and attempt, due now.
+     *
+     * @param claim the claimed row
+     * @param cursor JSON cursor
+     * @param partialOutput JSON partial output
+     * @param stats the stage's updated stats
+     * @return {@code false} (and nothing written) when the claim was lost
+     */
+    boolean saveProgress(BatchRecord claim, String cursor, String partialOutput, StageStats stats);
+
+    /**
+     * Records a failed try: the batch becomes {@code pending} at the same stage with attempt + 1,
+     * due after {@code backoff}; {@code error_message} holds {@code error}.
+     *
+     * @param claim the claimed row
+     * @param error what went wrong
+     * @param backoff wait before the next try
+     * @param stats the stage's updated stats
+     * @return {@code false} when the claim was lost
+     */
+    boolean scheduleRetry(BatchRecord claim, String error, Duration backoff, StageStats stats);
+
+    /**
+     * Fails the batch for good at the claimed stage.
+     *
+     * @param claim the claimed row
+     * @param error what went wrong
+     * @param stats the stage's updated stats
+     * @return {@code false} when the claim was lost
+     */
+    boolean fail(BatchRecord claim, String error, StageStats stats);
+
+    /**
+     * Finds batches that need the sweeper: {@code in_progress} with an expired lease, and
+     * {@code pending} ones that were due more than {@code pendingGrace} ago and unchanged for as long
+     * (a trigger that was lost, or a retry whose time has come).
+     *
+     * @param pendingGrace how long a due pending batch may wait for its trigger
+     * @param limit at most this many rows
+     * @return the rows, oldest first
+     */
+    List<BatchRecord> findStalled(Duration pendingGrace, int limit);
+
+    /**
+     * Rescues a stalled batch found by {@link #findStalled}, if it has not changed since: an expired
+     * {@code in_progress} row becomes {@code pending} with attempt + 1 and {@code error_message}
+     * {@code error} (or {@code failed} when {@code exhausted}); a {@code pending} row is only touched
+     * (its version and {@code updated_at} move) so that one sweeper alone re-triggers it.
+     *
+     * @param stalled the row as found
+     * @param error why the batch is being rescued
+     * @param exhausted {@code true} when the stage has no attempts left: fail the batch instead
+     * @return the new row, or empty when another sweeper or the owner got there first
+     */
+    Optional<BatchRecord> rescue(BatchRecord stalled, String error, boolean exhausted);
+
+    /**
+     * Cancels a batch that has not ended. A running invocation commits nothing afterwards.
+     *
+     * @param batchId the batch
+     * @return the new row, or empty when the batch has no run or has already ended
+     */
+    Optional<BatchRecord> cancel(long batchId);
+
+    /**
+     * Moves a batch, whatever its state, to {@code stage}, {@code pending}, attempt 1, due now, no
+     * cursor and no error, and deletes the outputs of {@code stage} and of {@code laterStages}, in one
+     * transaction. A running invocation commits nothing afterwards.
+     *
+     * @param batchId the batch
+     * @param stage the stage to run again
+     * @param laterStages the stages after it
+     * @param expectedVersion the version the caller saw, or {@code -1} for any
+     * @return the new row, or empty when the batch has no run or changed meanwhile
+     */
+    Optional<BatchRecord> reset(long batchId, String stage, List<String> laterStages, long expectedVersion);
+
+    /**
+     * Lists batches, oldest change first.
+     *
+     * @param states the states to list; empty for all
+     * @param offset rows to skip
+     * @param limit at most this many
+     * @return the page
+     */
+    List<BatchRecord> list(Set<BatchState> states, int offset, int limit);
+
+    /** @return the number of batches per state, every state present */
+    Map<BatchState, Long> countByState();
+}

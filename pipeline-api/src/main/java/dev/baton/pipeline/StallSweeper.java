@@ -1,0 +1,122 @@
+package dev.baton.pipeline;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds lost work and sets it going again (invariant 4): an {@code in_progress} batch whose lease
+ * expired becomes pending with one more attempt (or failed, when its stage has no attempts left)
+ * and is triggered; a pending batch whose trigger never arrived, or whose retry is due, is
+ * triggered again. Any number of sweepers may run at once, in any processes: each rescue is a
+ * compare-and-set, so every stalled batch is rescued once. Thread-safe.
+ */
+public final class StallSweeper implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StallSweeper.class);
+
+    /** Default time between sweeps. */
+    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
+    /** Default wait for a due pending batch's trigger before the sweeper fires it again. */
+    public static final Duration DEFAULT_PENDING_GRACE = Duration.ofSeconds(30);
+
+    private static final int PAGE = 100;
+
+    private final PipelineRunner runner;
+    private final Duration pendingGrace;
+    private ScheduledExecutorService scheduler;
+
+    /**
+     * @param runner the runner whose pipeline, store, trigger and listeners are used
+     * @param pendingGrace how long a due pending batch may wait for its trigger; not negative
+     * @throws IllegalArgumentException if {@code pendingGrace} is negative
+     */
+    public StallSweeper(PipelineRunner runner, Duration pendingGrace) {
+        this.runner = Objects.requireNonNull(runner, "runner");
+        if (pendingGrace.isNegative()) {
+            throw new IllegalArgumentException("pendingGrace must not be negative, got " + pendingGrace);
+        }
+        this.pendingGrace = pendingGrace;
+    }
+
+    /**
+     * Sweeps once, on the calling thread.
+     *
+     * @return how many batches this sweeper rescued or re-triggered
+     */
+    public int sweepOnce() {
+        StageStore store = runner.store();
+        Pipeline pipeline = runner.pipeline();
+        int rescued = 0;
+        for (BatchRecord stalled : store.findStalled(pendingGrace, PAGE)) {
+            if (!pipeline.contains(stalled.stage())) {
+                LOG.error("batch {} is at stage '{}', which this pipeline does not have {}; leaving it alone",
+                        stalled.batchId(), stalled.stage(), pipeline.stageNames());
+                continue;
+            }
+            boolean expired = stalled.state() == BatchState.IN_PROGRESS;
+            RetryPolicy retry = pipeline.stage(stalled.stage()).retry();
+            boolean exhausted = expired && !retry.allowsRetryAfter(stalled.attempt());
+            String error = expired
+                    ? "lease of " + stalled.leaseOwner() + " expired at " + stalled.leaseUntil() + " during attempt " + stalled.attempt()
+                            + (exhausted ? " (gave up after " + stalled.attempt() + " attempts)" : "")
+                    : stalled.error();
+            var moved = store.rescue(stalled, error, exhausted);
+            if (moved.isEmpty()) {
+                continue;
+            }
+            BatchRecord r = moved.get();
+            rescued++;
+            if (r.state() == BatchState.FAILED) {
+                LOG.error("batch {} failed at stage {}: {}", r.batchId(), r.stage(), r.error());
+                runner.listeners().batchFailed(r.batchId(), r.stage(), r.error());
+                continue;
+            }
+            LOG.info("batch {} stage {}: {}; triggering attempt {}", r.batchId(), r.stage(),
+                    expired ? "lease expired" : "trigger overdue", r.attempt());
+            runner.listeners().stalledRecovered(r.batchId(), r.stage(), r.attempt());
+            runner.fire(r.batchId(), r.stage());
+        }
+        return rescued;
+    }
+
+    /**
+     * Sweeps every {@code interval} on a daemon thread until {@link #close()}.
+     *
+     * @param interval time between sweeps, positive
+     * @return this
+     * @throws IllegalStateException if already started
+     */
+    public synchronized StallSweeper start(Duration interval) {
+        if (scheduler != null) {
+            throw new IllegalStateException("sweeper already started");
+        }
+        if (interval.isZero() || interval.isNegative()) {
+            throw new IllegalArgumentException("interval must be positive, got " + interval);
+        }
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "baton-sweeper");
+            t.setDaemon(true);
+            return t;
+        });
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                sweepOnce();
+            } catch (RuntimeException e) {
+                LOG.warn("sweep failed, will try again in {}: {}", interval, e.toString());
+            }
+        }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /** Stops sweeping. */
+    @Override
+    public synchronized void close() {
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.baton.pipeline;
+
+import java.time.Duration;
+
+/**
+ * Hands "run stage S of batch B" to wherever stages run: an executor in this JVM, an HTTP
+ * endpoint, a PostgreSQL queue. A trigger never waits for the stage to finish.
+ *
+ * <p>Delivery is at-least-once at best: a trigger may be lost (the process dies, the endpoint is
+ * down) or duplicated. Both are safe: a duplicate finds the batch no longer claimable and does
+ * nothing, and the {@link StallSweeper} fires again what was lost. Implementations are
+ * thread-safe.
+ */
+public interface Trigger extends AutoCloseable {
+
+    /**
+     * Called once by {@link PipelineRunner} when it is built, with the handler that runs a stage in
+     * this process. Triggers that deliver elsewhere (HTTP) ignore it.
+     *
+     * @param handler runs one stage invocation
+     */
+    default void bind(StageHandler handler) {}
+
+    /**
+     * Asks for the stage to run as soon as possible. Must return quickly.
+     *
+     * @param batchId the batch
+     * @param stage the stage
+     */
+    void fire(long batchId, String stage);
+
+    /**
+     * Asks for the stage to run after {@code delay} (a retry's backoff). The default does nothing
+     * and leaves the due retry to the {@link StallSweeper}; triggers that can wait override it.
+     *
+     * @param batchId the batch
+     * @param stage the stage
+     * @param delay how long to wait first
+     */
+    default void fireAfter(long batchId, String stage, Duration delay) {
+        if (delay.isZero() || delay.isNegative()) {
+            fire(batchId, stage);
+        }
+    }
+
+    /** Stops delivering; pending deliveries may be dropped (the sweeper recovers them). */
+    @Override
+    default void close() {}
+}

@@ -1,0 +1,108 @@
+package dev.baton.pipeline.testkit;
+
+import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.StageStats;
+import dev.baton.pipeline.StageStore;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** See {@link Faults#crashBeforeCommit}. */
+final class CrashingStageStore implements StageStore {
+    private final StageStore delegate;
+    private final String stage;
+    private final AtomicInteger crashesLeft;
+
+    CrashingStageStore(StageStore delegate, String stage, int times) {
+        this.delegate = delegate;
+        this.stage = stage;
+        this.crashesLeft = new AtomicInteger(times);
+    }
+
+    private void maybeCrash(BatchRecord claim) {
+        if (claim.stage().equals(stage) && crashesLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            throw new Faults.SimulatedCrash("simulated crash of batch " + claim.batchId() + " stage " + stage + " before commit");
+        }
+    }
+
+    @Override
+    public boolean advance(BatchRecord claim, String output, String nextStage, StageStats stats) {
+        maybeCrash(claim);
+        return delegate.advance(claim, output, nextStage, stats);
+    }
+
+    @Override
+    public boolean saveProgress(BatchRecord claim, String cursor, String partialOutput, StageStats stats) {
+        maybeCrash(claim);
+        return delegate.saveProgress(claim, cursor, partialOutput, stats);
+    }
+
+    @Override
+    public BatchRecord create(long batchId, String firstStage) {
+        return delegate.create(batchId, firstStage);
+    }
+
+    @Override
+    public Optional<BatchRecord> find(long batchId) {
+        return delegate.find(batchId);
+    }
+
+    @Override
+    public Optional<BatchRecord> claim(long batchId, String stage, String owner, Duration lease) {
+        return delegate.claim(batchId, stage, owner, lease);
+    }
+
+    @Override
+    public boolean heartbeat(BatchRecord claim, Duration lease) {
+        return delegate.heartbeat(claim, lease);
+    }
+
+    @Override
+    public Optional<String> readOutput(long batchId, String stage) {
+        return delegate.readOutput(batchId, stage);
+    }
+
+    @Override
+    public boolean scheduleRetry(BatchRecord claim, String error, Duration backoff, StageStats stats) {
+        return delegate.scheduleRetry(claim, error, backoff, stats);
+    }
+
+    @Override
+    public boolean fail(BatchRecord claim, String error, StageStats stats) {
+        return delegate.fail(claim, error, stats);
+    }
+
+    @Override
+    public List<BatchRecord> findStalled(Duration pendingGrace, int limit) {
+        return delegate.findStalled(pendingGrace, limit);
+    }
+
+    @Override
+    public Optional<BatchRecord> rescue(BatchRecord stalled, String error, boolean exhausted) {
+        return delegate.rescue(stalled, error, exhausted);
+    }
+
+    @Override
+    public Optional<BatchRecord> cancel(long batchId) {
+        return delegate.cancel(batchId);
+    }
+
+    @Override
+    public Optional<BatchRecord> reset(long batchId, String stage, List<String> laterStages, long expectedVersion) {
+        return delegate.reset(batchId, stage, laterStages, expectedVersion);
+    }
+
+    @Override
+    public List<BatchRecord> list(Set<BatchState> states, int offset, int limit) {
+        return delegate.list(states, offset, limit);
+    }
+
+    @Override
+    public Map<BatchState, Long> countByState() {
+        return delegate.countByState();
+    }
+}

@@ -1,0 +1,256 @@
+package dev.baton.pipeline.testkit;
+
+import dev.baton.pipeline.BatchConflictException;
+import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.StageStats;
+import dev.baton.pipeline.StageStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A {@link StageStore} in memory, for fast tests of stages and hosts. It follows the same contract
+ * as the PostgreSQL store ({@link StageStoreContract}), with the given clock standing in for the
+ * database's. Nothing survives the JVM. Thread-safe (every method is atomic).
+ */
+public final class InMemoryStageStore implements StageStore {
+    private final Clock clock;
+    private final Map<Long, BatchRecord> rows = new HashMap<>();
+    private final Map<Long, Map<String, String>> outputs = new HashMap<>();
+
+    /** @param clock the clock that decides leases and due times */
+    public InMemoryStageStore(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** A store on the system clock. */
+    public InMemoryStageStore() {
+        this(Clock.systemUTC());
+    }
+
+    @Override
+    public synchronized BatchRecord create(long batchId, String firstStage) {
+        if (rows.containsKey(batchId)) {
+            BatchRecord r = rows.get(batchId);
+            throw new BatchConflictException(batchId, "batch " + batchId + " already has a run (" + r.state().dbValue()
+                    + " at stage '" + r.stage() + "'); retry or restart it instead of starting it again");
+        }
+        Instant now = clock.instant();
+        BatchRecord r = new BatchRecord(batchId, firstStage, BatchState.PENDING, 1, null, 0, null, null, now, null, Map.of(), now, now);
+        rows.put(batchId, r);
+        return r;
+    }
+
+    @Override
+    public synchronized Optional<BatchRecord> find(long batchId) {
+        return Optional.ofNullable(rows.get(batchId));
+    }
+
+    @Override
+    public synchronized Optional<BatchRecord> claim(long batchId, String stage, String owner, Duration lease) {
+        BatchRecord r = rows.get(batchId);
+        Instant now = clock.instant();
+        if (r == null || r.state() != BatchState.PENDING || !r.stage().equals(stage) || r.runAfter().isAfter(now)) {
+            return Optional.empty();
+        }
+        return Optional.of(put(new BatchRecord(batchId, stage, BatchState.IN_PROGRESS, r.attempt(), r.error(), r.version() + 1,
+                owner, now.plus(lease), r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), now)));
+    }
+
+    private boolean holds(BatchRecord claim) {
+        BatchRecord r = rows.get(claim.batchId());
+        return r != null && r.state() == BatchState.IN_PROGRESS && r.version() == claim.version()
+                && Objects.equals(r.leaseOwner(), claim.leaseOwner());
+    }
+
+    @Override
+    public synchronized boolean heartbeat(BatchRecord claim, Duration lease) {
+        if (!holds(claim)) {
+            return false;
+        }
+        BatchRecord r = rows.get(claim.batchId());
+        put(new BatchRecord(r.batchId(), r.stage(), r.state(), r.attempt(), r.error(), r.version(), r.leaseOwner(),
+                clock.instant().plus(lease), r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), r.updatedAt()));
+        return true;
+    }
+
+    @Override
+    public synchronized Optional<String> readOutput(long batchId, String stage) {
+        return Optional.ofNullable(outputs.getOrDefault(batchId, Map.of()).get(stage));
+    }
+
+    @Override
+    public synchronized boolean advance(BatchRecord claim, String output, String nextStage, StageStats stats) {
+        if (!holds(claim)) {
+            return false;
+        }
+        outputs.computeIfAbsent(claim.batchId(), b -> new HashMap<>()).put(claim.stage(), output);
+        boolean done = Pipeline.COMPLETED.equals(nextStage);
+        BatchRecord r = rows.get(claim.batchId());
+        Instant now = clock.instant();
+        put(new BatchRecord(r.batchId(), nextStage, done ? BatchState.COMPLETED : BatchState.PENDING, 1, null, r.version() + 1,
+                null, null, now, null, withStats(r, stats), r.createdAt(), now));
+        return true;
+    }
+
+    @Override
+    public synchronized boolean saveProgress(BatchRecord claim, String cursor, String partialOutput, StageStats stats) {
+        if (!holds(claim)) {
+            return false;
+        }
+        outputs.computeIfAbsent(claim.batchId(), b -> new HashMap<>()).put(claim.stage(), partialOutput);
+        BatchRecord r = rows.get(claim.batchId());
+        Instant now = clock.instant();
+        put(new BatchRecord(r.batchId(), r.stage(), BatchState.PENDING, r.attempt(), r.error(), r.version() + 1,
+                null, null, now, cursor, withStats(r, stats), r.createdAt(), now));
+        return true;
+    }
+
+    @Override
+    public synchronized boolean scheduleRetry(BatchRecord claim, String error, Duration backoff, StageStats stats) {
+        if (!holds(claim)) {
+            return false;
+        }
+        BatchRecord r = rows.get(claim.batchId());
+        Instant now = clock.instant();
+        put(new BatchRecord(r.batchId(), r.stage(), BatchState.PENDING, r.attempt() + 1, error, r.version() + 1,
+                null, null, now.plus(backoff), r.cursor(), withStats(r, stats), r.createdAt(), now));
+        return true;
+    }
+
+    @Override
+    public synchronized boolean fail(BatchRecord claim, String error, StageStats stats) {
+        if (!holds(claim)) {
+            return false;
+        }
+        BatchRecord r = rows.get(claim.batchId());
+        Instant now = clock.instant();
+        put(new BatchRecord(r.batchId(), r.stage(), BatchState.FAILED, r.attempt(), error, r.version() + 1,
+                null, null, r.runAfter(), r.cursor(), withStats(r, stats), r.createdAt(), now));
+        return true;
+    }
+
+    @Override
+    public synchronized List<BatchRecord> findStalled(Duration pendingGrace, int limit) {
+        Instant now = clock.instant();
+        return rows.values().stream()
+                .filter(r -> isStalled(r, now, pendingGrace))
+                .sorted(Comparator.comparing(BatchRecord::updatedAt).thenComparing(BatchRecord::batchId))
+                .limit(limit)
+                .toList();
+    }
+
+    private static boolean isStalled(BatchRecord r, Instant now, Duration grace) {
+        if (r.state() == BatchState.IN_PROGRESS) {
+            return r.leaseUntil().isBefore(now);
+        }
+        return r.state() == BatchState.PENDING
+                && !r.runAfter().plus(grace).isAfter(now)
+                && !r.updatedAt().plus(grace).isAfter(now);
+    }
+
+    @Override
+    public synchronized Optional<BatchRecord> rescue(BatchRecord stalled, String error, boolean exhausted) {
+        BatchRecord r = rows.get(stalled.batchId());
+        if (r == null || r.version() != stalled.version() || r.state() != stalled.state()) {
+            return Optional.empty();
+        }
+        Instant now = clock.instant();
+        if (r.state() == BatchState.PENDING) {
+            return Optional.of(put(new BatchRecord(r.batchId(), r.stage(), r.state(), r.attempt(), r.error(), r.version() + 1,
+                    null, null, r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), now)));
+        }
+        if (r.state() != BatchState.IN_PROGRESS) {
+            return Optional.empty();
+        }
+        return Optional.of(put(exhausted
+                ? new BatchRecord(r.batchId(), r.stage(), BatchState.FAILED, r.attempt(), error, r.version() + 1,
+                        null, null, r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), now)
+                : new BatchRecord(r.batchId(), r.stage(), BatchState.PENDING, r.attempt() + 1, error, r.version() + 1,
+                        null, null, now, r.cursor(), r.stageStats(), r.createdAt(), now)));
+    }
+
+    @Override
+    public synchronized Optional<BatchRecord> cancel(long batchId) {
+        BatchRecord r = rows.get(batchId);
+        if (r == null || r.state().isFinal()) {
+            return Optional.empty();
+        }
+        return Optional.of(put(new BatchRecord(r.batchId(), r.stage(), BatchState.CANCELLED, r.attempt(), r.error(), r.version() + 1,
+                null, null, r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), clock.instant())));
+    }
+
+    @Override
+    public synchronized Optional<BatchRecord> reset(long batchId, String stage, List<String> laterStages, long expectedVersion) {
+        BatchRecord r = rows.get(batchId);
+        if (r == null || (expectedVersion >= 0 && r.version() != expectedVersion)) {
+            return Optional.empty();
+        }
+        Map<String, String> out = outputs.getOrDefault(batchId, new HashMap<>());
+        out.remove(stage);
+        laterStages.forEach(out::remove);
+        Map<String, StageStats> stats = new HashMap<>(r.stageStats());
+        stats.remove(stage);
+        laterStages.forEach(stats::remove);
+        Instant now = clock.instant();
+        return Optional.of(put(new BatchRecord(batchId, stage, BatchState.PENDING, 1, null, r.version() + 1,
+                null, null, now, null, stats, r.createdAt(), now)));
+    }
+
+    @Override
+    public synchronized List<BatchRecord> list(Set<BatchState> states, int offset, int limit) {
+        return rows.values().stream()
+                .filter(r -> states.isEmpty() || states.contains(r.state()))
+                .sorted(Comparator.comparing(BatchRecord::updatedAt).thenComparing(BatchRecord::batchId))
+                .skip(offset)
+                .limit(limit)
+                .toList();
+    }
+
+    @Override
+    public synchronized Map<BatchState, Long> countByState() {
+        Map<BatchState, Long> counts = new EnumMap<>(BatchState.class);
+        for (BatchState s : BatchState.values()) {
+            counts.put(s, 0L);
+        }
+        rows.values().forEach(r -> counts.merge(r.state(), 1L, Long::sum));
+        return counts;
+    }
+
+    private BatchRecord put(BatchRecord r) {
+        rows.put(r.batchId(), r);
+        return r;
+    }
+
+    private static Map<String, StageStats> withStats(BatchRecord r, StageStats stats) {
+        Map<String, StageStats> m = new HashMap<>(r.stageStats());
+        m.put(r.stage(), stats);
+        return m;
+    }
+
+    /** Rewrites one row as a test hook would rewrite its timestamps in SQL. */
+    synchronized void rewrite(long batchId, java.util.function.UnaryOperator<BatchRecord> change) {
+        rows.computeIfPresent(batchId, (id, r) -> change.apply(r));
+    }
+
+    /** @return every stored output row count, for tests that check nothing extra was written */
+    public synchronized int outputCount() {
+        return outputs.values().stream().mapToInt(Map::size).sum();
+    }
+
+    /** @return a copy of the rows, for tests */
+    public synchronized List<BatchRecord> rows() {
+        return new ArrayList<>(rows.values());
+    }
+}

@@ -1,0 +1,373 @@
+package dev.baton.pipeline.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.baton.pipeline.BatchConflictException;
+import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.StageStats;
+import dev.baton.pipeline.StageStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every {@link StageStore} must have. A store's test class extends this, returns a
+ * fresh, empty store from {@link #newStore()} and implements the three hooks that move time for
+ * one batch (the PostgreSQL store rewrites timestamps with SQL; the in-memory one moves its clock).
+ */
+public abstract class StageStoreContract {
+
+    /** A lease long enough never to expire by itself during a test. */
+    protected static final Duration LEASE = Duration.ofMinutes(5);
+    private static final StageStats STATS = new StageStats(1, 1, 12, Instant.parse("2026-01-01T00:00:00Z"), null);
+
+    /** The store under test, new for each test. */
+    protected StageStore store;
+
+    /** @return a new, empty store */
+    protected abstract StageStore newStore();
+
+    /**
+     * Makes the lease of the batch's current claim expire now.
+     *
+     * @param batchId the batch
+     */
+    protected abstract void expireLease(long batchId);
+
+    /**
+     * Makes the batch's {@code run_after} lie in the past, so a scheduled retry is due.
+     *
+     * @param batchId the batch
+     */
+    protected abstract void makeDue(long batchId);
+
+    /**
+     * Moves the batch's {@code run_after} and {@code updated_at} {@code age} into the past, as if it
+     * had waited that long for a trigger.
+     *
+     * @param batchId the batch
+     * @param age how long ago
+     */
+    protected abstract void ageBy(long batchId, Duration age);
+
+    @BeforeEach
+    void createStore() {
+        store = newStore();
+    }
+
+    private BatchRecord claimed(long batchId, String stage) {
+        return store.claim(batchId, stage, "worker-a", LEASE).orElseThrow(() -> new AssertionError("claim of " + stage + " failed"));
+    }
+
+    @Test
+    void a_new_batch_is_pending_at_the_first_stage_with_attempt_one() {
+        BatchRecord r = store.create(1, "setup");
+        assertEquals("setup", r.stage());
+        assertEquals(BatchState.PENDING, r.state());
+        assertEquals(1, r.attempt());
+        assertNull(r.error());
+        assertEquals(r, store.find(1).orElseThrow());
+        assertTrue(store.find(2).isEmpty());
+    }
+
+    @Test
+    void starting_a_batch_twice_is_a_conflict_and_changes_nothing() {
+        store.create(1, "setup");
+        claimed(1, "setup");
+        BatchRecord before = store.find(1).orElseThrow();
+        assertThrows(BatchConflictException.class, () -> store.create(1, "setup"));
+        assertEquals(before, store.find(1).orElseThrow());
+    }
+
+    @Test
+    void a_claim_holds_a_lease_and_only_one_claim_wins() {
+        store.create(1, "setup");
+        BatchRecord c = claimed(1, "setup");
+        assertEquals(BatchState.IN_PROGRESS, c.state());
+        assertEquals("worker-a", c.leaseOwner());
+        assertNotNull(c.leaseUntil());
+        assertTrue(store.claim(1, "setup", "worker-b", LEASE).isEmpty());
+    }
+
+    @Test
+    void a_claim_for_another_stage_or_a_missing_batch_is_refused_and_changes_nothing() {
+        store.create(1, "setup");
+        BatchRecord before = store.find(1).orElseThrow();
+        assertTrue(store.claim(1, "extraction", "worker-a", LEASE).isEmpty());
+        assertTrue(store.claim(99, "setup", "worker-a", LEASE).isEmpty());
+        assertEquals(before, store.find(1).orElseThrow());
+    }
+
+    @Test
+    void sixteen_concurrent_claims_of_one_stage_have_exactly_one_winner() throws Exception {
+        store.create(1, "setup");
+        int threads = 16;
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<Optional<BatchRecord>>> results = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                String owner = "worker-" + i;
+                Callable<Optional<BatchRecord>> claim = () -> {
+                    start.await();
+                    return store.claim(1, "setup", owner, LEASE);
+                };
+                results.add(pool.submit(claim));
+            }
+            start.countDown();
+            int winners = 0;
+            for (Future<Optional<BatchRecord>> f : results) {
+                winners += f.get().isPresent() ? 1 : 0;
+            }
+            assertEquals(1, winners);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void advance_stores_the_output_and_moves_to_the_next_stage_in_one_step() {
+        store.create(1, "setup");
+        BatchRecord c = claimed(1, "setup");
+        assertTrue(store.advance(c, "{\"rows\":[1,2,3]}", "extraction", STATS));
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals("extraction", r.stage());
+        assertEquals(BatchState.PENDING, r.state());
+        assertEquals(1, r.attempt());
+        assertNull(r.leaseOwner());
+        assertNull(r.cursor());
+        assertEquals(STATS, r.statsOf("setup"));
+        assertJsonEquals("{\"rows\":[1,2,3]}", store.readOutput(1, "setup").orElseThrow());
+        assertTrue(store.readOutput(1, "extraction").isEmpty());
+    }
+
+    @Test
+    void advancing_past_the_last_stage_completes_the_batch() {
+        store.create(1, "persistence");
+        assertTrue(store.advance(claimed(1, "persistence"), "null", Pipeline.COMPLETED, STATS));
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(Pipeline.COMPLETED, r.stage());
+        assertEquals(BatchState.COMPLETED, r.state());
+    }
+
+    @Test
+    void a_stale_claim_commits_nothing() {
+        store.create(1, "setup");
+        BatchRecord c = claimed(1, "setup");
+        assertTrue(store.advance(c, "{\"first\":true}", "extraction", STATS));
+        assertFalse(store.advance(c, "{\"second\":true}", "extraction", STATS));
+        assertFalse(store.saveProgress(c, "{}", "{}", STATS));
+        assertFalse(store.scheduleRetry(c, "late", Duration.ZERO, STATS));
+        assertFalse(store.fail(c, "late", STATS));
+        assertFalse(store.heartbeat(c, LEASE));
+        assertJsonEquals("{\"first\":true}", store.readOutput(1, "setup").orElseThrow());
+        assertEquals("extraction", store.find(1).orElseThrow().stage());
+    }
+
+    @Test
+    void progress_of_a_sliced_stage_keeps_stage_and_attempt_and_hands_back_the_cursor() {
+        store.create(1, "extraction");
+        BatchRecord c = claimed(1, "extraction");
+        assertTrue(store.saveProgress(c, "{\"next\":500}", "[1,2]", STATS));
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(BatchState.PENDING, r.state());
+        assertEquals("extraction", r.stage());
+        assertEquals(1, r.attempt());
+        assertJsonEquals("{\"next\":500}", r.cursor());
+        assertJsonEquals("[1,2]", store.readOutput(1, "extraction").orElseThrow());
+        BatchRecord again = claimed(1, "extraction");
+        assertJsonEquals("{\"next\":500}", again.cursor());
+        assertTrue(store.advance(again, "[1,2,3]", "validation", STATS));
+        assertJsonEquals("[1,2,3]", store.readOutput(1, "extraction").orElseThrow());
+        assertNull(store.find(1).orElseThrow().cursor());
+    }
+
+    @Test
+    void a_retry_adds_an_attempt_and_waits_for_its_backoff() {
+        store.create(1, "setup");
+        assertTrue(store.scheduleRetry(claimed(1, "setup"), "java.io.IOException: reset", Duration.ofHours(1), STATS));
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(BatchState.PENDING, r.state());
+        assertEquals(2, r.attempt());
+        assertEquals("java.io.IOException: reset", r.error());
+        assertTrue(store.claim(1, "setup", "worker-a", LEASE).isEmpty(), "not due before its backoff");
+        makeDue(1);
+        assertEquals(2, claimed(1, "setup").attempt());
+    }
+
+    @Test
+    void failing_keeps_the_stage_and_the_error() {
+        store.create(1, "validation");
+        assertTrue(store.fail(claimed(1, "validation"), "boom", STATS));
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(BatchState.FAILED, r.state());
+        assertEquals("validation", r.stage());
+        assertEquals("boom", r.error());
+        assertTrue(store.claim(1, "validation", "worker-a", LEASE).isEmpty());
+    }
+
+    @Test
+    void a_heartbeat_extends_a_held_lease() {
+        store.create(1, "setup");
+        BatchRecord c = claimed(1, "setup");
+        assertTrue(store.heartbeat(c, LEASE.multipliedBy(2)));
+        assertTrue(store.find(1).orElseThrow().leaseUntil().isAfter(c.leaseUntil()));
+        assertTrue(store.advance(c, "1", "extraction", STATS), "a heartbeat does not invalidate the claim");
+    }
+
+    @Test
+    void the_sweeper_finds_expired_leases_and_overdue_triggers_but_not_healthy_batches() {
+        store.create(1, "setup");
+        store.create(2, "setup");
+        store.create(3, "setup");
+        store.create(4, "setup");
+        claimed(1, "setup");
+        expireLease(1);
+        claimed(2, "setup");
+        ageBy(3, Duration.ofMinutes(10));
+        List<Long> stalled = store.findStalled(Duration.ofMinutes(1), 100).stream().map(BatchRecord::batchId).sorted().toList();
+        assertEquals(List.of(1L, 3L), stalled);
+    }
+
+    @Test
+    void rescuing_an_expired_lease_adds_an_attempt_and_the_late_owner_commits_nothing() {
+        store.create(1, "setup");
+        BatchRecord c = claimed(1, "setup");
+        expireLease(1);
+        BatchRecord stalled = store.findStalled(Duration.ofMinutes(1), 10).get(0);
+        BatchRecord r = store.rescue(stalled, "lease expired", false).orElseThrow();
+        assertEquals(BatchState.PENDING, r.state());
+        assertEquals(2, r.attempt());
+        assertEquals("lease expired", r.error());
+        assertTrue(store.rescue(stalled, "lease expired", false).isEmpty(), "a second rescue of the same row is refused");
+        assertFalse(store.advance(c, "{\"late\":true}", "extraction", STATS));
+        assertTrue(store.readOutput(1, "setup").isEmpty());
+        assertEquals(2, claimed(1, "setup").attempt());
+    }
+
+    @Test
+    void rescuing_with_no_attempts_left_fails_the_batch() {
+        store.create(1, "setup");
+        claimed(1, "setup");
+        expireLease(1);
+        BatchRecord r = store.rescue(store.findStalled(Duration.ZERO, 10).get(0), "lease expired (gave up)", true).orElseThrow();
+        assertEquals(BatchState.FAILED, r.state());
+        assertEquals("setup", r.stage());
+        assertEquals("lease expired (gave up)", r.error());
+    }
+
+    @Test
+    void rescuing_an_overdue_pending_batch_only_touches_it_once() {
+        store.create(1, "setup");
+        ageBy(1, Duration.ofMinutes(10));
+        BatchRecord stalled = store.findStalled(Duration.ofMinutes(1), 10).get(0);
+        BatchRecord r = store.rescue(stalled, null, false).orElseThrow();
+        assertEquals(BatchState.PENDING, r.state());
+        assertEquals(1, r.attempt());
+        assertNotEquals(stalled.version(), r.version());
+        assertTrue(store.rescue(stalled, null, false).isEmpty());
+        assertTrue(store.findStalled(Duration.ofMinutes(1), 10).isEmpty(), "touched rows wait another grace period");
+    }
+
+    @Test
+    void cancelling_stops_a_running_claim_from_committing() {
+        store.create(1, "setup");
+        BatchRecord c = claimed(1, "setup");
+        assertEquals(BatchState.CANCELLED, store.cancel(1).orElseThrow().state());
+        assertFalse(store.advance(c, "1", "extraction", STATS));
+        assertTrue(store.cancel(1).isEmpty(), "an ended batch cannot be cancelled again");
+        assertTrue(store.cancel(42).isEmpty());
+    }
+
+    @Test
+    void reset_deletes_the_outputs_from_that_stage_on_and_runs_it_again() {
+        store.create(1, "a");
+        assertTrue(store.advance(claimed(1, "a"), "\"A\"", "b", STATS));
+        assertTrue(store.advance(claimed(1, "b"), "\"B\"", "c", STATS));
+        assertTrue(store.fail(claimed(1, "c"), "boom", STATS));
+        BatchRecord failed = store.find(1).orElseThrow();
+        BatchRecord r = store.reset(1, "b", List.of("c"), failed.version()).orElseThrow();
+        assertEquals("b", r.stage());
+        assertEquals(BatchState.PENDING, r.state());
+        assertEquals(1, r.attempt());
+        assertNull(r.error());
+        assertJsonEquals("\"A\"", store.readOutput(1, "a").orElseThrow());
+        assertTrue(store.readOutput(1, "b").isEmpty());
+        assertTrue(store.reset(1, "a", List.of("b", "c"), failed.version()).isEmpty(), "a stale version is refused");
+    }
+
+    @Test
+    void list_pages_by_state_and_counts_cover_every_state() {
+        for (long id = 1; id <= 5; id++) {
+            store.create(id, "setup");
+        }
+        assertTrue(store.fail(claimed(2, "setup"), "x", STATS));
+        assertTrue(store.fail(claimed(4, "setup"), "y", STATS));
+        List<BatchRecord> failed = store.list(Set.of(BatchState.FAILED), 0, 10);
+        assertEquals(List.of(2L, 4L), failed.stream().map(BatchRecord::batchId).sorted().toList());
+        assertEquals(1, store.list(Set.of(BatchState.FAILED), 1, 10).size());
+        assertEquals(5, store.list(Set.of(), 0, 10).size());
+        assertEquals(2, store.list(Set.of(), 0, 2).size());
+        Map<BatchState, Long> counts = store.countByState();
+        assertEquals(BatchState.values().length, counts.size());
+        assertEquals(3L, counts.get(BatchState.PENDING));
+        assertEquals(2L, counts.get(BatchState.FAILED));
+        assertEquals(0L, counts.get(BatchState.COMPLETED));
+    }
+
+    @Test
+    void outputs_keep_their_json_exactly_including_unicode_and_large_values() {
+        store.create(1, "setup");
+        StringBuilder big = new StringBuilder("[");
+        for (int i = 0; i < 200_000; i++) {
+            big.append(i == 0 ? "" : ",").append("\"é😀").append(i).append('"');
+        }
+        big.append(']');
+        assertTrue(store.advance(claimed(1, "setup"), big.toString(), "extraction", STATS));
+        assertJsonEquals(big.toString(), store.readOutput(1, "setup").orElseThrow());
+    }
+
+    /**
+     * Compares JSON texts ignoring insignificant whitespace (PostgreSQL's jsonb normalises it).
+     *
+     * @param expected the JSON written
+     * @param actual the JSON read back
+     */
+    protected static void assertJsonEquals(String expected, String actual) {
+        assertEquals(stripWhitespace(expected), stripWhitespace(actual));
+    }
+
+    private static String stripWhitespace(String json) {
+        StringBuilder out = new StringBuilder(json.length());
+        boolean inString = false;
+        for (int i = 0; i < json.length(); i++) {
+            char ch = json.charAt(i);
+            if (ch == '"' && (i == 0 || json.charAt(i - 1) != '\\')) {
+                inString = !inString;
+            }
+            if (inString || !Character.isWhitespace(ch)) {
+                out.append(ch);
+            }
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,124 @@
+package dev.baton.pipeline.testkit;
+
+import dev.baton.pipeline.StageHandler;
+import dev.baton.pipeline.StageOutcome;
+import dev.baton.pipeline.Trigger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A trigger for tests: fires are queued, and {@link #drain()} runs them one after the other on the
+ * calling thread until none is left, so a whole batch runs deterministically inside the test.
+ * Delayed fires (retry backoff) wait until the given clock has passed their time. Thread-safe.
+ */
+public final class SynchronousTrigger implements Trigger {
+    private record Fire(long batchId, String stage, Instant due) {}
+
+    private final Clock clock;
+    private final Deque<Fire> queue = new ArrayDeque<>();
+    private final List<StageOutcome> outcomes = new ArrayList<>();
+    private StageHandler handler;
+    private int dropEvery;
+    private int fired;
+
+    /** @param clock decides when a delayed fire is due; use the runner's clock */
+    public SynchronousTrigger(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** A trigger on the system clock. */
+    public SynchronousTrigger() {
+        this(Clock.systemUTC());
+    }
+
+    /**
+     * Loses every {@code n}-th fire, as a flaky network would; 0 loses none.
+     *
+     * @param n the period, 0 to disable
+     * @return this
+     */
+    public synchronized SynchronousTrigger dropEvery(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("dropEvery must be >= 0, got " + n);
+        }
+        this.dropEvery = n;
+        return this;
+    }
+
+    @Override
+    public synchronized void bind(StageHandler handler) {
+        this.handler = handler;
+    }
+
+    @Override
+    public void fire(long batchId, String stage) {
+        enqueue(batchId, stage, Duration.ZERO);
+    }
+
+    @Override
+    public void fireAfter(long batchId, String stage, Duration delay) {
+        enqueue(batchId, stage, delay);
+    }
+
+    private synchronized void enqueue(long batchId, String stage, Duration delay) {
+        fired++;
+        if (dropEvery > 0 && fired % dropEvery == 0) {
+            return;
+        }
+        queue.addLast(new Fire(batchId, stage, clock.instant().plus(delay.isNegative() ? Duration.ZERO : delay)));
+    }
+
+    /**
+     * Runs queued fires that are due, and the fires they cause, until none is due.
+     *
+     * @return how many invocations ran
+     * @throws IllegalStateException if the trigger is not bound to a runner
+     */
+    public int drain() {
+        int ran = 0;
+        Fire next;
+        while ((next = nextDue()) != null) {
+            StageHandler h;
+            synchronized (this) {
+                h = handler;
+            }
+            if (h == null) {
+                throw new IllegalStateException("SynchronousTrigger is not bound: pass it to PipelineRunner.builder(...).trigger(...)");
+            }
+            StageOutcome outcome = h.run(next.batchId(), next.stage());
+            synchronized (this) {
+                outcomes.add(outcome);
+            }
+            ran++;
+        }
+        return ran;
+    }
+
+    private synchronized Fire nextDue() {
+        Instant now = clock.instant();
+        for (var it = queue.iterator(); it.hasNext(); ) {
+            Fire f = it.next();
+            if (!f.due().isAfter(now)) {
+                it.remove();
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** @return fires waiting, due or not */
+    public synchronized int pending() {
+        return queue.size();
+    }
+
+    /** @return every outcome {@link #drain()} produced, in order */
+    public synchronized List<StageOutcome> outcomes() {
+        return List.copyOf(outcomes);
+    }
+}

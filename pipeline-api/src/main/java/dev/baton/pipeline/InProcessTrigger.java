@@ -63,6 +63,12 @@ public final class InProcessTrigger implements Trigger {
         this.handler = Objects.requireNonNull(handler, "handler");
     }
 
+    /** @return {@code true}: a pool thread that finished a stage runs the next one itself */
+    @Override
+    public boolean continuesInline() {
+        return true;
+    }
+
     @Override
     public void fire(long batchId, String stage) {
         StageHandler h = handler;

@@ -128,9 +128,45 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         if (claimed.isEmpty()) {
             return notClaimed(batchId, stage);
         }
-        BatchRecord claim = claimed.get();
-        MDC.put("batchId", Long.toString(batchId));
-        MDC.put("stage", stage);
+        return runClaimed(spec, claimed.get());
+    }
+
+    /**
+     * Runs a stage this runner's owner has already claimed (a worker that claims due batches in
+     * bulk calls this), then, when the trigger {@linkplain Trigger#continuesInline() continues
+     * inline}, the stages after it on the same thread.
+     *
+     * @param claim a row returned by {@link StageStore#claim} for {@link #owner()}
+     * @return what happened to the claimed stage
+     * @throws UnknownStageException if the pipeline has no such stage (nothing is changed)
+     * @throws IllegalArgumentException if the claim is not held by this runner's owner
+     */
+    public StageOutcome runClaimed(BatchRecord claim) {
+        if (claim.state() != BatchState.IN_PROGRESS || !owner.equals(claim.leaseOwner())) {
+            throw new IllegalArgumentException("batch " + claim.batchId() + " stage " + claim.stage()
+                    + " is not claimed by this runner (" + owner + "); claim it with StageStore.claim first");
+        }
+        return runClaimed(pipeline.stage(claim.stage()), claim);
+    }
+
+    private StageOutcome runClaimed(Pipeline.StageSpec spec, BatchRecord claim) {
+        Step first = executeWithMdc(spec, claim);
+        Step step = first;
+        while (step.next() != null) {
+            step = executeWithMdc(pipeline.stage(step.next().stage()), step.next());
+        }
+        return first.outcome();
+    }
+
+    private record Step(StageOutcome outcome, BatchRecord next) {
+        Step(StageOutcome outcome) {
+            this(outcome, null);
+        }
+    }
+
+    private Step executeWithMdc(Pipeline.StageSpec spec, BatchRecord claim) {
+        MDC.put("batchId", Long.toString(claim.batchId()));
+        MDC.put("stage", spec.name());
         MDC.put("attempt", Integer.toString(claim.attempt()));
         try {
             return execute(spec, claim);
@@ -141,7 +177,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
     }
 
-    private StageOutcome execute(Pipeline.StageSpec spec, BatchRecord claim) {
+    private Step execute(Pipeline.StageSpec spec, BatchRecord claim) {
         long batchId = claim.batchId();
         String stage = spec.name();
         int attempt = claim.attempt();
@@ -169,10 +205,10 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
         StageStats before = claim.statsOf(stage);
         if (failure != null) {
-            return failed(spec, claim, describe(failure), true, before, started, took, failure);
+            return new Step(failed(spec, claim, describe(failure), true, before, started, took, failure));
         }
         if (result instanceof StageResult.Fail fail) {
-            return failed(spec, claim, fail.reason(), false, before, started, took, null);
+            return new Step(failed(spec, claim, fail.reason(), false, before, started, took, null));
         }
         if (result instanceof StageResult.Continue cont) {
             String cursor;
@@ -181,36 +217,50 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
                 cursor = json.write(cont.cursor(), batchId, stage, "cursor");
                 partial = json.write(cont.partialOutput(), batchId, stage, "partial output");
             } catch (PipelineException e) {
-                return failed(spec, claim, e.getMessage(), false, before, started, took, e);
+                return new Step(failed(spec, claim, e.getMessage(), false, before, started, took, e));
             }
             StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), null);
             if (!store.saveProgress(claim, cursor, partial, stats)) {
-                return lost(claim, stage);
+                return new Step(lost(claim, stage));
             }
             listeners.stageContinued(batchId, stage, attempt, took);
             fire(batchId, stage);
-            return new StageOutcome(StageOutcome.Kind.CONTINUED, batchId, stage, attempt, stage);
+            return new Step(new StageOutcome(StageOutcome.Kind.CONTINUED, batchId, stage, attempt, stage));
         }
         Object output = ((StageResult.Done) result).output();
         String written;
         try {
             written = json.write(output, batchId, stage, "output");
         } catch (PipelineException e) {
-            return failed(spec, claim, e.getMessage(), false, before, started, took, e);
+            return new Step(failed(spec, claim, e.getMessage(), false, before, started, took, e));
         }
         String next = pipeline.next(stage);
         StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), finished);
+        StageOutcome advanced = new StageOutcome(StageOutcome.Kind.ADVANCED, batchId, stage, attempt, next);
+        if (!Pipeline.COMPLETED.equals(next) && trigger.continuesInline()) {
+            Optional<BatchRecord> nextClaim = store.advanceAndClaim(claim, written, next, stats, pipeline.lease());
+            if (nextClaim.isPresent()) {
+                listeners.stageSucceeded(batchId, stage, attempt, took);
+                return new Step(advanced, nextClaim.get());
+            }
+            if (!store.find(batchId).map(r -> r.stage().equals(next)).orElse(false)) {
+                return new Step(lost(claim, stage));
+            }
+            listeners.stageSucceeded(batchId, stage, attempt, took);
+            fire(batchId, next);
+            return new Step(advanced);
+        }
         if (!store.advance(claim, written, next, stats)) {
-            return lost(claim, stage);
+            return new Step(lost(claim, stage));
         }
         listeners.stageSucceeded(batchId, stage, attempt, took);
         if (Pipeline.COMPLETED.equals(next)) {
             LOG.info("batch {} completed after stage {}", batchId, stage);
             listeners.batchCompleted(batchId);
-            return new StageOutcome(StageOutcome.Kind.COMPLETED, batchId, stage, attempt, Pipeline.COMPLETED);
+            return new Step(new StageOutcome(StageOutcome.Kind.COMPLETED, batchId, stage, attempt, Pipeline.COMPLETED));
         }
         fire(batchId, next);
-        return new StageOutcome(StageOutcome.Kind.ADVANCED, batchId, stage, attempt, next);
+        return new Step(advanced);
     }
 
     private StageOutcome failed(Pipeline.StageSpec spec, BatchRecord claim, String error, boolean retryable,

@@ -81,6 +81,27 @@ public interface StageStore {
     boolean advance(BatchRecord claim, String output, String nextStage, StageStats stats);
 
     /**
+     * Like {@link #advance}, and in the same transaction claims {@code nextStage} for the claim's
+     * owner, so that a worker which runs the next stage itself commits once per transition instead
+     * of twice. The default calls {@link #advance} then {@link #claim}; stores override it with one
+     * transaction.
+     *
+     * @param claim the claimed row
+     * @param output JSON output of the stage
+     * @param nextStage the next stage, not {@link Pipeline#COMPLETED}
+     * @param stats the stage's updated stats
+     * @param lease the lease of the new claim
+     * @return the claim of {@code nextStage}, or empty when the advance or the claim did not happen
+     *     (read the row to tell which)
+     */
+    default Optional<BatchRecord> advanceAndClaim(BatchRecord claim, String output, String nextStage, StageStats stats, Duration lease) {
+        if (!advance(claim, output, nextStage, stats)) {
+            return Optional.empty();
+        }
+        return claim(claim.batchId(), nextStage, claim.leaseOwner(), lease);
+    }
+
+    /**
      * In one transaction: stores the partial output and cursor of a sliced stage and makes the
      * batch {@code pending} at the same stage and attempt, due now.
      *

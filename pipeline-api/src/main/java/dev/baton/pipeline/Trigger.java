@@ -43,6 +43,18 @@ public interface Trigger extends AutoCloseable {
         }
     }
 
+    /**
+     * Whether the thread that finished a stage may run the next stage itself, claiming it in the
+     * same transaction as the advance (one commit per transition) instead of firing this trigger.
+     * True for triggers whose stages run on long-lived worker threads (in-process, queue); false
+     * (the default) where each stage must run in its own invocation (HTTP, serverless).
+     *
+     * @return {@code true} to chain stages on the same thread
+     */
+    default boolean continuesInline() {
+        return false;
+    }
+
     /** Stops delivering; pending deliveries may be dropped (the sweeper recovers them). */
     @Override
     default void close() {}

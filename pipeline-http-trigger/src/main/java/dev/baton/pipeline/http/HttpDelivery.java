@@ -1,0 +1,200 @@
+package dev.baton.pipeline.http;
+
+import dev.baton.pipeline.http.DeliveryAttempt.Kind;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends one trigger as signed POSTs, retrying with resilience4j until it is answered, handed off or
+ * out of attempts, and reports the end to the log and the {@link DeliveryListener}. Thread-safe.
+ */
+final class HttpDelivery {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpTrigger.class);
+    private static final int KEPT_RESPONSE_BYTES = 512;
+
+    private final HttpClient client;
+    private final URI stageBase;
+    private final RequestSigner signer;
+    private final Clock clock;
+    private final Duration handoffTimeout;
+    private final int maxAttempts;
+    private final Retry retry;
+    private final ScheduledExecutorService scheduler;
+    private final DeliveryListener listener;
+
+    HttpDelivery(HttpClient client, URI stageBase, RequestSigner signer, Clock clock, Duration handoffTimeout,
+            int maxAttempts, IntervalFunction backoff, Duration maxBackoff, ScheduledExecutorService scheduler,
+            DeliveryListener listener) {
+        this.client = client;
+        this.stageBase = stageBase;
+        this.signer = signer;
+        this.clock = clock;
+        this.handoffTimeout = handoffTimeout;
+        this.maxAttempts = maxAttempts;
+        this.scheduler = scheduler;
+        this.listener = listener;
+        long cap = maxBackoff.toMillis();
+        this.retry = Retry.of("baton-http-trigger", RetryConfig.<DeliveryAttempt>custom()
+                .maxAttempts(maxAttempts)
+                .retryOnResult(DeliveryAttempt::retryable)
+                .retryOnException(e -> false)
+                .intervalBiFunction((attempt, result) -> {
+                    long wait = backoff.apply(attempt);
+                    long asked = result.isRight() ? result.get().retryAfterMillis() : 0;
+                    return Math.min(Math.max(wait, asked), cap);
+                })
+                .build());
+    }
+
+    /** @return the URI a stage's requests go to */
+    URI uri(String stage) {
+        return stageBase.resolve(stage);
+    }
+
+    /**
+     * Sends the trigger; call it off the caller's thread.
+     *
+     * @return the last attempt, once the delivery has ended
+     */
+    CompletionStage<DeliveryAttempt> deliver(long batchId, String stage) {
+        URI uri = uri(stage);
+        byte[] body = ("{\"batchId\":" + batchId + "}").getBytes(StandardCharsets.US_ASCII);
+        AtomicInteger number = new AtomicInteger();
+        return retry.executeCompletionStage(scheduler, () -> attempt(uri, body, batchId, stage, number.incrementAndGet()));
+    }
+
+    private CompletionStage<DeliveryAttempt> attempt(URI uri, byte[] body, long batchId, String stage, int number) {
+        SentTrackingPublisher publisher = new SentTrackingPublisher(body);
+        CompletionStage<DeliveryAttempt> result;
+        try {
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+                    .timeout(handoffTimeout)
+                    .header("Content-Type", "application/json")
+                    .header(RequestSigner.HEADER, signer.sign(body, clock))
+                    .POST(publisher);
+            if ("http".equalsIgnoreCase(uri.getScheme())) {
+                request.version(HttpClient.Version.HTTP_1_1); // no h2c upgrade dance on plain HTTP
+            }
+            result = client.sendAsync(request.build(), BoundedText.handler(KEPT_RESPONSE_BYTES))
+                    .handle((response, error) -> classify(batchId, stage, number, response, error, publisher));
+        } catch (RuntimeException e) {
+            result = CompletableFuture.completedFuture(
+                    new DeliveryAttempt(batchId, stage, number, Kind.BROKEN, 0, 0, "request could not be made: " + e));
+        }
+        return result.thenApply(a -> {
+            if (a.retryable() && number < maxAttempts) {
+                LOG.debug("batch {} stage {}: attempt {} of {} failed ({}); retrying", batchId, stage, number, maxAttempts, a.reason());
+                notify(l -> l.retrying(batchId, stage, number, a.reason()));
+            }
+            return a;
+        });
+    }
+
+    private static DeliveryAttempt classify(long batchId, String stage, int number, HttpResponse<String> response,
+            Throwable error, SentTrackingPublisher publisher) {
+        if (response != null) {
+            int status = response.statusCode();
+            long retryAfter = response.headers().firstValue("Retry-After").map(HttpDelivery::seconds).orElse(0L) * 1000;
+            String body = response.body() == null ? "" : response.body().strip();
+            return new DeliveryAttempt(batchId, stage, number, Kind.ANSWERED, status, retryAfter,
+                    "HTTP " + status + (body.isEmpty() ? "" : " " + body));
+        }
+        Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (e instanceof HttpConnectTimeoutException) {
+            return new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0, "connect timed out");
+        }
+        if (e instanceof HttpTimeoutException) {
+            return publisher.sent()
+                    ? new DeliveryAttempt(batchId, stage, number, Kind.HANDED_OFF, 0, 0, "sent; no answer within the hand-off timeout")
+                    : new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0, "timed out before the request was sent");
+        }
+        if (e instanceof ConnectException) {
+            return new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0, "connection refused (" + e.getMessage() + ")");
+        }
+        if (e instanceof IOException) {
+            return new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0, e.toString());
+        }
+        return new DeliveryAttempt(batchId, stage, number, Kind.BROKEN, 0, 0, String.valueOf(e));
+    }
+
+    private static long seconds(String value) {
+        String v = value.trim();
+        if (v.isEmpty() || v.length() > 6 || !v.chars().allMatch(Character::isDigit)) {
+            return 0; // an HTTP date or garbage: use our own backoff
+        }
+        return Long.parseLong(v);
+    }
+
+    /** Logs the end of a delivery and tells the listener. */
+    void report(long batchId, String stage, DeliveryAttempt last, Throwable error) {
+        if (error != null || last == null) {
+            LOG.error("batch {} stage {}: delivery failed unexpectedly; left to the stall sweeper", batchId, stage, error);
+            notify(l -> l.gaveUp(batchId, stage, 0, String.valueOf(error)));
+            return;
+        }
+        int attempts = last.number();
+        switch (last.kind()) {
+            case HANDED_OFF -> {
+                LOG.debug("batch {} stage {}: handed off after {} attempt(s); the receiver is running it", batchId, stage, attempts);
+                notify(l -> l.handedOff(batchId, stage, attempts));
+            }
+            case ANSWERED -> {
+                if (last.retryable()) {
+                    gaveUp(last);
+                    return;
+                }
+                answered(last);
+            }
+            default -> gaveUp(last);
+        }
+    }
+
+    private void answered(DeliveryAttempt last) {
+        int status = last.status();
+        if (status / 100 == 2 || status == 409) {
+            LOG.debug("batch {} stage {}: {}", last.batchId(), last.stage(), last.reason());
+        } else if (status == 401) {
+            LOG.error("batch {} stage {}: the receiver rejected the signature ({}); make {} the same on both sides and"
+                    + " check the clocks (tolerance 300 s); left to the stall sweeper",
+                    last.batchId(), last.stage(), last.reason(), RequestSigner.SECRET_ENV);
+        } else {
+            LOG.error("batch {} stage {}: the receiver at {} refused the trigger ({}); check the base URL and the"
+                    + " receiver's pipeline; left to the stall sweeper", last.batchId(), last.stage(), uri(last.stage()), last.reason());
+        }
+        notify(l -> l.answered(last.batchId(), last.stage(), status, last.number()));
+    }
+
+    private void gaveUp(DeliveryAttempt last) {
+        LOG.warn("batch {} stage {}: could not deliver the trigger to {} after {} attempt(s), last: {}; left to the stall sweeper",
+                last.batchId(), last.stage(), uri(last.stage()), last.number(), last.reason());
+        notify(l -> l.gaveUp(last.batchId(), last.stage(), last.number(), last.reason()));
+    }
+
+    void notify(Consumer<DeliveryListener> event) {
+        try {
+            event.accept(listener);
+        } catch (RuntimeException e) {
+            LOG.warn("delivery listener {} threw; ignored", listener.getClass().getName(), e);
+        }
+    }
+}

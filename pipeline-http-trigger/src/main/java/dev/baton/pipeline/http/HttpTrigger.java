@@ -1,0 +1,530 @@
+package dev.baton.pipeline.http;
+
+import dev.baton.pipeline.StallSweeper;
+import dev.baton.pipeline.Trigger;
+import io.github.resilience4j.core.IntervalFunction;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fire-and-forget {@link Trigger} over HTTP: {@code fire(b, s)} POSTs {@code {"batchId":b}}, signed
+ * (see {@link RequestSigner}), to {@code <base URL>/api/batch-processing/<s>}, where a
+ * {@link StageEndpoint} runs the stage inside the request. The base URL is resolved by
+ * {@link BaseUrl}; the secret comes from {@link #builder()}'s {@code secret} or
+ * {@value RequestSigner#SECRET_ENV}.
+ *
+ * <pre>{@code
+ * HttpTrigger trigger = HttpTrigger.builder().build();   // PIPELINE_API_URL / VERCEL_URL, PIPELINE_SIGNING_SECRET
+ * PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
+ * runner.start(123);                                      // POST <base>/api/batch-processing/setup
+ * }</pre>
+ *
+ * <h2>What "fire-and-forget" means here</h2>
+ * {@link #fire} only takes one of {@code maxInFlight} slots and hands the delivery to the trigger's
+ * own thread; it never does I/O and never blocks, whatever the receiver does. Without a free slot the
+ * trigger is dropped with a warning and the {@link StallSweeper} fires it again later, so a burst of
+ * 10,000 triggers holds at most {@code maxInFlight} sockets and requests.
+ *
+ * <p>A slot is held until the request is <em>handed off</em>, not until the stage ends. The receiver
+ * only answers when the stage is done (up to its budget, say 50 s), so the delivery waits at most
+ * {@code handoffTimeout} (default 2 s) for that answer. A quick answer is used: 2xx and 409 (a
+ * duplicate) end the delivery; 5xx and 429 are retried; another 4xx is logged as a misconfiguration.
+ * When the window passes and the request was fully sent, the receiver has it and is running the
+ * stage: the trigger stops waiting, closes that connection and frees the slot. Receivers must
+ * therefore keep running a stage when the caller disconnects, which the JDK {@code HttpServer},
+ * servlet containers and serverless platforms do. Setting {@code handoffTimeout} above the stage
+ * budget makes every delivery wait for the stage's answer instead, at the cost of one slot per
+ * running stage.
+ *
+ * <p>Connection refused or reset, connect timeouts, 5xx and 429 (honouring a {@code Retry-After}
+ * in seconds) are retried with a resilience4j {@code Retry}: at most {@code maxAttempts} requests,
+ * exponential backoff with jitter, scheduled on the trigger's thread, each request signed afresh. A
+ * trigger that still cannot be delivered is logged with its batch and stage and left to the sweeper.
+ *
+ * <p>Thread-safe. {@link #close()} stops taking triggers and waits a little for those in flight.
+ */
+public final class HttpTrigger implements Trigger {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpTrigger.class);
+    private static final Pattern STAGE_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
+
+    /** Default path under the base URL that stage requests go to; the stage name is appended. */
+    public static final String DEFAULT_STAGE_PATH = "/api/batch-processing/";
+    /** Default number of deliveries in flight before further triggers are dropped. */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 256;
+    /** Default number of triggers waiting for {@link #fireAfter} before further ones are dropped. */
+    public static final int DEFAULT_MAX_DELAYED = 10_000;
+    /** Default requests per trigger, the first included. */
+    public static final int DEFAULT_MAX_ATTEMPTS = 5;
+    /** Default wait before the second request. */
+    public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(250);
+    /** Default longest wait between two requests. */
+    public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(10);
+    /** Default connect timeout. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** Default wait for the receiver's answer before the request counts as handed off. */
+    public static final Duration DEFAULT_HANDOFF_TIMEOUT = Duration.ofSeconds(2);
+    /** Default wait of {@link #close()} for deliveries in flight. */
+    public static final Duration DEFAULT_SHUTDOWN_WAIT = Duration.ofSeconds(5);
+
+    private final HttpDelivery delivery;
+    private final URI baseUrl;
+    private final int maxInFlight;
+    private final int maxDelayed;
+    private final Duration shutdownWait;
+    private final ScheduledThreadPoolExecutor worker;
+    private final ExecutorService ownedClientExecutor;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger delayed = new AtomicInteger();
+    private final Object idle = new Object();
+    private volatile boolean closed;
+
+    private HttpTrigger(Builder b, URI baseUrl, RequestSigner signer) {
+        this.baseUrl = baseUrl;
+        this.maxInFlight = b.maxInFlight;
+        this.maxDelayed = b.maxDelayed;
+        this.shutdownWait = b.shutdownWait;
+        this.worker = new ScheduledThreadPoolExecutor(1, daemon("baton-http-trigger"));
+        this.worker.setRemoveOnCancelPolicy(true);
+        HttpClient client = b.httpClient;
+        if (client == null) {
+            int threads = Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors()));
+            // tasks are bounded by maxInFlight deliveries, each a handful of callbacks
+            this.ownedClientExecutor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), daemon("baton-http-client"));
+            client = HttpClient.newBuilder()
+                    .connectTimeout(b.connectTimeout)
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .executor(ownedClientExecutor)
+                    .build();
+        } else {
+            this.ownedClientExecutor = null;
+        }
+        IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(
+                Math.max(1, b.initialBackoff.toMillis()), b.multiplier, 0.5, Math.max(1, b.maxBackoff.toMillis()));
+        URI stageBase = URI.create(baseUrl.toString() + b.stagePath);
+        this.delivery = new HttpDelivery(client, stageBase, signer, b.clock, b.handoffTimeout, b.maxAttempts,
+                backoff, b.maxBackoff, worker, b.listener);
+    }
+
+    /** @return a builder with the defaults above */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the resolved base URL, without a trailing slash */
+    public URI baseUrl() {
+        return baseUrl;
+    }
+
+    /**
+     * @param stage a stage name
+     * @return the URL a trigger of that stage is POSTed to
+     * @throws IllegalArgumentException if {@code stage} is not a valid stage name
+     */
+    public URI stageUrl(String stage) {
+        return delivery.uri(checkStage(stage));
+    }
+
+    /** @return deliveries in flight right now (taken slots) */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /**
+     * Sends the trigger in the background and returns at once. Drops it, with a warning and a
+     * {@link DeliveryListener#dropped} event, when {@code maxInFlight} deliveries are in flight or the
+     * trigger is closed: the stall sweeper fires it again.
+     *
+     * @param batchId the batch
+     * @param stage the stage
+     * @throws IllegalArgumentException if {@code stage} is not a valid stage name (a programming error)
+     */
+    @Override
+    public void fire(long batchId, String stage) {
+        checkStage(stage);
+        if (closed) {
+            drop(batchId, stage, "the trigger is closed");
+            return;
+        }
+        if (!takeSlot()) {
+            drop(batchId, stage, maxInFlight + " deliveries already in flight");
+            return;
+        }
+        try {
+            worker.execute(() -> start(batchId, stage));
+        } catch (RejectedExecutionException e) {
+            releaseSlot();
+            drop(batchId, stage, "the trigger is closed");
+        }
+    }
+
+    private void start(long batchId, String stage) {
+        try {
+            delivery.deliver(batchId, stage).whenComplete((last, error) -> {
+                try {
+                    delivery.report(batchId, stage, last, error);
+                } finally {
+                    releaseSlot();
+                }
+            });
+        } catch (RuntimeException e) {
+            releaseSlot();
+            LOG.error("batch {} stage {}: could not start the delivery; left to the stall sweeper", batchId, stage, e);
+        }
+    }
+
+    /**
+     * Fires after {@code delay} (a stage retry's backoff), timed on the trigger's thread; at most
+     * {@code maxDelayed} wait at once, more are dropped for the sweeper.
+     *
+     * @param batchId the batch
+     * @param stage the stage
+     * @param delay how long to wait first
+     * @throws IllegalArgumentException if {@code stage} is not a valid stage name
+     */
+    @Override
+    public void fireAfter(long batchId, String stage, Duration delay) {
+        checkStage(stage);
+        if (delay.isZero() || delay.isNegative()) {
+            fire(batchId, stage);
+            return;
+        }
+        if (closed) {
+            drop(batchId, stage, "the trigger is closed");
+            return;
+        }
+        if (delayed.incrementAndGet() > maxDelayed) {
+            delayed.decrementAndGet();
+            drop(batchId, stage, maxDelayed + " delayed triggers already waiting");
+            return;
+        }
+        try {
+            worker.schedule(() -> {
+                delayed.decrementAndGet();
+                fire(batchId, stage);
+            }, delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            delayed.decrementAndGet();
+            drop(batchId, stage, "the trigger is closed");
+        }
+    }
+
+    /**
+     * Waits until no delivery is in flight: every trigger fired so far was answered, handed off,
+     * given up or dropped. A host on a platform that freezes the process once a response is written
+     * calls this before writing it, so the next stage's request leaves the process.
+     *
+     * @param timeout the longest wait
+     * @return {@code true} when idle, {@code false} when the timeout passed first
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (idle) {
+            while (inFlight.get() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(idle, left);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Stops taking triggers, drops delayed ones and waits up to the shutdown wait for deliveries in
+     * flight; whatever is left is recovered by the stall sweeper.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (!awaitIdle(shutdownWait)) {
+                LOG.warn("{} trigger deliveries still in flight after {}; left to the stall sweeper", inFlight.get(), shutdownWait);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        int waiting = worker.getQueue().size();
+        if (waiting > 0) {
+            LOG.info("{} delayed triggers dropped on close; left to the stall sweeper", waiting);
+        }
+        worker.shutdownNow();
+        if (ownedClientExecutor != null) {
+            ownedClientExecutor.shutdownNow();
+        }
+    }
+
+    private boolean takeSlot() {
+        while (true) {
+            int n = inFlight.get();
+            if (n >= maxInFlight) {
+                return false;
+            }
+            if (inFlight.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    private void releaseSlot() {
+        if (inFlight.decrementAndGet() == 0) {
+            synchronized (idle) {
+                idle.notifyAll();
+            }
+        }
+    }
+
+    private void drop(long batchId, String stage, String why) {
+        LOG.warn("batch {} stage {}: trigger dropped ({}); left to the stall sweeper", batchId, stage, why);
+        delivery.notify(l -> l.dropped(batchId, stage, why));
+    }
+
+    private static String checkStage(String stage) {
+        if (stage == null || !STAGE_NAME.matcher(stage).matches()) {
+            throw new IllegalArgumentException("'" + stage + "' is not a stage name (lower-case letters, digits, '_' or '-',"
+                    + " starting with a letter, at most 63)");
+        }
+        return stage;
+    }
+
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /**
+     * Builds an {@link HttpTrigger}; every setter validates its value and {@link #build()} resolves the
+     * base URL and the secret, failing fast. Not thread-safe.
+     */
+    public static final class Builder {
+        private String baseUrl;
+        private Function<String, String> env = System::getenv;
+        private String secret;
+        private Clock clock = Clock.systemUTC();
+        private String stagePath = DEFAULT_STAGE_PATH;
+        private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+        private int maxDelayed = DEFAULT_MAX_DELAYED;
+        private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+        private Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
+        private double multiplier = 2.0;
+        private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration handoffTimeout = DEFAULT_HANDOFF_TIMEOUT;
+        private Duration shutdownWait = DEFAULT_SHUTDOWN_WAIT;
+        private HttpClient httpClient;
+        private DeliveryListener listener = new DeliveryListener() {};
+
+        private Builder() {}
+
+        /**
+         * @param baseUrl an absolute http(s) URL, e.g. {@code https://api.example.com}; wins over the environment
+         * @return this
+         * @throws IllegalArgumentException if it is not an absolute http(s) URL
+         */
+        public Builder baseUrl(String baseUrl) {
+            this.baseUrl = BaseUrl.resolve(Objects.requireNonNull(baseUrl, "baseUrl"), name -> null).toString();
+            return this;
+        }
+
+        /**
+         * @param env looks up an environment variable, {@code null} when unset; default {@code System::getenv}
+         * @return this
+         */
+        public Builder environment(Function<String, String> env) {
+            this.env = Objects.requireNonNull(env, "env");
+            return this;
+        }
+
+        /**
+         * @param secret the shared signing secret, at least 16 bytes; default {@value RequestSigner#SECRET_ENV}
+         * @return this
+         * @throws IllegalArgumentException if shorter than 16 bytes
+         */
+        public Builder secret(String secret) {
+            RequestSigner.of(secret);
+            this.secret = secret;
+            return this;
+        }
+
+        /**
+         * @param clock the clock for signature timestamps
+         * @return this
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * @param stagePath the path under the base URL, starting and ending with {@code /}; default {@value HttpTrigger#DEFAULT_STAGE_PATH}
+         * @return this
+         * @throws IllegalArgumentException if it does not start and end with {@code /}
+         */
+        public Builder stagePath(String stagePath) {
+            if (stagePath == null || !stagePath.startsWith("/") || !stagePath.endsWith("/") || stagePath.contains("?")
+                    || stagePath.contains("#")) {
+                throw new IllegalArgumentException("stagePath must start and end with '/', e.g. /api/batch-processing/, got " + stagePath);
+            }
+            this.stagePath = stagePath;
+            return this;
+        }
+
+        /**
+         * @param maxInFlight deliveries in flight at once, 1 to 100,000; default {@value HttpTrigger#DEFAULT_MAX_IN_FLIGHT}
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxInFlight(int maxInFlight) {
+            this.maxInFlight = range("maxInFlight", maxInFlight, 1, 100_000);
+            return this;
+        }
+
+        /**
+         * @param maxDelayed triggers waiting in {@link HttpTrigger#fireAfter} at once, 0 to 1,000,000
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxDelayed(int maxDelayed) {
+            this.maxDelayed = range("maxDelayed", maxDelayed, 0, 1_000_000);
+            return this;
+        }
+
+        /**
+         * @param maxAttempts requests per trigger, the first included, 1 to 100; default {@value HttpTrigger#DEFAULT_MAX_ATTEMPTS}
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxAttempts(int maxAttempts) {
+            this.maxAttempts = range("maxAttempts", maxAttempts, 1, 100);
+            return this;
+        }
+
+        /**
+         * @param initialBackoff wait before the second request, 1 ms to the max backoff
+         * @param multiplier growth of the wait per attempt, 1.0 to 10.0
+         * @param maxBackoff the longest wait, at most 10 min
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder backoff(Duration initialBackoff, double multiplier, Duration maxBackoff) {
+            Objects.requireNonNull(initialBackoff, "initialBackoff");
+            Objects.requireNonNull(maxBackoff, "maxBackoff");
+            if (initialBackoff.toMillis() < 1 || maxBackoff.compareTo(initialBackoff) < 0 || maxBackoff.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("backoff needs 1ms <= initialBackoff <= maxBackoff <= 10min, got "
+                        + initialBackoff + " and " + maxBackoff);
+            }
+            if (!(multiplier >= 1.0 && multiplier <= 10.0)) {
+                throw new IllegalArgumentException("multiplier must be between 1.0 and 10.0, got " + multiplier);
+            }
+            this.initialBackoff = initialBackoff;
+            this.multiplier = multiplier;
+            this.maxBackoff = maxBackoff;
+            return this;
+        }
+
+        /**
+         * @param connectTimeout how long to wait for a connection, 1 ms to 1 min; ignored with {@link #httpClient}
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = duration("connectTimeout", connectTimeout, Duration.ofMinutes(1));
+            return this;
+        }
+
+        /**
+         * @param handoffTimeout how long a sent request waits for the receiver's answer before it counts
+         *     as handed off, 1 ms to 15 min; above the stage budget, every answer is awaited
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder handoffTimeout(Duration handoffTimeout) {
+            this.handoffTimeout = duration("handoffTimeout", handoffTimeout, Duration.ofMinutes(15));
+            return this;
+        }
+
+        /**
+         * @param shutdownWait how long {@link HttpTrigger#close()} waits for deliveries in flight, 0 to 10 min
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder shutdownWait(Duration shutdownWait) {
+            Objects.requireNonNull(shutdownWait, "shutdownWait");
+            if (shutdownWait.isNegative() || shutdownWait.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("shutdownWait must be between 0 and 10min, got " + shutdownWait);
+            }
+            this.shutdownWait = shutdownWait;
+            return this;
+        }
+
+        /**
+         * @param httpClient a client of the host's (proxy, TLS settings); its connect timeout and
+         *     executor are then the host's
+         * @return this
+         */
+        public Builder httpClient(HttpClient httpClient) {
+            this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
+            return this;
+        }
+
+        /**
+         * @param listener hears how each delivery ended
+         * @return this
+         */
+        public Builder listener(DeliveryListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * @return the trigger
+         * @throws IllegalStateException in production without a base URL (see {@link BaseUrl})
+         * @throws IllegalArgumentException if a URL from the environment is malformed, or no secret is
+         *     configured and {@value RequestSigner#SECRET_ENV} is unset or too short
+         */
+        public HttpTrigger build() {
+            URI url = BaseUrl.resolve(baseUrl, env);
+            RequestSigner signer = RequestSigner.of(secret != null ? secret : env.apply(RequestSigner.SECRET_ENV));
+            return new HttpTrigger(this, url, signer);
+        }
+
+        private static int range(String setting, int value, int min, int max) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(setting + " must be between " + min + " and " + max + ", got " + value);
+            }
+            return value;
+        }
+
+        private static Duration duration(String setting, Duration value, Duration max) {
+            Objects.requireNonNull(value, setting);
+            if (value.toMillis() < 1 || value.compareTo(max) > 0) {
+                throw new IllegalArgumentException(setting + " must be between 1ms and " + max + ", got " + value);
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,372 @@
+package dev.baton.pipeline.http;
+
+import dev.baton.pipeline.BatchConflictException;
+import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.PipelineRunner;
+import dev.baton.pipeline.StageOutcome;
+import dev.baton.pipeline.UnknownStageException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The receiving side of the HTTP surface (ARCHITECTURE.md §5), independent of any web framework:
+ * a {@link Request} (method, path, headers, body bytes) goes in, a {@link Response} (status, JSON)
+ * comes out.
+ * <ul>
+ *   <li>{@code POST /api/batch-processing/{stage}} with {@code {"batchId":123}}, signed (see
+ *       {@link RequestSigner}): runs one invocation of the stage within this request through
+ *       {@link PipelineRunner#runStage} and answers 200 with the outcome; 401 bad or missing signature
+ *       (or a timestamp more than 300 s from the verifier's clock), 413 body over the limit, 400
+ *       malformed body, 404 unknown stage or batch, 409 the batch is not at that stage (a duplicate or
+ *       late trigger: nothing ran).</li>
+ *   <li>{@code POST /api/process-batch} with {@code {"batchId":123}}: starts the batch and answers 202
+ *       with its queue row; 409 if it already has a run; 400, 413 on bad input. It is the public entry
+ *       point, called by browsers and host services that do not hold the pipeline secret, so it needs
+ *       no signature; guard it with {@link Builder#clientAuthorizer} (a session or API-key check, or
+ *       {@code r -> verifier.verify(r.header(RequestSigner.HEADER), r.body()) == Result.VALID}).</li>
+ *   <li>{@code GET /api/batches/{batchId}}: the batch's status JSON, 404 when it has no run; behind the
+ *       same authorizer.</li>
+ *   <li>{@code GET /health}: 200.</li>
+ * </ul>
+ * Any other path is 404, a wrong method 405. Nothing is read or written before the path, method,
+ * size, signature and body have been checked. Unexpected errors are logged with the batch and stage
+ * and answered 500 with an incident id, never with a stack trace or SQL.
+ *
+ * <p>Mounting it: {@link StageHttpServer} does it for the JDK server. In a servlet:
+ * <pre>{@code
+ * protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+ *     Map<String, List<String>> headers = new HashMap<>();
+ *     for (String n : Collections.list(req.getHeaderNames())) headers.put(n, Collections.list(req.getHeaders(n)));
+ *     StageEndpoint.Response r = endpoint.handle(new StageEndpoint.Request(req.getMethod(),
+ *             req.getRequestURI().substring(req.getContextPath().length()), headers, endpoint.readBody(req.getInputStream())));
+ *     resp.setStatus(r.status());
+ *     r.headers().forEach(resp::setHeader);
+ *     resp.getOutputStream().write(r.body());
+ * }
+ * }</pre>
+ * In Spring MVC:
+ * <pre>{@code
+ * @RequestMapping({"/api/**", "/health"})
+ * ResponseEntity<byte[]> baton(HttpServletRequest req, @RequestHeader MultiValueMap<String, String> headers) throws IOException {
+ *     StageEndpoint.Response r = endpoint.handle(new StageEndpoint.Request(req.getMethod(), req.getRequestURI(),
+ *             headers, endpoint.readBody(req.getInputStream())));
+ *     return ResponseEntity.status(r.status()).header("Content-Type", r.contentType()).body(r.body());
+ * }
+ * }</pre>
+ * Thread-safe: one instance serves any number of concurrent requests.
+ */
+public final class StageEndpoint {
+    private static final Logger LOG = LoggerFactory.getLogger(StageEndpoint.class);
+
+    /** Path prefix of stage requests; the stage name follows. */
+    public static final String STAGE_PREFIX = "/api/batch-processing/";
+    /** Path that starts a batch. */
+    public static final String START_PATH = "/api/process-batch";
+    /** Path prefix of the status of a batch; the batch id follows. */
+    public static final String STATUS_PREFIX = "/api/batches/";
+    /** Path of the health check. */
+    public static final String HEALTH_PATH = "/health";
+    /** Default largest accepted request body: 64 KiB. */
+    public static final int DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+    private final PipelineRunner runner;
+    private final SignatureVerifier verifier;
+    private final int maxBodyBytes;
+    private final Predicate<Request> clientAuthorizer;
+
+    private StageEndpoint(Builder b) {
+        this.runner = b.runner;
+        this.verifier = b.verifier;
+        this.maxBodyBytes = b.maxBodyBytes;
+        this.clientAuthorizer = b.clientAuthorizer;
+    }
+
+    /**
+     * @param runner runs the stages and starts batches
+     * @param verifier checks the signatures of stage requests
+     * @return a builder
+     */
+    public static Builder builder(PipelineRunner runner, SignatureVerifier verifier) {
+        return new Builder(runner, verifier);
+    }
+
+    /** @return the largest accepted body in bytes */
+    public int maxBodyBytes() {
+        return maxBodyBytes;
+    }
+
+    /**
+     * Reads a request body, but never more than {@link #maxBodyBytes()} + 1 bytes, so that an
+     * oversized upload is recognised (and answered 413 by {@link #handle}) without being buffered.
+     *
+     * @param in the request body stream; not closed
+     * @return the bytes read
+     * @throws IOException if reading fails
+     */
+    public byte[] readBody(InputStream in) throws IOException {
+        return in.readNBytes(maxBodyBytes + 1);
+    }
+
+    /**
+     * Answers one request. Never throws: every failure becomes a response.
+     *
+     * @param request the request
+     * @return the response
+     */
+    public Response handle(Request request) {
+        try {
+            return route(request);
+        } catch (RuntimeException e) {
+            String incident = incident();
+            LOG.error("{} {}: unexpected error (incident {})", request.method(), request.path(), incident, e);
+            return Response.json(500, EndpointJson.error("internal error (incident " + incident + "); see the server log"));
+        }
+    }
+
+    private Response route(Request r) {
+        String path = r.path();
+        if (path.equals(HEALTH_PATH)) {
+            return r.method().equals("GET") || r.method().equals("HEAD")
+                    ? Response.json(200, EndpointJson.health())
+                    : methodNotAllowed("GET, HEAD");
+        }
+        if (path.equals(START_PATH)) {
+            return r.method().equals("POST") ? start(r) : methodNotAllowed("POST");
+        }
+        if (path.startsWith(STATUS_PREFIX)) {
+            return r.method().equals("GET") ? status(r, path.substring(STATUS_PREFIX.length())) : methodNotAllowed("GET");
+        }
+        if (path.startsWith(STAGE_PREFIX)) {
+            String stage = path.substring(STAGE_PREFIX.length());
+            if (!runner.pipeline().contains(stage)) {
+                return Response.json(404, EndpointJson.error("unknown stage; this pipeline has " + runner.pipeline().stageNames()));
+            }
+            return r.method().equals("POST") ? runStage(r, stage) : methodNotAllowed("POST");
+        }
+        return Response.json(404, EndpointJson.error("no such endpoint"));
+    }
+
+    private Response runStage(Request r, String stage) {
+        Optional<Response> refused = tooLarge(r);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        SignatureVerifier.Result signature = verifier.verify(r.header(RequestSigner.HEADER), r.body());
+        if (signature != SignatureVerifier.Result.VALID) {
+            LOG.warn("stage {}: refused a request with signature {}", stage, signature);
+            return Response.json(401, EndpointJson.error(unsigned(signature)));
+        }
+        BatchIdBody.Parsed body = BatchIdBody.parse(r.body());
+        if (!body.ok()) {
+            return Response.json(400, EndpointJson.error(body.error()));
+        }
+        long batchId = body.batchId();
+        StageOutcome outcome;
+        try {
+            outcome = runner.runStage(batchId, stage);
+        } catch (UnknownStageException e) {
+            return Response.json(404, EndpointJson.error("unknown stage; this pipeline has " + runner.pipeline().stageNames()));
+        } catch (RuntimeException e) {
+            String incident = incident();
+            LOG.error("batch {} stage {}: the stage request failed (incident {}); the stall sweeper will resume the batch",
+                    batchId, stage, incident, e);
+            return Response.json(500, EndpointJson.error("internal error running stage " + stage + " of batch " + batchId
+                    + " (incident " + incident + "); see the server log"));
+        }
+        return switch (outcome.kind()) {
+            case NOT_FOUND -> Response.json(404, EndpointJson.error(outcome.detail()));
+            case NOT_CLAIMED -> Response.json(409, EndpointJson.outcome(outcome, outcome.detail()));
+            default -> Response.json(200, EndpointJson.outcome(outcome, null));
+        };
+    }
+
+    private Response start(Request r) {
+        if (!clientAuthorizer.test(r)) {
+            return Response.json(401, EndpointJson.error("not authorized to start batches"));
+        }
+        Optional<Response> refused = tooLarge(r);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        BatchIdBody.Parsed body = BatchIdBody.parse(r.body());
+        if (!body.ok()) {
+            return Response.json(400, EndpointJson.error(body.error()));
+        }
+        long batchId = body.batchId();
+        try {
+            BatchRecord created = runner.start(batchId);
+            return Response.json(202, EndpointJson.record(created));
+        } catch (BatchConflictException e) {
+            return Response.json(409, EndpointJson.error("batch " + batchId + " already has a pipeline run; see GET "
+                    + STATUS_PREFIX + batchId + ", and retry or restart it through the operations"));
+        } catch (RuntimeException e) {
+            String incident = incident();
+            LOG.error("batch {} stage {}: starting the batch failed (incident {})", batchId, runner.pipeline().first().name(), incident, e);
+            return Response.json(500, EndpointJson.error("internal error starting batch " + batchId + " (incident " + incident
+                    + "); see the server log"));
+        }
+    }
+
+    private Response status(Request r, String idText) {
+        if (!clientAuthorizer.test(r)) {
+            return Response.json(401, EndpointJson.error("not authorized to read batches"));
+        }
+        BatchIdBody.Parsed id = BatchIdBody.parsePathId(idText);
+        if (!id.ok()) {
+            return Response.json(400, EndpointJson.error(id.error()));
+        }
+        return runner.operations().status(id.batchId())
+                .map(s -> Response.json(200, EndpointJson.status(s)))
+                .orElseGet(() -> Response.json(404, EndpointJson.error("batch " + id.batchId() + " has no pipeline run")));
+    }
+
+    private Optional<Response> tooLarge(Request r) {
+        boolean declaredTooLarge = r.header("Content-Length").stream().anyMatch(v -> {
+            String t = v.trim();
+            return !t.isEmpty() && t.chars().allMatch(Character::isDigit) && (t.length() > 12 || Long.parseLong(t) > maxBodyBytes);
+        });
+        if (declaredTooLarge || r.body().length > maxBodyBytes) {
+            return Optional.of(Response.json(413, EndpointJson.error("the body is larger than " + maxBodyBytes + " bytes")));
+        }
+        return Optional.empty();
+    }
+
+    private static String unsigned(SignatureVerifier.Result result) {
+        return switch (result) {
+            case MISSING -> "missing " + RequestSigner.HEADER + " header";
+            case MALFORMED -> RequestSigner.HEADER + " must be t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">";
+            case OUTSIDE_TOLERANCE -> "the signature's timestamp is too far from the server's clock (stale, replayed or clock skew)";
+            default -> "the signature does not match";
+        };
+    }
+
+    private static Response methodNotAllowed(String allowed) {
+        return new Response(405, Map.of("Content-Type", Response.JSON, "Allow", allowed),
+                EndpointJson.error("method not allowed; use " + allowed));
+    }
+
+    private static String incident() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /**
+     * One request as the web framework received it.
+     *
+     * @param method the HTTP method, e.g. {@code POST} (case-sensitive, as HTTP defines it)
+     * @param path the raw (not percent-decoded) path relative to where the endpoint is mounted, without
+     *     the query, e.g. {@code /api/batch-processing/setup}
+     * @param headers the request headers; names are matched case-insensitively
+     * @param body the raw body, read with {@link StageEndpoint#readBody}; not copied
+     */
+    public record Request(String method, String path, Map<String, List<String>> headers, byte[] body) {
+
+        /** Copies the headers into a case-insensitive, read-only map. */
+        public Request {
+            Objects.requireNonNull(method, "method");
+            Objects.requireNonNull(path, "path");
+            TreeMap<String, List<String>> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            if (headers != null) {
+                headers.forEach((name, values) -> {
+                    if (name != null && values != null) {
+                        h.computeIfAbsent(name, k -> new ArrayList<>()).addAll(values.stream().filter(Objects::nonNull).toList());
+                    }
+                });
+            }
+            h.replaceAll((k, v) -> List.copyOf(v));
+            headers = Collections.unmodifiableMap(h);
+            body = body == null ? new byte[0] : body;
+        }
+
+        /**
+         * @param name a header name, any case
+         * @return its values, empty when absent
+         */
+        public List<String> header(String name) {
+            return headers.getOrDefault(name, List.of());
+        }
+    }
+
+    /**
+     * One answer.
+     *
+     * @param status the HTTP status
+     * @param headers the response headers to set
+     * @param body the body, UTF-8 JSON; not copied
+     */
+    public record Response(int status, Map<String, String> headers, byte[] body) {
+        static final String JSON = "application/json; charset=utf-8";
+
+        /** Copies the headers. */
+        public Response {
+            headers = Map.copyOf(headers);
+            Objects.requireNonNull(body, "body");
+        }
+
+        static Response json(int status, byte[] body) {
+            return new Response(status, Map.of("Content-Type", JSON), body);
+        }
+
+        /** @return the {@code Content-Type} header */
+        public String contentType() {
+            return headers.getOrDefault("Content-Type", JSON);
+        }
+
+        /** @return the body as text */
+        public String bodyText() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Builds a {@link StageEndpoint}; every setter validates its value. Not thread-safe. */
+    public static final class Builder {
+        private final PipelineRunner runner;
+        private final SignatureVerifier verifier;
+        private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+        private Predicate<Request> clientAuthorizer = r -> true;
+
+        private Builder(PipelineRunner runner, SignatureVerifier verifier) {
+            this.runner = Objects.requireNonNull(runner, "runner");
+            this.verifier = Objects.requireNonNull(verifier, "verifier");
+        }
+
+        /**
+         * @param maxBodyBytes largest accepted request body, 64 bytes to 16 MiB; default 64 KiB
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxBodyBytes(int maxBodyBytes) {
+            if (maxBodyBytes < 64 || maxBodyBytes > 16 * 1024 * 1024) {
+                throw new IllegalArgumentException("maxBodyBytes must be between 64 and 16777216, got " + maxBodyBytes);
+            }
+            this.maxBodyBytes = maxBodyBytes;
+            return this;
+        }
+
+        /**
+         * @param clientAuthorizer decides whether a request may start a batch or read a batch's status
+         *     (answered 401 when it returns {@code false}); default: everyone may
+         * @return this
+         */
+        public Builder clientAuthorizer(Predicate<Request> clientAuthorizer) {
+            this.clientAuthorizer = Objects.requireNonNull(clientAuthorizer, "clientAuthorizer");
+            return this;
+        }
+
+        /** @return the endpoint */
+        public StageEndpoint build() {
+            return new StageEndpoint(this);
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package dev.baton.pipeline.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves a {@link StageEndpoint} on the JDK's {@code com.sun.net.httpserver.HttpServer}, with a
+ * bounded executor: at most {@code threads} requests run at once (each stage request holds its
+ * thread for the stage's duration) and {@code queueCapacity} wait; beyond that the JDK server closes
+ * the new connection unanswered, which an {@link HttpTrigger} retries.
+ *
+ * <pre>{@code
+ * StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureVerifier.fromEnvironment(System::getenv, Clock.systemUTC())).build();
+ * try (StageHttpServer server = StageHttpServer.builder(endpoint).address(new InetSocketAddress(3000)).start()) {
+ *     // serving until closed
+ * }
+ * }</pre>
+ * To mount it on a server of your own (an {@code HttpsServer}, say), use {@link #handler(StageEndpoint)}:
+ * {@code server.createContext("/", StageHttpServer.handler(endpoint))}. Servlet and Spring MVC
+ * mounting is shown in {@link StageEndpoint}. Thread-safe.
+ */
+public final class StageHttpServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StageHttpServer.class);
+
+    /** Default request threads: the stage requests that run at once. */
+    public static final int DEFAULT_THREADS = 32;
+    /** Default requests waiting for a thread. */
+    public static final int DEFAULT_QUEUE_CAPACITY = 256;
+
+    private final HttpServer server;
+    private final ThreadPoolExecutor executor;
+    private final Duration stopWait;
+
+    private StageHttpServer(HttpServer server, ThreadPoolExecutor executor, Duration stopWait) {
+        this.server = server;
+        this.executor = executor;
+        this.stopWait = stopWait;
+    }
+
+    /**
+     * @param endpoint the endpoint to serve
+     * @return a builder
+     */
+    public static Builder builder(StageEndpoint endpoint) {
+        return new Builder(endpoint);
+    }
+
+    /**
+     * @param endpoint the endpoint
+     * @return a handler that answers every request under its context with {@code endpoint}; the
+     *     request path is taken relative to the context
+     */
+    public static HttpHandler handler(StageEndpoint endpoint) {
+        Objects.requireNonNull(endpoint, "endpoint");
+        return exchange -> serve(endpoint, exchange);
+    }
+
+    private static void serve(StageEndpoint endpoint, HttpExchange exchange) {
+        try {
+            String context = exchange.getHttpContext().getPath();
+            String path = exchange.getRequestURI().getRawPath();
+            if (!context.equals("/") && path.startsWith(context)) {
+                path = path.substring(context.length());
+            }
+            byte[] body = endpoint.readBody(exchange.getRequestBody());
+            StageEndpoint.Response response = endpoint.handle(
+                    new StageEndpoint.Request(exchange.getRequestMethod(), path, exchange.getRequestHeaders(), body));
+            response.headers().forEach(exchange.getResponseHeaders()::set);
+            boolean head = exchange.getRequestMethod().equals("HEAD");
+            exchange.sendResponseHeaders(response.status(), head || response.body().length == 0 ? -1 : response.body().length);
+            if (!head) {
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(response.body());
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("{} {}: the caller went away before the answer was written ({})",
+                    exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), e.toString());
+        } catch (RuntimeException e) {
+            LOG.error("{} {}: could not answer", exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), e);
+        } finally {
+            exchange.close();
+        }
+    }
+
+    /** @return the address the server listens on (with the real port when 0 was asked for) */
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    /** @return the port the server listens on */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** @return {@code http://<host>:<port>}, with the loopback address when listening on all interfaces */
+    public URI baseUrl() {
+        InetAddress a = server.getAddress().getAddress();
+        String host = a == null || a.isAnyLocalAddress() ? InetAddress.getLoopbackAddress().getHostAddress() : a.getHostAddress();
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        return URI.create("http://" + host + ":" + port());
+    }
+
+    /**
+     * Stops listening, lets running requests finish for up to the stop wait, then stops the threads.
+     * Stages still running then lose their lease and are rescued by the stall sweeper.
+     */
+    @Override
+    public void close() {
+        server.stop((int) Math.min(Integer.MAX_VALUE, (stopWait.toMillis() + 999) / 1000));
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(stopWait.toMillis(), TimeUnit.MILLISECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            executor.shutdownNow();
+        }
+    }
+
+    /** Builds and starts a {@link StageHttpServer}; every setter validates its value. Not thread-safe. */
+    public static final class Builder {
+        private final StageEndpoint endpoint;
+        private InetSocketAddress address = new InetSocketAddress(3000);
+        private int threads = DEFAULT_THREADS;
+        private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
+        private int backlog;
+        private Duration stopWait = Duration.ofSeconds(1);
+
+        private Builder(StageEndpoint endpoint) {
+            this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        }
+
+        /**
+         * @param address where to listen; port 0 picks a free port; default all interfaces, port 3000
+         * @return this
+         */
+        public Builder address(InetSocketAddress address) {
+            this.address = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /**
+         * @param threads requests served at once, 1 to 10,000
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder threads(int threads) {
+            if (threads < 1 || threads > 10_000) {
+                throw new IllegalArgumentException("threads must be between 1 and 10000, got " + threads);
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        /**
+         * @param queueCapacity requests waiting for a thread, 1 to 100,000
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder queueCapacity(int queueCapacity) {
+            if (queueCapacity < 1 || queueCapacity > 100_000) {
+                throw new IllegalArgumentException("queueCapacity must be between 1 and 100000, got " + queueCapacity);
+            }
+            this.queueCapacity = queueCapacity;
+            return this;
+        }
+
+        /**
+         * @param backlog pending TCP connections, 0 for the system default
+         * @return this
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder backlog(int backlog) {
+            if (backlog < 0) {
+                throw new IllegalArgumentException("backlog must not be negative, got " + backlog);
+            }
+            this.backlog = backlog;
+            return this;
+        }
+
+        /**
+         * @param stopWait how long {@link StageHttpServer#close()} lets running requests finish, 0 to 10 min
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder stopWait(Duration stopWait) {
+            Objects.requireNonNull(stopWait, "stopWait");
+            if (stopWait.isNegative() || stopWait.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("stopWait must be between 0 and 10min, got " + stopWait);
+            }
+            this.stopWait = stopWait;
+            return this;
+        }
+
+        /**
+         * @return the started server
+         * @throws IOException if the address cannot be bound
+         */
+        public StageHttpServer start() throws IOException {
+            HttpServer server = HttpServer.create(address, backlog);
+            AtomicInteger n = new AtomicInteger();
+            ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+                    new ArrayBlockingQueue<>(queueCapacity), r -> {
+                        Thread t = new Thread(r, "baton-http-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
+            executor.allowCoreThreadTimeOut(true);
+            server.setExecutor(executor);
+            server.createContext("/", handler(endpoint));
+            server.start();
+            LOG.info("serving the pipeline endpoint on {}", server.getAddress());
+            return new StageHttpServer(server, executor, stopWait);
+        }
+    }
+}

@@ -16,6 +16,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -37,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * <h2>What "fire-and-forget" means here</h2>
  * {@link #fire} only takes one of {@code maxInFlight} slots and hands the delivery to the trigger's
  * own thread; it never does I/O and never blocks, whatever the receiver does. Without a free slot the
- * trigger is dropped with a warning and the {@link StallSweeper} fires it again later, so a burst of
- * 10,000 triggers holds at most {@code maxInFlight} sockets and requests.
+ * trigger is dropped with a warning (a burst logs one warning per second with a count) and the
+ * {@link StallSweeper} fires it again later, so a burst of 10,000 triggers holds at most
+ * {@code maxInFlight} sockets and requests.
  *
  * <p>A slot is held until the request is <em>handed off</em>, not until the stage ends. The receiver
  * only answers when the stage is done (up to its budget, say 50 s), so the delivery waits at most
@@ -61,6 +63,8 @@ import org.slf4j.LoggerFactory;
 public final class HttpTrigger implements Trigger {
     private static final Logger LOG = LoggerFactory.getLogger(HttpTrigger.class);
     private static final Pattern STAGE_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
+    /** A burst of drops logs one warning per second with a count, the rest at debug level. */
+    private static final long DROP_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** Default path under the base URL that stage requests go to; the stage name is appended. */
     public static final String DEFAULT_STAGE_PATH = "/api/batch-processing/";
@@ -91,6 +95,8 @@ public final class HttpTrigger implements Trigger {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger delayed = new AtomicInteger();
     private final Object idle = new Object();
+    private final AtomicLong lastDropWarning = new AtomicLong(System.nanoTime() - DROP_WARNING_INTERVAL_NANOS);
+    private final AtomicLong droppedSinceWarning = new AtomicLong();
     private volatile boolean closed;
 
     private HttpTrigger(Builder b, URI baseUrl, RequestSigner signer) {
@@ -143,6 +149,15 @@ public final class HttpTrigger implements Trigger {
     /** @return deliveries in flight right now (taken slots) */
     public int inFlight() {
         return inFlight.get();
+    }
+
+    /**
+     * @return {@code false}: every stage runs in its own request, on whichever instance receives it,
+     *     never chained on the thread that finished the previous one
+     */
+    @Override
+    public boolean continuesInline() {
+        return false;
     }
 
     /**
@@ -295,7 +310,16 @@ public final class HttpTrigger implements Trigger {
     }
 
     private void drop(long batchId, String stage, String why) {
-        LOG.warn("batch {} stage {}: trigger dropped ({}); left to the stall sweeper", batchId, stage, why);
+        long now = System.nanoTime();
+        long last = lastDropWarning.get();
+        if (now - last >= DROP_WARNING_INTERVAL_NANOS && lastDropWarning.compareAndSet(last, now)) {
+            long more = droppedSinceWarning.getAndSet(0);
+            LOG.warn("batch {} stage {}: trigger dropped ({}){}; left to the stall sweeper", batchId, stage, why,
+                    more == 0 ? "" : ", and " + more + " more since the last warning");
+        } else {
+            droppedSinceWarning.incrementAndGet();
+            LOG.debug("batch {} stage {}: trigger dropped ({}); left to the stall sweeper", batchId, stage, why);
+        }
         delivery.notify(l -> l.dropped(batchId, stage, why));
     }
 

@@ -1,0 +1,65 @@
+package dev.baton.example.stages;
+
+import dev.baton.example.host.AnalysisWriter;
+import dev.baton.example.host.HostBatches;
+import dev.baton.example.objectstore.ObjectFetcher;
+import dev.baton.example.objectstore.ObjectUrlSigner;
+import dev.baton.example.trial.FaultInjectingStage;
+import dev.baton.example.trial.TrialSettings;
+import dev.baton.example.vision.VisionModel;
+import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.RetryPolicy;
+import dev.baton.pipeline.Stage;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Assembles the seed's six stages into a {@link Pipeline} with a trial's budget, lease, retry
+ * limit, delays and faults.
+ *
+ * @param batches the host's batches and screenshots
+ * @param signer signs object URLs
+ * @param fetcher fetches images
+ * @param model the vision model of extraction and annotation
+ * @param writer writes results into the host's tables
+ */
+public record ScreenshotPipeline(HostBatches batches, ObjectUrlSigner signer, ObjectFetcher fetcher, VisionModel model,
+        AnalysisWriter writer) {
+
+    /** Wait before the second try of a failed stage; doubles per try, with jitter. */
+    public static final Duration INITIAL_BACKOFF = Duration.ofMillis(200);
+    /** Longest wait between two tries. */
+    public static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+
+    /** @throws NullPointerException if a part is missing */
+    public ScreenshotPipeline {
+        Objects.requireNonNull(batches, "batches");
+        Objects.requireNonNull(signer, "signer");
+        Objects.requireNonNull(fetcher, "fetcher");
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(writer, "writer");
+    }
+
+    /**
+     * @param trial budget, lease, attempts, delays and faults
+     * @return the pipeline
+     */
+    public Pipeline build(TrialSettings trial) {
+        RetryPolicy retry = RetryPolicy.exponential(trial.maxAttempts(), INITIAL_BACKOFF).withMaxBackoff(MAX_BACKOFF);
+        return Pipeline.builder()
+                .stage(StageNames.SETUP, wrap(StageNames.SETUP, new SetupStage(batches, signer, fetcher, trial.itemDelay(StageNames.SETUP)), trial))
+                .stage(StageNames.EXTRACTION, wrap(StageNames.EXTRACTION, new ExtractionStage(model, trial.itemDelay(StageNames.EXTRACTION)), trial))
+                .stage(StageNames.ANNOTATION, wrap(StageNames.ANNOTATION, new AnnotationStage(model, trial.itemDelay(StageNames.ANNOTATION)), trial))
+                .stage(StageNames.VALIDATION, wrap(StageNames.VALIDATION, new ValidationStage(), trial))
+                .stage(StageNames.METADATA, wrap(StageNames.METADATA, new MetadataStage(trial.itemDelay(StageNames.METADATA)), trial))
+                .stage(StageNames.PERSISTENCE, wrap(StageNames.PERSISTENCE, new PersistenceStage(writer), trial))
+                .retry(retry)
+                .budget(trial.budget())
+                .lease(trial.lease())
+                .build();
+    }
+
+    private static Stage wrap(String name, Stage stage, TrialSettings trial) {
+        return FaultInjectingStage.wrap(name, stage, trial);
+    }
+}

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -21,7 +22,10 @@ import org.slf4j.LoggerFactory;
  * Serves a {@link StageEndpoint} on the JDK's {@code com.sun.net.httpserver.HttpServer}, with a
  * bounded executor: at most {@code threads} requests run at once (each stage request holds its
  * thread for the stage's duration) and {@code queueCapacity} wait; beyond that the JDK server closes
- * the new connection unanswered, which an {@link HttpTrigger} retries.
+ * the new connection unanswered, which an {@link HttpTrigger} retries. An oversized body is read
+ * only as far as the limit and answered 413 (the rest, up to {@value #MAX_DISCARD_BYTES} bytes, is
+ * read and dropped so that the caller sees the answer). The JDK server has no request timeouts by
+ * default; set {@code -Dsun.net.httpserver.maxReqTime=<seconds>} to bound slow callers.
  *
  * <pre>{@code
  * StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureVerifier.fromEnvironment(System::getenv, Clock.systemUTC())).build();
@@ -40,6 +44,8 @@ public final class StageHttpServer implements AutoCloseable {
     public static final int DEFAULT_THREADS = 32;
     /** Default requests waiting for a thread. */
     public static final int DEFAULT_QUEUE_CAPACITY = 256;
+    /** Most bytes of an oversized request body read and dropped so that the caller gets its 413. */
+    public static final long MAX_DISCARD_BYTES = 16L * 1024 * 1024;
 
     private final HttpServer server;
     private final ThreadPoolExecutor executor;
@@ -79,6 +85,9 @@ public final class StageHttpServer implements AutoCloseable {
             byte[] body = endpoint.readBody(exchange.getRequestBody());
             StageEndpoint.Response response = endpoint.handle(
                     new StageEndpoint.Request(exchange.getRequestMethod(), path, exchange.getRequestHeaders(), body));
+            if (body.length > endpoint.maxBodyBytes()) {
+                discardRest(exchange.getRequestBody());
+            }
             response.headers().forEach(exchange.getResponseHeaders()::set);
             boolean head = exchange.getRequestMethod().equals("HEAD");
             exchange.sendResponseHeaders(response.status(), head || response.body().length == 0 ? -1 : response.body().length);
@@ -94,6 +103,20 @@ public final class StageHttpServer implements AutoCloseable {
             LOG.error("{} {}: could not answer", exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), e);
         } finally {
             exchange.close();
+        }
+    }
+
+    /**
+     * Reads and drops what is left of an oversized body (up to {@value #MAX_DISCARD_BYTES} bytes), so
+     * that the caller, still sending, gets the 413 instead of a reset connection; beyond that the
+     * connection is closed.
+     */
+    private static void discardRest(InputStream in) throws IOException {
+        byte[] buffer = new byte[8192];
+        long left = MAX_DISCARD_BYTES;
+        int n;
+        while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+            left -= n;
         }
     }
 

@@ -6,42 +6,39 @@ import dev.baton.example.vision.UiKinds;
 import dev.baton.example.vision.VisionModel;
 import dev.baton.pipeline.StageContext;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
-/** Stage 3: asks the {@link VisionModel} to detect each of {@link UiKinds#DETECTION_TARGETS} on every screenshot. */
-public final class AnnotationStage extends PerScreenshotStage<SetupOutput.FetchedScreenshot, AnnotationOutput.ScreenshotDetections> {
+/**
+ * Stage 3: asks the {@link VisionModel} to detect each of {@link UiKinds#DETECTION_TARGETS} on every
+ * screenshot, as the seed asked Moondream. Its output is a list of {@link ScreenshotDetections}.
+ */
+public final class AnnotationStage extends PerScreenshotStage<FetchedScreenshot, ScreenshotDetections> {
     private final VisionModel model;
 
     /**
      * @param model the vision model
-     * @param itemDelay extra time per screenshot
+     * @param tuning concurrency, budget, per-item delay
      */
-    public AnnotationStage(VisionModel model, Duration itemDelay) {
-        super(AnnotationOutput.ScreenshotDetections.class, itemDelay);
+    public AnnotationStage(VisionModel model, StageTuning tuning) {
+        super(tuning);
         this.model = Objects.requireNonNull(model, "model");
     }
 
     @Override
-    protected List<SetupOutput.FetchedScreenshot> items(StageContext context) {
-        return context.output(StageNames.SETUP, SetupOutput.class).screenshots();
+    protected List<FetchedScreenshot> items(StageContext context) {
+        return List.of(context.output(StageNames.SETUP, FetchedScreenshot[].class));
     }
 
     @Override
-    protected AnnotationOutput.ScreenshotDetections process(StageContext context, SetupOutput.FetchedScreenshot shot) throws IOException {
+    protected ScreenshotDetections process(FetchedScreenshot shot) throws IOException {
         List<UiElement> detections = new ArrayList<>();
         for (String kind : UiKinds.DETECTION_TARGETS) {
             for (Box box : model.detect(shot.png(), kind)) {
                 detections.add(new UiElement(kind, box));
             }
         }
-        return new AnnotationOutput.ScreenshotDetections(shot.screenshotId(), detections);
-    }
-
-    @Override
-    protected AnnotationOutput finish(StageContext context, List<AnnotationOutput.ScreenshotDetections> results) {
-        return new AnnotationOutput(model.name(), results);
+        return new ScreenshotDetections(shot.screenshotId(), model.name(), detections);
     }
 }

@@ -4,36 +4,33 @@ import dev.baton.example.vision.Extraction;
 import dev.baton.example.vision.VisionModel;
 import dev.baton.pipeline.StageContext;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
-/** Stage 2: component, element and anchor extraction of every screenshot through the {@link VisionModel}. */
-public final class ExtractionStage extends PerScreenshotStage<SetupOutput.FetchedScreenshot, ExtractionOutput.ScreenshotExtraction> {
+/**
+ * Stage 2: component, element and anchor extraction of every screenshot through the
+ * {@link VisionModel}. Its output is a list of {@link ScreenshotExtraction}.
+ */
+public final class ExtractionStage extends PerScreenshotStage<FetchedScreenshot, ScreenshotExtraction> {
     private final VisionModel model;
 
     /**
      * @param model the vision model
-     * @param itemDelay extra time per screenshot
+     * @param tuning concurrency, budget, per-item delay
      */
-    public ExtractionStage(VisionModel model, Duration itemDelay) {
-        super(ExtractionOutput.ScreenshotExtraction.class, itemDelay);
+    public ExtractionStage(VisionModel model, StageTuning tuning) {
+        super(tuning);
         this.model = Objects.requireNonNull(model, "model");
     }
 
     @Override
-    protected List<SetupOutput.FetchedScreenshot> items(StageContext context) {
-        return context.output(StageNames.SETUP, SetupOutput.class).screenshots();
+    protected List<FetchedScreenshot> items(StageContext context) {
+        return List.of(context.output(StageNames.SETUP, FetchedScreenshot[].class));
     }
 
     @Override
-    protected ExtractionOutput.ScreenshotExtraction process(StageContext context, SetupOutput.FetchedScreenshot shot) throws IOException {
+    protected ScreenshotExtraction process(FetchedScreenshot shot) throws IOException {
         Extraction found = model.extract(shot.png());
-        return new ExtractionOutput.ScreenshotExtraction(shot.screenshotId(), found.components(), found.elements(), found.anchors());
-    }
-
-    @Override
-    protected ExtractionOutput finish(StageContext context, List<ExtractionOutput.ScreenshotExtraction> results) {
-        return new ExtractionOutput(model.name(), results);
+        return new ScreenshotExtraction(shot.screenshotId(), model.name(), found.components(), found.elements(), found.anchors());
     }
 }

@@ -3,30 +3,27 @@ package dev.baton.example.stages;
 import dev.baton.example.imagefacts.ImageFactsReader;
 import dev.baton.pipeline.StageContext;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.List;
 
-/** Stage 5: reads the real facts of every image with {@code javax.imageio}: size, hash, luminance, dominant colours. */
-public final class MetadataStage extends PerScreenshotStage<SetupOutput.FetchedScreenshot, MetadataOutput.ScreenshotFacts> {
+/**
+ * Stage 5: reads the real facts of every image with {@code javax.imageio}: size, hash, luminance,
+ * dominant colours. Its output is a list of {@link ScreenshotFacts}.
+ */
+public final class MetadataStage extends PerScreenshotStage<FetchedScreenshot, ScreenshotFacts> {
     private final ImageFactsReader reader = new ImageFactsReader();
 
-    /** @param itemDelay extra time per screenshot */
-    public MetadataStage(Duration itemDelay) {
-        super(MetadataOutput.ScreenshotFacts.class, itemDelay);
+    /** @param tuning concurrency, budget, per-item delay */
+    public MetadataStage(StageTuning tuning) {
+        super(tuning);
     }
 
     @Override
-    protected List<SetupOutput.FetchedScreenshot> items(StageContext context) {
-        return context.output(StageNames.SETUP, SetupOutput.class).screenshots();
+    protected List<FetchedScreenshot> items(StageContext context) {
+        return List.of(context.output(StageNames.SETUP, FetchedScreenshot[].class));
     }
 
     @Override
-    protected MetadataOutput.ScreenshotFacts process(StageContext context, SetupOutput.FetchedScreenshot shot) throws IOException {
-        return new MetadataOutput.ScreenshotFacts(shot.screenshotId(), reader.read(shot.png()));
-    }
-
-    @Override
-    protected MetadataOutput finish(StageContext context, List<MetadataOutput.ScreenshotFacts> results) {
-        return new MetadataOutput(results);
+    protected ScreenshotFacts process(FetchedScreenshot shot) throws IOException {
+        return new ScreenshotFacts(shot.screenshotId(), reader.read(shot.png()));
     }
 }

@@ -1,23 +1,18 @@
 package dev.baton.example.stages;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.baton.pipeline.Slicer;
 import dev.baton.pipeline.Stage;
 import dev.baton.pipeline.StageContext;
 import dev.baton.pipeline.StageResult;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * A stage that works through a batch's screenshots one at a time and slices itself to its time
- * budget: before each screenshot after the first it checks that the time left covers the slowest
- * one so far plus a margin, and otherwise returns a continuation ({@link SliceCursor} and the results
- * so far) so the next invocation resumes where this one stopped (invariant 6). Each invocation
- * does at least one screenshot, so a batch always moves. The optional per-item delay stands for
+ * A stage that works through a batch's screenshots with Baton's {@link Slicer}: a few at a time,
+ * and only while the invocation's budget lasts; then it returns a continuation and the next
+ * invocation resumes where this one stopped (invariant 6). The output is the list of per-screenshot
+ * results, the same however many invocations it took. The optional per-item delay stands for
  * slower real work and makes a stage's time grow with its batch ({@code --item-delay}).
  *
  * <p>Subclasses are stateless and thread-safe.
@@ -26,20 +21,21 @@ import java.util.Objects;
  * @param <R> what it produces; a record Jackson can write and read
  */
 public abstract class PerScreenshotStage<I, R> implements Stage {
-    /** Time kept free at the end of an invocation for the commit. */
-    static final Duration COMMIT_MARGIN = Duration.ofMillis(500);
-    private static final ObjectMapper JSON = JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+    /** Time kept free at the end of an invocation, beyond the items in flight, for the commit. */
+    static final Duration COMMIT_RESERVE = Duration.ofMillis(250);
 
-    private final Class<R> resultType;
     private final Duration itemDelay;
+    private final Slicer slicer;
 
     /**
-     * @param resultType the class of one screenshot's result
-     * @param itemDelay extra time spent on each screenshot; zero for none
+     * @param tuning concurrency, budget and per-item delay of this stage
      */
-    protected PerScreenshotStage(Class<R> resultType, Duration itemDelay) {
-        this.resultType = Objects.requireNonNull(resultType, "resultType");
-        this.itemDelay = Objects.requireNonNull(itemDelay, "itemDelay");
+    protected PerScreenshotStage(StageTuning tuning) {
+        Objects.requireNonNull(tuning, "tuning");
+        this.itemDelay = tuning.itemDelay();
+        Duration reserve = tuning.itemDelay().plus(COMMIT_RESERVE);
+        Duration tenth = tuning.budget().dividedBy(10);
+        this.slicer = Slicer.concurrency(tuning.concurrency()).reserve(reserve.compareTo(tenth) > 0 ? reserve : tenth);
     }
 
     /**
@@ -50,30 +46,20 @@ public abstract class PerScreenshotStage<I, R> implements Stage {
     protected abstract List<I> items(StageContext context) throws Exception;
 
     /**
-     * @param context the invocation
      * @param item one screenshot's input
      * @return its result
      * @throws Exception a transient failure
      */
-    protected abstract R process(StageContext context, I item) throws Exception;
-
-    /**
-     * @param context the invocation
-     * @param results every screenshot's result, in order
-     * @return the stage's output
-     * @throws Exception a transient failure
-     */
-    protected abstract Object finish(StageContext context, List<R> results) throws Exception;
+    protected abstract R process(I item) throws Exception;
 
     /**
      * Called when the batch has no screenshots.
      *
      * @param context the invocation
-     * @return the stage's result for an empty batch; by default the output of {@link #finish} on nothing
-     * @throws Exception a transient failure
+     * @return the stage's result for an empty batch; by default an empty list
      */
-    protected StageResult whenEmpty(StageContext context) throws Exception {
-        return StageResult.done(finish(context, List.of()));
+    protected StageResult whenEmpty(StageContext context) {
+        return StageResult.done(List.of());
     }
 
     @Override
@@ -82,33 +68,11 @@ public abstract class PerScreenshotStage<I, R> implements Stage {
         if (items.isEmpty()) {
             return whenEmpty(context);
         }
-        List<R> results = new ArrayList<>();
-        JsonNode partial = context.partialOutput(JsonNode.class).orElse(null);
-        if (partial != null && partial.isArray()) {
-            for (JsonNode node : partial) {
-                results.add(JSON.treeToValue(node, resultType));
-            }
-        }
-        int start = context.cursor(SliceCursor.class).map(SliceCursor::next).orElse(0);
-        if (start != results.size() || start > items.size()) {
-            context.log().warn("the cursor says {} screenshots are done but the partial output holds {}; redoing from {}",
-                    start, results.size(), Math.min(results.size(), items.size()));
-            results = new ArrayList<>(results.subList(0, Math.min(results.size(), items.size())));
-            start = results.size();
-        }
-        long slowestNanos = 0;
-        for (int i = start; i < items.size(); i++) {
-            if (i > start && context.remaining().toNanos() < slowestNanos + COMMIT_MARGIN.toNanos()) {
-                context.log().info("{} of {} screenshots done; continuing in a fresh invocation", i, items.size());
-                return StageResult.proceed(new SliceCursor(i, items.size()), results);
-            }
-            long began = System.nanoTime();
+        return slicer.process(context, items, item -> {
             if (!itemDelay.isZero()) {
                 Thread.sleep(itemDelay.toMillis());
             }
-            results.add(process(context, items.get(i)));
-            slowestNanos = Math.max(slowestNanos, System.nanoTime() - began);
-        }
-        return StageResult.done(finish(context, results));
+            return process(item);
+        });
     }
 }

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Stage 6: writes every earlier stage's results into the host's {@code screenshot_analysis} and
@@ -34,29 +35,29 @@ public final class PersistenceStage implements Stage {
 
     @Override
     public StageResult execute(StageContext context) throws SQLException, JsonProcessingException {
-        ExtractionOutput extraction = context.output(StageNames.EXTRACTION, ExtractionOutput.class);
-        Map<Long, AnnotationOutput.ScreenshotDetections> detections = index(
-                context.output(StageNames.ANNOTATION, AnnotationOutput.class).screenshots(), AnnotationOutput.ScreenshotDetections::screenshotId);
+        ScreenshotExtraction[] extraction = context.output(StageNames.EXTRACTION, ScreenshotExtraction[].class);
+        Map<Long, ScreenshotDetections> detections = index(context.output(StageNames.ANNOTATION, ScreenshotDetections[].class),
+                ScreenshotDetections::screenshotId);
         ValidationOutput validation = context.output(StageNames.VALIDATION, ValidationOutput.class);
-        Map<Long, ValidationOutput.ScreenshotAccuracy> accuracy = index(validation.screenshots(), ValidationOutput.ScreenshotAccuracy::screenshotId);
-        Map<Long, MetadataOutput.ScreenshotFacts> facts = index(
-                context.output(StageNames.METADATA, MetadataOutput.class).screenshots(), MetadataOutput.ScreenshotFacts::screenshotId);
+        Map<Long, ValidationOutput.ScreenshotAccuracy> accuracy = index(validation.screenshots().toArray(ValidationOutput.ScreenshotAccuracy[]::new),
+                ValidationOutput.ScreenshotAccuracy::screenshotId);
+        Map<Long, ScreenshotFacts> facts = index(context.output(StageNames.METADATA, ScreenshotFacts[].class), ScreenshotFacts::screenshotId);
 
         List<ScreenshotAnalysis> rows = new ArrayList<>();
         int components = 0;
         int detected = 0;
-        for (ExtractionOutput.ScreenshotExtraction e : extraction.screenshots()) {
+        for (ScreenshotExtraction e : extraction) {
             long id = e.screenshotId();
-            AnnotationOutput.ScreenshotDetections d = detections.get(id);
+            ScreenshotDetections d = detections.get(id);
             ValidationOutput.ScreenshotAccuracy a = accuracy.get(id);
-            MetadataOutput.ScreenshotFacts f = facts.get(id);
+            ScreenshotFacts f = facts.get(id);
             if (d == null || a == null || f == null) {
                 return StageResult.fail("screenshot " + id + " is missing from the output of "
                         + (d == null ? StageNames.ANNOTATION : a == null ? StageNames.VALIDATION : StageNames.METADATA)
                         + "; restart the batch from setup");
             }
             ImageFacts image = f.facts();
-            rows.add(new ScreenshotAnalysis(id, extraction.model(), json(e.components()), json(e.elements()), json(e.anchors()),
+            rows.add(new ScreenshotAnalysis(id, e.model(), json(e.components()), json(e.elements()), json(e.anchors()),
                     json(d.detections()), a.accuracy().precision(), a.accuracy().recall(), a.accuracy().f1(), a.accuracy().meanIou(),
                     image.width(), image.height(), image.sha256(), json(image.dominantColours()), image.meanLuminance()));
             components += e.components().size() + e.anchors().size();
@@ -69,8 +70,8 @@ public final class PersistenceStage implements Stage {
         return StageResult.done(new PersistenceOutput(rows.size(), "completed"));
     }
 
-    private static <T> Map<Long, T> index(List<T> items, Function<T, Long> id) {
-        return items.stream().collect(Collectors.toMap(id, Function.identity(), (a, b) -> a));
+    private static <T> Map<Long, T> index(T[] items, Function<T, Long> id) {
+        return Stream.of(items).collect(Collectors.toMap(id, Function.identity(), (a, b) -> a));
     }
 
     private static String json(Object value) throws JsonProcessingException {

@@ -22,22 +22,32 @@ import java.util.Objects;
  * @param fetcher fetches images
  * @param model the vision model of extraction and annotation
  * @param writer writes results into the host's tables
+ * @param concurrency screenshots a per-screenshot stage processes at once, 1 to 256
  */
 public record ScreenshotPipeline(HostBatches batches, ObjectUrlSigner signer, ObjectFetcher fetcher, VisionModel model,
-        AnalysisWriter writer) {
+        AnalysisWriter writer, int concurrency) {
 
     /** Wait before the second try of a failed stage; doubles per try, with jitter. */
     public static final Duration INITIAL_BACKOFF = Duration.ofMillis(200);
     /** Longest wait between two tries. */
     public static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
-    /** @throws NullPointerException if a part is missing */
+    /** Default screenshots processed at once by one stage invocation. */
+    public static final int DEFAULT_CONCURRENCY = 4;
+
+    /**
+     * @throws NullPointerException if a part is missing
+     * @throws IllegalArgumentException if concurrency is out of range
+     */
     public ScreenshotPipeline {
         Objects.requireNonNull(batches, "batches");
         Objects.requireNonNull(signer, "signer");
         Objects.requireNonNull(fetcher, "fetcher");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(writer, "writer");
+        if (concurrency < 1 || concurrency > 256) {
+            throw new IllegalArgumentException("concurrency must be 1..256, got " + concurrency);
+        }
     }
 
     /**
@@ -47,16 +57,20 @@ public record ScreenshotPipeline(HostBatches batches, ObjectUrlSigner signer, Ob
     public Pipeline build(TrialSettings trial) {
         RetryPolicy retry = RetryPolicy.exponential(trial.maxAttempts(), INITIAL_BACKOFF).withMaxBackoff(MAX_BACKOFF);
         return Pipeline.builder()
-                .stage(StageNames.SETUP, wrap(StageNames.SETUP, new SetupStage(batches, signer, fetcher, trial.itemDelay(StageNames.SETUP)), trial))
-                .stage(StageNames.EXTRACTION, wrap(StageNames.EXTRACTION, new ExtractionStage(model, trial.itemDelay(StageNames.EXTRACTION)), trial))
-                .stage(StageNames.ANNOTATION, wrap(StageNames.ANNOTATION, new AnnotationStage(model, trial.itemDelay(StageNames.ANNOTATION)), trial))
+                .stage(StageNames.SETUP, wrap(StageNames.SETUP, new SetupStage(batches, signer, fetcher, tuning(trial, StageNames.SETUP)), trial))
+                .stage(StageNames.EXTRACTION, wrap(StageNames.EXTRACTION, new ExtractionStage(model, tuning(trial, StageNames.EXTRACTION)), trial))
+                .stage(StageNames.ANNOTATION, wrap(StageNames.ANNOTATION, new AnnotationStage(model, tuning(trial, StageNames.ANNOTATION)), trial))
                 .stage(StageNames.VALIDATION, wrap(StageNames.VALIDATION, new ValidationStage(), trial))
-                .stage(StageNames.METADATA, wrap(StageNames.METADATA, new MetadataStage(trial.itemDelay(StageNames.METADATA)), trial))
+                .stage(StageNames.METADATA, wrap(StageNames.METADATA, new MetadataStage(tuning(trial, StageNames.METADATA)), trial))
                 .stage(StageNames.PERSISTENCE, wrap(StageNames.PERSISTENCE, new PersistenceStage(writer), trial))
                 .retry(retry)
                 .budget(trial.budget())
                 .lease(trial.lease())
                 .build();
+    }
+
+    private StageTuning tuning(TrialSettings trial, String stage) {
+        return new StageTuning(concurrency, trial.budget(), trial.itemDelay(stage));
     }
 
     private static Stage wrap(String name, Stage stage, TrialSettings trial) {

@@ -20,10 +20,11 @@ import javax.imageio.ImageIO;
 
 /**
  * Stage 1: loads the batch's screenshot rows from the host's tables, makes a signed URL for each
- * image and fetches it through that URL, checking that it is the PNG the row describes. A batch
- * without screenshots fails at once (retrying cannot add them).
+ * image and fetches it through that URL, checking that it is the image the row describes. Its
+ * output is a list of {@link FetchedScreenshot}. A batch without screenshots fails at once
+ * (retrying cannot add them).
  */
-public final class SetupStage extends PerScreenshotStage<ScreenshotRow, SetupOutput.FetchedScreenshot> {
+public final class SetupStage extends PerScreenshotStage<ScreenshotRow, FetchedScreenshot> {
     /** How long a signed URL is valid. */
     static final Duration URL_VALIDITY = Duration.ofMinutes(5);
 
@@ -35,10 +36,10 @@ public final class SetupStage extends PerScreenshotStage<ScreenshotRow, SetupOut
      * @param batches the host's batches
      * @param signer signs object URLs
      * @param fetcher downloads them
-     * @param itemDelay extra time per screenshot
+     * @param tuning concurrency, budget, per-item delay
      */
-    public SetupStage(HostBatches batches, ObjectUrlSigner signer, ObjectFetcher fetcher, Duration itemDelay) {
-        super(SetupOutput.FetchedScreenshot.class, itemDelay);
+    public SetupStage(HostBatches batches, ObjectUrlSigner signer, ObjectFetcher fetcher, StageTuning tuning) {
+        super(tuning);
         this.batches = Objects.requireNonNull(batches, "batches");
         this.signer = Objects.requireNonNull(signer, "signer");
         this.fetcher = Objects.requireNonNull(fetcher, "fetcher");
@@ -56,7 +57,7 @@ public final class SetupStage extends PerScreenshotStage<ScreenshotRow, SetupOut
     }
 
     @Override
-    protected SetupOutput.FetchedScreenshot process(StageContext context, ScreenshotRow row) throws IOException {
+    protected FetchedScreenshot process(ScreenshotRow row) throws IOException {
         URI url = signer.sign(row.objectKey(), URL_VALIDITY);
         byte[] png = fetcher.fetch(url);
         BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
@@ -67,12 +68,7 @@ public final class SetupStage extends PerScreenshotStage<ScreenshotRow, SetupOut
             throw new IOException("screenshot " + row.screenshotId() + " is " + image.getWidth() + "x" + image.getHeight()
                     + " but its row says " + row.width() + "x" + row.height());
         }
-        return new SetupOutput.FetchedScreenshot(row.screenshotId(), row.position(), row.objectKey(), sha256(png), png);
-    }
-
-    @Override
-    protected SetupOutput finish(StageContext context, List<SetupOutput.FetchedScreenshot> results) {
-        return new SetupOutput(results);
+        return new FetchedScreenshot(row.screenshotId(), row.position(), row.objectKey(), sha256(png), png);
     }
 
     private static String sha256(byte[] bytes) {

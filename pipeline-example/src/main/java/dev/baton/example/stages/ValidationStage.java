@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Stage 4: accuracy of extraction against annotation. For each screenshot and each kind of
@@ -23,18 +24,17 @@ public final class ValidationStage implements Stage {
 
     @Override
     public StageResult execute(StageContext context) {
-        ExtractionOutput extraction = context.output(StageNames.EXTRACTION, ExtractionOutput.class);
-        AnnotationOutput annotation = context.output(StageNames.ANNOTATION, AnnotationOutput.class);
-        Map<Long, AnnotationOutput.ScreenshotDetections> detections = annotation.screenshots().stream()
-                .collect(Collectors.toMap(AnnotationOutput.ScreenshotDetections::screenshotId, Function.identity()));
-        if (detections.size() != extraction.screenshots().size()) {
-            return StageResult.fail("extraction saw " + extraction.screenshots().size() + " screenshots but annotation saw "
+        List<ScreenshotExtraction> extraction = List.of(context.output(StageNames.EXTRACTION, ScreenshotExtraction[].class));
+        Map<Long, ScreenshotDetections> detections = Stream.of(context.output(StageNames.ANNOTATION, ScreenshotDetections[].class))
+                .collect(Collectors.toMap(ScreenshotDetections::screenshotId, Function.identity(), (a, b) -> a));
+        if (detections.size() != extraction.size()) {
+            return StageResult.fail("extraction saw " + extraction.size() + " screenshots but annotation saw "
                     + detections.size() + "; restart the batch from setup");
         }
         Map<String, AccuracyCalculator.Tally> perKind = new LinkedHashMap<>();
         List<ValidationOutput.ScreenshotAccuracy> perScreenshot = new ArrayList<>();
-        for (ExtractionOutput.ScreenshotExtraction extracted : extraction.screenshots()) {
-            AnnotationOutput.ScreenshotDetections detected = detections.get(extracted.screenshotId());
+        for (ScreenshotExtraction extracted : extraction) {
+            ScreenshotDetections detected = detections.get(extracted.screenshotId());
             if (detected == null) {
                 return StageResult.fail("screenshot " + extracted.screenshotId() + " was extracted but not annotated;"
                         + " restart the batch from setup");

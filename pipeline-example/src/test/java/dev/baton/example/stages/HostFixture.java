@@ -36,7 +36,7 @@ final class HostFixture implements AutoCloseable {
         server.createContext(ObjectUrlSigner.PATH_PREFIX, new ObjectRoute(new StoredObjects(dataSource), signer));
         server.start();
         this.parts = new ScreenshotPipeline(batches, signer, new ObjectFetcher(Duration.ofSeconds(5), 10_000_000),
-                new SimulatedVisionModel(), new AnalysisWriter(dataSource));
+                new SimulatedVisionModel(), new AnalysisWriter(dataSource), 1);
     }
 
     @Override

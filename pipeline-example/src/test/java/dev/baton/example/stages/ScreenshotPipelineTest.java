@@ -104,17 +104,17 @@ class ScreenshotPipelineTest {
         assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 1")).isEqualTo(10);
         assertThat(count("SELECT count(*) FROM batch_result WHERE batch_id = 1 AND screenshots = 10 AND precision > 0.9")).isEqualTo(1);
 
-        ExtractionOutput extraction = run.output(1, StageNames.EXTRACTION, ExtractionOutput.class);
+        ScreenshotExtraction[] extraction = run.output(1, StageNames.EXTRACTION, ScreenshotExtraction[].class);
         GeneratedScreenshot first = new ScreenshotGenerator().generate(1, 0);
-        assertThat(extraction.model()).isEqualTo("simulator");
-        assertThat(extraction.screenshots().get(0).components()).containsExactlyInAnyOrderElementsOf(first.drawn().components());
+        assertThat(extraction).hasSize(10);
+        assertThat(extraction[0].model()).isEqualTo("simulator");
+        assertThat(extraction[0].components()).containsExactlyInAnyOrderElementsOf(first.drawn().components());
         ValidationOutput validation = run.output(1, StageNames.VALIDATION, ValidationOutput.class);
         assertThat(validation.overall().recall()).isGreaterThan(0.9);
         assertThat(validation.perKind()).containsOnlyKeys("header", "button", "input", "image", "text", "link");
-        MetadataOutput metadata = run.output(1, StageNames.METADATA, MetadataOutput.class);
-        assertThat(metadata.screenshots().get(0).facts().width()).isEqualTo(first.width());
-        assertThat(metadata.screenshots().get(0).facts().sha256())
-                .isEqualTo(run.output(1, StageNames.SETUP, SetupOutput.class).screenshots().get(0).sha256());
+        ScreenshotFacts[] metadata = run.output(1, StageNames.METADATA, ScreenshotFacts[].class);
+        assertThat(metadata[0].facts().width()).isEqualTo(first.width());
+        assertThat(metadata[0].facts().sha256()).isEqualTo(run.output(1, StageNames.SETUP, FetchedScreenshot[].class)[0].sha256());
     }
 
     @Test

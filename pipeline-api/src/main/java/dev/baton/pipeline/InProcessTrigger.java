@@ -65,7 +65,7 @@ public final class InProcessTrigger implements Trigger {
 
     /** @return {@code true}: a pool thread that finished a stage runs the next one itself */
     @Override
-    public boolean continuesInline() {
+    public boolean continuesInline(String nextStage) {
         return true;
     }
 

@@ -133,7 +133,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
 
     /**
      * Runs a stage this runner's owner has already claimed (a worker that claims due batches in
-     * bulk calls this), then, when the trigger {@linkplain Trigger#continuesInline() continues
+     * bulk calls this), then, when the trigger {@linkplain Trigger#continuesInline(String) continues
      * inline}, the stages after it on the same thread.
      *
      * @param claim a row returned by {@link StageStore#claim} for {@link #owner()}
@@ -237,7 +237,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         String next = pipeline.next(stage);
         StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), finished);
         StageOutcome advanced = new StageOutcome(StageOutcome.Kind.ADVANCED, batchId, stage, attempt, next);
-        if (!Pipeline.COMPLETED.equals(next) && trigger.continuesInline()) {
+        if (!Pipeline.COMPLETED.equals(next) && trigger.continuesInline(next)) {
             Optional<BatchRecord> nextClaim = store.advanceAndClaim(claim, written, next, stats, pipeline.lease());
             if (nextClaim.isPresent()) {
                 listeners.stageSucceeded(batchId, stage, attempt, took);

@@ -49,9 +49,10 @@ public interface Trigger extends AutoCloseable {
      * True for triggers whose stages run on long-lived worker threads (in-process, queue); false
      * (the default) where each stage must run in its own invocation (HTTP, serverless).
      *
+     * @param nextStage the stage that would run next
      * @return {@code true} to chain stages on the same thread
      */
-    default boolean continuesInline() {
+    default boolean continuesInline(String nextStage) {
         return false;
     }
 

@@ -9,7 +9,10 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -146,15 +149,38 @@ public final class HostBatches {
     }
 
     /**
-     * Marks a batch {@code processing} (a new run or a retry), clearing an earlier error.
+     * @param batchIds some batches
+     * @return the {@code status} of those that exist
+     * @throws SQLException if the database fails
+     */
+    public Map<Long, String> statuses(Collection<Long> batchIds) throws SQLException {
+        Map<Long, String> statuses = new HashMap<>();
+        if (batchIds.isEmpty()) {
+            return statuses;
+        }
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement q = c.prepareStatement("SELECT batch_id, status FROM batch WHERE batch_id = ANY(?)")) {
+            q.setArray(1, c.createArrayOf("bigint", batchIds.toArray()));
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    statuses.put(rs.getLong(1), rs.getString(2));
+                }
+            }
+        }
+        return statuses;
+    }
+
+    /**
+     * Marks a new batch {@code processing} once its run has started. Only a {@code pending} batch
+     * moves, so a run that already finished is never set back.
      *
      * @param batchId the batch
-     * @return {@code false} when there is no such batch
+     * @return {@code false} when there is no such batch or it is not pending
      * @throws SQLException if the database fails
      */
     public boolean markProcessing(long batchId) throws SQLException {
-        return update("UPDATE batch SET status = 'processing', error_message = NULL, completed_at = NULL, updated_at = now()"
-                + " WHERE batch_id = ?", batchId, null);
+        return update("UPDATE batch SET status = 'processing', updated_at = now() WHERE batch_id = ? AND status = 'pending'",
+                batchId, null);
     }
 
     /**

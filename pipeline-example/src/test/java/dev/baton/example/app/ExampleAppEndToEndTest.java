@@ -1,0 +1,154 @@
+package dev.baton.example.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.baton.example.host.HostSchema;
+import dev.baton.example.stages.StageNames;
+import dev.baton.example.trial.TrialSettings;
+import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.testkit.InMemoryStageStore;
+import dev.baton.pipeline.testkit.PostgresExtension;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The whole app on PostgreSQL, its stages calling each other through the real HTTP trigger. */
+class ExampleAppEndToEndTest {
+    @RegisterExtension
+    static final PostgresExtension PG = PostgresExtension.create();
+
+    private static final String SECRET = "end-to-end-test-secret-0123456789";
+
+    private ExampleApp app;
+
+    @AfterEach
+    void stop() {
+        if (app != null) {
+            app.close();
+        }
+    }
+
+    private StageStore store(DataSource ds) throws Exception {
+        HostSchema.migrate(ds, HostSchema.TABLES);
+        return new InMemoryStageStore();
+    }
+
+    private AppClient start(TrialSettings trial, BatchEndings endings) throws Exception {
+        DataSource ds = PG.dataSource();
+        app = ExampleApp.builder().database(ds, store(ds)).port(0).signingSecret(SECRET).trial(trial).listener(endings)
+                .stopWait(Duration.ofSeconds(2)).start();
+        return new AppClient(app.baseUrl());
+    }
+
+    private static TrialSettings trial(Map<String, Double> failRates, Set<String> failAlways, int screenshots) {
+        TrialSettings d = TrialSettings.defaults();
+        return new TrialSettings(Map.of(), Map.of(), failRates, failAlways, d.budget(), d.maxAttempts(), d.lease(), screenshots, 1L);
+    }
+
+    private static int count(String sql) throws Exception {
+        try (Connection c = PG.dataSource().getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static void submit(AppClient client, int batches) throws Exception {
+        for (long id = 1; id <= batches; id++) {
+            AppClient.Answer a = client.post("/api/process-batch", "{\"batchId\":" + id + "}");
+            assertThat(a.status()).as("process-batch %d: %s", id, a.body()).isEqualTo(202);
+            assertThat(a.json().get("batchId").asLong()).isEqualTo(id);
+        }
+    }
+
+    @Test
+    void twenty_batches_of_ten_screenshots_complete_and_land_in_the_host_tables() throws Exception {
+        BatchEndings endings = new BatchEndings(20);
+        AppClient client = start(trial(Map.of(), Set.of(), 10), endings);
+
+        submit(client, 20);
+        assertTimeoutPreemptively(Duration.ofSeconds(90), endings::await);
+
+        assertThat(endings.completed).hasSize(20);
+        assertThat(count("SELECT count(*) FROM batch WHERE status = 'completed' AND completed_at IS NOT NULL")).isEqualTo(20);
+        assertThat(count("SELECT count(*) FROM screenshot")).isEqualTo(200);
+        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE jsonb_array_length(components) > 0 AND width > 0")).isEqualTo(200);
+        assertThat(count("SELECT count(*) FROM batch_result WHERE screenshots = 10 AND recall > 0.9")).isEqualTo(20);
+
+        JsonNode status = client.get("/api/batches/7").json();
+        assertThat(status.get("batchId").asLong()).isEqualTo(7);
+        assertThat(status.get("stage").asText()).isEqualTo("completed");
+        assertThat(status.get("status").asText()).isEqualTo("completed");
+        assertThat(status.get("attempt").asInt()).isEqualTo(1);
+        assertThat(status.get("error").isNull()).isTrue();
+        List<String> names = new ArrayList<>();
+        for (JsonNode s : status.get("stages")) {
+            names.add(s.get("name").asText());
+            assertThat(s.get("attempts").asInt()).isEqualTo(1);
+            assertThat(s.get("invocations").asInt()).isEqualTo(1);
+            assertThat(s.get("maxInvocationMs").isIntegralNumber()).isTrue();
+            assertThat(s.get("startedAt").asText()).isNotBlank();
+            assertThat(s.get("finishedAt").asText()).isNotBlank();
+        }
+        assertThat(names).containsExactlyElementsOf(StageNames.ALL);
+
+        assertThat(client.get("/health").status()).isEqualTo(200);
+        assertThat(client.get("/api/batches/999").status()).isEqualTo(404);
+        assertThat(client.post("/api/process-batch", "{\"batchId\":7}").status()).isEqualTo(409);
+        assertThat(client.post("/api/process-batch", "{\"batchId\":\"seven\"}").status()).isEqualTo(400);
+        assertThat(client.post("/api/batch-processing/setup", "{\"batchId\":7}").status()).isEqualTo(401);
+        assertThat(client.get("/").body()).contains("<title>Baton example");
+        JsonNode listing = client.get("/api/batches").json();
+        assertThat(listing.get("counts").get("completed").asInt()).isEqualTo(20);
+        assertThat(listing.get("batches")).hasSize(20);
+        assertThat(listing.get("batches").get(0).get("hostStatus").asText()).isEqualTo("completed");
+    }
+
+    @Test
+    void with_a_thirty_percent_extraction_failure_rate_every_batch_completes_after_retries() throws Exception {
+        BatchEndings endings = new BatchEndings(10);
+        AppClient client = start(trial(Map.of(StageNames.EXTRACTION, 0.3), Set.of(), 3), endings);
+
+        submit(client, 10);
+        assertTimeoutPreemptively(Duration.ofSeconds(90), endings::await);
+
+        assertThat(endings.completed).hasSize(10);
+        int retried = 0;
+        for (long id = 1; id <= 10; id++) {
+            JsonNode extraction = client.get("/api/batches/" + id).json().get("stages").get(1);
+            assertThat(extraction.get("name").asText()).isEqualTo(StageNames.EXTRACTION);
+            retried += extraction.get("attempts").asInt() > 1 ? 1 : 0;
+        }
+        assertThat(retried).as("batches whose extraction took more than one attempt").isPositive();
+        assertThat(count("SELECT count(*) FROM batch WHERE status = 'completed'")).isEqualTo(10);
+    }
+
+    @Test
+    void when_validation_always_fails_every_batch_ends_failed_in_the_queue_and_the_host_table() throws Exception {
+        BatchEndings endings = new BatchEndings(10);
+        AppClient client = start(trial(Map.of(), Set.of(StageNames.VALIDATION), 3), endings);
+
+        submit(client, 10);
+        assertTimeoutPreemptively(Duration.ofSeconds(90), endings::await);
+
+        assertThat(endings.failed).hasSize(10);
+        for (long id = 1; id <= 10; id++) {
+            JsonNode status = client.get("/api/batches/" + id).json();
+            assertThat(status.get("status").asText()).isEqualTo("failed");
+            assertThat(status.get("stage").asText()).isEqualTo(StageNames.VALIDATION);
+            assertThat(status.get("error").asText()).contains("validation");
+        }
+        assertThat(count("SELECT count(*) FROM batch WHERE status = 'failed' AND error_message LIKE '%validation%'")).isEqualTo(10);
+        assertThat(count("SELECT count(*) FROM screenshot_analysis")).isZero();
+    }
+}

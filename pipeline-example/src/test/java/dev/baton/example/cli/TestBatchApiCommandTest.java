@@ -1,0 +1,71 @@
+package dev.baton.example.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.baton.example.Main;
+import dev.baton.example.app.ExampleApp;
+import dev.baton.example.app.ShutdownSignal;
+import dev.baton.example.host.HostSchema;
+import dev.baton.pipeline.testkit.InMemoryStageStore;
+import dev.baton.pipeline.testkit.PostgresExtension;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The smoke script against a running app. */
+class TestBatchApiCommandTest {
+    @RegisterExtension
+    static final PostgresExtension PG = PostgresExtension.create();
+
+    private static final String SECRET = "smoke-test-secret-0123456789";
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private ExampleApp app;
+
+    @BeforeEach
+    void start() throws Exception {
+        HostSchema.migrate(PG.dataSource(), HostSchema.TABLES);
+        app = ExampleApp.builder().database(PG.dataSource(), new InMemoryStageStore()).port(0).signingSecret(SECRET)
+                .stopWait(Duration.ofSeconds(1)).start();
+    }
+
+    @AfterEach
+    void stop() {
+        app.close();
+    }
+
+    private int run(Function<String, String> env, String... args) {
+        CommandContext context = new CommandContext(env, new PrintStream(out, true, StandardCharsets.UTF_8), System.err,
+                ds -> new InMemoryStageStore(), ShutdownSignal::install, false);
+        return Main.commandLine(context).execute(args);
+    }
+
+    @Test
+    void calls_every_endpoint_signed_and_reports_each_answer() {
+        int exit = run(Map.of("PIPELINE_SIGNING_SECRET", SECRET)::get, "test-batch-api", "3", "--url", app.baseUrl().toString());
+
+        String report = out.toString(StandardCharsets.UTF_8);
+        assertThat(exit).as(report).isZero();
+        assertThat(report).contains("GET  /health", "POST /api/process-batch", "GET  /api/batches/3",
+                "POST /api/batch-processing/setup", "POST /api/batch-processing/persistence", "/api/batch-processing/no-such-stage")
+                .contains("all endpoints answered as expected").doesNotContain("FAIL");
+        assertThat(report.lines().filter(l -> l.startsWith("ok"))).hasSize(12);
+    }
+
+    @Test
+    void without_the_secret_stage_calls_must_be_refused_and_a_second_run_finds_the_batch_running() {
+        assertThat(run(name -> null, "test-batch-api", "--url", app.baseUrl().toString())).isZero();
+        String report = out.toString(StandardCharsets.UTF_8);
+        assertThat(report).contains("POST /api/batch-processing/setup", "-> 401 (expected 401)").contains("testing " + app.baseUrl() + " with batch 1");
+        out.reset();
+        assertThat(run(name -> null, "test-batch-api", "1", "--url", app.baseUrl().toString())).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("POST /api/process-batch", "-> 409 (expected 202 or 409)");
+    }
+}

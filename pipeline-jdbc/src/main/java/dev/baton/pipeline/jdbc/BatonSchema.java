@@ -1,0 +1,106 @@
+package dev.baton.pipeline.jdbc;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates and upgrades Baton's tables. The same versioned SQL files ship in the jar under
+ * {@code dev/baton/pipeline/jdbc/migrations/} for hosts that run Flyway or Liquibase; hosts without
+ * either call {@link #migrate(DataSource)} at start-up. It applies what is missing in one
+ * transaction under a PostgreSQL advisory lock, so any number of processes may start at once, and
+ * records applied versions in {@code baton_schema_history}. Thread-safe.
+ */
+public final class BatonSchema {
+    private static final Logger LOG = LoggerFactory.getLogger(BatonSchema.class);
+    private static final String FOLDER = "/dev/baton/pipeline/jdbc/migrations/";
+    /** The shipped migrations, in order. */
+    static final List<String> MIGRATIONS = List.of("V1__baton_queue_and_data.sql");
+
+    private BatonSchema() {}
+
+    /**
+     * Applies the missing migrations to the tables in the connection's {@code search_path}.
+     *
+     * @param dataSource the database
+     * @return the versions applied now (empty when already up to date)
+     * @throws org.jdbi.v3.core.JdbiException if the database refuses a statement
+     */
+    public static List<Integer> migrate(DataSource dataSource) {
+        return migrate(dataSource, null, "");
+    }
+
+    /**
+     * Applies the missing migrations to tables in {@code schema} whose names start with {@code tablePrefix}.
+     *
+     * @param dataSource the database
+     * @param schema an existing schema, or {@code null} for the connection's {@code search_path}
+     * @param tablePrefix prefix of every table, index and constraint name; may be empty
+     * @return the versions applied now (empty when already up to date)
+     * @throws IllegalArgumentException if the schema or prefix is not a plain lower-case identifier
+     * @throws org.jdbi.v3.core.JdbiException if the database refuses a statement
+     */
+    public static List<Integer> migrate(DataSource dataSource, String schema, String tablePrefix) {
+        TableNames names = new TableNames(schema, tablePrefix == null ? "" : tablePrefix);
+        return Jdbi.create(dataSource).inTransaction(h -> {
+            h.createQuery("SELECT pg_advisory_xact_lock(hashtext(:key)) IS NULL").bind("key", names.lockKey()).mapTo(Boolean.class).one();
+            h.execute("CREATE TABLE IF NOT EXISTS " + names.history()
+                    + " (version INT PRIMARY KEY, script TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+            Set<Integer> applied = h.createQuery("SELECT version FROM " + names.history()).mapTo(Integer.class).set();
+            if (schema != null) {
+                h.execute("SET LOCAL search_path TO " + schema);
+            }
+            List<Integer> now = new ArrayList<>();
+            for (String script : MIGRATIONS) {
+                int version = version(script);
+                if (applied.contains(version)) {
+                    continue;
+                }
+                for (String statement : statements(names.rewrite(read(script)))) {
+                    h.execute(statement);
+                }
+                h.createUpdate("INSERT INTO " + names.history() + " (version, script) VALUES (:v, :s)")
+                        .bind("v", version).bind("s", script).execute();
+                now.add(version);
+                LOG.info("applied Baton migration {} to {}", script, names.queue());
+            }
+            return now;
+        });
+    }
+
+    static int version(String script) {
+        return Integer.parseInt(script.substring(1, script.indexOf("__")));
+    }
+
+    static String read(String script) {
+        try (InputStream in = BatonSchema.class.getResourceAsStream(FOLDER + script)) {
+            if (in == null) {
+                throw new IllegalStateException("migration " + script + " is missing from the jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Splits a migration into statements: our files hold no functions, so ';' at a line end ends one. */
+    static List<String> statements(String sql) {
+        String withoutComments = Arrays.stream(sql.split("\n"))
+                .map(line -> line.contains("--") ? line.substring(0, line.indexOf("--")) : line)
+                .collect(Collectors.joining("\n"));
+        return Arrays.stream(withoutComments.split(";\\s*(\n|$)"))
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
+                .toList();
+    }
+}

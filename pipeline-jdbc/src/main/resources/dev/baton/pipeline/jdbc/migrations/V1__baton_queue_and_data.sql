@@ -1,0 +1,56 @@
+-- Baton: the queue of batches and the outputs of their stages.
+-- Runs as it is under Flyway or Liquibase; BatonSchema.migrate(DataSource) applies the same file.
+-- The seed's names, columns, constraints and indexes are kept; the columns after updated_at are Baton's.
+-- The seed's REFERENCES batch(batch_id) points at the host's own table: add it in a host migration if you want it.
+
+CREATE TABLE batch_processing_queue (
+  id BIGSERIAL PRIMARY KEY,
+  batch_id BIGINT NOT NULL,
+  current_stage TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error_message TEXT,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  attempt INT NOT NULL DEFAULT 1,
+  version BIGINT NOT NULL DEFAULT 0,
+  lease_owner TEXT,
+  lease_until TIMESTAMPTZ,
+  run_after TIMESTAMPTZ NOT NULL DEFAULT now(),
+  cursor JSONB,
+  stage_stats JSONB NOT NULL DEFAULT '{}'::jsonb,
+
+  CONSTRAINT unique_batch_id UNIQUE (batch_id),
+  CONSTRAINT batch_processing_queue_status_check
+    CHECK (status IN ('pending', 'in_progress', 'completed', 'failed', 'cancelled')),
+  CONSTRAINT batch_processing_queue_attempt_check CHECK (attempt >= 1)
+) WITH (
+  -- every transition updates the row: leave room on the page for the new version of it
+  fillfactor = 70,
+  -- vacuum the churn early instead of at 20 % dead rows, and without throttling
+  autovacuum_vacuum_scale_factor = 0.01,
+  autovacuum_vacuum_threshold = 1000,
+  autovacuum_analyze_scale_factor = 0.02,
+  autovacuum_vacuum_cost_delay = 0
+);
+
+CREATE INDEX idx_batch_processing_queue_batch_id ON batch_processing_queue(batch_id);
+-- claims of due work, oldest first
+CREATE INDEX idx_batch_processing_queue_due ON batch_processing_queue(run_after, id) WHERE status = 'pending';
+-- the sweeper's search for expired leases
+CREATE INDEX idx_batch_processing_queue_lease ON batch_processing_queue(lease_until) WHERE status = 'in_progress';
+
+CREATE TABLE batch_processing_data (
+  id BIGSERIAL PRIMARY KEY,
+  batch_id BIGINT NOT NULL,
+  stage TEXT NOT NULL,
+  data JSONB NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  chunk INT NOT NULL DEFAULT 0,
+  chunks INT NOT NULL DEFAULT 1,
+
+  CONSTRAINT unique_batch_stage UNIQUE (batch_id, stage, chunk),
+  CONSTRAINT batch_processing_data_chunk_check CHECK (chunk >= 0 AND chunk < chunks)
+);
+
+CREATE INDEX idx_batch_processing_data_batch_id ON batch_processing_data(batch_id);
+CREATE INDEX idx_batch_processing_data_stage ON batch_processing_data(stage);

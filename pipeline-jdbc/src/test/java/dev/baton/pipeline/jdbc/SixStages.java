@@ -37,6 +37,11 @@ final class SixStages {
         return sum;
     }
 
+    /** @return a pattern matching the last stage's stored output of the batch, whatever jsonb's spacing */
+    static java.util.regex.Pattern finalOutput(long batchId) {
+        return java.util.regex.Pattern.compile(".*\"checksum\":\\s*" + expectedChecksum(batchId) + "\\b.*");
+    }
+
     static Pipeline.Builder builder(Map<String, Stage> overrides) {
         Pipeline.Builder b = Pipeline.builder().retry(RetryPolicy.exponential(3, Duration.ZERO));
         for (String name : NAMES) {

@@ -1,0 +1,289 @@
+package dev.baton.pipeline.jdbc;
+
+import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.PipelineRunner;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Claims due batches from the PostgreSQL queue and runs their stages on a bounded pool. Start one
+ * per process, in as many processes as you like: claims use {@code FOR UPDATE SKIP LOCKED}, so
+ * workers never wait on each other and never claim the same batch.
+ *
+ * <p>A dispatcher thread claims as many due batches as it has free threads, oldest {@code run_after}
+ * first, then sleeps until a {@code NOTIFY} on the trigger's channel, a thread coming free, or the
+ * poll interval. A second thread holds the {@code LISTEN} connection and reconnects when it dies;
+ * polling covers the gap. {@link #close()} stops claiming and waits for running stages; a stage still
+ * running after the wait keeps its lease until it expires and the sweeper takes over.
+ *
+ * <pre>{@code
+ * QueueTrigger trigger = QueueTrigger.of(dataSource);
+ * PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
+ * QueueWorker worker = QueueWorker.builder(runner, store, trigger).threads(4).build().start();
+ * }</pre>
+ *
+ * Thread-safe.
+ */
+public final class QueueWorker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(QueueWorker.class);
+
+    /** Default worker threads. */
+    public static final int DEFAULT_THREADS = 4;
+    /** Default time between polls when no notification arrives. */
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
+    /** Default wait for running stages on close. */
+    public static final Duration DEFAULT_SHUTDOWN_WAIT = Duration.ofSeconds(30);
+
+    private final PipelineRunner runner;
+    private final JdbcStageStore store;
+    private final QueueTrigger trigger;
+    private final DataSource dataSource;
+    private final int threads;
+    private final Duration pollInterval;
+    private final Duration shutdownWait;
+    private final ThreadPoolExecutor pool;
+    private final Semaphore wake = new Semaphore(0);
+    private final AtomicInteger active = new AtomicInteger();
+    private final AtomicLong claimed = new AtomicLong();
+    private volatile boolean running;
+    private volatile Connection listening;
+    private Thread dispatcher;
+    private Thread listener;
+
+    private QueueWorker(Builder b) {
+        this.runner = b.runner;
+        this.store = b.store;
+        this.trigger = b.trigger;
+        this.dataSource = b.store.dataSource();
+        this.threads = b.threads;
+        this.pollInterval = b.pollInterval;
+        this.shutdownWait = b.shutdownWait;
+        AtomicInteger n = new AtomicInteger();
+        this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "baton-queue-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * @param runner runs the claimed stages; its trigger should be {@code trigger}
+     * @param store the queue's store
+     * @param trigger gives the NOTIFY channel and the global stage caps
+     * @return a builder
+     */
+    public static Builder builder(PipelineRunner runner, JdbcStageStore store, QueueTrigger trigger) {
+        return new Builder(runner, store, trigger);
+    }
+
+    /**
+     * Starts claiming.
+     *
+     * @return this
+     * @throws IllegalStateException if already started
+     */
+    public synchronized QueueWorker start() {
+        if (dispatcher != null) {
+            throw new IllegalStateException("worker already started");
+        }
+        running = true;
+        listener = new Thread(this::listen, "baton-queue-listen");
+        listener.setDaemon(true);
+        listener.start();
+        dispatcher = new Thread(this::dispatch, "baton-queue-dispatch");
+        dispatcher.setDaemon(true);
+        dispatcher.start();
+        return this;
+    }
+
+    /** @return stage claims this worker has taken (inline continuations not counted) */
+    public long claimed() {
+        return claimed.get();
+    }
+
+    /** @return stages running now */
+    public int active() {
+        return active.get();
+    }
+
+    private void dispatch() {
+        long pollMillis = pollInterval.toMillis();
+        while (running) {
+            int free = threads - active.get();
+            int got = 0;
+            if (free > 0) {
+                try {
+                    List<BatchRecord> claims = store.claimDue(runner.owner(), runner.pipeline().lease(), free, trigger.stageCaps());
+                    got = claims.size();
+                    claims.forEach(this::submit);
+                } catch (RuntimeException e) {
+                    LOG.warn("claiming due batches failed ({}); trying again in {} ms", e.toString(), pollMillis);
+                }
+            }
+            if (got > 0 && got == free) {
+                continue;
+            }
+            try {
+                wake.tryAcquire(pollMillis, TimeUnit.MILLISECONDS);
+                wake.drainPermits();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void submit(BatchRecord claim) {
+        active.incrementAndGet();
+        claimed.incrementAndGet();
+        pool.execute(() -> {
+            try {
+                runner.runClaimed(claim);
+            } catch (RuntimeException e) {
+                LOG.error("batch {} stage {}: invocation threw; the sweeper will recover the batch", claim.batchId(), claim.stage(), e);
+            } finally {
+                active.decrementAndGet();
+                wake.release();
+            }
+        });
+    }
+
+    private void listen() {
+        long backoff = 100;
+        while (running) {
+            try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+                s.execute("LISTEN " + trigger.channel());
+                listening = c;
+                backoff = 100;
+                wake.release(); // catch up on anything notified while we were not listening
+                PGConnection pg = c.unwrap(PGConnection.class);
+                while (running) {
+                    PGNotification[] received = pg.getNotifications((int) Math.max(1, pollInterval.toMillis()));
+                    if (received != null && received.length > 0) {
+                        wake.release();
+                    }
+                }
+            } catch (SQLException e) {
+                if (!running) {
+                    return;
+                }
+                LOG.warn("LISTEN connection lost ({}); reconnecting in {} ms, polling meanwhile", e.toString(), backoff);
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                backoff = Math.min(backoff * 2, 5_000);
+            } finally {
+                listening = null;
+            }
+        }
+    }
+
+    /** Stops claiming, waits up to the shutdown wait for running stages, and closes the LISTEN connection. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (!running) {
+                return;
+            }
+            running = false;
+        }
+        wake.release();
+        Connection c = listening;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                LOG.debug("closing the LISTEN connection: {}", e.toString());
+            }
+        }
+        pool.shutdown();
+        try {
+            if (!pool.awaitTermination(shutdownWait.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("{} stages still running after {}; their leases will expire and the sweeper will rescue them", active.get(), shutdownWait);
+                pool.shutdownNow();
+            }
+            dispatcher.join(shutdownWait.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            pool.shutdownNow();
+        }
+    }
+
+    /** Builds a {@link QueueWorker}; setters validate. Not thread-safe. */
+    public static final class Builder {
+        private final PipelineRunner runner;
+        private final JdbcStageStore store;
+        private final QueueTrigger trigger;
+        private int threads = DEFAULT_THREADS;
+        private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+        private Duration shutdownWait = DEFAULT_SHUTDOWN_WAIT;
+
+        private Builder(PipelineRunner runner, JdbcStageStore store, QueueTrigger trigger) {
+            this.runner = Objects.requireNonNull(runner, "runner");
+            this.store = Objects.requireNonNull(store, "store");
+            this.trigger = Objects.requireNonNull(trigger, "trigger");
+        }
+
+        /**
+         * @param threads stages run at once by this worker, 1 to 256
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder threads(int threads) {
+            if (threads < 1 || threads > 256) {
+                throw new IllegalArgumentException("threads must be in 1..256, got " + threads);
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        /**
+         * @param pollInterval how often to look for due batches without a notification, 10 ms to 10 min
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder pollInterval(Duration pollInterval) {
+            if (pollInterval.toMillis() < 10 || pollInterval.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("pollInterval must be between 10ms and 10min, got " + pollInterval);
+            }
+            this.pollInterval = pollInterval;
+            return this;
+        }
+
+        /**
+         * @param shutdownWait how long {@link QueueWorker#close()} waits for running stages; not negative
+         * @return this
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder shutdownWait(Duration shutdownWait) {
+            if (shutdownWait.isNegative()) {
+                throw new IllegalArgumentException("shutdownWait must not be negative, got " + shutdownWait);
+            }
+            this.shutdownWait = shutdownWait;
+            return this;
+        }
+
+        /** @return the worker, not yet started */
+        public QueueWorker build() {
+            return new QueueWorker(this);
+        }
+    }
+}

@@ -87,21 +87,19 @@ public final class HttpTrigger implements Trigger {
 
     private final HttpDelivery delivery;
     private final URI baseUrl;
-    private final int maxInFlight;
+    private final InFlight inFlight;
     private final int maxDelayed;
     private final Duration shutdownWait;
     private final ScheduledThreadPoolExecutor worker;
     private final ExecutorService ownedClientExecutor;
-    private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger delayed = new AtomicInteger();
-    private final Object idle = new Object();
     private final AtomicLong lastDropWarning = new AtomicLong(System.nanoTime() - DROP_WARNING_INTERVAL_NANOS);
     private final AtomicLong droppedSinceWarning = new AtomicLong();
     private volatile boolean closed;
 
     private HttpTrigger(Builder b, URI baseUrl, RequestSigner signer) {
         this.baseUrl = baseUrl;
-        this.maxInFlight = b.maxInFlight;
+        this.inFlight = new InFlight(b.maxInFlight);
         this.maxDelayed = b.maxDelayed;
         this.shutdownWait = b.shutdownWait;
         this.worker = new ScheduledThreadPoolExecutor(1, daemon("baton-http-trigger"));
@@ -148,15 +146,16 @@ public final class HttpTrigger implements Trigger {
 
     /** @return deliveries in flight right now (taken slots) */
     public int inFlight() {
-        return inFlight.get();
+        return inFlight.count();
     }
 
     /**
+     * @param nextStage the stage that would run next
      * @return {@code false}: every stage runs in its own request, on whichever instance receives it,
      *     never chained on the thread that finished the previous one
      */
     @Override
-    public boolean continuesInline() {
+    public boolean continuesInline(String nextStage) {
         return false;
     }
 
@@ -176,14 +175,14 @@ public final class HttpTrigger implements Trigger {
             drop(batchId, stage, "the trigger is closed");
             return;
         }
-        if (!takeSlot()) {
-            drop(batchId, stage, maxInFlight + " deliveries already in flight");
+        if (!inFlight.tryTake()) {
+            drop(batchId, stage, inFlight.max() + " deliveries already in flight");
             return;
         }
         try {
             worker.execute(() -> start(batchId, stage));
         } catch (RejectedExecutionException e) {
-            releaseSlot();
+            inFlight.release();
             drop(batchId, stage, "the trigger is closed");
         }
     }
@@ -194,11 +193,11 @@ public final class HttpTrigger implements Trigger {
                 try {
                     delivery.report(batchId, stage, last, error);
                 } finally {
-                    releaseSlot();
+                    inFlight.release();
                 }
             });
         } catch (RuntimeException e) {
-            releaseSlot();
+            inFlight.release();
             LOG.error("batch {} stage {}: could not start the delivery; left to the stall sweeper", batchId, stage, e);
         }
     }
@@ -249,17 +248,7 @@ public final class HttpTrigger implements Trigger {
      * @throws InterruptedException if interrupted while waiting
      */
     public boolean awaitIdle(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (idle) {
-            while (inFlight.get() > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                TimeUnit.NANOSECONDS.timedWait(idle, left);
-            }
-        }
-        return true;
+        return inFlight.awaitIdle(timeout);
     }
 
     /**
@@ -274,7 +263,7 @@ public final class HttpTrigger implements Trigger {
         closed = true;
         try {
             if (!awaitIdle(shutdownWait)) {
-                LOG.warn("{} trigger deliveries still in flight after {}; left to the stall sweeper", inFlight.get(), shutdownWait);
+                LOG.warn("{} trigger deliveries still in flight after {}; left to the stall sweeper", inFlight.count(), shutdownWait);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -286,26 +275,6 @@ public final class HttpTrigger implements Trigger {
         worker.shutdownNow();
         if (ownedClientExecutor != null) {
             ownedClientExecutor.shutdownNow();
-        }
-    }
-
-    private boolean takeSlot() {
-        while (true) {
-            int n = inFlight.get();
-            if (n >= maxInFlight) {
-                return false;
-            }
-            if (inFlight.compareAndSet(n, n + 1)) {
-                return true;
-            }
-        }
-    }
-
-    private void releaseSlot() {
-        if (inFlight.decrementAndGet() == 0) {
-            synchronized (idle) {
-                idle.notifyAll();
-            }
         }
     }
 

@@ -24,8 +24,12 @@ import org.slf4j.LoggerFactory;
  * thread for the stage's duration) and {@code queueCapacity} wait; beyond that the JDK server closes
  * the new connection unanswered, which an {@link HttpTrigger} retries. An oversized body is read
  * only as far as the limit and answered 413 (the rest, up to {@value #MAX_DISCARD_BYTES} bytes, is
- * read and dropped so that the caller sees the answer). The JDK server has no request timeouts by
- * default; set {@code -Dsun.net.httpserver.maxReqTime=<seconds>} to bound slow callers.
+ * read and dropped so that the caller sees the answer).
+ *
+ * <p>Two JVM-wide settings of the JDK server matter, read when it is first used: run with
+ * {@code -Dsun.net.httpserver.nodelay=true}, or every answer waits for a delayed TCP ACK (about
+ * 40 ms per stage hand-off on Linux); and the server has no request timeouts by default, so set
+ * {@code -Dsun.net.httpserver.maxReqTime=<seconds>} (above the stage budget) to bound slow callers.
  *
  * <pre>{@code
  * StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureVerifier.fromEnvironment(System::getenv, Clock.systemUTC())).build();

@@ -1,0 +1,177 @@
+package dev.baton.pipeline.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.PipelineListener;
+import dev.baton.pipeline.PipelineRunner;
+import dev.baton.pipeline.StageResult;
+import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.testkit.InMemoryStageStore;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Whole batches over real HTTP on loopback: the runner's {@link HttpTrigger} posts each stage to a
+ * {@link StageHttpServer}, whose {@link StageEndpoint} runs it and triggers the next one.
+ */
+class HttpPipelineTest {
+    static final Duration WAIT = Duration.ofSeconds(60);
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final RecordingListener deliveries = new RecordingListener();
+    StageStore store;
+    PipelineRunner runner;
+    HttpTrigger trigger;
+    StageHttpServer server;
+    CountDownLatch completed;
+
+    void start(Pipeline pipeline, int batches) throws Exception {
+        int port = TinyServer.freePort();
+        URI base = URI.create("http://127.0.0.1:" + port);
+        store = new InMemoryStageStore();
+        completed = new CountDownLatch(batches);
+        trigger = HttpTrigger.builder()
+                .environment(Map.of("PIPELINE_API_URL", base.toString(), "PIPELINE_SIGNING_SECRET", SignatureTest.SECRET)::get)
+                .maxInFlight(1024)
+                .backoff(Duration.ofMillis(20), 2.0, Duration.ofMillis(500))
+                .shutdownWait(Duration.ZERO)
+                .listener(deliveries)
+                .build();
+        runner = PipelineRunner.builder(pipeline, store).trigger(trigger).listener(new PipelineListener() {
+            @Override
+            public void batchCompleted(long batchId) {
+                completed.countDown();
+            }
+        }).build();
+        StageEndpoint endpoint = StageEndpoint.builder(runner,
+                SignatureVerifier.fromEnvironment(Map.of("PIPELINE_SIGNING_SECRET", SignatureTest.SECRET)::get, Clock.systemUTC())).build();
+        server = StageHttpServer.builder(endpoint)
+                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
+                .threads(16).queueCapacity(2048).backlog(1024).stopWait(Duration.ZERO)
+                .start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+        if (runner != null) {
+            runner.close();
+        }
+    }
+
+    List<String> failedDeliveries() {
+        return deliveries.events.stream()
+                .filter(e -> e.kind().equals("dropped") || e.kind().equals("gaveUp")
+                        || (e.kind().equals("answered") && e.number() != 200))
+                .map(Object::toString).toList();
+    }
+
+    @Test
+    void aSixStageBatchStartedOverHttpCompletesOverHttp() throws Exception {
+        start(SixStages.pipeline(), 1);
+
+        StageEndpoint.Response started = RawHttp.post(server.baseUrl(), "/api/process-batch", "{\"batchId\":77}", Map.of());
+        assertThat(started.status()).as(started.bodyText()).isEqualTo(202);
+        assertTimeoutPreemptively(WAIT, () -> completed.await());
+
+        StageEndpoint.Response status = RawHttp.get(server.baseUrl(), "/api/batches/77");
+        assertThat(status.status()).isEqualTo(200);
+        JsonNode s = JSON.readTree(status.body());
+        assertThat(s.get("stage").asText()).isEqualTo("completed");
+        assertThat(s.get("status").asText()).isEqualTo("completed");
+        assertThat(s.get("stages")).hasSize(6).allSatisfy(stage -> {
+            assertThat(stage.get("attempts").asInt()).isEqualTo(1);
+            assertThat(stage.get("invocations").asInt()).isEqualTo(1);
+            assertThat(stage.get("finishedAt").isTextual()).isTrue();
+        });
+        SixStages.Output out = JSON.readValue(store.readOutput(77, "persistence").orElseThrow(), SixStages.Output.class);
+        assertThat(out.checksum()).isEqualTo(SixStages.expectedChecksum(77));
+        assertThat(RawHttp.get(server.baseUrl(), "/health").status()).isEqualTo(200);
+        assertThat(failedDeliveries()).isEmpty();
+    }
+
+    @Test
+    void twoHundredBatchesFiredAtOnceAllComplete() throws Exception {
+        int batches = 200;
+        start(SixStages.pipeline(), batches);
+        ExecutorService starters = Executors.newFixedThreadPool(8);
+        CountDownLatch go = new CountDownLatch(1);
+        try {
+            for (int i = 1; i <= batches; i++) {
+                long id = i;
+                starters.execute(() -> {
+                    try {
+                        go.await();
+                        runner.start(id);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            }
+            go.countDown();
+            assertTimeoutPreemptively(WAIT, () -> completed.await(), () -> "still running: "
+                    + store.countByState() + ", failed deliveries: " + failedDeliveries());
+        } finally {
+            starters.shutdownNow();
+        }
+
+        assertThat(store.countByState()).containsEntry(BatchState.COMPLETED, (long) batches);
+        IntStream.rangeClosed(1, batches).forEach(id -> {
+            try {
+                SixStages.Output out = JSON.readValue(store.readOutput(id, "persistence").orElseThrow(), SixStages.Output.class);
+                assertThat(out.checksum()).isEqualTo(SixStages.expectedChecksum(id));
+            } catch (java.io.IOException e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertThat(failedDeliveries()).isEmpty();
+    }
+
+    @Test
+    void aSlowStageDoesNotHoldTheCallerThatTriggeredIt() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger order = new AtomicInteger();
+        AtomicInteger stageFinishedAs = new AtomicInteger();
+        Pipeline pipeline = Pipeline.builder()
+                .stage("slow", ctx -> {
+                    entered.countDown();
+                    release.await();
+                    stageFinishedAs.set(order.incrementAndGet());
+                    return StageResult.done(Map.of("slow", true));
+                })
+                .stage("fast", ctx -> StageResult.done(ctx.output("slow", Map.class)))
+                .build();
+        start(pipeline, 1);
+
+        assertTimeoutPreemptively(WAIT, () -> {
+            runner.start(1);                      // fires "slow" over HTTP
+            int startReturnedAs = order.incrementAndGet();
+            entered.await();                      // the stage is running in the server
+            assertThat(stageFinishedAs).as("the stage cannot finish before it is released").hasValue(0);
+            release.countDown();
+            completed.await();
+            assertThat(startReturnedAs).isLessThan(stageFinishedAs.get());
+        });
+        assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
+    }
+}

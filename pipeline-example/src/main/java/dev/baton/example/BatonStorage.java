@@ -1,14 +1,20 @@
 package dev.baton.example;
 
 import dev.baton.pipeline.StageStore;
-import java.sql.SQLException;
+import dev.baton.pipeline.jdbc.BatonSchema;
+import dev.baton.pipeline.jdbc.JdbcStageStore;
 import javax.sql.DataSource;
 
 /** Opens Baton's PostgreSQL store (pipeline-jdbc) on the app's database, after Baton's own migrations. */
 final class BatonStorage {
     private BatonStorage() {}
 
-    static StageStore open(DataSource dataSource) throws SQLException {
-        throw new SQLException("Baton's PostgreSQL store (pipeline-jdbc JdbcStageStore) is not in this build yet; serve and demo need it");
+    /**
+     * @param dataSource the app's database
+     * @return the store
+     */
+    static StageStore open(DataSource dataSource) {
+        BatonSchema.migrate(dataSource);
+        return JdbcStageStore.builder(dataSource).build();
     }
 }

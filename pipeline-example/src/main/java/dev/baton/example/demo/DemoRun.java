@@ -1,5 +1,6 @@
 package dev.baton.example.demo;
 
+import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.PipelineRunner;
 import java.io.IOException;
@@ -12,10 +13,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs the demo against a started app: submits batches 1..N through {@code POST /api/process-batch}
- * over HTTP, reports progress until every batch has ended (or nothing has moved for the idle
+ * over HTTP on a thread of its own, reports progress meanwhile until every batch has ended (or nothing has moved for the idle
  * limit), and renders the summary.
  */
 public final class DemoRun {
@@ -52,9 +55,20 @@ public final class DemoRun {
      */
     public boolean run(int batches) throws IOException, InterruptedException {
         long start = System.nanoTime();
-        for (long id = 1; id <= batches; id++) {
-            submit(id);
-        }
+        AtomicInteger submitted = new AtomicInteger();
+        AtomicReference<Exception> submitError = new AtomicReference<>();
+        Thread submitter = new Thread(() -> {
+            try {
+                for (long id = 1; id <= batches; id++) {
+                    submit(id);
+                    submitted.incrementAndGet();
+                }
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                submitError.set(e);
+            }
+        }, "demo-submit");
+        submitter.setDaemon(true);
+        submitter.start();
         ProgressReporter progress = new ProgressReporter(out, terminal, batches, runner.pipeline().stageNames().size());
         int lastStages = -1;
         long lastMove = System.nanoTime();
@@ -67,9 +81,14 @@ public final class DemoRun {
                 lastStages = stages;
                 lastMove = now;
             }
-            progress.report(ended, failed, stages, Duration.ofNanos(now - start), now);
+            progress.report(submitted.get(), ended, failed, stages, Duration.ofNanos(now - start), now);
             if (ended >= batches) {
                 break;
+            }
+            if (submitError.get() != null) {
+                progress.finish();
+                throw new IOException("submitting batches failed after " + submitted.get() + " of " + batches + ": "
+                        + submitError.get().getMessage(), submitError.get());
             }
             if (now - lastMove > idleLimit.toNanos()) {
                 progress.finish();
@@ -85,7 +104,7 @@ public final class DemoRun {
             runner.operations().status(id).ifPresent(statuses::add);
         }
         out.print(SummaryTable.render(runner.pipeline().stageNames(), statuses, recorder, wall));
-        return statuses.size() == batches && statuses.stream().allMatch(s -> s.status() == dev.baton.pipeline.BatchState.COMPLETED);
+        return statuses.size() == batches && statuses.stream().allMatch(s -> s.status() == BatchState.COMPLETED);
     }
 
     private void submit(long id) throws IOException, InterruptedException {

@@ -34,14 +34,15 @@ public final class ProgressReporter {
     }
 
     /**
+     * @param submitted batches submitted so far
      * @param ended batches completed or failed
      * @param failed of which failed
      * @param stagesDone stages finished
      * @param elapsed time since the start
      * @param nowNanos {@link System#nanoTime()}, to space plain lines
      */
-    public void report(int ended, int failed, int stagesDone, Duration elapsed, long nowNanos) {
-        String line = line(ended, failed, stagesDone, elapsed);
+    public void report(int submitted, int ended, int failed, int stagesDone, Duration elapsed, long nowNanos) {
+        String line = line(ended, failed, stagesDone, elapsed) + (submitted < batches ? "  (submitted " + submitted + ")" : "");
         if (terminal) {
             String padded = line + " ".repeat(Math.max(0, lastLength - line.length()));
             lastLength = line.length();

@@ -13,6 +13,7 @@ import java.util.Map;
  */
 final class PixelSegmenter {
     private static final int MIN_PIXELS = 4;
+    private static final int MAX_SAMPLES = 4096;
 
     private final int step;
 
@@ -25,12 +26,14 @@ final class PixelSegmenter {
     }
 
     List<Region> segment(BufferedImage image) {
-        int w = (image.getWidth() + step - 1) / step;
+        int fullW = image.getWidth();
+        int[] full = image.getRGB(0, 0, fullW, image.getHeight(), null, 0, fullW);
+        int w = (fullW + step - 1) / step;
         int h = (image.getHeight() + step - 1) / step;
         int[] rgb = new int[w * h];
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
-                rgb[y * w + x] = image.getRGB(x * step, y * step) & 0xFFFFFF;
+                rgb[y * w + x] = full[y * step * fullW + x * step] & 0xFFFFFF;
             }
         }
         int background = mostFrequent(rgb, 0, rgb.length, null);
@@ -95,11 +98,13 @@ final class PixelSegmenter {
         return top;
     }
 
+    /** The most frequent colour, counted over at most {@value #MAX_SAMPLES} evenly spread pixels. */
     private static int mostFrequent(int[] rgb, int from, int to, int[] indices) {
         Map<Integer, Integer> counts = new HashMap<>();
         int best = 0;
         int bestCount = -1;
-        for (int i = from; i < to; i++) {
+        int stride = Math.max(1, (to - from) / MAX_SAMPLES);
+        for (int i = from; i < to; i += stride) {
             int colour = indices == null ? rgb[i] : rgb[indices[i]];
             int c = counts.merge(colour, 1, Integer::sum);
             if (c > bestCount) {

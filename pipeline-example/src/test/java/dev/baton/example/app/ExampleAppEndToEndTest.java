@@ -8,7 +8,8 @@ import dev.baton.example.host.HostSchema;
 import dev.baton.example.stages.StageNames;
 import dev.baton.example.trial.TrialSettings;
 import dev.baton.pipeline.StageStore;
-import dev.baton.pipeline.testkit.InMemoryStageStore;
+import dev.baton.pipeline.jdbc.BatonSchema;
+import dev.baton.pipeline.jdbc.JdbcStageStore;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -40,8 +41,9 @@ class ExampleAppEndToEndTest {
     }
 
     private StageStore store(DataSource ds) throws Exception {
-        HostSchema.migrate(ds, HostSchema.TABLES);
-        return new InMemoryStageStore();
+        BatonSchema.migrate(ds);
+        HostSchema.migrate(ds);
+        return JdbcStageStore.builder(ds).build();
     }
 
     private AppClient start(TrialSettings trial, BatchEndings endings) throws Exception {
@@ -77,13 +79,14 @@ class ExampleAppEndToEndTest {
         AppClient client = start(trial(Map.of(), Set.of(), 10), endings);
 
         submit(client, 20);
-        assertTimeoutPreemptively(Duration.ofSeconds(90), endings::await);
+        assertTimeoutPreemptively(Duration.ofSeconds(150), endings::await);
 
         assertThat(endings.completed).hasSize(20);
         assertThat(count("SELECT count(*) FROM batch WHERE status = 'completed' AND completed_at IS NOT NULL")).isEqualTo(20);
         assertThat(count("SELECT count(*) FROM screenshot")).isEqualTo(200);
         assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE jsonb_array_length(components) > 0 AND width > 0")).isEqualTo(200);
         assertThat(count("SELECT count(*) FROM batch_result WHERE screenshots = 10 AND recall > 0.9")).isEqualTo(20);
+        assertThat(count("SELECT count(*) FROM batch_processing_queue WHERE status = 'completed' AND current_stage = 'completed'")).isEqualTo(20);
 
         JsonNode status = client.get("/api/batches/7").json();
         assertThat(status.get("batchId").asLong()).isEqualTo(7);
@@ -120,7 +123,7 @@ class ExampleAppEndToEndTest {
         AppClient client = start(trial(Map.of(StageNames.EXTRACTION, 0.3), Set.of(), 3), endings);
 
         submit(client, 10);
-        assertTimeoutPreemptively(Duration.ofSeconds(90), endings::await);
+        assertTimeoutPreemptively(Duration.ofSeconds(150), endings::await);
 
         assertThat(endings.completed).hasSize(10);
         int retried = 0;
@@ -139,7 +142,7 @@ class ExampleAppEndToEndTest {
         AppClient client = start(trial(Map.of(), Set.of(StageNames.VALIDATION), 3), endings);
 
         submit(client, 10);
-        assertTimeoutPreemptively(Duration.ofSeconds(90), endings::await);
+        assertTimeoutPreemptively(Duration.ofSeconds(150), endings::await);
 
         assertThat(endings.failed).hasSize(10);
         for (long id = 1; id <= 10; id++) {

@@ -20,15 +20,16 @@ public final class ShutdownSignal {
 
     private final CountDownLatch received = new CountDownLatch(1);
     private volatile String name = "none";
-    private final Thread hook;
 
     private ShutdownSignal(boolean handled) {
-        if (handled) {
-            hook = null;
-        } else {
-            hook = new Thread(() -> release("shutdown"), "example-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
+        if (!handled) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> release("shutdown"), "example-shutdown"));
         }
+    }
+
+    /** @return a shutdown signal bound to no OS signal, released only by {@link #trigger()}; for tests and embedding */
+    public static ShutdownSignal manual() {
+        return new ShutdownSignal(true);
     }
 
     /** @return a signal listener for TERM and INT, installed now */

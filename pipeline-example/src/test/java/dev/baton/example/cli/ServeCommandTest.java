@@ -1,0 +1,77 @@
+package dev.baton.example.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.baton.example.Main;
+import dev.baton.example.app.ShutdownSignal;
+import dev.baton.pipeline.jdbc.BatonSchema;
+import dev.baton.pipeline.jdbc.JdbcStageStore;
+import dev.baton.pipeline.testkit.PostgresExtension;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** {@code serve} on an external database, through its whole life: start, serve a batch, shut down on a signal. */
+class ServeCommandTest {
+    @RegisterExtension
+    static final PostgresExtension PG = PostgresExtension.create();
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ShutdownSignal signal = ShutdownSignal.manual();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private String output() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private HttpResponse<String> send(HttpRequest request) throws Exception {
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void serves_a_batch_to_completion_and_stops_with_exit_status_zero_on_a_signal() {
+        CommandContext context = new CommandContext(Map.of("PIPELINE_SIGNING_SECRET", "serve-test-secret-0123456789")::get,
+                new PrintStream(out, true, StandardCharsets.UTF_8), System.err, ds -> {
+                    BatonSchema.migrate(ds);
+                    return JdbcStageStore.builder(ds).build();
+                }, () -> signal, false);
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> Main.commandLine(context)
+                .execute("serve", "--port", "0", "--jdbc-url", PG.jdbcUrl(), "--screenshots", "3"));
+
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            Matcher serving = Pattern.compile("serving on (http://localhost:\\d+)").matcher("");
+            while (!serving.reset(output()).find()) {
+                assertThat(exit).as(output()).isNotDone();
+                Thread.sleep(50);
+            }
+            URI base = URI.create(serving.group(1));
+            assertThat(output()).contains("database: PostgreSQL at jdbc:postgresql:").doesNotContain("generated one");
+            assertThat(send(HttpRequest.newBuilder(base.resolve("/health")).build()).statusCode()).isEqualTo(200);
+            assertThat(send(HttpRequest.newBuilder(base.resolve("/api/process-batch"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"batchId\":42}")).build()).statusCode()).isEqualTo(202);
+            String status;
+            do {
+                Thread.sleep(100);
+                status = send(HttpRequest.newBuilder(base.resolve("/api/batches/42")).build()).body();
+            } while (!status.contains("\"status\":\"completed\"") && !status.contains("\"status\":\"failed\""));
+            assertThat(status).contains("\"stage\":\"completed\"");
+            assertThat(send(HttpRequest.newBuilder(base.resolve("/")).build()).body()).contains("Batches");
+
+            signal.trigger();
+            assertThat(exit.join()).isZero();
+        });
+        assertThat(output()).contains("shutting down", "stopped");
+    }
+}

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.Flow;
+import java.util.function.IntConsumer;
 
 /**
  * Keeps the first bytes of a response body as text for log lines and discards the rest, so a
@@ -20,10 +21,15 @@ final class BoundedText implements Flow.Subscriber<List<ByteBuffer>> {
 
     /**
      * @param limit bytes to keep
+     * @param status told the status as soon as the headers are in, so that an answer whose body is
+     *     then lost still counts as answered
      * @return a handler whose body is the first {@code limit} bytes as UTF-8 text
      */
-    static HttpResponse.BodyHandler<String> handler(int limit) {
-        return info -> HttpResponse.BodySubscribers.fromSubscriber(new BoundedText(limit), BoundedText::text);
+    static HttpResponse.BodyHandler<String> handler(int limit, IntConsumer status) {
+        return info -> {
+            status.accept(info.statusCode());
+            return HttpResponse.BodySubscribers.fromSubscriber(new BoundedText(limit), BoundedText::text);
+        };
     }
 
     @Override

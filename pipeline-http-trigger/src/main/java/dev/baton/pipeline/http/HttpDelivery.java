@@ -85,6 +85,7 @@ final class HttpDelivery {
 
     private CompletionStage<DeliveryAttempt> attempt(URI uri, byte[] body, long batchId, String stage, int number) {
         SentTrackingPublisher publisher = new SentTrackingPublisher(body);
+        AtomicInteger status = new AtomicInteger();
         CompletionStage<DeliveryAttempt> result;
         try {
             HttpRequest.Builder request = HttpRequest.newBuilder(uri)
@@ -95,8 +96,8 @@ final class HttpDelivery {
             if ("http".equalsIgnoreCase(uri.getScheme())) {
                 request.version(HttpClient.Version.HTTP_1_1); // no h2c upgrade dance on plain HTTP
             }
-            result = client.sendAsync(request.build(), BoundedText.handler(KEPT_RESPONSE_BYTES))
-                    .handle((response, error) -> classify(batchId, stage, number, response, error, publisher));
+            result = client.sendAsync(request.build(), BoundedText.handler(KEPT_RESPONSE_BYTES, status::set))
+                    .handle((response, error) -> classify(batchId, stage, number, response, error, publisher, status.get()));
         } catch (RuntimeException e) {
             result = CompletableFuture.completedFuture(
                     new DeliveryAttempt(batchId, stage, number, Kind.BROKEN, 0, 0, "request could not be made: " + e));
@@ -111,7 +112,7 @@ final class HttpDelivery {
     }
 
     private static DeliveryAttempt classify(long batchId, String stage, int number, HttpResponse<String> response,
-            Throwable error, SentTrackingPublisher publisher) {
+            Throwable error, SentTrackingPublisher publisher, int statusSeen) {
         if (response != null) {
             int status = response.statusCode();
             long retryAfter = response.headers().firstValue("Retry-After").map(HttpDelivery::seconds).orElse(0L) * 1000;
@@ -120,6 +121,11 @@ final class HttpDelivery {
                     "HTTP " + status + (body.isEmpty() ? "" : " " + body));
         }
         Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (statusSeen > 0) {
+            // the status line came, the body did not (cut off, or the hand-off timer fired meanwhile)
+            return new DeliveryAttempt(batchId, stage, number, Kind.ANSWERED, statusSeen, 0,
+                    "HTTP " + statusSeen + " (the rest of the answer was lost: " + e + ")");
+        }
         if (e instanceof HttpConnectTimeoutException) {
             return new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0, "connect timed out");
         }

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageStore;
-import dev.baton.pipeline.testkit.InMemoryStageStore;
+import dev.baton.pipeline.jdbc.BatonSchema;
+import dev.baton.pipeline.jdbc.JdbcStageStore;
 import dev.baton.pipeline.testkit.MutableClock;
+import dev.baton.pipeline.testkit.PostgresExtension;
 import dev.baton.pipeline.testkit.SynchronousTrigger;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -20,15 +22,20 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every bad request is refused with the right status and leaves the store exactly as it was; each
- * case runs against the endpoint directly and over HTTP through {@link StageHttpServer}.
+ * Every bad request is refused with the right status and leaves the PostgreSQL tables exactly as they
+ * were (every row and its {@code xmin}); each case runs against the endpoint directly and over HTTP
+ * through {@link StageHttpServer}.
  */
 class StageEndpointSecurityTest {
+    @RegisterExtension
+    static final PostgresExtension PG = PostgresExtension.create();
+
     static final String SECRET = SignatureTest.SECRET;
     static final String PREVIOUS = "the-previous-secret-0123456789";
     static final String STAGE = "/api/batch-processing/setup";
@@ -51,7 +58,8 @@ class StageEndpointSecurityTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        store = new InMemoryStageStore();
+        BatonSchema.migrate(PG.dataSource());
+        store = JdbcStageStore.builder(PG.dataSource()).build();
         runner = PipelineRunner.builder(SixStages.pipeline(), store).trigger(new SynchronousTrigger()).build();
         endpoint = StageEndpoint.builder(runner, SignatureVerifier.builder(SECRET).previousSecret(PREVIOUS).clock(clock).build()).build();
         server = StageHttpServer.builder(endpoint).address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
@@ -140,26 +148,29 @@ class StageEndpointSecurityTest {
     @ParameterizedTest(name = "{0} via {1}")
     @MethodSource("cases")
     void refusedAndNothingChanged(Case c, Via via) throws Exception {
-        StoreSnapshot before = StoreSnapshot.of(store, SixStages.NAMES);
+        TableSnapshot before = TableSnapshot.of(PG.dataSource());
+        assertThat(before.queue()).hasSize(1);
         StageEndpoint.Request request = c.request().apply(this);
 
         StageEndpoint.Response response = send(request, via);
 
         assertThat(response.status()).as(response.bodyText()).isEqualTo(c.status());
         assertThat(response.bodyText()).startsWith("{\"error\":\"").doesNotContain("Exception").doesNotContain("\tat ");
-        assertThat(StoreSnapshot.of(store, SixStages.NAMES)).isEqualTo(before);
+        assertThat(TableSnapshot.of(PG.dataSource())).isEqualTo(before);
     }
 
     @ParameterizedTest(name = "via {0}")
     @MethodSource("vias")
     void aValidRequestRunsTheStageAndChangesTheStore(Via via) throws Exception {
-        StoreSnapshot before = StoreSnapshot.of(store, SixStages.NAMES);
+        TableSnapshot before = TableSnapshot.of(PG.dataSource());
 
         StageEndpoint.Response response = send(signed(STAGE, "{\"batchId\":1}"), via);
 
         assertThat(response.status()).as(response.bodyText()).isEqualTo(200);
         assertThat(response.bodyText()).contains("\"outcome\":\"advanced\"").contains("\"detail\":\"extraction\"");
-        assertThat(StoreSnapshot.of(store, SixStages.NAMES)).isNotEqualTo(before);
+        TableSnapshot after = TableSnapshot.of(PG.dataSource());
+        assertThat(after.queue()).isNotEqualTo(before.queue());
+        assertThat(after.data()).hasSize(before.data().size() + 1);
         assertThat(store.find(1).orElseThrow().stage()).isEqualTo("extraction");
     }
 
@@ -176,16 +187,16 @@ class StageEndpointSecurityTest {
     }
 
     @Test
-    void aReplayInsideTheWindowIsAConflictThatChangesNothing() {
+    void aReplayInsideTheWindowIsAConflictThatChangesNothing() throws Exception {
         StageEndpoint.Request request = signed(STAGE, "{\"batchId\":1}");
         assertThat(endpoint.handle(request).status()).isEqualTo(200);
-        StoreSnapshot after = StoreSnapshot.of(store, SixStages.NAMES);
+        TableSnapshot after = TableSnapshot.of(PG.dataSource());
 
         StageEndpoint.Response replay = endpoint.handle(request);
 
         assertThat(replay.status()).isEqualTo(409);
         assertThat(replay.bodyText()).contains("\"outcome\":\"not_claimed\"");
-        assertThat(StoreSnapshot.of(store, SixStages.NAMES)).isEqualTo(after);
+        assertThat(TableSnapshot.of(PG.dataSource())).isEqualTo(after);
     }
 
     static Stream<Via> vias() {

@@ -339,7 +339,11 @@ public final class HttpTrigger implements Trigger {
          * @throws IllegalArgumentException if it is not an absolute http(s) URL
          */
         public Builder baseUrl(String baseUrl) {
-            this.baseUrl = BaseUrl.resolve(Objects.requireNonNull(baseUrl, "baseUrl"), name -> null).toString();
+            if (baseUrl == null || baseUrl.isBlank()) {
+                throw new IllegalArgumentException("baseUrl must be an absolute http(s) URL, got '" + baseUrl
+                        + "'; leave it unset to resolve it from the environment");
+            }
+            this.baseUrl = BaseUrl.resolve(baseUrl, name -> null).toString();
             return this;
         }
 

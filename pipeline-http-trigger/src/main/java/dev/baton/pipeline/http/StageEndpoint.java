@@ -62,10 +62,14 @@ import org.slf4j.LoggerFactory;
  * ResponseEntity<byte[]> baton(HttpServletRequest req, @RequestHeader MultiValueMap<String, String> headers) throws IOException {
  *     StageEndpoint.Response r = endpoint.handle(new StageEndpoint.Request(req.getMethod(), req.getRequestURI(),
  *             headers, endpoint.readBody(req.getInputStream())));
- *     return ResponseEntity.status(r.status()).header("Content-Type", r.contentType()).body(r.body());
+ *     ResponseEntity.BodyBuilder answer = ResponseEntity.status(r.status());
+ *     r.headers().forEach((name, value) -> answer.header(name, value));
+ *     return answer.body(r.body());
  * }
  * }</pre>
- * Thread-safe: one instance serves any number of concurrent requests.
+ * A host on a platform that freezes the process once the answer is written (AWS Lambda, for one)
+ * calls {@link HttpTrigger#awaitIdle} between {@code handle} and writing the answer, so that the
+ * next stage's request has left. Thread-safe: one instance serves any number of concurrent requests.
  */
 public final class StageEndpoint {
     private static final Logger LOG = LoggerFactory.getLogger(StageEndpoint.class);
@@ -268,11 +272,20 @@ public final class StageEndpoint {
      * @param path the raw (not percent-decoded) path relative to where the endpoint is mounted, without
      *     the query, e.g. {@code /api/batch-processing/setup}
      * @param headers the request headers; names are matched case-insensitively
-     * @param body the raw body, read with {@link StageEndpoint#readBody}; not copied
+     * @param body the raw body, read with {@link StageEndpoint#readBody}; not copied, so do not change
+     *     it afterwards (the record is otherwise immutable)
      */
     public record Request(String method, String path, Map<String, List<String>> headers, byte[] body) {
 
-        /** Copies the headers into a case-insensitive, read-only map. */
+        /**
+         * Copies the headers into a case-insensitive, read-only map.
+         *
+         * @param method the HTTP method
+         * @param path the raw path
+         * @param headers the request headers, or {@code null} for none
+         * @param body the raw body, or {@code null} for none
+         * @throws NullPointerException if {@code method} or {@code path} is {@code null}
+         */
         public Request {
             Objects.requireNonNull(method, "method");
             Objects.requireNonNull(path, "path");
@@ -303,12 +316,19 @@ public final class StageEndpoint {
      *
      * @param status the HTTP status
      * @param headers the response headers to set
-     * @param body the body, UTF-8 JSON; not copied
+     * @param body the body, UTF-8 JSON; not copied, so do not change it (the record is otherwise immutable)
      */
     public record Response(int status, Map<String, String> headers, byte[] body) {
         static final String JSON = "application/json; charset=utf-8";
 
-        /** Copies the headers. */
+        /**
+         * Copies the headers.
+         *
+         * @param status the HTTP status
+         * @param headers the response headers
+         * @param body the body
+         * @throws NullPointerException if {@code headers} or {@code body} is {@code null}
+         */
         public Response {
             headers = Map.copyOf(headers);
             Objects.requireNonNull(body, "body");

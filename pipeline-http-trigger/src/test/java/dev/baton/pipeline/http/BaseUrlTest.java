@@ -76,5 +76,7 @@ class BaseUrlTest {
                 .isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> HttpTrigger.builder().environment(Map.<String, String>of()::get).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PIPELINE_SIGNING_SECRET");
+        assertThatThrownBy(() -> HttpTrigger.builder().baseUrl(" ")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("baseUrl");
     }
 }

@@ -11,6 +11,7 @@ import dev.baton.example.objectstore.ObjectRoute;
 import dev.baton.example.objectstore.ObjectUrlSigner;
 import dev.baton.example.screenshots.ScreenshotGenerator;
 import dev.baton.example.server.BatchListing;
+import dev.baton.example.server.DrainingFilter;
 import dev.baton.example.server.HostProcessBatchRoute;
 import dev.baton.example.server.RootRoute;
 import dev.baton.example.stages.ScreenshotPipeline;
@@ -47,8 +48,8 @@ import org.slf4j.LoggerFactory;
  * {@code process-batch}, the signed object store and the status page; the runner with the six
  * stages; the trigger; and the stall sweeper. Built by {@link ExampleAppBuilder}.
  *
- * <p>{@link #close()} shuts down in the order that loses nothing: stop accepting requests and let
- * running stage requests finish (up to the stop wait), stop the sweeper, then close the runner and
+ * <p>{@link #close()} shuts down in the order that loses nothing: refuse new requests (503) and let
+ * running stage requests finish (up to the stop wait), close the listener, stop the sweeper, then close the runner and
  * its trigger (an in-process trigger waits for its running invocations). Whatever did not finish
  * keeps its lease until it expires and is resumed by a sweeper later. The database is the
  * caller's to close. Thread-safe.
@@ -57,6 +58,7 @@ public final class ExampleApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ExampleApp.class);
 
     private final HttpServer server;
+    private final DrainingFilter draining;
     private final ThreadPoolExecutor executor;
     private final PipelineRunner runner;
     private final StallSweeper sweeper;
@@ -65,9 +67,10 @@ public final class ExampleApp implements AutoCloseable {
     private final TriggerKind triggerKind;
     private final Duration stopWait;
 
-    private ExampleApp(HttpServer server, ThreadPoolExecutor executor, PipelineRunner runner, StallSweeper sweeper,
-            HostBatches batches, URI baseUrl, TriggerKind triggerKind, Duration stopWait) {
+    private ExampleApp(HttpServer server, DrainingFilter draining, ThreadPoolExecutor executor, PipelineRunner runner,
+            StallSweeper sweeper, HostBatches batches, URI baseUrl, TriggerKind triggerKind, Duration stopWait) {
         this.server = server;
+        this.draining = draining;
         this.executor = executor;
         this.runner = runner;
         this.sweeper = sweeper;
@@ -106,13 +109,16 @@ public final class ExampleApp implements AutoCloseable {
         StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureVerifier.builder(b.signingSecret).clock(clock).build()).build();
         ThreadPoolExecutor executor = executor(b.workerThreads);
         server.setExecutor(executor);
-        server.createContext("/", new RootRoute(new BatchListing(runner, batches), store::countByState, StageHttpServer.handler(endpoint)));
-        server.createContext(StageEndpoint.START_PATH, new HostProcessBatchRoute(endpoint, batches, trial.screenshotsPerBatch()));
-        server.createContext(ObjectUrlSigner.PATH_PREFIX, new ObjectRoute(new StoredObjects(ds), signer));
+        DrainingFilter draining = new DrainingFilter();
+        server.createContext("/", new RootRoute(new BatchListing(runner, batches), store::countByState, StageHttpServer.handler(endpoint)))
+                .getFilters().add(draining);
+        server.createContext(StageEndpoint.START_PATH, new HostProcessBatchRoute(endpoint, batches, trial.screenshotsPerBatch()))
+                .getFilters().add(draining);
+        server.createContext(ObjectUrlSigner.PATH_PREFIX, new ObjectRoute(new StoredObjects(ds), signer)).getFilters().add(draining);
         server.start();
         StallSweeper sweeper = new StallSweeper(runner, b.pendingGrace).start(b.sweepInterval);
         LOG.info("listening on port {}; stages trigger each other through {} ({})", port, b.triggerKind, baseUrl);
-        return new ExampleApp(server, executor, runner, sweeper, batches, baseUrl, b.triggerKind, b.stopWait);
+        return new ExampleApp(server, draining, executor, runner, sweeper, batches, baseUrl, b.triggerKind, b.stopWait);
     }
 
     private static Trigger trigger(TriggerKind kind, URI baseUrl, String secret, int threads) {
@@ -163,8 +169,19 @@ public final class ExampleApp implements AutoCloseable {
     @Override
     public void close() {
         List<RuntimeException> errors = new ArrayList<>();
-        LOG.info("stopping: no new requests; waiting up to {} for running stage requests", stopWait);
-        run(errors, () -> server.stop((int) Math.max(0, (stopWait.toMillis() + 999) / 1000)));
+        LOG.info("stopping: new requests are refused; waiting up to {} for {} running request(s)", stopWait, draining.inFlight());
+        run(errors, () -> {
+            try {
+                int left = draining.drain(stopWait);
+                if (left > 0) {
+                    LOG.warn("{} request(s) still running after {}; their stages keep their leases until they expire and a"
+                            + " sweeper resumes them", left, stopWait);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            server.stop(0);
+        });
         run(errors, sweeper::close);
         run(errors, runner::close);
         run(errors, () -> {

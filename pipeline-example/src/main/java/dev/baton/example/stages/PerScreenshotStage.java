@@ -22,7 +22,7 @@ import java.util.Objects;
  */
 public abstract class PerScreenshotStage<I, R> implements Stage {
     /** Time kept free at the end of an invocation, beyond the items in flight, for the commit. */
-    static final Duration COMMIT_RESERVE = Duration.ofMillis(250);
+    static final Duration COMMIT_RESERVE = Duration.ofMillis(500);
 
     private final Duration itemDelay;
     private final Slicer slicer;
@@ -33,7 +33,7 @@ public abstract class PerScreenshotStage<I, R> implements Stage {
     protected PerScreenshotStage(StageTuning tuning) {
         Objects.requireNonNull(tuning, "tuning");
         this.itemDelay = tuning.itemDelay();
-        Duration reserve = tuning.itemDelay().plus(COMMIT_RESERVE);
+        Duration reserve = tuning.itemDelay().multipliedBy(2).plus(COMMIT_RESERVE);
         Duration tenth = tuning.budget().dividedBy(10);
         this.slicer = Slicer.concurrency(tuning.concurrency()).reserve(reserve.compareTo(tenth) > 0 ? reserve : tenth);
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.baton.example.host.HostSchema;
 import dev.baton.example.stages.StageNames;
+import dev.baton.example.testing.PooledDatabase;
 import dev.baton.example.trial.TrialSettings;
 import dev.baton.pipeline.StageStore;
 import dev.baton.pipeline.jdbc.BatonSchema;
@@ -32,11 +33,15 @@ class ExampleAppEndToEndTest {
     private static final String SECRET = "end-to-end-test-secret-0123456789";
 
     private ExampleApp app;
+    private PooledDatabase db;
 
     @AfterEach
     void stop() {
         if (app != null) {
             app.close();
+        }
+        if (db != null) {
+            db.close();
         }
     }
 
@@ -47,7 +52,8 @@ class ExampleAppEndToEndTest {
     }
 
     private AppClient start(TrialSettings trial, BatchEndings endings) throws Exception {
-        DataSource ds = PG.dataSource();
+        db = new PooledDatabase(PG);
+        DataSource ds = db.dataSource();
         app = ExampleApp.builder().database(ds, store(ds)).port(0).signingSecret(SECRET).trial(trial).listener(endings)
                 .stopWait(Duration.ofSeconds(2)).start();
         return new AppClient(app.baseUrl());

@@ -6,7 +6,9 @@ import dev.baton.example.Main;
 import dev.baton.example.app.ExampleApp;
 import dev.baton.example.app.ShutdownSignal;
 import dev.baton.example.host.HostSchema;
-import dev.baton.pipeline.testkit.InMemoryStageStore;
+import dev.baton.example.testing.PooledDatabase;
+import dev.baton.pipeline.jdbc.BatonSchema;
+import dev.baton.pipeline.jdbc.JdbcStageStore;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -28,22 +30,28 @@ class TestBatchApiCommandTest {
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private ExampleApp app;
+    private PooledDatabase db;
 
     @BeforeEach
     void start() throws Exception {
-        HostSchema.migrate(PG.dataSource(), HostSchema.TABLES);
-        app = ExampleApp.builder().database(PG.dataSource(), new InMemoryStageStore()).port(0).signingSecret(SECRET)
+        db = new PooledDatabase(PG);
+        BatonSchema.migrate(db.dataSource());
+        HostSchema.migrate(db.dataSource());
+        app = ExampleApp.builder().database(db.dataSource(), JdbcStageStore.builder(db.dataSource()).build()).port(0).signingSecret(SECRET)
                 .stopWait(Duration.ofSeconds(1)).start();
     }
 
     @AfterEach
     void stop() {
         app.close();
+        db.close();
     }
 
     private int run(Function<String, String> env, String... args) {
         CommandContext context = new CommandContext(env, new PrintStream(out, true, StandardCharsets.UTF_8), System.err,
-                ds -> new InMemoryStageStore(), ShutdownSignal::install, false);
+                ds -> {
+                    throw new java.sql.SQLException("test-batch-api opens no store");
+                }, ShutdownSignal::manual, false);
         return Main.commandLine(context).execute(args);
     }
 

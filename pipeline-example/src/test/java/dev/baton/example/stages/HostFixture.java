@@ -9,7 +9,9 @@ import dev.baton.example.objectstore.ObjectFetcher;
 import dev.baton.example.objectstore.ObjectRoute;
 import dev.baton.example.objectstore.ObjectUrlSigner;
 import dev.baton.example.screenshots.ScreenshotGenerator;
+import dev.baton.example.testing.PooledDatabase;
 import dev.baton.example.vision.SimulatedVisionModel;
+import dev.baton.pipeline.testkit.PostgresExtension;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -26,8 +28,11 @@ final class HostFixture implements AutoCloseable {
     final ScreenshotPipeline parts;
     private final HttpServer server;
 
-    HostFixture(DataSource dataSource) throws SQLException, IOException {
-        this.dataSource = dataSource;
+    private final PooledDatabase pool;
+
+    HostFixture(PostgresExtension pg) throws SQLException, IOException {
+        this.pool = new PooledDatabase(pg);
+        this.dataSource = pool.dataSource();
         HostSchema.migrate(dataSource, HostSchema.TABLES);
         this.batches = new HostBatches(dataSource, new ScreenshotGenerator());
         this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -42,5 +47,6 @@ final class HostFixture implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        pool.close();
     }
 }

@@ -39,7 +39,7 @@ class ScreenshotPipelineTest {
 
     @BeforeEach
     void host() throws Exception {
-        host = new HostFixture(PG.dataSource());
+        host = new HostFixture(PG);
     }
 
     @AfterEach

@@ -1,0 +1,190 @@
+package dev.baton.bench;
+
+import dev.baton.bench.contenders.BatonInProcessContender;
+import dev.baton.bench.contenders.DbSchedulerContender;
+import dev.baton.bench.contenders.DbosContender;
+import dev.baton.bench.contenders.FloorContender;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code java -jar pipeline-bench.jar [--quick] [--jdbc-url URL] [--out results.json] …}: runs the
+ * side-by-side benchmark and prints its tables; see {@code BENCHMARKS.md}.
+ */
+@Command(name = "pipeline-bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs floor, baton-inprocess, dbos and dbscheduler against one PostgreSQL, interleaved, then Baton alone",
+                "at growing output sizes, and prints transitions/s, hand-off latency, commits and WAL per transition and heap peak.",
+                "Against --jdbc-url it drops and recreates the schemas bench_floor, bench_baton, bench_dbos and bench_dbscheduler."})
+public final class BenchMain implements Callable<Integer> {
+    /** Contenders this build can run, by name. */
+    static final Map<String, Supplier<Contender>> CONTENDERS = contenders();
+    /** Contenders of the issue this build cannot run, and why. */
+    static final Map<String, String> NOT_IN_THIS_BUILD = Map.of("baton-queue",
+            "baton-queue: not in this build (pipeline-jdbc has no queue trigger yet)");
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--quick", description = "Small run for CI: finishes in under two minutes on 2 cores.")
+    boolean quick;
+
+    @Option(names = "--jdbc-url", paramLabel = "URL", description = "An existing PostgreSQL database instead of the embedded one.")
+    String jdbcUrl;
+
+    @Option(names = "--user", description = "User for --jdbc-url (default: the URL's, else postgres).")
+    String user;
+
+    @Option(names = "--password", description = "Password for --jdbc-url.")
+    String password;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Also write the results as JSON to this file.")
+    Path out;
+
+    @Option(names = "--batches", description = "Batches per round (default 2000, quick 50).")
+    Integer batches;
+
+    @Option(names = "--workers", description = "Concurrent workers of every contender (default 4).")
+    Integer workers;
+
+    @Option(names = "--rounds", description = "Measured rounds, interleaved across contenders (default 5, quick 2).")
+    Integer rounds;
+
+    @Option(names = "--warmup", description = "Unmeasured rounds first (default 1).")
+    Integer warmup;
+
+    @Option(names = "--contenders", split = ",", paramLabel = "NAME",
+            description = "Which to run, in order (default floor,baton-inprocess,dbos,dbscheduler).")
+    List<String> contenderNames;
+
+    @Option(names = "--payload", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Output per stage in the side-by-side rounds (default 1KB).")
+    Integer payload;
+
+    @Option(names = "--scaling-sizes", split = ",", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Output sizes of Baton's payload-scaling rounds (default 1KB,1MB,20MB; quick 1KB,1MB,4MB).")
+    List<Integer> scalingSizes;
+
+    @Option(names = "--no-scaling", description = "Skip the payload-scaling rounds.")
+    boolean noScaling;
+
+    @Option(names = "--scaling-rounds", description = "Rounds per payload size (default 3, quick 1).")
+    Integer scalingRounds;
+
+    @Option(names = "--pg-setting", paramLabel = "NAME=VALUE",
+            description = "A server setting of the embedded PostgreSQL (repeatable), e.g. synchronous_commit=on.")
+    Map<String, String> pgSettings = new LinkedHashMap<>();
+
+    /**
+     * @param args the command line
+     */
+    public static void main(String[] args) {
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new BenchMain()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("pipeline-bench failed: " + e.getMessage());
+            e.printStackTrace(cmd.getErr());
+            return 1;
+        });
+    }
+
+    private static Map<String, Supplier<Contender>> contenders() {
+        Map<String, Supplier<Contender>> m = new LinkedHashMap<>();
+        m.put("floor", FloorContender::new);
+        m.put("baton-inprocess", BatonInProcessContender::new);
+        m.put("dbos", DbosContender::new);
+        m.put("dbscheduler", DbSchedulerContender::new);
+        return m;
+    }
+
+    /** @return the validated settings */
+    BenchSettings settings() {
+        int w = range("--workers", workers, 4, 1, 64);
+        int b = range("--batches", batches, quick ? 50 : 2000, 1, 1_000_000);
+        int r = range("--rounds", rounds, quick ? 2 : 5, 1, 100);
+        int warm = range("--warmup", warmup, 1, 0, 10);
+        int sr = range("--scaling-rounds", scalingRounds, quick ? 1 : 3, 1, 20);
+        List<String> names = contenderNames == null ? List.copyOf(CONTENDERS.keySet()) : contenderNames;
+        for (String name : names) {
+            if (NOT_IN_THIS_BUILD.containsKey(name)) {
+                throw new ParameterException(spec.commandLine(), NOT_IN_THIS_BUILD.get(name));
+            }
+            if (!CONTENDERS.containsKey(name)) {
+                throw new ParameterException(spec.commandLine(), "unknown contender '" + name + "'; choose from " + CONTENDERS.keySet());
+            }
+        }
+        if (jdbcUrl != null && !pgSettings.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--pg-setting applies to the embedded PostgreSQL only; set it on the server of --jdbc-url");
+        }
+        Map<String, String> server = new LinkedHashMap<>();
+        server.put("fsync", "on");
+        server.put("synchronous_commit", "off");
+        server.put("max_connections", "300");
+        server.putAll(pgSettings);
+        List<Integer> sizes = noScaling ? List.of() : scalingSizes != null ? scalingSizes
+                : List.of(1024, 1024 * 1024, (quick ? 4 : 20) * 1024 * 1024);
+        return new BenchSettings(quick ? "quick" : "default", b, w, r, warm, names, payload == null ? 1024 : payload, sizes, sr,
+                (quick ? 24L : 480L) * 1024 * 1024, server);
+    }
+
+    private int range(String option, Integer given, int fallback, int min, int max) {
+        int v = given == null ? fallback : given;
+        if (v < min || v > max) {
+            throw new ParameterException(spec.commandLine(), option + " must be between " + min + " and " + max + ", got " + v);
+        }
+        return v;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        BenchSettings settings = settings();
+        PrintStream stdout = System.out;
+        List<String> missing = new ArrayList<>(NOT_IN_THIS_BUILD.values());
+        missing.forEach(stdout::println);
+        try (Database db = jdbcUrl == null ? Database.embedded(settings.serverSettings())
+                : Database.external(jdbcUrl, user, password)) {
+            List<Contender> contenders = settings.contenders().stream().map(n -> CONTENDERS.get(n).get()).toList();
+            Contender scaling = settings.scalingSizes().isEmpty() ? null : contenders.stream()
+                    .filter(c -> c instanceof BatonInProcessContender).findFirst().orElseGet(BatonInProcessContender::new);
+            Database.ServerFacts facts = db.facts();
+            stdout.println("PostgreSQL " + facts.version() + (facts.embedded() ? " (embedded)" : "") + " " + facts.settings());
+            Bench.Outcome outcome = new Bench(db, settings, contenders, scaling, stdout).run();
+            BenchResults results = new BenchResults(String.join(" ", spec.commandLine().getParseResult().originalArgs()),
+                    BenchResults.Machine.current(), facts, settings, outcome.contenders(), missing, outcome.scaling(),
+                    TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), settings.workers()));
+            ReportTable.print(results, stdout);
+            if (out != null) {
+                results.write(out);
+                stdout.println("wrote " + out.toAbsolutePath());
+            }
+        }
+        return 0;
+    }
+
+    /** Reads {@code 1KB}, {@code 20MB}, … */
+    static final class SizeConverter implements CommandLine.ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            try {
+                return Sizes.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,289 @@
+package dev.baton.bench;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The one PostgreSQL every contender runs against: an embedded PostgreSQL 17 (io.zonky.test) started
+ * for this run with the given server settings, or an existing server named by a JDBC URL. Hands out
+ * connection pools tagged with an {@code application_name} per contender, so that the harness can
+ * wait for a contender's server processes to exit (and flush their statistics) after its round.
+ * Thread-safe.
+ */
+public final class Database implements AutoCloseable {
+    /** Settings of the server reported with the results. */
+    static final List<String> REPORTED_SETTINGS = List.of("shared_buffers", "synchronous_commit", "fsync", "full_page_writes",
+            "wal_level", "wal_compression", "max_wal_size", "checkpoint_timeout", "max_connections", "autovacuum");
+
+    private final EmbeddedPostgres embedded;
+    private final String url;
+    private final String user;
+    private final String password;
+
+    private Database(EmbeddedPostgres embedded, String url, String user, String password) {
+        this.embedded = embedded;
+        this.url = url;
+        this.user = user;
+        this.password = password;
+    }
+
+    /**
+     * Starts an embedded PostgreSQL and creates the database {@code bench} in it.
+     *
+     * @param settings server settings ({@code postgresql.conf} names) on top of the embedded defaults
+     * @return the database
+     * @throws IOException if the server cannot start
+     * @throws SQLException if the database cannot be created
+     */
+    public static Database embedded(Map<String, String> settings) throws IOException, SQLException {
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setPGStartupWait(Duration.ofSeconds(60));
+        settings.forEach(builder::setServerConfig);
+        EmbeddedPostgres pg = builder.start();
+        try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE bench");
+        } catch (SQLException e) {
+            pg.close();
+            throw e;
+        }
+        return new Database(pg, "jdbc:postgresql://localhost:" + pg.getPort() + "/bench", "postgres", null);
+    }
+
+    /**
+     * @param url JDBC URL of an existing database
+     * @param user the user, or {@code null} when the URL names it
+     * @param password the password, or {@code null}
+     * @return the database, after checking that it answers
+     * @throws SQLException if it cannot be reached
+     */
+    public static Database external(String url, String user, String password) throws SQLException {
+        Database db = new Database(null, url, user, password);
+        try (Connection c = db.connect("baton-bench-check")) {
+            c.isValid(5);
+        }
+        return db;
+    }
+
+    /** @return {@code true} when this run started its own server */
+    public boolean isEmbedded() {
+        return embedded != null;
+    }
+
+    /**
+     * @param applicationName tags the server processes
+     * @return the JDBC URL with that application name
+     */
+    public String url(String applicationName) {
+        return url + (url.contains("?") ? "&" : "?") + "ApplicationName=" + applicationName;
+    }
+
+    /** @return the user, or {@code null} when the URL names it */
+    public String user() {
+        return user;
+    }
+
+    /** @return the password, or {@code null} */
+    public String password() {
+        return password;
+    }
+
+    /**
+     * @param applicationName tags the connection's server process
+     * @return a new connection, auto-commit
+     * @throws SQLException if it cannot connect
+     */
+    public Connection connect(String applicationName) throws SQLException {
+        Properties p = new Properties();
+        if (user != null) {
+            p.setProperty("user", user);
+        }
+        if (password != null) {
+            p.setProperty("password", password);
+        }
+        return DriverManager.getConnection(url(applicationName), p);
+    }
+
+    /**
+     * A HikariCP pool whose connections are all open before it is returned, so that connecting is not
+     * timed as the contender's work.
+     *
+     * @param applicationName tags the pool's server processes
+     * @param size connections
+     * @return the pool; close it to end its server processes
+     * @throws SQLException if the connections cannot be opened
+     */
+    public HikariDataSource pool(String applicationName, int size) throws SQLException {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url(applicationName));
+        if (user != null) {
+            config.setUsername(user);
+        }
+        if (password != null) {
+            config.setPassword(password);
+        }
+        config.setPoolName(applicationName);
+        config.setMaximumPoolSize(size);
+        config.setMinimumIdle(size);
+        HikariDataSource pool = new HikariDataSource(config);
+        List<Connection> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < size; i++) {
+                open.add(pool.getConnection());
+            }
+        } catch (SQLException e) {
+            pool.close();
+            throw e;
+        } finally {
+            for (Connection c : open) {
+                c.close();
+            }
+        }
+        return pool;
+    }
+
+    /**
+     * Runs statements on a short-lived connection.
+     *
+     * @param statements SQL, each in its own auto-committed transaction
+     * @throws SQLException if one fails
+     */
+    public void execute(String... statements) throws SQLException {
+        try (Connection c = connect("baton-bench-admin"); Statement s = c.createStatement()) {
+            for (String sql : statements) {
+                s.execute(sql);
+            }
+        }
+    }
+
+    /**
+     * Forces a checkpoint, so that every round starts with the same full-page-write cost.
+     *
+     * @return {@code false} when the user may not checkpoint (an external server without the right)
+     * @throws SQLException on any other failure
+     */
+    public boolean checkpoint() throws SQLException {
+        try {
+            execute("CHECKPOINT");
+            return true;
+        } catch (SQLException e) {
+            if ("42501".equals(e.getSQLState())) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Waits until no server process with this application name is left: they have exited and
+     * flushed their statistics.
+     *
+     * @param applicationName the tag given to {@link #pool} or {@link #url}
+     * @param timeout how long to wait
+     * @throws SQLException if the server cannot be asked
+     * @throws IllegalStateException if processes are still there after the timeout
+     */
+    public void awaitGone(String applicationName, Duration timeout) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Connection c = connect("baton-bench-meter");
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?")) {
+            ps.setString(1, applicationName);
+            while (true) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) == 0) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("server processes of " + applicationName + " are still connected after "
+                            + timeout + "; the contender did not close its connections");
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    /**
+     * @return the commits of this database and the WAL insert position, now
+     * @throws SQLException if the server cannot be asked
+     */
+    public DbCounters counters() throws SQLException {
+        try (Connection c = connect("baton-bench-meter"); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT xact_commit, pg_current_wal_insert_lsn() - '0/0'::pg_lsn"
+                        + " FROM pg_stat_database WHERE datname = current_database()")) {
+            rs.next();
+            return new DbCounters(rs.getLong(1), rs.getBigDecimal(2).longValueExact());
+        }
+    }
+
+    /**
+     * @return the server's version and the settings that matter for this benchmark
+     * @throws SQLException if the server cannot be asked
+     */
+    public ServerFacts facts() throws SQLException {
+        Map<String, String> settings = new LinkedHashMap<>();
+        String version;
+        try (Connection c = connect("baton-bench-admin")) {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW server_version")) {
+                rs.next();
+                version = rs.getString(1);
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT current_setting(?)")) {
+                for (String name : REPORTED_SETTINGS) {
+                    ps.setString(1, name);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        settings.put(name, rs.getString(1));
+                    }
+                }
+            }
+        }
+        return new ServerFacts(version, embedded != null, settings);
+    }
+
+    /** Stops the embedded server (its data is deleted); does nothing for an external one. */
+    @Override
+    public void close() throws IOException {
+        if (embedded != null) {
+            embedded.close();
+        }
+    }
+
+    /**
+     * Commit count and WAL position at one moment.
+     *
+     * @param commits {@code pg_stat_database.xact_commit} of the bench database
+     * @param walBytes {@code pg_current_wal_insert_lsn()} as bytes from 0/0
+     */
+    public record DbCounters(long commits, long walBytes) {
+        /**
+         * @param earlier a snapshot taken before this one
+         * @return the change since it
+         */
+        public DbCounters minus(DbCounters earlier) {
+            return new DbCounters(commits - earlier.commits, walBytes - earlier.walBytes);
+        }
+    }
+
+    /**
+     * The server a run used.
+     *
+     * @param version {@code server_version}
+     * @param embedded whether the run started it
+     * @param settings reported settings, by name
+     */
+    public record ServerFacts(String version, boolean embedded, Map<String, String> settings) {}
+}

@@ -1,0 +1,93 @@
+package dev.baton.bench.contenders;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.baton.bench.Contender;
+import dev.baton.bench.Database;
+import dev.baton.bench.StageTimeline;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+
+/**
+ * The floor: the least work a durable transition needs, with plain JDBC. Each of the
+ * {@code workers} threads holds one connection and runs whole batches; a transition is one
+ * transaction that updates the batch's queue row and inserts the stage's output as JSONB. The queue
+ * rows are inserted by {@link #setUp} in one statement. No framework, no claim, no lease, no retry
+ * bookkeeping: what every contender's transition costs at least.
+ */
+public final class FloorContender implements Contender {
+    static final String SCHEMA = "bench_floor";
+
+    private HikariDataSource pool;
+
+    @Override
+    public String name() {
+        return "floor";
+    }
+
+    @Override
+    public void prepareSchema(Database db) throws SQLException {
+        db.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE",
+                "CREATE SCHEMA " + SCHEMA,
+                "CREATE TABLE " + SCHEMA + ".queue (batch_id BIGINT PRIMARY KEY, stage INT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)",
+                "CREATE TABLE " + SCHEMA + ".data (batch_id BIGINT NOT NULL, stage INT NOT NULL, data JSONB NOT NULL,"
+                        + " PRIMARY KEY (batch_id, stage))");
+    }
+
+    @Override
+    public void setUp(Database db, Round round) throws SQLException {
+        pool = db.pool(applicationName(), round.workers());
+        try (Connection c = pool.getConnection(); var s = c.createStatement()) {
+            s.execute("TRUNCATE " + SCHEMA + ".queue, " + SCHEMA + ".data");
+            s.execute("INSERT INTO " + SCHEMA + ".queue SELECT g, 0, now() FROM generate_series(1, " + round.batches() + ") g");
+        }
+    }
+
+    @Override
+    public void run(Round round) throws Exception {
+        StageTimeline timeline = round.timeline();
+        String json = round.payload().asJson();
+        Connection[] connections = new Connection[round.workers()];
+        try {
+            for (int w = 0; w < connections.length; w++) {
+                connections[w] = pool.getConnection();
+                connections[w].setAutoCommit(false);
+            }
+            BatchWorkers.run("floor", round.workers(), round.batches(), Duration.ofMinutes(30), (batch, worker) -> {
+                Connection c = connections[worker];
+                try (PreparedStatement advance = c.prepareStatement("UPDATE " + SCHEMA + ".queue SET stage = ?, updated_at = now() WHERE batch_id = ?");
+                        PreparedStatement output = c.prepareStatement("INSERT INTO " + SCHEMA + ".data (batch_id, stage, data) VALUES (?, ?, CAST(? AS jsonb))")) {
+                    for (int stage = 0; stage < STAGES; stage++) {
+                        timeline.begin(batch, stage);
+                        timeline.end(batch, stage);
+                        advance.setInt(1, stage + 1);
+                        advance.setLong(2, batch + 1L);
+                        advance.executeUpdate();
+                        output.setLong(1, batch + 1L);
+                        output.setInt(2, stage);
+                        output.setString(3, json);
+                        output.executeUpdate();
+                        c.commit();
+                    }
+                }
+            });
+        } finally {
+            for (Connection c : connections) {
+                if (c != null) {
+                    c.rollback();
+                    c.setAutoCommit(true);
+                    c.close();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void tearDown() {
+        if (pool != null) {
+            pool.close();
+            pool = null;
+        }
+    }
+}

@@ -24,6 +24,9 @@ import dev.baton.pipeline.StageStore;
 import dev.baton.pipeline.StallSweeper;
 import dev.baton.pipeline.Trigger;
 import dev.baton.pipeline.http.HttpTrigger;
+import dev.baton.pipeline.jdbc.JdbcStageStore;
+import dev.baton.pipeline.jdbc.QueueTrigger;
+import dev.baton.pipeline.jdbc.QueueWorker;
 import dev.baton.pipeline.http.SignatureVerifier;
 import dev.baton.pipeline.http.StageEndpoint;
 import dev.baton.pipeline.http.StageHttpServer;
@@ -46,21 +49,27 @@ import org.slf4j.LoggerFactory;
 /**
  * The running example host: one HTTP server with Baton's stage endpoint, the host's
  * {@code process-batch}, the signed object store and the status page; the runner with the six
- * stages; the trigger; and the stall sweeper. Built by {@link ExampleAppBuilder}.
+ * stages; the trigger (HTTP, in-process, or Baton's PostgreSQL queue with a {@link QueueWorker});
+ * and the stall sweeper. Built by {@link ExampleAppBuilder}.
  *
  * <p>{@link #close()} shuts down in the order that loses nothing: refuse new requests (503) and let
- * running stage requests finish (up to the stop wait), close the listener, stop the sweeper, then close the runner and
- * its trigger (an in-process trigger waits for its running invocations). Whatever did not finish
- * keeps its lease until it expires and is resumed by a sweeper later. The database is the
+ * running stage requests finish (up to the stop wait), close the listener, stop the sweeper and the
+ * queue worker (which waits for its running stages), then close the runner and its trigger (an
+ * in-process trigger waits for its running invocations). Whatever did not finish keeps its lease until it expires and is resumed by a sweeper later. The database is the
  * caller's to close. Thread-safe.
  */
 public final class ExampleApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ExampleApp.class);
+    /** Threads of the in-process trigger. */
+    static final int IN_PROCESS_THREADS = 8;
+    /** Threads of the queue worker. */
+    static final int QUEUE_WORKER_THREADS = 8;
 
     private final HttpServer server;
     private final DrainingFilter draining;
     private final ThreadPoolExecutor executor;
     private final PipelineRunner runner;
+    private final QueueWorker worker;
     private final StallSweeper sweeper;
     private final HostBatches batches;
     private final URI baseUrl;
@@ -68,7 +77,8 @@ public final class ExampleApp implements AutoCloseable {
     private final Duration stopWait;
 
     private ExampleApp(HttpServer server, DrainingFilter draining, ThreadPoolExecutor executor, PipelineRunner runner,
-            StallSweeper sweeper, HostBatches batches, URI baseUrl, TriggerKind triggerKind, Duration stopWait) {
+            QueueWorker worker, StallSweeper sweeper, HostBatches batches, URI baseUrl, TriggerKind triggerKind, Duration stopWait) {
+        this.worker = worker;
         this.server = server;
         this.draining = draining;
         this.executor = executor;
@@ -98,16 +108,23 @@ public final class ExampleApp implements AutoCloseable {
         ObjectUrlSigner signer = new ObjectUrlSigner(b.signingSecret, baseUrl, clock);
         ScreenshotPipeline parts = new ScreenshotPipeline(batches, signer, new ObjectFetcher(Duration.ofSeconds(10), 20_000_000),
                 b.visionModel, new AnalysisWriter(ds), ScreenshotPipeline.DEFAULT_CONCURRENCY);
-        Trigger trigger = trigger(b.triggerKind, baseUrl, b.signingSecret, b.workerThreads);
+        Trigger trigger = trigger(b.triggerKind, baseUrl, b.signingSecret, ds);
         PipelineRunner.Builder rb = PipelineRunner.builder(parts.build(trial), store).trigger(trigger)
                 .listener(new HostBatchStatusListener(batches));
         for (PipelineListener l : b.listeners) {
             rb.listener(l);
         }
         PipelineRunner runner = rb.build();
+        QueueWorker worker = null;
+        if (trigger instanceof QueueTrigger queue) {
+            if (!(store instanceof JdbcStageStore jdbc)) {
+                throw new IllegalStateException("--trigger queue needs Baton's PostgreSQL store (JdbcStageStore), not " + store.getClass().getName());
+            }
+            worker = QueueWorker.builder(runner, jdbc, queue).threads(QUEUE_WORKER_THREADS).shutdownWait(b.stopWait).build().start();
+        }
 
         StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureVerifier.builder(b.signingSecret).clock(clock).build()).build();
-        ThreadPoolExecutor executor = executor(b.workerThreads);
+        ThreadPoolExecutor executor = executor(b.serverThreads);
         server.setExecutor(executor);
         DrainingFilter draining = new DrainingFilter();
         server.createContext("/", new RootRoute(new BatchListing(runner, batches), store::countByState, StageHttpServer.handler(endpoint)))
@@ -118,15 +135,14 @@ public final class ExampleApp implements AutoCloseable {
         server.start();
         StallSweeper sweeper = new StallSweeper(runner, b.pendingGrace).start(b.sweepInterval);
         LOG.info("listening on port {}; stages trigger each other through {} ({})", port, b.triggerKind, baseUrl);
-        return new ExampleApp(server, draining, executor, runner, sweeper, batches, baseUrl, b.triggerKind, b.stopWait);
+        return new ExampleApp(server, draining, executor, runner, worker, sweeper, batches, baseUrl, b.triggerKind, b.stopWait);
     }
 
-    private static Trigger trigger(TriggerKind kind, URI baseUrl, String secret, int threads) {
+    private static Trigger trigger(TriggerKind kind, URI baseUrl, String secret, DataSource ds) {
         return switch (kind) {
             case HTTP -> HttpTrigger.builder().baseUrl(baseUrl.toString()).secret(secret).build();
-            case IN_PROCESS -> new InProcessTrigger(threads, 10_000, Duration.ofSeconds(30));
-            case QUEUE -> throw new IllegalStateException("--trigger queue is not available in this build: pipeline-jdbc has no"
-                    + " queue trigger yet; use --trigger http (the default) or --trigger in-process");
+            case IN_PROCESS -> new InProcessTrigger(IN_PROCESS_THREADS, 10_000, Duration.ofSeconds(30));
+            case QUEUE -> QueueTrigger.of(ds);
         };
     }
 
@@ -183,6 +199,9 @@ public final class ExampleApp implements AutoCloseable {
             server.stop(0);
         });
         run(errors, sweeper::close);
+        if (worker != null) {
+            run(errors, worker::close);
+        }
         run(errors, runner::close);
         run(errors, () -> {
             executor.shutdown();

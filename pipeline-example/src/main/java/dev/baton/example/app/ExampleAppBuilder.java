@@ -25,7 +25,7 @@ public final class ExampleAppBuilder {
     String signingSecret;
     VisionModel visionModel = new SimulatedVisionModel();
     final List<PipelineListener> listeners = new ArrayList<>();
-    int workerThreads = 64;
+    int serverThreads = 64;
     Duration sweepInterval = Duration.ofSeconds(1);
     Duration pendingGrace = Duration.ofSeconds(5);
     Duration stopWait = Duration.ofSeconds(10);

@@ -62,10 +62,6 @@ public final class ServeCommand implements Callable<Integer> {
         if (port < 0 || port > 65_535) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--port must be 0..65535, got " + port);
         }
-        if (trigger == TriggerKind.QUEUE) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--trigger queue is not available in this build:"
-                    + " pipeline-jdbc has no queue trigger yet; use --trigger http (the default) or --trigger in-process");
-        }
         String secret = SigningSecret.resolve(context.env(), context.out());
         ShutdownSignal shutdown = context.shutdown().get();
         try (Database db = jdbcUrl == null || jdbcUrl.isBlank()

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.baton.example.cli.TriggerKind;
 import dev.baton.example.host.HostSchema;
 import dev.baton.example.stages.StageNames;
 import dev.baton.example.testing.PooledDatabase;
@@ -52,10 +53,14 @@ class ExampleAppEndToEndTest {
     }
 
     private AppClient start(TrialSettings trial, BatchEndings endings) throws Exception {
+        return start(trial, endings, TriggerKind.HTTP);
+    }
+
+    private AppClient start(TrialSettings trial, BatchEndings endings, TriggerKind trigger) throws Exception {
         db = new PooledDatabase(PG);
         DataSource ds = db.dataSource();
         app = ExampleApp.builder().database(ds, store(ds)).port(0).signingSecret(SECRET).trial(trial).listener(endings)
-                .stopWait(Duration.ofSeconds(2)).start();
+                .trigger(trigger).stopWait(Duration.ofSeconds(2)).start();
         return new AppClient(app.baseUrl());
     }
 
@@ -159,5 +164,25 @@ class ExampleAppEndToEndTest {
         }
         assertThat(count("SELECT count(*) FROM batch WHERE status = 'failed' AND error_message LIKE '%validation%'")).isEqualTo(10);
         assertThat(count("SELECT count(*) FROM screenshot_analysis")).isZero();
+    }
+
+    @Test
+    void the_queue_and_in_process_triggers_run_batches_to_completion_too() throws Exception {
+        for (TriggerKind trigger : new TriggerKind[] {TriggerKind.QUEUE, TriggerKind.IN_PROCESS}) {
+            BatchEndings endings = new BatchEndings(3);
+            AppClient client = start(trial(Map.of(), Set.of(), 2), endings, trigger);
+            long first = trigger == TriggerKind.QUEUE ? 101 : 201;
+            for (long id = first; id < first + 3; id++) {
+                assertThat(client.post("/api/process-batch", "{\"batchId\":" + id + "}").status()).isEqualTo(202);
+            }
+            assertTimeoutPreemptively(Duration.ofSeconds(60), endings::await);
+            assertThat(endings.completed).as(trigger.flag()).hasSize(3);
+            assertThat(client.get("/api/batches/" + first).json().get("status").asText()).isEqualTo("completed");
+            app.close();
+            app = null;
+            db.close();
+            db = null;
+        }
+        assertThat(count("SELECT count(*) FROM batch WHERE status = 'completed'")).isEqualTo(6);
     }
 }

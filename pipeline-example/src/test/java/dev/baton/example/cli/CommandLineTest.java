@@ -90,12 +90,6 @@ class CommandLineTest {
     }
 
     @Test
-    void the_queue_trigger_is_refused_with_a_clear_message_until_it_exists() {
-        assertThat(run("serve", "--trigger", "queue")).isEqualTo(2);
-        assertThat(err()).contains("--trigger queue is not available in this build");
-    }
-
-    @Test
     void trial_flags_repeat_and_default() {
         DemoCommand demo = new DemoCommand(context);
         CommandLine cl = new CommandLine(demo);

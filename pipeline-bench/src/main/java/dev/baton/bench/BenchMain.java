@@ -1,12 +1,11 @@
 package dev.baton.bench;
 
-import dev.baton.bench.contenders.BatonInProcessContender;
+import dev.baton.bench.contenders.BatonContender;
 import dev.baton.bench.contenders.DbSchedulerContender;
 import dev.baton.bench.contenders.DbosContender;
 import dev.baton.bench.contenders.FloorContender;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,15 +22,12 @@ import picocli.CommandLine.Spec;
  * side-by-side benchmark and prints its tables; see {@code BENCHMARKS.md}.
  */
 @Command(name = "pipeline-bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs floor, baton-inprocess, dbos and dbscheduler against one PostgreSQL, interleaved, then Baton alone",
+        description = {"Runs floor, baton-inprocess, baton-queue, dbos and dbscheduler against one PostgreSQL, interleaved, then Baton alone",
                 "at growing output sizes, and prints transitions/s, hand-off latency, commits and WAL per transition and heap peak.",
                 "Against --jdbc-url it drops and recreates the schemas bench_floor, bench_baton, bench_dbos and bench_dbscheduler."})
 public final class BenchMain implements Callable<Integer> {
     /** Contenders this build can run, by name. */
     static final Map<String, Supplier<Contender>> CONTENDERS = contenders();
-    /** Contenders of the issue this build cannot run, and why. */
-    static final Map<String, String> NOT_IN_THIS_BUILD = Map.of("baton-queue",
-            "baton-queue: not in this build (pipeline-jdbc has no queue trigger yet)");
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -64,7 +60,7 @@ public final class BenchMain implements Callable<Integer> {
     Integer warmup;
 
     @Option(names = "--contenders", split = ",", paramLabel = "NAME",
-            description = "Which to run, in order (default floor,baton-inprocess,dbos,dbscheduler).")
+            description = "Which to run, in order (default floor,baton-inprocess,baton-queue,dbos,dbscheduler).")
     List<String> contenderNames;
 
     @Option(names = "--payload", paramLabel = "SIZE", converter = SizeConverter.class,
@@ -106,7 +102,8 @@ public final class BenchMain implements Callable<Integer> {
     private static Map<String, Supplier<Contender>> contenders() {
         Map<String, Supplier<Contender>> m = new LinkedHashMap<>();
         m.put("floor", FloorContender::new);
-        m.put("baton-inprocess", BatonInProcessContender::new);
+        m.put("baton-inprocess", BatonContender::inProcess);
+        m.put("baton-queue", BatonContender::queue);
         m.put("dbos", DbosContender::new);
         m.put("dbscheduler", DbSchedulerContender::new);
         return m;
@@ -121,9 +118,6 @@ public final class BenchMain implements Callable<Integer> {
         int sr = range("--scaling-rounds", scalingRounds, quick ? 1 : 3, 1, 20);
         List<String> names = contenderNames == null ? List.copyOf(CONTENDERS.keySet()) : contenderNames;
         for (String name : names) {
-            if (NOT_IN_THIS_BUILD.containsKey(name)) {
-                throw new ParameterException(spec.commandLine(), NOT_IN_THIS_BUILD.get(name));
-            }
             if (!CONTENDERS.containsKey(name)) {
                 throw new ParameterException(spec.commandLine(), "unknown contender '" + name + "'; choose from " + CONTENDERS.keySet());
             }
@@ -154,18 +148,16 @@ public final class BenchMain implements Callable<Integer> {
     public Integer call() throws Exception {
         BenchSettings settings = settings();
         PrintStream stdout = System.out;
-        List<String> missing = new ArrayList<>(NOT_IN_THIS_BUILD.values());
-        missing.forEach(stdout::println);
         try (Database db = jdbcUrl == null ? Database.embedded(settings.serverSettings())
                 : Database.external(jdbcUrl, user, password)) {
             List<Contender> contenders = settings.contenders().stream().map(n -> CONTENDERS.get(n).get()).toList();
             Contender scaling = settings.scalingSizes().isEmpty() ? null : contenders.stream()
-                    .filter(c -> c instanceof BatonInProcessContender).findFirst().orElseGet(BatonInProcessContender::new);
+                    .filter(c -> c.name().equals("baton-inprocess")).findFirst().orElseGet(BatonContender::inProcess);
             Database.ServerFacts facts = db.facts();
             stdout.println("PostgreSQL " + facts.version() + (facts.embedded() ? " (embedded)" : "") + " " + facts.settings());
             Bench.Outcome outcome = new Bench(db, settings, contenders, scaling, stdout).run();
             BenchResults results = new BenchResults(String.join(" ", spec.commandLine().getParseResult().originalArgs()),
-                    BenchResults.Machine.current(), facts, settings, outcome.contenders(), missing, outcome.scaling(),
+                    BenchResults.Machine.current(), facts, settings, outcome.contenders(), outcome.scaling(),
                     TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), settings.workers()));
             ReportTable.print(results, stdout);
             if (out != null) {

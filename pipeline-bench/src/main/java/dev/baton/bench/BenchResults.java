@@ -17,12 +17,11 @@ import java.util.List;
  * @param server the PostgreSQL server
  * @param settings what was run
  * @param contenders one object per contender
- * @param notInThisBuild contenders this build cannot run, and why
  * @param payloadScaling Baton in-process per output size
  * @param targets Baton's targets against this run
  */
 public record BenchResults(String command, Machine machine, Database.ServerFacts server, BenchSettings settings,
-        List<ContenderResult> contenders, List<String> notInThisBuild, List<ScalingResult> payloadScaling, List<TargetCheck> targets) {
+        List<ContenderResult> contenders, List<ScalingResult> payloadScaling, List<TargetCheck> targets) {
 
     /**
      * The machine the run used.

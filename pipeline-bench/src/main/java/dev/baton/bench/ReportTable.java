@@ -24,9 +24,6 @@ final class ReportTable {
                     c.p50Ms(), c.p99Ms(), c.commitsPerTransition(), c.walBytesPerTransition(), c.heapPeakMb(),
                     c.jvmCpuMicrosPerTransition());
         }
-        for (String missing : r.notInThisBuild()) {
-            out.println("| " + missing + " | | | | | | | | |");
-        }
         if (!r.payloadScaling().isEmpty()) {
             out.println();
             out.println("| baton-inprocess output/stage | batches | transitions/s (min-max) | hand-off p99 ms | WAL bytes/transition | heap peak MiB |");

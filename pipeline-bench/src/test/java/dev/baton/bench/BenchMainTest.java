@@ -37,7 +37,7 @@ class BenchMainTest {
         assertThat(full.batches()).isEqualTo(2000);
         assertThat(full.workers()).isEqualTo(4);
         assertThat(full.rounds()).isEqualTo(5);
-        assertThat(full.contenders()).containsExactly("floor", "baton-inprocess", "dbos", "dbscheduler");
+        assertThat(full.contenders()).containsExactly("floor", "baton-inprocess", "baton-queue", "dbos", "dbscheduler");
         assertThat(full.scalingSizes()).containsExactly(1024, 1024 * 1024, 20 * 1024 * 1024);
         assertThat(full.scalingBatches(20 * 1024 * 1024)).isEqualTo(4);
         assertThat(full.scalingBatches(1024)).isEqualTo(2000);
@@ -60,7 +60,6 @@ class BenchMainTest {
     void badInputGetsAClearError() {
         assertThat(error("--workers", "0")).contains("--workers must be between 1 and 64, got 0");
         assertThat(error("--contenders", "floor,kafka")).contains("unknown contender 'kafka'");
-        assertThat(error("--contenders", "baton-queue")).contains("baton-queue: not in this build");
         assertThat(error("--jdbc-url", "jdbc:postgresql://localhost/x", "--pg-setting", "fsync=off"))
                 .contains("--pg-setting applies to the embedded PostgreSQL only");
         assertThat(error("--scaling-sizes", "huge")).contains("'huge' is not a size");

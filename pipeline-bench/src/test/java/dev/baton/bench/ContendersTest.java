@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.baton.bench.contenders.BatonInProcessContender;
+import dev.baton.bench.contenders.BatonContender;
 import dev.baton.bench.contenders.DbSchedulerContender;
 import dev.baton.bench.contenders.DbosContender;
 import dev.baton.bench.contenders.FloorContender;
@@ -53,10 +53,11 @@ class ContendersTest {
 
     @Test
     void everyContenderRunsTheJobAndTheReportHasEveryField(@TempDir Path dir) throws Exception {
-        BenchSettings settings = new BenchSettings("test", 3, 2, 1, 0, List.of("floor", "baton-inprocess", "dbos", "dbscheduler"),
-                1024, List.of(1024, 600 * 1024), 1, 6L * 600 * 1024 * 2, Map.of());
-        BatonInProcessContender baton = new BatonInProcessContender();
-        List<Contender> contenders = List.of(new FloorContender(), baton, new DbosContender(), new DbSchedulerContender());
+        BenchSettings settings = new BenchSettings("test", 3, 2, 1, 0, List.of("floor", "baton-inprocess", "baton-queue", "dbos",
+                "dbscheduler"), 1024, List.of(1024, 600 * 1024), 1, 6L * 600 * 1024 * 2, Map.of());
+        Contender baton = BatonContender.inProcess();
+        List<Contender> contenders = List.of(new FloorContender(), baton, BatonContender.queue(), new DbosContender(),
+                new DbSchedulerContender());
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
 
         Bench.Outcome outcome = assertTimeoutPreemptively(Duration.ofMinutes(5),
@@ -74,7 +75,7 @@ class ContendersTest {
         assertThat(count("SELECT max(chunks) FROM bench_baton.batch_processing_data")).isEqualTo(2);
 
         assertThat(outcome.contenders()).extracting(ContenderResult::name)
-                .containsExactly("floor", "baton-inprocess", "dbos", "dbscheduler");
+                .containsExactly("floor", "baton-inprocess", "baton-queue", "dbos", "dbscheduler");
         for (ContenderResult c : outcome.contenders()) {
             assertThat(c.transitionsPerSec()).as(c.name()).isPositive();
             assertThat(c.commitsPerTransition()).as(c.name()).isPositive();
@@ -86,11 +87,11 @@ class ContendersTest {
         assertThat(progress.toString(StandardCharsets.UTF_8)).contains("round 1/1").contains("scaling 1/1 600KB");
 
         BenchResults results = new BenchResults("--test", BenchResults.Machine.current(), db.facts(), settings, outcome.contenders(),
-                List.of(), outcome.scaling(), TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), 2));
+                outcome.scaling(), TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), 2));
         Path json = dir.resolve("out/results.json");
         results.write(json);
         JsonNode read = new ObjectMapper().readTree(json.toFile());
-        JsonNode dbos = read.get("contenders").get(2);
+        JsonNode dbos = read.get("contenders").get(3);
         assertThat(dbos.get("name").asText()).isEqualTo("dbos");
         for (String field : List.of("transitionsPerSec", "p50Ms", "p99Ms", "walBytesPerTransition", "commitsPerTransition", "heapPeakMb")) {
             assertThat(dbos.get(field).isNumber()).as(field).isTrue();

@@ -23,6 +23,8 @@ class TargetCheckTest {
         ContenderResult floor = summary("floor", 1000, 2, null);
         List<ContenderResult> all = List.of(floor, summary("baton-inprocess", 750, 4, floor), summary("dbos", 400, 10, floor),
                 summary("dbscheduler", 600, 30, floor));
+        List<ContenderResult> withQueue = List.of(floor, summary("baton-inprocess", 700, 4, floor), summary("baton-queue", 800, 25, floor),
+                summary("dbscheduler", 500, 30, floor));
 
         List<TargetCheck> checks = TargetCheck.evaluate(all, List.of(), 4);
 
@@ -33,9 +35,14 @@ class TargetCheckTest {
         assertThat(checks.get(1).measured()).startsWith("1.25 x dbscheduler");
         assertThat(checks.get(2).met()).isTrue();
         assertThat(checks.get(3).met()).isNull();
-        assertThat(checks.get(3).measured()).contains("not in this build");
+        assertThat(checks.get(3).measured()).isEqualTo("baton-queue not run");
         assertThat(checks.get(4).met()).isNull();
         assertThat(all.get(1).vsFloor().transitionsPerSec()).isEqualTo(0.75);
+
+        List<TargetCheck> queued = TargetCheck.evaluate(withQueue, List.of(), 4);
+        assertThat(queued.get(1).measured()).as("the faster Baton counts").startsWith("1.60 x dbscheduler (baton-queue");
+        assertThat(queued.get(1).met()).isTrue();
+        assertThat(queued.get(3).met()).as("25 ms is over 20 ms").isFalse();
         assertThat(all.get(1).vsFloor().commitsPerTransition()).isEqualTo(1.0);
     }
 

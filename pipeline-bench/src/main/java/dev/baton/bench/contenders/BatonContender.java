@@ -11,6 +11,8 @@ import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
+import dev.baton.pipeline.jdbc.QueueTrigger;
+import dev.baton.pipeline.jdbc.QueueWorker;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -20,23 +22,42 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Baton as a host would run it in one long-lived service: {@link JdbcStageStore} on a HikariCP pool,
- * a {@link PipelineRunner} with an {@link InProcessTrigger} of {@code workers} threads, and
- * {@link PipelineRunner#start} for every batch. Its worker threads chain the stages of a batch
- * inline (the advance and the next claim in one transaction). The round ends when the runner's
- * listener has heard every batch complete.
+ * Baton as a host would run it: {@link JdbcStageStore} on a HikariCP pool, a {@link PipelineRunner},
+ * and {@link PipelineRunner#start} for every batch, with one of two triggers of {@code workers}
+ * threads. {@code baton-inprocess}: an {@link InProcessTrigger} in this JVM.
+ * {@code baton-queue}: Baton's PostgreSQL queue, a {@link QueueTrigger} whose {@code NOTIFY} wakes a
+ * {@link QueueWorker} that claims due batches with {@code FOR UPDATE SKIP LOCKED} (one extra
+ * connection holds its {@code LISTEN}). Either way a worker thread chains the stages of a batch inline
+ * (the advance and the next claim in one transaction). The round ends when the runner's listener has
+ * heard every batch complete.
  */
-public final class BatonInProcessContender implements Contender {
+public final class BatonContender implements Contender {
     static final String SCHEMA = "bench_baton";
 
+    private final boolean queue;
     private HikariDataSource pool;
     private PipelineRunner runner;
+    private QueueWorker worker;
     private CountDownLatch completed;
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
 
+    private BatonContender(boolean queue) {
+        this.queue = queue;
+    }
+
+    /** @return Baton with its in-process trigger */
+    public static BatonContender inProcess() {
+        return new BatonContender(false);
+    }
+
+    /** @return Baton with its PostgreSQL queue trigger and worker */
+    public static BatonContender queue() {
+        return new BatonContender(true);
+    }
+
     @Override
     public String name() {
-        return "baton-inprocess";
+        return queue ? "baton-queue" : "baton-inprocess";
     }
 
     @Override
@@ -49,7 +70,7 @@ public final class BatonInProcessContender implements Contender {
 
     @Override
     public void setUp(Database db, Round round) throws SQLException {
-        pool = db.pool(applicationName(), round.workers() + 2);
+        pool = db.pool(applicationName(), round.workers() + (queue ? 4 : 2));
         try (Connection c = pool.getConnection(); var s = c.createStatement()) {
             s.execute("TRUNCATE " + SCHEMA + ".batch_processing_queue, " + SCHEMA + ".batch_processing_data");
         }
@@ -67,8 +88,10 @@ public final class BatonInProcessContender implements Contender {
                 return StageResult.done(output);
             });
         }
-        runner = PipelineRunner.builder(pipeline.build(), JdbcStageStore.builder(pool).schema(SCHEMA).build())
-                .trigger(new InProcessTrigger(round.workers(), round.batches() + 16, Duration.ofSeconds(30)))
+        JdbcStageStore store = JdbcStageStore.builder(pool).schema(SCHEMA).build();
+        QueueTrigger queueTrigger = queue ? QueueTrigger.of(pool) : null;
+        runner = PipelineRunner.builder(pipeline.build(), store)
+                .trigger(queue ? queueTrigger : new InProcessTrigger(round.workers(), round.batches() + 16, Duration.ofSeconds(30)))
                 .listener(new PipelineListener() {
                     @Override
                     public void batchCompleted(long batchId) {
@@ -82,6 +105,9 @@ public final class BatonInProcessContender implements Contender {
                     }
                 })
                 .build();
+        if (queue) {
+            worker = QueueWorker.builder(runner, store, queueTrigger).threads(round.workers()).build().start();
+        }
     }
 
     @Override
@@ -99,6 +125,10 @@ public final class BatonInProcessContender implements Contender {
 
     @Override
     public void tearDown() {
+        if (worker != null) {
+            worker.close();
+            worker = null;
+        }
         if (runner != null) {
             runner.close();
             runner = null;

@@ -16,7 +16,9 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * Measures the hand-off latency of {@link HttpTrigger#fire} (call to return) and the delivery latency
  * (call to the receiver's answer) over 10,000 fires to a loopback receiver, and prints p50/p99/max.
  * Fires are paced to keep at most {@value #WINDOW} deliveries in flight (the wait for a free slot is
- * not timed), so that the numbers describe a trigger under load rather than the drop path.
+ * not timed), so that the numbers describe a trigger under load rather than the drop path. A fire
+ * whose answer comes after the hand-off timeout counts as delivered (handed off) and is left out of
+ * the delivery percentiles.
  * Off by default; run with {@code mvn -pl pipeline-http-trigger verify -Dbaton.soak=true
  * -Dtest=TriggerLatencySoakTest -Dsurefire.failIfNoSpecifiedTests=false}. It asserts only that every
  * trigger was delivered, never a duration.
@@ -39,8 +41,8 @@ class TriggerLatencySoakTest {
     private static void run(TinyServer server, int fires, String label) throws Exception {
         long[] handOff = new long[fires];
         long[] fired = new long[fires + 1];
-        long[] delivered = new long[fires];
-        AtomicInteger answered = new AtomicInteger();
+        long[] answerNanos = new long[fires];
+        AtomicInteger delivered = new AtomicInteger();
         ConcurrentHashMap<Integer, Integer> statuses = new ConcurrentHashMap<>();
         CountDownLatch done = new CountDownLatch(fires);
         Semaphore window = new Semaphore(WINDOW);
@@ -48,9 +50,11 @@ class TriggerLatencySoakTest {
             @Override
             public void answered(long batchId, String stage, int status, int attempts) {
                 window.release();
-                delivered[(int) batchId - 1] = System.nanoTime() - fired[(int) batchId];
+                answerNanos[(int) batchId - 1] = System.nanoTime() - fired[(int) batchId];
                 statuses.merge(status, 1, Integer::sum);
-                answered.incrementAndGet();
+                if (status == 200) {
+                    delivered.incrementAndGet();
+                }
                 done.countDown();
             }
 
@@ -58,6 +62,7 @@ class TriggerLatencySoakTest {
             public void handedOff(long batchId, String stage, int attempts) {
                 window.release();
                 statuses.merge(-1, 1, Integer::sum);
+                delivered.incrementAndGet();
                 done.countDown();
             }
 
@@ -94,14 +99,16 @@ class TriggerLatencySoakTest {
             long total = System.nanoTime() - wall;
             System.out.printf("%s: %d fires in %.1f ms (%.0f fires/s); hand-off fire->return %s; delivery fire->answer %s;"
                     + " all done in %.1f ms; statuses (-1 handed off, -2 gave up, -3 dropped) %s%n", label, fires, firing / 1e6, fires / (firing / 1e9),
-                    percentiles(handOff), percentiles(delivered), total / 1e6, statuses);
-            assertThat(answered).hasValue(fires);
+                    percentiles(handOff), percentiles(answerNanos), total / 1e6, statuses);
+            assertThat(delivered).as("answered 200 or handed off (sent, answer slower than the hand-off timeout)").hasValue(fires);
         }
     }
 
     private static String percentiles(long[] nanos) {
-        long[] s = nanos.clone();
-        Arrays.sort(s);
+        long[] s = Arrays.stream(nanos).filter(n -> n > 0).sorted().toArray();
+        if (s.length == 0) {
+            return "none";
+        }
         return String.format("p50 %.1f us, p99 %.1f us, max %.1f us", s[s.length / 2] / 1e3,
                 s[(int) Math.ceil(s.length * 0.99) - 1] / 1e3, s[s.length - 1] / 1e3);
     }

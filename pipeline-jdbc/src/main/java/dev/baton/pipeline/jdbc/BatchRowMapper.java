@@ -19,6 +19,7 @@ import org.jdbi.v3.core.statement.StatementContext;
 
 /** Maps a queue row (selected with {@link #COLUMNS}) to a {@link BatchRecord}; writes stage stats as JSON. */
 final class BatchRowMapper implements RowMapper<BatchRecord> {
+    static final BatchRowMapper ROWS = new BatchRowMapper();
     static final String COLUMNS = "batch_id, current_stage, status, attempt, error_message, version, lease_owner, lease_until,"
             + " run_after, cursor::text AS cursor_json, stage_stats::text AS stats_json, created_at, updated_at";
 

@@ -15,11 +15,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates and upgrades Baton's tables. The same versioned SQL files ship in the jar under
- * {@code dev/baton/pipeline/jdbc/migrations/} for hosts that run Flyway or Liquibase; hosts without
- * either call {@link #migrate(DataSource)} at start-up. It applies what is missing in one
- * transaction under a PostgreSQL advisory lock, so any number of processes may start at once, and
- * records applied versions in {@code baton_schema_history}. Thread-safe.
+ * Creates and upgrades Baton's tables. Hosts without a migration tool call {@link #migrate(DataSource)}
+ * at start-up: it applies the missing versions in one transaction under a PostgreSQL advisory lock, so
+ * any number of processes may start at once, and records them in {@code baton_schema_history}.
+ *
+ * <p>The same versioned files ship in the jar under {@code dev/baton/pipeline/jdbc/migrations/}
+ * ({@code V1__baton_queue_and_data.sql}, …) and run as they are under Flyway or Liquibase, with the
+ * default table names in the default schema. Give them their own history table, so their versions do
+ * not mix with the host's:
+ *
+ * <pre>{@code
+ * Flyway.configure().dataSource(dataSource)
+ *         .locations("classpath:dev/baton/pipeline/jdbc/migrations")
+ *         .table("baton_flyway_history")
+ *         .load().migrate();
+ * }</pre>
+ *
+ * <p>The seed's {@code REFERENCES batch(batch_id)} is left to the host, whose table it names:
+ * {@code ALTER TABLE batch_processing_queue ADD FOREIGN KEY (batch_id) REFERENCES batch(batch_id)}.
+ *
+ * <p>Thread-safe: stateless, and concurrent calls serialise in the database.
  */
 public final class BatonSchema {
     private static final Logger LOG = LoggerFactory.getLogger(BatonSchema.class);

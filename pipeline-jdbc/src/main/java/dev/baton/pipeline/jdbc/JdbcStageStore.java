@@ -9,7 +9,6 @@ import dev.baton.pipeline.StageStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,23 +23,46 @@ import org.jdbi.v3.core.statement.Update;
  * {@link StageStore} on PostgreSQL, with Jdbi over {@code batch_processing_queue} and
  * {@code batch_processing_data} (create them with {@link BatonSchema#migrate}).
  *
- * <p>Every decision about time ({@code lease_until}, {@code run_after}) uses the database's
- * {@code now()}, so processes with skewed clocks agree. Every change of a claimed row is one
- * {@code UPDATE … WHERE version = ? AND lease_owner = ? AND status = 'in_progress'}; the outputs are
+ * <pre>{@code
+ * BatonSchema.migrate(dataSource);
+ * StageStore store = JdbcStageStore.builder(dataSource).build();
+ * }</pre>
+ *
+ * <p><b>Time.</b> Every decision about time ({@code lease_until}, {@code run_after}, stalled rows)
+ * uses the database's {@code now()}, so processes with skewed clocks agree.
+ *
+ * <p><b>Compare-and-set.</b> Every change of a claimed row is one
+ * {@code UPDATE … WHERE version = ? AND lease_owner = ? AND status = 'in_progress'}; outputs are
  * written in the same transaction, after that update has locked the row, so a lost claim writes
- * nothing. Outputs longer than the chunk threshold are split into rows of at most that many
- * characters; the largest output is bounded by the JVM heap, which needs about three times the JSON
- * text's size while writing or reading it (the object, its text, and the driver's copy of a chunk).
- * Connection failures surface as {@link org.jdbi.v3.core.JdbiException}s, never as a silent
- * result.
+ * nothing and two writers of one stage never interleave.
+ *
+ * <p><b>Outputs.</b> An output (or partial output) of at most the {@linkplain Builder#chunkThreshold
+ * chunk threshold} characters is one row whose {@code data} is the JSON itself; PostgreSQL normalises
+ * it as jsonb (whitespace, key order, duplicate keys), so it reads back as equal JSON, not the same
+ * text, and jsonb refuses the escape &#92;u0000 in strings. A longer one is stored as rows
+ * {@code chunk = 0..n-1} whose {@code data} are JSON strings holding consecutive slices of the text,
+ * and reads back as exactly the same text. Writing replaces every earlier row of that stage. The
+ * largest output that works is bounded by the JVM, not by PostgreSQL (each chunk row stays far below
+ * its 1 GB per value and 256 MB per jsonb string): a Java string holds at most about 2^31 Latin-1 or
+ * 2^30 other characters, writing needs the text plus one chunk, and reading needs about twice the text
+ * (the buffer and the string made from it), so a 50 MB output reads back in a 256 MB heap.
+ *
+ * <p><b>Failures.</b> A failure of the database or of the connection (a restart,
+ * {@code pg_terminate_backend}, a network cut) surfaces as an {@link org.jdbi.v3.core.JdbiException}
+ * from the method that met it, never as an empty or {@code false} result; a transaction cut short
+ * commits nothing. When a commit's reply is lost the outcome is unknown: read the row.
  *
  * <p>Thread-safe; each call takes a connection from the data source (use a pool in production).
  */
 public final class JdbcStageStore implements StageStore {
     /** Default chunk threshold: outputs longer than this many characters are split. */
     public static final int DEFAULT_CHUNK_THRESHOLD = 512 * 1024;
+    /** Smallest chunk threshold. */
+    public static final int MIN_CHUNK_THRESHOLD = 1024;
+    /** Largest chunk threshold: keeps one unchunked output's jsonb, whatever its shape, under PostgreSQL's 256 MB. */
+    public static final int MAX_CHUNK_THRESHOLD = 16 * 1024 * 1024;
 
-    private static final BatchRowMapper ROWS = new BatchRowMapper();
+    private static final BatchRowMapper ROWS = BatchRowMapper.ROWS;
     private static final String MOVE_ON = ", version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL";
     private static final String STATS = ", stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))";
     private static final String HELD = " WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'";
@@ -50,6 +72,7 @@ public final class JdbcStageStore implements StageStore {
     private final TableNames names;
     private final OutputRows outputs;
     private final String q;
+    private final DueClaims dueClaims;
 
     private JdbcStageStore(Builder b) {
         this.dataSource = b.dataSource;
@@ -57,6 +80,7 @@ public final class JdbcStageStore implements StageStore {
         this.names = new TableNames(b.schema, b.tablePrefix);
         this.outputs = new OutputRows(names, b.chunkThreshold);
         this.q = names.queue();
+        this.dueClaims = new DueClaims(jdbi, q);
     }
 
     /**
@@ -102,57 +126,9 @@ public final class JdbcStageStore implements StageStore {
                 .map(ROWS).findOne());
     }
 
-    /**
-     * Claims up to {@code limit} due batches for {@code owner}, oldest {@code run_after} first, skipping
-     * rows other workers hold locked. Stages in {@code stageCaps} are claimed only while fewer than their
-     * cap are running with a live lease across all workers; claims that involve caps serialise on an
-     * advisory lock so the cap holds under concurrency.
-     *
-     * @param owner the claiming worker
-     * @param lease the lease of each claim
-     * @param limit at most this many claims, at least 1
-     * @param stageCaps the global cap of concurrent executions per stage; may be empty
-     * @return the claimed rows
-     */
-    public List<BatchRecord> claimDue(String owner, Duration lease, int limit, Map<String, Integer> stageCaps) {
-        String claim = "UPDATE " + q + " SET status = 'in_progress', lease_owner = :owner,"
-                + " lease_until = now() + :lease * interval '1 millisecond', version = version + 1, updated_at = now()"
-                + " WHERE id = ANY(:ids) AND status = 'pending' RETURNING " + BatchRowMapper.COLUMNS;
-        return jdbi.inTransaction(h -> {
-            Map<String, Integer> room = new HashMap<>();
-            if (!stageCaps.isEmpty()) {
-                h.createQuery("SELECT pg_advisory_xact_lock(hashtext(:key)) IS NULL").bind("key", "baton-caps:" + q)
-                        .mapTo(Boolean.class).one();
-                stageCaps.forEach((stage, cap) -> room.put(stage, cap));
-                h.createQuery("SELECT current_stage, count(*) FROM " + q + " WHERE status = 'in_progress' AND lease_until > now()"
-                                + " AND current_stage = ANY(:capped) GROUP BY current_stage")
-                        .bindArray("capped", String.class, List.copyOf(stageCaps.keySet()))
-                        .map((rs, ctx) -> Map.entry(rs.getString(1), rs.getInt(2)))
-                        .forEach(e -> room.merge(e.getKey(), -e.getValue(), Integer::sum));
-            }
-            List<String> full = room.entrySet().stream().filter(e -> e.getValue() <= 0).map(Map.Entry::getKey).toList();
-            List<Map.Entry<Long, String>> due = h.createQuery("SELECT id, current_stage FROM " + q
-                            + " WHERE status = 'pending' AND run_after <= now() AND NOT (current_stage = ANY(:full))"
-                            + " ORDER BY run_after, id LIMIT :limit FOR UPDATE SKIP LOCKED")
-                    .bindArray("full", String.class, full).bind("limit", limit)
-                    .map((rs, ctx) -> Map.entry(rs.getLong(1), rs.getString(2)))
-                    .list();
-            List<Long> ids = new ArrayList<>();
-            for (Map.Entry<Long, String> row : due) {
-                Integer left = room.get(row.getValue());
-                if (left == null) {
-                    ids.add(row.getKey());
-                } else if (left > 0) {
-                    room.put(row.getValue(), left - 1);
-                    ids.add(row.getKey());
-                }
-            }
-            if (ids.isEmpty()) {
-                return List.of();
-            }
-            return h.createQuery(claim).bind("owner", owner).bind("lease", lease.toMillis())
-                    .bindArray("ids", Long.class, ids).map(ROWS).list();
-        });
+    /** The queue worker's claims of due batches; see {@link DueClaims#claim}. */
+    List<BatchRecord> claimDue(String owner, Duration lease, int limit, Map<String, Integer> stageCaps) {
+        return dueClaims.claim(owner, lease, limit, stageCaps);
     }
 
     @Override
@@ -172,8 +148,19 @@ public final class JdbcStageStore implements StageStore {
                 .bind("stage", claim.stage()).bind("stats", BatchRowMapper.writeStats(stats));
     }
 
+    private static String describe(BatchRecord claim, String what) {
+        return "the " + what + " of stage '" + claim.stage() + "' of batch " + claim.batchId();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException if {@code output} is not one JSON value (nothing is written)
+     * @throws org.jdbi.v3.core.JdbiException if the database fails (nothing is written)
+     */
     @Override
     public boolean advance(BatchRecord claim, String output, String nextStage, StageStats stats) {
+        JsonText.requireValid(output, describe(claim, "output"));
         boolean done = Pipeline.COMPLETED.equals(nextStage);
         String sql = "UPDATE " + q + " SET current_stage = :next, status = :status, attempt = 1, cursor = NULL,"
                 + " error_message = NULL, run_after = now()" + MOVE_ON + STATS + HELD;
@@ -186,8 +173,19 @@ public final class JdbcStageStore implements StageStore {
         });
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException if {@code output} is not one JSON value, or {@code nextStage} is
+     *     {@link Pipeline#COMPLETED} (nothing is written)
+     * @throws org.jdbi.v3.core.JdbiException if the database fails (nothing is written)
+     */
     @Override
     public Optional<BatchRecord> advanceAndClaim(BatchRecord claim, String output, String nextStage, StageStats stats, Duration lease) {
+        if (Pipeline.COMPLETED.equals(nextStage)) {
+            throw new IllegalArgumentException("advanceAndClaim cannot claim '" + Pipeline.COMPLETED + "'; call advance to complete a batch");
+        }
+        JsonText.requireValid(output, describe(claim, "output"));
         String sql = "UPDATE " + q + " SET current_stage = :next, status = 'in_progress', attempt = 1, cursor = NULL,"
                 + " error_message = NULL, run_after = now(), version = version + 1, updated_at = now(),"
                 + " lease_until = now() + :lease * interval '1 millisecond'" + STATS + HELD
@@ -202,8 +200,17 @@ public final class JdbcStageStore implements StageStore {
         });
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException if {@code cursor} or {@code partialOutput} is not one JSON value
+     *     (nothing is written)
+     * @throws org.jdbi.v3.core.JdbiException if the database fails (nothing is written)
+     */
     @Override
     public boolean saveProgress(BatchRecord claim, String cursor, String partialOutput, StageStats stats) {
+        JsonText.requireValid(cursor, describe(claim, "cursor"));
+        JsonText.requireValid(partialOutput, describe(claim, "partial output"));
         String sql = "UPDATE " + q + " SET status = 'pending', cursor = CAST(:cursor AS jsonb), run_after = now()" + MOVE_ON + STATS + HELD;
         return jdbi.inTransaction(h -> {
             if (held(h, sql, claim, stats).bind("cursor", cursor).execute() != 1) {
@@ -231,8 +238,8 @@ public final class JdbcStageStore implements StageStore {
     public List<BatchRecord> findStalled(Duration pendingGrace, int limit) {
         return jdbi.withHandle(h -> h.createQuery("SELECT " + BatchRowMapper.COLUMNS + " FROM " + q
                         + " WHERE (status = 'in_progress' AND lease_until < now())"
-                        + " OR (status = 'pending' AND run_after + :grace * interval '1 millisecond' <= now()"
-                        + "     AND updated_at + :grace * interval '1 millisecond' <= now())"
+                        + " OR (status = 'pending' AND run_after <= now() - :grace * interval '1 millisecond'"
+                        + "     AND updated_at <= now() - :grace * interval '1 millisecond')"
                         + " ORDER BY updated_at, id LIMIT :limit")
                 .bind("grace", pendingGrace.toMillis()).bind("limit", limit).map(ROWS).list());
     }
@@ -333,13 +340,16 @@ public final class JdbcStageStore implements StageStore {
         }
 
         /**
-         * @param characters outputs longer than this are split into chunk rows; 1,024 to 256 Mi
+         * @param characters outputs longer than this many characters are split into chunk rows of at most
+         *     this many; {@value #MIN_CHUNK_THRESHOLD} to {@value #MAX_CHUNK_THRESHOLD}, default
+         *     {@value #DEFAULT_CHUNK_THRESHOLD}. Readers need not use the writer's threshold.
          * @return this
          * @throws IllegalArgumentException if out of range
          */
         public Builder chunkThreshold(int characters) {
-            if (characters < 1024 || characters > 256 * 1024 * 1024) {
-                throw new IllegalArgumentException("chunkThreshold must be between 1024 and 268435456 characters, got " + characters);
+            if (characters < MIN_CHUNK_THRESHOLD || characters > MAX_CHUNK_THRESHOLD) {
+                throw new IllegalArgumentException("chunkThreshold must be between " + MIN_CHUNK_THRESHOLD + " and "
+                        + MAX_CHUNK_THRESHOLD + " characters, got " + characters);
             }
             this.chunkThreshold = characters;
             return this;

@@ -1,16 +1,15 @@
 package dev.baton.pipeline.jdbc;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.result.ResultIterator;
 
 /**
  * Writes and reads stage outputs in {@code batch_processing_data}. An output longer than the chunk
- * threshold is stored as several rows, each holding a slice of the JSON text as a JSON string, so no
- * single value approaches PostgreSQL's 1 GB limit and no statement carries the whole text; smaller
- * outputs are one row holding the JSON itself, queryable as jsonb.
+ * threshold is stored as rows {@code chunk = 0..n-1} with {@code chunks = n}, each holding a slice of
+ * the JSON text as a JSON string, so no single value nears PostgreSQL's limits (a jsonb string holds
+ * at most 256 MB) and no statement carries the whole text; a smaller output is one row holding the JSON
+ * itself, queryable as jsonb.
  */
 final class OutputRows {
     private final TableNames names;
@@ -21,7 +20,11 @@ final class OutputRows {
         this.threshold = threshold;
     }
 
-    /** Replaces every row of (batch, stage) with {@code json}; runs inside the caller's transaction. */
+    /**
+     * Replaces every row of (batch, stage) with {@code json}. Runs inside the caller's transaction,
+     * after the caller's compare-and-set has locked the queue row, so writers of one stage never
+     * interleave. Memory: the text plus one slice.
+     */
     void replace(Handle h, long batchId, String stage, String json) {
         h.createUpdate("DELETE FROM " + names.data() + " WHERE batch_id = :b AND stage = :s")
                 .bind("b", batchId).bind("s", stage).execute();
@@ -31,44 +34,81 @@ final class OutputRows {
                     .bind("b", batchId).bind("s", stage).bind("d", json).execute();
             return;
         }
-        List<Integer> ends = new ArrayList<>();
-        for (int from = 0; from < json.length(); ) {
-            int to = Math.min(json.length(), from + threshold);
-            if (to < json.length() && Character.isHighSurrogate(json.charAt(to - 1))) {
-                to--; // never split a surrogate pair
-            }
-            ends.add(to);
-            from = to;
+        int chunks = 0;
+        for (int from = 0; from < json.length(); from = end(json, from)) {
+            chunks++;
         }
-        int from = 0;
-        for (int chunk = 0; chunk < ends.size(); chunk++) {
+        int chunk = 0;
+        for (int from = 0; from < json.length(); chunk++) {
+            int to = end(json, from);
             h.createUpdate("INSERT INTO " + names.data() + " (batch_id, stage, data, created_at, chunk, chunks)"
                             + " VALUES (:b, :s, to_jsonb(CAST(:d AS text)), now(), :c, :n)")
-                    .bind("b", batchId).bind("s", stage).bind("d", json.substring(from, ends.get(chunk)))
-                    .bind("c", chunk).bind("n", ends.size())
+                    .bind("b", batchId).bind("s", stage).bind("d", json.substring(from, to))
+                    .bind("c", chunk).bind("n", chunks)
                     .execute();
-            from = ends.get(chunk);
+            from = to;
         }
     }
 
-    /** Reads and reassembles (batch, stage); streams the rows one at a time. Needs a transaction for the cursor. */
+    /** The end of the slice that starts at {@code from}: at most the threshold, never inside a surrogate pair. */
+    private int end(String json, int from) {
+        int to = Math.min(json.length(), from + threshold);
+        if (to < json.length() && Character.isHighSurrogate(json.charAt(to - 1))) {
+            to--;
+        }
+        return to;
+    }
+
+    /**
+     * Reads and reassembles (batch, stage), fetching one row at a time (the caller's transaction keeps
+     * the server-side cursor open). The text is built once, in a buffer sized from the first slice.
+     *
+     * @throws IllegalStateException if the stored chunks are not a complete sequence
+     */
     Optional<String> read(Handle h, long batchId, String stage) {
-        try (ResultIterator<String> rows = h.createQuery("SELECT CASE WHEN chunks > 1 THEN data #>> '{}' ELSE data::text END"
+        try (ResultIterator<Slice> rows = h.createQuery("SELECT chunk, chunks,"
+                        + " CASE WHEN chunks > 1 THEN data #>> '{}' ELSE data::text END AS text"
                         + " FROM " + names.data() + " WHERE batch_id = :b AND stage = :s ORDER BY chunk")
                 .bind("b", batchId).bind("s", stage)
                 .setFetchSize(1)
-                .mapTo(String.class)
+                .map((rs, ctx) -> new Slice(rs.getInt("chunk"), rs.getInt("chunks"), rs.getString("text")))
                 .iterator()) {
             if (!rows.hasNext()) {
                 return Optional.empty();
             }
-            String first = rows.next();
-            if (!rows.hasNext()) {
-                return Optional.of(first);
+            Slice first = rows.next();
+            check(first, 0, first.chunks(), batchId, stage);
+            if (first.chunks() == 1) {
+                return Optional.of(first.text());
             }
-            StringBuilder text = new StringBuilder(first);
-            rows.forEachRemaining(text::append);
+            // every slice is at most the first one plus one char (a surrogate pair kept whole), so this never grows
+            long capacity = (first.text().length() + 1L) * first.chunks();
+            StringBuilder text = new StringBuilder((int) Math.min(Integer.MAX_VALUE - 16L, capacity));
+            text.append(first.text());
+            int expected = 1;
+            while (rows.hasNext()) {
+                Slice next = rows.next();
+                check(next, expected++, first.chunks(), batchId, stage);
+                text.append(next.text());
+            }
+            if (expected != first.chunks()) {
+                throw incomplete(batchId, stage, "has " + expected + " of its " + first.chunks() + " chunks");
+            }
             return Optional.of(text.toString());
         }
     }
+
+    private static void check(Slice slice, int expected, int chunks, long batchId, String stage) {
+        if (slice.chunk() != expected || slice.chunks() != chunks) {
+            throw incomplete(batchId, stage, "has chunk " + slice.chunk() + " of " + slice.chunks() + " where chunk "
+                    + expected + " of " + chunks + " was expected");
+        }
+    }
+
+    private static IllegalStateException incomplete(long batchId, String stage, String what) {
+        return new IllegalStateException("the output of stage '" + stage + "' of batch " + batchId + " " + what
+                + " in batch_processing_data; the rows were changed outside Baton: restart the batch from that stage");
+    }
+
+    private record Slice(int chunk, int chunks, String text) {}
 }

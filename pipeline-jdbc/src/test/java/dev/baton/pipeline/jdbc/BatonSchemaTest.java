@@ -2,9 +2,14 @@ package dev.baton.pipeline.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.baton.pipeline.BatchRecord;
 import dev.baton.pipeline.testkit.PostgresExtension;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -56,6 +61,63 @@ class BatonSchemaTest {
                         "idx_batch_processing_data_batch_id", "idx_batch_processing_data_stage");
         assertThat(sql.rows("SELECT reloptions::text AS o FROM pg_class WHERE relname = 'batch_processing_queue'"
                 + " AND relnamespace = current_schema()::regnamespace").get(0).get("o").toString()).contains("fillfactor=70");
+    }
+
+    List<Object> indexes(String table) {
+        return new Sql(PG.dataSource()).rows("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?"
+                + " ORDER BY indexname", table).stream().map(r -> r.get("indexname")).toList();
+    }
+
+    @Test
+    void the_shipped_files_run_as_they_are_as_one_script_like_a_migration_tool_would() {
+        Sql sql = new Sql(PG.dataSource());
+        for (String script : BatonSchema.MIGRATIONS) {
+            String text = BatonSchema.read(script);
+            assertThat(text).doesNotContain("${").doesNotContain("baton_schema_history");
+            sql.execute(text);
+        }
+        assertThat(tables("batch_processing_%")).isEqualTo(2);
+        JdbcStageStore store = JdbcStageStore.builder(PG.dataSource()).build();
+        assertThat(store.create(1, "setup").attempt()).isEqualTo(1);
+    }
+
+    @Test
+    void a_prefix_renames_every_index_and_constraint_so_two_sets_of_tables_share_a_schema() {
+        BatonSchema.migrate(PG.dataSource());
+        BatonSchema.migrate(PG.dataSource(), null, "acme_");
+        assertThat(indexes("acme_batch_processing_queue")).containsExactly("acme_batch_processing_queue_pkey", "acme_unique_batch_id",
+                "idx_acme_batch_processing_queue_batch_id", "idx_acme_batch_processing_queue_due", "idx_acme_batch_processing_queue_running");
+        assertThat(indexes("acme_batch_processing_data")).containsExactly("acme_batch_processing_data_pkey", "acme_unique_batch_stage",
+                "idx_acme_batch_processing_data_batch_id", "idx_acme_batch_processing_data_stage");
+        assertThat(tables("acme_baton_schema_history")).isEqualTo(1);
+        assertThat(BatonSchema.migrate(PG.dataSource(), null, "acme_")).isEmpty();
+    }
+
+    @Test
+    void heartbeats_and_the_sweepers_touch_are_hot_updates_that_add_no_index_entries() throws Exception {
+        BatonSchema.migrate(PG.dataSource());
+        JdbcStageStore store = JdbcStageStore.builder(PG.dataSource()).build();
+        store.create(1, "setup");
+        BatchRecord claim = store.claim(1, "setup", "w", Duration.ofMinutes(5)).orElseThrow();
+        for (int i = 0; i < 5; i++) {
+            assertThat(store.heartbeat(claim, Duration.ofMinutes(5))).isTrue();
+        }
+        Sql sql = new Sql(PG.dataSource());
+        store.create(2, "setup");
+        sql.update("UPDATE batch_processing_queue SET run_after = run_after - interval '1 hour', updated_at = updated_at - interval '1 hour'"
+                + " WHERE batch_id = 2");
+        assertThat(store.rescue(store.findStalled(Duration.ofMinutes(1), 10).get(0), null, false)).isPresent();
+        // the counters arrive when the store's backends exit after their connections close: 8 updates in all
+        String stats = "SELECT n_tup_upd AS updates, n_tup_hot_upd AS hot FROM pg_stat_user_tables"
+                + " WHERE schemaname = current_schema() AND relname = 'batch_processing_queue'";
+        Map<String, Object> counted = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+            Map<String, Object> row;
+            while (((Number) (row = sql.rows(stats).get(0)).get("updates")).longValue() < 8) {
+                Thread.sleep(50);
+            }
+            return row;
+        });
+        assertThat(((Number) counted.get("hot")).longValue()).as("HOT updates among %s", counted).isGreaterThanOrEqualTo(6);
     }
 
     @Test

@@ -82,7 +82,11 @@ class JdbcStageStoreTest extends StageStoreContract {
 
     @Test
     void the_builder_refuses_bad_settings_naming_them() {
-        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).chunkThreshold(10)).hasMessageContaining("chunkThreshold");
+        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1023))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("chunkThreshold").hasMessageContaining("1024 and 16777216");
+        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).chunkThreshold(16 * 1024 * 1024 + 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("chunkThreshold");
+        assertThat(JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).chunkThreshold(16 * 1024 * 1024).build()).isNotNull();
         assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).tablePrefix("x; DROP TABLE")).hasMessageContaining("tablePrefix");
         assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).schema("Public")).hasMessageContaining("schema");
     }

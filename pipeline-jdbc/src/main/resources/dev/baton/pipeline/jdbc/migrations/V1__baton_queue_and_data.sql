@@ -34,10 +34,13 @@ CREATE TABLE batch_processing_queue (
 );
 
 CREATE INDEX idx_batch_processing_queue_batch_id ON batch_processing_queue(batch_id);
--- claims of due work, oldest first
+-- Indexes on a hot row cost a new entry each whenever an indexed column changes (no HOT update).
+-- Every transition changes status anyway, but heartbeats (lease_until) and the sweeper's touch of a
+-- pending row (version, updated_at) change no indexed column, so they stay HOT updates.
+-- Due work, oldest first: the queue workers' claims and the sweeper's overdue pending rows.
 CREATE INDEX idx_batch_processing_queue_due ON batch_processing_queue(run_after, id) WHERE status = 'pending';
--- the sweeper's search for expired leases
-CREATE INDEX idx_batch_processing_queue_lease ON batch_processing_queue(lease_until) WHERE status = 'in_progress';
+-- Running work (few rows): the sweeper's expired leases and the per-stage caps of the queue workers.
+CREATE INDEX idx_batch_processing_queue_running ON batch_processing_queue(current_stage) WHERE status = 'in_progress';
 
 CREATE TABLE batch_processing_data (
   id BIGSERIAL PRIMARY KEY,

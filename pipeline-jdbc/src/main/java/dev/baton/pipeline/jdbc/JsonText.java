@@ -1,0 +1,54 @@
+package dev.baton.pipeline.jdbc;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * Checks that a text is exactly one JSON value before it is stored. Small outputs would be checked by
+ * the jsonb cast anyway, but chunked ones are stored as plain string slices, so without this a
+ * malformed large output would only fail when the next stage reads it. Streams tokens: no tree, and
+ * strings are skipped rather than copied.
+ */
+final class JsonText {
+    // PostgreSQL, not Jackson's defaults (20 M chars per string, 1,000 digits, depth 500), sets the limits here
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxStringLength(Integer.MAX_VALUE)
+                    .maxNumberLength(Integer.MAX_VALUE)
+                    .maxNestingDepth(Integer.MAX_VALUE)
+                    .build())
+            .build();
+
+    private JsonText() {}
+
+    /**
+     * @param json the text
+     * @param what what it is, for the message ({@code "the output of stage 'x' of batch 1"})
+     * @throws IllegalArgumentException if it is null, empty, malformed or more than one value
+     */
+    static void requireValid(String json, String what) {
+        if (json == null) {
+            throw new IllegalArgumentException(what + " is null; store the JSON text \"null\" instead");
+        }
+        try (JsonParser p = FACTORY.createParser(json)) {
+            if (p.nextToken() == null) {
+                throw new IllegalArgumentException(what + " is empty, not JSON");
+            }
+            p.skipChildren();
+            if (p.nextToken() != null) {
+                throw new IllegalArgumentException(what + " holds more than one JSON value (extra text at line "
+                        + p.currentLocation().getLineNr() + ", column " + p.currentLocation().getColumnNr() + ")");
+            }
+        } catch (StreamReadException e) {
+            String where = e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw new IllegalArgumentException(what + " is not valid JSON: " + e.getOriginalMessage() + where, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

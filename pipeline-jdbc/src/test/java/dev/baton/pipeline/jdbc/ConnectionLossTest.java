@@ -1,0 +1,206 @@
+package dev.baton.pipeline.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.StageStats;
+import dev.baton.pipeline.testkit.PostgresExtension;
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.jdbi.v3.core.JdbiException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A connection terminated by the server ({@code pg_terminate_backend}) at the worst moment surfaces as an
+ * exception, never as an empty, {@code false} or partial result, and leaves nothing half-written.
+ */
+class ConnectionLossTest {
+    @RegisterExtension
+    static final PostgresExtension PG = PostgresExtension.create();
+    static final Duration LEASE = Duration.ofMinutes(5);
+
+    JdbcStageStore healthy;
+    Sql sql;
+
+    @BeforeEach
+    void schema() {
+        BatonSchema.migrate(PG.dataSource());
+        healthy = JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).build();
+        sql = new Sql(PG.dataSource());
+    }
+
+    /** A store whose connections are terminated by the server as soon as a statement matching {@code when} is prepared. */
+    JdbcStageStore killingBefore(Predicate<String> when) {
+        return JdbcStageStore.builder(new KillingDataSource(when, false)).chunkThreshold(1024).build();
+    }
+
+    /** A store whose connections are terminated by the server right after a statement matching {@code when} has run. */
+    JdbcStageStore killingAfter(Predicate<String> when) {
+        return JdbcStageStore.builder(new KillingDataSource(when, true)).chunkThreshold(1024).build();
+    }
+
+    @Test
+    void a_claim_on_a_terminated_connection_throws_instead_of_reporting_nothing_to_claim() {
+        healthy.create(1, "setup");
+        Map<String, Object> before = sql.queueRow(1);
+        JdbcStageStore store = killingBefore(s -> s.startsWith("UPDATE"));
+        assertThatThrownBy(() -> store.claim(1, "setup", "w", LEASE)).isInstanceOf(JdbiException.class);
+        assertThat(sql.queueRow(1)).isEqualTo(before);
+    }
+
+    @Test
+    void an_advance_cut_between_the_queue_update_and_the_output_rows_throws_and_commits_nothing() {
+        healthy.create(1, "setup");
+        BatchRecord claim = healthy.claim(1, "setup", "w", LEASE).orElseThrow();
+        Map<String, Object> before = sql.queueRow(1);
+        JdbcStageStore store = killingBefore(s -> s.startsWith("INSERT INTO batch_processing_data"));
+        String output = JdbcStageStoreTest.bigJson(5_000);
+
+        assertThatThrownBy(() -> store.advance(claim, output, "extraction", StageStats.NONE)).isInstanceOf(JdbiException.class);
+        assertThat(sql.queueRow(1)).isEqualTo(before);
+        assertThat(sql.outputRows(1)).isZero();
+        assertThat(healthy.advance(claim, output, "extraction", StageStats.NONE)).as("the claim still holds").isTrue();
+        assertThat(healthy.readOutput(1, "setup")).contains(output);
+    }
+
+    @Test
+    void a_chunked_output_whose_connection_dies_while_it_streams_in_throws_instead_of_returning_a_part() {
+        healthy.create(1, "setup");
+        String output = JdbcStageStoreTest.bigJson(20_000);
+        assertThat(healthy.advance(healthy.claim(1, "setup", "w", LEASE).orElseThrow(), output, "extraction", StageStats.NONE)).isTrue();
+        assertThat(sql.outputRows(1)).isGreaterThan(2);
+        JdbcStageStore store = killingAfter(s -> s.startsWith("SELECT chunk"));
+        assertThatThrownBy(() -> store.readOutput(1, "setup")).isInstanceOf(JdbiException.class);
+        assertThat(healthy.readOutput(1, "setup")).contains(output);
+    }
+
+    @Test
+    void a_rescue_or_a_sweep_on_a_terminated_connection_throws() {
+        healthy.create(1, "setup");
+        healthy.claim(1, "setup", "w", LEASE).orElseThrow();
+        sql.expireLease(1);
+        BatchRecord stalled = healthy.findStalled(Duration.ZERO, 1).get(0);
+        JdbcStageStore store = killingBefore(s -> true);
+        assertThatThrownBy(() -> store.findStalled(Duration.ZERO, 10)).isInstanceOf(JdbiException.class);
+        assertThatThrownBy(() -> store.rescue(stalled, "lease expired", false)).isInstanceOf(JdbiException.class);
+        assertThat(healthy.find(1).orElseThrow().state()).isEqualTo(BatchState.IN_PROGRESS);
+    }
+
+    /** Hands out connections of the test's schema that the server terminates around a chosen statement. */
+    static final class KillingDataSource implements DataSource {
+        private final Predicate<String> when;
+        private final boolean afterExecute;
+
+        KillingDataSource(Predicate<String> when, boolean afterExecute) {
+            this.when = when;
+            this.afterExecute = afterExecute;
+        }
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            Connection c = PG.dataSource().getConnection();
+            int pid;
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                rs.next();
+                pid = rs.getInt(1);
+            }
+            return proxy(Connection.class, c, (method, args) -> {
+                if (method.getName().equals("prepareStatement") && when.test(((String) args[0]).strip())) {
+                    if (!afterExecute) {
+                        terminate(pid);
+                        return method.invoke(c, args);
+                    }
+                    PreparedStatement ps = (PreparedStatement) method.invoke(c, args);
+                    return proxy(PreparedStatement.class, ps, (m, a) -> {
+                        Object result = m.invoke(ps, a);
+                        if (m.getName().startsWith("execute")) {
+                            terminate(pid);
+                        }
+                        return result;
+                    });
+                }
+                return method.invoke(c, args);
+            });
+        }
+
+        /** Terminates the backend and waits until it has exited, so the next round trip fails for sure. */
+        private static void terminate(int pid) throws SQLException {
+            try (Connection admin = PG.dataSource().getConnection();
+                    PreparedStatement s = admin.prepareStatement("SELECT pg_terminate_backend(?, 10000)")) {
+                s.setInt(1, pid);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    assertThat(rs.getBoolean(1)).as("backend %d terminated", pid).isTrue();
+                }
+            }
+        }
+
+        interface Call {
+            Object invoke(Method method, Object[] args) throws Throwable;
+        }
+
+        private static <T> T proxy(Class<T> type, T target, Call call) {
+            InvocationHandler handler = (p, method, args) -> {
+                try {
+                    return call.invoke(method, args);
+                } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                }
+            };
+            return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler));
+        }
+
+        @Override
+        public Connection getConnection(String username, String password) throws SQLException {
+            throw new SQLException("not used");
+        }
+
+        @Override
+        public PrintWriter getLogWriter() {
+            return null;
+        }
+
+        @Override
+        public void setLogWriter(PrintWriter out) {}
+
+        @Override
+        public void setLoginTimeout(int seconds) {}
+
+        @Override
+        public int getLoginTimeout() {
+            return 0;
+        }
+
+        @Override
+        public Logger getParentLogger() {
+            return Logger.getGlobal();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> type) throws SQLException {
+            throw new SQLException("not a wrapper");
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> type) {
+            return false;
+        }
+    }
+}

@@ -21,11 +21,13 @@ public final class DemoLog implements AutoCloseable {
     private final Logger root;
     private final List<Appender<ILoggingEvent>> detached;
     private final FileAppender<ILoggingEvent> file;
+    private final Level level;
 
-    private DemoLog(Logger root, List<Appender<ILoggingEvent>> detached, FileAppender<ILoggingEvent> file) {
+    private DemoLog(Logger root, List<Appender<ILoggingEvent>> detached, FileAppender<ILoggingEvent> file, Level level) {
         this.root = root;
         this.detached = detached;
         this.file = file;
+        this.level = level;
     }
 
     /**
@@ -34,7 +36,7 @@ public final class DemoLog implements AutoCloseable {
      */
     public static DemoLog redirectTo(Path path) {
         if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
-            return new DemoLog(null, List.of(), null);
+            return new DemoLog(null, List.of(), null, null);
         }
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
@@ -53,8 +55,9 @@ public final class DemoLog implements AutoCloseable {
         }
         detached.forEach(root::detachAppender);
         root.addAppender(file);
+        Level before = root.getLevel();
         root.setLevel(Level.INFO);
-        return new DemoLog(root, detached, file);
+        return new DemoLog(root, detached, file, before);
     }
 
     @Override
@@ -65,5 +68,6 @@ public final class DemoLog implements AutoCloseable {
         root.detachAppender(file);
         file.stop();
         detached.forEach(root::addAppender);
+        root.setLevel(level);
     }
 }

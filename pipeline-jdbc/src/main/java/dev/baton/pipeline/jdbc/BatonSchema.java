@@ -59,8 +59,10 @@ public final class BatonSchema {
      * Applies the missing migrations to tables in {@code schema} whose names start with {@code tablePrefix}.
      *
      * @param dataSource the database
-     * @param schema an existing schema, or {@code null} for the connection's {@code search_path}
-     * @param tablePrefix prefix of every table, index and constraint name; may be empty
+     * @param schema an existing schema (a lower-case SQL identifier of at most 63 characters), or {@code null}
+     *     for the connection's {@code search_path}
+     * @param tablePrefix prefix of every table, index and constraint name: empty or {@code null} for none, else
+     *     a lower-case SQL identifier of at most 24 characters
      * @return the versions applied now (empty when already up to date)
      * @throws IllegalArgumentException if the schema or prefix is not a plain lower-case identifier
      * @throws org.jdbi.v3.core.JdbiException if the database refuses a statement

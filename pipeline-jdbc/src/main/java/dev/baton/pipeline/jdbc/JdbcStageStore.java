@@ -85,7 +85,9 @@ public final class JdbcStageStore implements StageStore {
 
     /**
      * @param dataSource the database holding the tables
-     * @return a builder
+     * @return a builder with the defaults: the connection's {@code search_path}, no table prefix, chunks of
+     *     {@value #DEFAULT_CHUNK_THRESHOLD} characters
+     * @throws NullPointerException if {@code dataSource} is null
      */
     public static Builder builder(DataSource dataSource) {
         return new Builder(dataSource);
@@ -318,9 +320,10 @@ public final class JdbcStageStore implements StageStore {
         }
 
         /**
-         * @param schema the schema of the tables, a lower-case identifier, or {@code null} for the search_path
+         * @param schema the existing schema of the tables, a lower-case SQL identifier of at most 63 characters,
+         *     or {@code null} (the default) for the connection's {@code search_path}
          * @return this
-         * @throws IllegalArgumentException if not a plain identifier
+         * @throws IllegalArgumentException if not such an identifier
          */
         public Builder schema(String schema) {
             new TableNames(schema, "");
@@ -329,20 +332,21 @@ public final class JdbcStageStore implements StageStore {
         }
 
         /**
-         * @param tablePrefix prefix of the table names (as given to {@link BatonSchema#migrate(DataSource, String, String)})
+         * @param tablePrefix prefix of the table names, as given to {@link BatonSchema#migrate(DataSource, String, String)}:
+         *     empty (the default) or a lower-case SQL identifier of at most 24 characters
          * @return this
-         * @throws IllegalArgumentException if not empty or a plain identifier
+         * @throws IllegalArgumentException if null or not such an identifier
          */
         public Builder tablePrefix(String tablePrefix) {
-            new TableNames(null, Objects.requireNonNull(tablePrefix, "tablePrefix"));
+            new TableNames(null, tablePrefix);
             this.tablePrefix = tablePrefix;
             return this;
         }
 
         /**
          * @param characters outputs longer than this many characters are split into chunk rows of at most
-         *     this many; {@value #MIN_CHUNK_THRESHOLD} to {@value #MAX_CHUNK_THRESHOLD}, default
-         *     {@value #DEFAULT_CHUNK_THRESHOLD}. Readers need not use the writer's threshold.
+         *     this many; {@value JdbcStageStore#MIN_CHUNK_THRESHOLD} to
+         *     {@value JdbcStageStore#MAX_CHUNK_THRESHOLD}, default {@value JdbcStageStore#DEFAULT_CHUNK_THRESHOLD}. Readers need not use the writer's threshold.
          * @return this
          * @throws IllegalArgumentException if out of range
          */

@@ -34,6 +34,7 @@ public final class QueueTrigger implements Trigger {
     private final DataSource dataSource;
     private final String channel;
     private final Map<String, Integer> stageCaps;
+    private final boolean inline;
 
     /**
      * @param dataSource the database the workers listen on
@@ -42,12 +43,28 @@ public final class QueueTrigger implements Trigger {
      * @throws IllegalArgumentException on a bad channel name
      */
     public QueueTrigger(DataSource dataSource, String channel, Map<String, Integer> stageCaps) {
+        this(dataSource, channel, stageCaps, true);
+    }
+
+    private QueueTrigger(DataSource dataSource, String channel, Map<String, Integer> stageCaps, boolean inline) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         if (channel == null || !CHANNEL.matcher(channel).matches()) {
             throw new IllegalArgumentException("channel '" + channel + "' must be lower-case letters, digits or '_', at most 63");
         }
         this.channel = channel;
         this.stageCaps = Map.copyOf(stageCaps);
+        this.inline = inline;
+    }
+
+    /**
+     * A trigger that sends every stage back through the queue instead of letting the worker thread that
+     * finished a stage run the next one: a batch's stages spread over all workers, at the cost of a
+     * {@code NOTIFY}, a claim and a commit more per stage.
+     *
+     * @return a trigger like this one whose {@link #continuesInline} is always {@code false}
+     */
+    public QueueTrigger everyStageThroughQueue() {
+        return new QueueTrigger(dataSource, channel, stageCaps, false);
     }
 
     /**
@@ -88,9 +105,9 @@ public final class QueueTrigger implements Trigger {
         }
     }
 
-    /** @return {@code true} unless {@code nextStage} has a global cap */
+    /** @return {@code true} unless {@code nextStage} has a global cap or this is {@link #everyStageThroughQueue()} */
     @Override
     public boolean continuesInline(String nextStage) {
-        return !stageCaps.containsKey(nextStage);
+        return inline && !stageCaps.containsKey(nextStage);
     }
 }

@@ -49,6 +49,8 @@ public final class QueueWorker implements AutoCloseable {
     /** Default wait for running stages on close. */
     public static final Duration DEFAULT_SHUTDOWN_WAIT = Duration.ofSeconds(30);
 
+    private static final long LISTEN_WAIT_MILLIS = 250;
+
     private final PipelineRunner runner;
     private final JdbcStageStore store;
     private final QueueTrigger trigger;
@@ -61,7 +63,6 @@ public final class QueueWorker implements AutoCloseable {
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicLong claimed = new AtomicLong();
     private volatile boolean running;
-    private volatile Connection listening;
     private Thread dispatcher;
     private Thread listener;
 
@@ -168,12 +169,13 @@ public final class QueueWorker implements AutoCloseable {
         while (running) {
             try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
                 s.execute("LISTEN " + trigger.channel());
-                listening = c;
                 backoff = 100;
                 wake.release(); // catch up on anything notified while we were not listening
                 PGConnection pg = c.unwrap(PGConnection.class);
+                // short waits: the connection is only ever used (and closed) by this thread, which sees close() soon
+                int waitMillis = (int) Math.min(pollInterval.toMillis(), LISTEN_WAIT_MILLIS);
                 while (running) {
-                    PGNotification[] received = pg.getNotifications((int) Math.max(1, pollInterval.toMillis()));
+                    PGNotification[] received = pg.getNotifications(waitMillis);
                     if (received != null && received.length > 0) {
                         wake.release();
                     }
@@ -190,8 +192,6 @@ public final class QueueWorker implements AutoCloseable {
                     return;
                 }
                 backoff = Math.min(backoff * 2, 5_000);
-            } finally {
-                listening = null;
             }
         }
     }
@@ -206,14 +206,7 @@ public final class QueueWorker implements AutoCloseable {
             running = false;
         }
         wake.release();
-        Connection c = listening;
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException e) {
-                LOG.debug("closing the LISTEN connection: {}", e.toString());
-            }
-        }
+        listener.interrupt(); // only ends a reconnect backoff; a waiting getNotifications returns within LISTEN_WAIT_MILLIS
         pool.shutdown();
         try {
             if (!pool.awaitTermination(shutdownWait.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -221,6 +214,7 @@ public final class QueueWorker implements AutoCloseable {
                 pool.shutdownNow();
             }
             dispatcher.join(shutdownWait.toMillis());
+            listener.join(LISTEN_WAIT_MILLIS * 4);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             pool.shutdownNow();

@@ -4,16 +4,18 @@ import java.util.regex.Pattern;
 
 /** Where the two tables live: an optional schema and an optional prefix of every name. */
 record TableNames(String schema, String prefix) {
-    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,30}");
+    private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    // the longest derived name, batch_processing_queue_attempt_check, then stays within PostgreSQL's 63
+    private static final Pattern PREFIX = Pattern.compile("[a-z_][a-z0-9_]{0,23}");
 
     TableNames {
-        if (schema != null && !IDENTIFIER.matcher(schema).matches()) {
+        if (schema != null && !SCHEMA.matcher(schema).matches()) {
             throw new IllegalArgumentException("schema '" + schema
-                    + "' must be a lower-case SQL identifier (letters, digits, '_', at most 31), or null for the search_path");
+                    + "' must be a lower-case SQL identifier (a-z, 0-9, '_', 1 to 63 characters), or null for the search_path");
         }
-        if (!prefix.isEmpty() && !IDENTIFIER.matcher(prefix).matches()) {
+        if (prefix == null || !prefix.isEmpty() && !PREFIX.matcher(prefix).matches()) {
             throw new IllegalArgumentException("tablePrefix '" + prefix
-                    + "' must be empty or a lower-case SQL identifier (letters, digits, '_', at most 31)");
+                    + "' must be empty or a lower-case SQL identifier (a-z, 0-9, '_', 1 to 24 characters)");
         }
     }
 

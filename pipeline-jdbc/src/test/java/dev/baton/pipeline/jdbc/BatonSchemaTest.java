@@ -1,6 +1,7 @@
 package dev.baton.pipeline.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
@@ -91,6 +92,22 @@ class BatonSchemaTest {
                 "idx_acme_batch_processing_data_batch_id", "idx_acme_batch_processing_data_stage");
         assertThat(tables("acme_baton_schema_history")).isEqualTo(1);
         assertThat(BatonSchema.migrate(PG.dataSource(), null, "acme_")).isEmpty();
+    }
+
+    @Test
+    void the_longest_prefix_gives_names_that_postgresql_keeps_whole() {
+        String prefix = "a23456789_123456789_123_";
+        assertThat(prefix).hasSize(24);
+        BatonSchema.migrate(PG.dataSource(), null, prefix);
+        Sql sql = new Sql(PG.dataSource());
+        assertThat(sql.count("SELECT count(*) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace AND conname IN (?, ?, ?)",
+                prefix + "batch_processing_queue_attempt_check", prefix + "batch_processing_queue_status_check", prefix + "unique_batch_stage"))
+                .isEqualTo(3);
+        assertThat(indexes(prefix + "batch_processing_queue")).contains("idx_" + prefix + "batch_processing_queue_batch_id");
+        assertThatThrownBy(() -> BatonSchema.migrate(PG.dataSource(), null, prefix + "x")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("tablePrefix").hasMessageContaining("1 to 24");
+        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).tablePrefix(null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("tablePrefix");
     }
 
     @Test

@@ -3,6 +3,8 @@ package dev.baton.pipeline.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.baton.pipeline.BatchRecord;
 import dev.baton.pipeline.StageStats;
 import dev.baton.pipeline.StageStore;
@@ -10,6 +12,7 @@ import dev.baton.pipeline.testkit.PostgresExtension;
 import dev.baton.pipeline.testkit.StageStoreContract;
 import java.time.Duration;
 import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -18,12 +21,22 @@ class JdbcStageStoreTest extends StageStoreContract {
     static final PostgresExtension PG = PostgresExtension.create();
 
     Sql sql;
+    HikariDataSource connections;
 
     @Override
     protected StageStore newStore() {
         BatonSchema.migrate(PG.dataSource());
-        sql = new Sql(PG.dataSource());
-        return JdbcStageStore.builder(PG.dataSource()).chunkThreshold(64 * 1024).build();
+        HikariConfig config = new HikariConfig();
+        config.setDataSource(PG.dataSource());
+        config.setMaximumPoolSize(17);
+        connections = new HikariDataSource(config);
+        sql = new Sql(connections);
+        return JdbcStageStore.builder(connections).chunkThreshold(64 * 1024).build();
+    }
+
+    @AfterEach
+    void closeConnections() {
+        connections.close();
     }
 
     @Override

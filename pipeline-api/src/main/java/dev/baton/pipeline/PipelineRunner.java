@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -49,11 +49,15 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         this.clock = b.clock;
         this.owner = b.owner;
         this.json = new Json(b.objectMapper);
-        this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "baton-heartbeat-" + owner);
             t.setDaemon(true);
             return t;
         });
+        // every invocation schedules a heartbeat and cancels it when done: without this, cancelled ones
+        // would pile up in the queue for a third of the lease each (thousands at a few thousand stages/s)
+        timer.setRemoveOnCancelPolicy(true);
+        this.heartbeats = timer;
         this.operations = new BatchOperations(pipeline, store, trigger);
         trigger.bind(this);
     }

@@ -47,7 +47,7 @@ final class BatchRowMapper implements RowMapper<BatchRecord> {
                 instant(rs, "updated_at"));
     }
 
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
+    static Instant instant(ResultSet rs, String column) throws SQLException {
         OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
         return t == null ? null : t.toInstant();
     }

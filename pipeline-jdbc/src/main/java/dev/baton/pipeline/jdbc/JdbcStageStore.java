@@ -7,16 +7,21 @@ import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.StageStats;
 import dev.baton.pipeline.StageStore;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.SqlStatement;
 import org.jdbi.v3.core.statement.Update;
 
 /**
@@ -155,6 +160,47 @@ public final class JdbcStageStore implements StageStore {
     }
 
     /**
+     * Commits a compare-and-set on the claimed row ({@code UPDATE q SET <set> WHERE held}) together with
+     * the stage's output. An output that fits one row goes in the same statement as the update (one
+     * round trip, one commit: the hot path); a chunked one in a transaction of several.
+     *
+     * @param set the SET list of the update; its parameters are bound by {@code binds}
+     * @return the update's {@code lease_until, updated_at}, empty when the claim was lost
+     */
+    private Optional<Moved> commitHeld(BatchRecord claim, String set, Consumer<SqlStatement<?>> binds, String output, StageStats stats) {
+        String update = "UPDATE " + q + " SET " + set + STATS + HELD + " RETURNING lease_until, updated_at";
+        if (output.length() <= outputs.threshold()) {
+            String sql = "WITH moved AS (" + update + "),"
+                    + " stale AS (DELETE FROM " + names.data() + " WHERE batch_id = :b AND stage = :stage AND chunk > 0"
+                    + "   AND EXISTS (SELECT FROM moved)),"
+                    + " written AS (INSERT INTO " + names.data() + " (batch_id, stage, data, created_at, chunk, chunks)"
+                    + "   SELECT :b, :stage, CAST(:output AS jsonb), now(), 0, 1 FROM moved"
+                    + "   ON CONFLICT (batch_id, stage, chunk) DO UPDATE SET data = EXCLUDED.data, chunks = 1, created_at = EXCLUDED.created_at)"
+                    + " SELECT lease_until, updated_at FROM moved";
+            return jdbi.withHandle(h -> bindHeld(h.createQuery(sql), claim, stats, binds).bind("output", output)
+                    .map(Moved.ROWS).findOne());
+        }
+        return jdbi.inTransaction(h -> {
+            Optional<Moved> moved = bindHeld(h.createQuery(update), claim, stats, binds).map(Moved.ROWS).findOne();
+            moved.ifPresent(m -> outputs.replace(h, claim.batchId(), claim.stage(), output));
+            return moved;
+        });
+    }
+
+    private static <S extends SqlStatement<S>> S bindHeld(S statement, BatchRecord claim, StageStats stats, Consumer<SqlStatement<?>> binds) {
+        statement.bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
+                .bind("stage", claim.stage()).bind("stats", BatchRowMapper.writeStats(stats));
+        binds.accept(statement);
+        return statement;
+    }
+
+    /** What a commit of a claimed row returns. */
+    private record Moved(Instant leaseUntil, Instant updatedAt) {
+        static final RowMapper<Moved> ROWS = (rs, ctx) -> new Moved(BatchRowMapper.instant(rs, "lease_until"),
+                BatchRowMapper.instant(rs, "updated_at"));
+    }
+
+    /**
      * {@inheritDoc}
      *
      * @throws IllegalArgumentException if {@code output} is not one JSON value (nothing is written)
@@ -163,20 +209,17 @@ public final class JdbcStageStore implements StageStore {
     @Override
     public boolean advance(BatchRecord claim, String output, String nextStage, StageStats stats) {
         JsonText.requireValid(output, describe(claim, "output"));
-        boolean done = Pipeline.COMPLETED.equals(nextStage);
-        String sql = "UPDATE " + q + " SET current_stage = :next, status = :status, attempt = 1, cursor = NULL,"
-                + " error_message = NULL, run_after = now()" + MOVE_ON + STATS + HELD;
-        return jdbi.inTransaction(h -> {
-            if (held(h, sql, claim, stats).bind("next", nextStage).bind("status", done ? "completed" : "pending").execute() != 1) {
-                return false;
-            }
-            outputs.replace(h, claim.batchId(), claim.stage(), output);
-            return true;
-        });
+        String status = Pipeline.COMPLETED.equals(nextStage) ? "completed" : "pending";
+        return commitHeld(claim, "current_stage = :next, status = :status, attempt = 1, cursor = NULL, error_message = NULL, run_after = now()"
+                        + MOVE_ON,
+                st -> st.bind("next", nextStage).bind("status", status), output, stats).isPresent();
     }
 
     /**
      * {@inheritDoc}
+     *
+     * <p>The row stays {@code in_progress} and {@code run_after} is left as it is, so the update changes
+     * no indexed column and PostgreSQL makes it a HOT update.
      *
      * @throws IllegalArgumentException if {@code output} is not one JSON value, or {@code nextStage} is
      *     {@link Pipeline#COMPLETED} (nothing is written)
@@ -188,18 +231,15 @@ public final class JdbcStageStore implements StageStore {
             throw new IllegalArgumentException("advanceAndClaim cannot claim '" + Pipeline.COMPLETED + "'; call advance to complete a batch");
         }
         JsonText.requireValid(output, describe(claim, "output"));
-        String sql = "UPDATE " + q + " SET current_stage = :next, status = 'in_progress', attempt = 1, cursor = NULL,"
-                + " error_message = NULL, run_after = now(), version = version + 1, updated_at = now(),"
-                + " lease_until = now() + :lease * interval '1 millisecond'" + STATS + HELD
-                + " RETURNING " + BatchRowMapper.COLUMNS;
-        return jdbi.inTransaction(h -> {
-            Optional<BatchRecord> next = h.createQuery(sql).bind("b", claim.batchId()).bind("v", claim.version())
-                    .bind("owner", claim.leaseOwner()).bind("stage", claim.stage()).bind("stats", BatchRowMapper.writeStats(stats))
-                    .bind("next", nextStage).bind("lease", lease.toMillis())
-                    .map(ROWS).findOne();
-            next.ifPresent(r -> outputs.replace(h, claim.batchId(), claim.stage(), output));
-            return next;
-        });
+        return commitHeld(claim, "current_stage = :next, attempt = 1, cursor = NULL, error_message = NULL, version = version + 1,"
+                        + " updated_at = now(), lease_until = now() + :lease * interval '1 millisecond'",
+                st -> st.bind("next", nextStage).bind("lease", lease.toMillis()), output, stats)
+                .map(moved -> {
+                    Map<String, StageStats> all = new HashMap<>(claim.stageStats());
+                    all.put(claim.stage(), stats);
+                    return new BatchRecord(claim.batchId(), nextStage, BatchState.IN_PROGRESS, 1, null, claim.version() + 1,
+                            claim.leaseOwner(), moved.leaseUntil(), claim.runAfter(), null, all, claim.createdAt(), moved.updatedAt());
+                });
     }
 
     /**
@@ -213,14 +253,8 @@ public final class JdbcStageStore implements StageStore {
     public boolean saveProgress(BatchRecord claim, String cursor, String partialOutput, StageStats stats) {
         JsonText.requireValid(cursor, describe(claim, "cursor"));
         JsonText.requireValid(partialOutput, describe(claim, "partial output"));
-        String sql = "UPDATE " + q + " SET status = 'pending', cursor = CAST(:cursor AS jsonb), run_after = now()" + MOVE_ON + STATS + HELD;
-        return jdbi.inTransaction(h -> {
-            if (held(h, sql, claim, stats).bind("cursor", cursor).execute() != 1) {
-                return false;
-            }
-            outputs.replace(h, claim.batchId(), claim.stage(), partialOutput);
-            return true;
-        });
+        return commitHeld(claim, "status = 'pending', cursor = CAST(:cursor AS jsonb), run_after = now()" + MOVE_ON,
+                st -> st.bind("cursor", cursor), partialOutput, stats).isPresent();
     }
 
     @Override

@@ -20,6 +20,11 @@ final class OutputRows {
         this.threshold = threshold;
     }
 
+    /** @return outputs longer than this many characters are chunked */
+    int threshold() {
+        return threshold;
+    }
+
     /**
      * Replaces every row of (batch, stage) with {@code json}. Runs inside the caller's transaction,
      * after the caller's compare-and-set has locked the queue row, so writers of one stage never

@@ -34,13 +34,15 @@ CREATE TABLE batch_processing_queue (
 );
 
 CREATE INDEX idx_batch_processing_queue_batch_id ON batch_processing_queue(batch_id);
--- Indexes on a hot row cost a new entry each whenever an indexed column changes (no HOT update).
--- Every transition changes status anyway, but heartbeats (lease_until) and the sweeper's touch of a
--- pending row (version, updated_at) change no indexed column, so they stay HOT updates.
+-- Indexes on a hot row cost a new entry each whenever an indexed column changes (no HOT update), and
+-- a partial index's WHERE columns count as indexed. So the indexes below name only status (in their
+-- WHERE), run_after and id: a worker that finishes a stage and claims the next (current_stage, version,
+-- lease, stats change; status stays in_progress), a heartbeat (lease_until) and the sweeper's touch of a
+-- pending row (version, updated_at) are all HOT updates that write no index entry.
 -- Due work, oldest first: the queue workers' claims and the sweeper's overdue pending rows.
 CREATE INDEX idx_batch_processing_queue_due ON batch_processing_queue(run_after, id) WHERE status = 'pending';
 -- Running work (few rows): the sweeper's expired leases and the per-stage caps of the queue workers.
-CREATE INDEX idx_batch_processing_queue_running ON batch_processing_queue(current_stage) WHERE status = 'in_progress';
+CREATE INDEX idx_batch_processing_queue_running ON batch_processing_queue(id) WHERE status = 'in_progress';
 
 CREATE TABLE batch_processing_data (
   id BIGSERIAL PRIMARY KEY,

@@ -1,12 +1,13 @@
 package dev.baton.pipeline.jdbc;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.StageResult;
 import java.time.Duration;
 import java.util.Map;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * A queue worker process for {@link QueueWorkerTest}: runs the six test stages, each output signed
@@ -39,8 +40,10 @@ public final class QueueWorkerMain {
      * @throws Exception when the database is unreachable
      */
     public static void main(String[] args) throws Exception {
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(args[0]);
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(args[0]);
+        config.setMaximumPoolSize(Integer.parseInt(args[2]) + 3); // stages, heartbeats, LISTEN, dispatcher
+        HikariDataSource ds = new HikariDataSource(config);
         String name = args[1];
         JdbcStageStore store = JdbcStageStore.builder(ds).build();
         QueueTrigger trigger = QueueTrigger.of(ds);

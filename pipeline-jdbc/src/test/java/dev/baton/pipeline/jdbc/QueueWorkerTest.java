@@ -153,6 +153,32 @@ class QueueWorkerTest {
     }
 
     @Test
+    void every_stage_through_the_queue_claims_each_stage_once_and_spreads_a_batch_over_workers() throws Exception {
+        QueueTrigger trigger = QueueTrigger.of(PG.dataSource()).everyStageThroughQueue();
+        assertThat(trigger.continuesInline("extraction")).isFalse();
+        assertThat(QueueTrigger.of(PG.dataSource()).continuesInline("extraction")).isTrue();
+        List<QueueWorker> workers = new ArrayList<>();
+        List<PipelineRunner> runners = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) {
+                PipelineRunner runner = PipelineRunner.builder(QueueWorkerMain.pipeline("w" + i, Duration.ofSeconds(30), Duration.ZERO), store)
+                        .trigger(trigger).owner("w" + i).build();
+                runners.add(runner);
+                workers.add(QueueWorker.builder(runner, store, trigger).threads(2).pollInterval(Duration.ofMillis(100)).build().start());
+            }
+            createBatches(1, 40);
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> awaitCompleted(40));
+        } finally {
+            workers.forEach(QueueWorker::close);
+            runners.forEach(PipelineRunner::close);
+        }
+        assertEveryStageAdvancedOnce(40);
+        assertThat(workers.stream().mapToLong(QueueWorker::claimed).sum()).as("claims: one per stage of every batch").isEqualTo(6L * 40);
+        assertThat(sql.count("SELECT count(*) FROM (SELECT batch_id FROM batch_processing_data GROUP BY batch_id"
+                + " HAVING count(DISTINCT data->>'worker') > 1) spread")).as("batches whose stages ran on both workers").isPositive();
+    }
+
+    @Test
     void work_goes_on_when_the_listen_connection_is_terminated() throws Exception {
         HikariConfig config = new HikariConfig();
         config.setDataSource(PG.dataSource());

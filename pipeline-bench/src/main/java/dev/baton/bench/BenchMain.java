@@ -22,9 +22,12 @@ import picocli.CommandLine.Spec;
  * side-by-side benchmark and prints its tables; see {@code BENCHMARKS.md}.
  */
 @Command(name = "pipeline-bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs floor, baton-inprocess, baton-queue, dbos and dbscheduler against one PostgreSQL, interleaved, then Baton alone",
-                "at growing output sizes, and prints transitions/s, hand-off latency, commits and WAL per transition and heap peak.",
-                "Against --jdbc-url it drops and recreates the schemas bench_floor, bench_baton, bench_dbos and bench_dbscheduler."})
+        description = {"Runs floor, baton-inprocess, baton-queue, dbos and dbscheduler against one PostgreSQL, interleaved, then Baton "
+                + "alone at growing output sizes, and prints transitions/s, hand-off latency, commits and WAL per transition and heap peak. "
+                + "Then Baton's queue worker at 1, 2 and 4 threads (every stage through the queue, and inline), and the queue table's "
+                + "size and statistics under a long run of transitions (churn). --only picks sections.",
+                "Against --jdbc-url it drops and recreates the schemas bench_floor, bench_baton, bench_dbos, bench_dbscheduler, "
+                + "bench_queue and bench_churn."})
 public final class BenchMain implements Callable<Integer> {
     /** Contenders this build can run, by name. */
     static final Map<String, Supplier<Contender>> CONTENDERS = contenders();
@@ -76,6 +79,35 @@ public final class BenchMain implements Callable<Integer> {
 
     @Option(names = "--scaling-rounds", description = "Rounds per payload size (default 3, quick 1).")
     Integer scalingRounds;
+
+    @Option(names = "--only", split = ",", paramLabel = "SECTION",
+            description = "Run only these sections: side-by-side, scaling, queue-threads, churn (default all).")
+    List<String> only;
+
+    @Option(names = "--queue-threads", split = ",", paramLabel = "N",
+            description = "Worker thread counts of the queue-threads section (default 1,2,4).")
+    List<Integer> queueThreads;
+
+    @Option(names = "--queue-batches", paramLabel = "N", description = "Batches per queue-threads round (default 1000, quick 50).")
+    Integer queueBatches;
+
+    @Option(names = "--queue-rounds", paramLabel = "N", description = "Measured queue-threads rounds (default 3, quick 1).")
+    Integer queueRounds;
+
+    @Option(names = "--queue-in-flight", paramLabel = "N",
+            description = "Batches in flight per worker thread in queue-threads, 0 = start all at once (default 2).")
+    Integer queueInFlight;
+
+    @Option(names = "--churn-transitions", paramLabel = "N", description = "Transitions per churn run (default 100000, quick 6000).")
+    Long churnTransitions;
+
+    @Option(names = "--churn-in-flight", paramLabel = "N", description = "Batches in flight during churn (default 100).")
+    Integer churnInFlight;
+
+    @Option(names = "--churn-runs", split = ",", paramLabel = "RUN",
+            description = "Churn runs, each on fresh tables: delete (a retention job deletes completed batches) or keep, optionally "
+                    + "paced as delete@RATE transitions/s (default delete,keep,delete@400; quick delete,keep).")
+    List<String> churnRuns;
 
     @Option(names = "--pg-setting", paramLabel = "NAME=VALUE",
             description = "A server setting of the embedded PostgreSQL (repeatable), e.g. synchronous_commit=on.")
@@ -130,10 +162,51 @@ public final class BenchMain implements Callable<Integer> {
         server.put("synchronous_commit", "off");
         server.put("max_connections", "300");
         server.putAll(pgSettings);
-        List<Integer> sizes = noScaling ? List.of() : scalingSizes != null ? scalingSizes
+        List<String> sections = sections();
+        List<Integer> sizes = noScaling || !sections.contains(BenchSettings.SCALING) ? List.of() : scalingSizes != null ? scalingSizes
                 : List.of(1024, 1024 * 1024, (quick ? 4 : 20) * 1024 * 1024);
+        if (sizes.isEmpty()) {
+            sections = sections.stream().filter(s -> !s.equals(BenchSettings.SCALING)).toList();
+        }
+        List<Integer> threads = queueThreads == null ? List.of(1, 2, 4) : queueThreads;
+        if (threads.isEmpty() || threads.stream().anyMatch(t -> t < 1 || t > 64) || threads.stream().distinct().count() != threads.size()) {
+            throw new ParameterException(spec.commandLine(), "--queue-threads must be distinct thread counts between 1 and 64, got " + threads);
+        }
+        BenchSettings.QueueThreads queue = new BenchSettings.QueueThreads(threads,
+                range("--queue-batches", queueBatches, quick ? 50 : 1000, 1, 1_000_000),
+                range("--queue-rounds", queueRounds, quick ? 1 : 3, 1, 100),
+                range("--queue-in-flight", queueInFlight, 2, 0, 1000));
+        long churnT = churnTransitions == null ? (quick ? 6_000 : 100_000) : churnTransitions;
+        if (churnT < Contender.STAGES || churnT > 100_000_000) {
+            throw new ParameterException(spec.commandLine(), "--churn-transitions must be between 6 and 100000000, got " + churnT);
+        }
+        List<String> runSpecs = churnRuns != null ? churnRuns : quick ? List.of("delete", "keep") : List.of("delete", "keep", "delete@400");
+        List<BenchSettings.Churn.Run> runs = new java.util.ArrayList<>();
+        for (String text : runSpecs) {
+            try {
+                runs.add(BenchSettings.Churn.Run.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--churn-runs: " + e.getMessage());
+            }
+        }
+        if (runs.stream().map(BenchSettings.Churn.Run::label).distinct().count() != runs.size()) {
+            throw new ParameterException(spec.commandLine(), "--churn-runs names a run twice: " + runSpecs);
+        }
+        BenchSettings.Churn churn = new BenchSettings.Churn(churnT, range("--churn-in-flight", churnInFlight, 100, 1, 10_000), w, runs, 10);
         return new BenchSettings(quick ? "quick" : "default", b, w, r, warm, names, payload == null ? 1024 : payload, sizes, sr,
-                (quick ? 24L : 480L) * 1024 * 1024, server);
+                (quick ? 24L : 480L) * 1024 * 1024, server, sections, queue, churn);
+    }
+
+    private List<String> sections() {
+        if (only == null) {
+            return BenchSettings.SECTIONS;
+        }
+        for (String section : only) {
+            if (!BenchSettings.SECTIONS.contains(section)) {
+                throw new ParameterException(spec.commandLine(), "unknown section '" + section + "'; choose from " + BenchSettings.SECTIONS);
+            }
+        }
+        return BenchSettings.SECTIONS.stream().filter(only::contains).toList();
     }
 
     private int range(String option, Integer given, int fallback, int min, int max) {
@@ -150,15 +223,17 @@ public final class BenchMain implements Callable<Integer> {
         PrintStream stdout = System.out;
         try (Database db = jdbcUrl == null ? Database.embedded(settings.serverSettings())
                 : Database.external(jdbcUrl, user, password)) {
-            List<Contender> contenders = settings.contenders().stream().map(n -> CONTENDERS.get(n).get()).toList();
-            Contender scaling = settings.scalingSizes().isEmpty() ? null : contenders.stream()
+            List<Contender> contenders = !settings.runs(BenchSettings.SIDE_BY_SIDE) ? List.of()
+                    : settings.contenders().stream().map(n -> CONTENDERS.get(n).get()).toList();
+            Contender scaling = !settings.runs(BenchSettings.SCALING) ? null : contenders.stream()
                     .filter(c -> c.name().equals("baton-inprocess")).findFirst().orElseGet(BatonContender::inProcess);
             Database.ServerFacts facts = db.facts();
             stdout.println("PostgreSQL " + facts.version() + (facts.embedded() ? " (embedded)" : "") + " " + facts.settings());
             Bench.Outcome outcome = new Bench(db, settings, contenders, scaling, stdout).run();
             BenchResults results = new BenchResults(String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                     BenchResults.Machine.current(), facts, settings, outcome.contenders(), outcome.scaling(),
-                    TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), settings.workers()));
+                    TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), settings.workers()), outcome.queueThreads(),
+                    outcome.churn());
             ReportTable.print(results, stdout);
             if (out != null) {
                 results.write(out);

@@ -19,9 +19,12 @@ import java.util.List;
  * @param contenders one object per contender
  * @param payloadScaling Baton in-process per output size
  * @param targets Baton's targets against this run
+ * @param queueThreads Baton's queue worker per trigger mode and thread count (empty when not run)
+ * @param queueChurn the queue table under churn, one run per retention (empty when not run)
  */
 public record BenchResults(String command, Machine machine, Database.ServerFacts server, BenchSettings settings,
-        List<ContenderResult> contenders, List<ScalingResult> payloadScaling, List<TargetCheck> targets) {
+        List<ContenderResult> contenders, List<ScalingResult> payloadScaling, List<TargetCheck> targets,
+        List<QueueThreadsResult> queueThreads, List<ChurnResult> queueChurn) {
 
     /**
      * The machine the run used.

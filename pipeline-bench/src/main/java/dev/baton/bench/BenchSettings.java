@@ -17,15 +17,39 @@ import java.util.Map;
  * @param scalingRounds rounds per scaling size
  * @param scalingBudgetBytes bytes of output per scaling round: batches = budget / (6 × size), at least 2
  * @param serverSettings settings of the embedded server
+ * @param sections the sections of the run, in {@link #SECTIONS} order
+ * @param queueThreads the queue worker thread-scaling section
+ * @param churn the queue-table churn section
  */
 public record BenchSettings(String mode, int batches, int workers, int rounds, int warmupRounds, List<String> contenders,
-        int payloadBytes, List<Integer> scalingSizes, int scalingRounds, long scalingBudgetBytes, Map<String, String> serverSettings) {
+        int payloadBytes, List<Integer> scalingSizes, int scalingRounds, long scalingBudgetBytes, Map<String, String> serverSettings,
+        List<String> sections, QueueThreads queueThreads, Churn churn) {
+
+    /** The side-by-side rounds of every contender. */
+    public static final String SIDE_BY_SIDE = "side-by-side";
+    /** Baton in-process at growing output sizes. */
+    public static final String SCALING = "scaling";
+    /** Baton's queue worker at 1, 2, 4 … threads, every stage through the queue and inline. */
+    public static final String QUEUE_THREADS = "queue-threads";
+    /** The queue table under a long run of transitions. */
+    public static final String CHURN = "churn";
+    /** Every section, in the order a run does them. */
+    public static final List<String> SECTIONS = List.of(SIDE_BY_SIDE, SCALING, QUEUE_THREADS, CHURN);
 
     /** Copies the collections. */
     public BenchSettings {
         contenders = List.copyOf(contenders);
         scalingSizes = List.copyOf(scalingSizes);
         serverSettings = Map.copyOf(serverSettings);
+        sections = List.copyOf(sections);
+    }
+
+    /**
+     * @param section one of {@link #SECTIONS}
+     * @return whether this run does it
+     */
+    public boolean runs(String section) {
+        return sections.contains(section);
     }
 
     /**
@@ -35,5 +59,80 @@ public record BenchSettings(String mode, int batches, int workers, int rounds, i
     public int scalingBatches(int size) {
         long fit = scalingBudgetBytes / ((long) Contender.STAGES * size);
         return (int) Math.max(2, Math.min(batches, fit));
+    }
+
+    /**
+     * The queue worker thread-scaling section: Baton with {@code QueueTrigger} + {@code QueueWorker}
+     * at each thread count, once with every stage through the queue and once continuing inline.
+     *
+     * @param threads worker thread counts, in order
+     * @param batches batches per round
+     * @param rounds measured rounds (each runs every thread count and trigger, interleaved)
+     * @param inFlightPerThread batches started and not yet completed, per worker thread; 0 starts every batch at once
+     */
+    public record QueueThreads(List<Integer> threads, int batches, int rounds, int inFlightPerThread) {
+        /** Copies the list. */
+        public QueueThreads {
+            threads = List.copyOf(threads);
+        }
+    }
+
+    /**
+     * The queue-table churn section: a long run of transitions through Baton's queue on the shipped
+     * schema, with the tables' sizes and statistics before, during and after.
+     *
+     * @param transitions stage transitions of each run (a run stops admitting batches once it has them)
+     * @param inFlight batches started and not yet completed at any time
+     * @param threads queue worker threads
+     * @param runs the runs, in order, each on fresh tables
+     * @param samples how many times a run samples the tables' sizes on the way
+     */
+    public record Churn(long transitions, int inFlight, int threads, List<Run> runs, int samples) {
+        /** Completed batches are deleted (queue row and outputs) by a retention job, as a host would. */
+        public static final String DELETE = "delete";
+        /** Completed batches stay in the queue table with their outputs. */
+        public static final String KEEP = "keep";
+
+        /** Copies the list. */
+        public Churn {
+            runs = List.copyOf(runs);
+        }
+
+        /**
+         * One churn run.
+         *
+         * @param retention what happens to completed batches: {@link #DELETE} or {@link #KEEP}
+         * @param rate transitions per second the run admits batches at (a batch every 6/rate s); 0 for as fast as the workers go
+         */
+        public record Run(String retention, int rate) {
+            /**
+             * @param text {@code delete}, {@code keep}, or either with {@code @RATE}, e.g. {@code delete@400}
+             * @return the run
+             * @throws IllegalArgumentException on anything else
+             */
+            public static Run parse(String text) {
+                String[] parts = text.trim().split("@", -1);
+                if (parts.length > 2 || !(parts[0].equals(DELETE) || parts[0].equals(KEEP))) {
+                    throw new IllegalArgumentException("'" + text + "' is not a churn run: write delete, keep, or delete@RATE / keep@RATE");
+                }
+                int rate = 0;
+                if (parts.length == 2) {
+                    try {
+                        rate = Integer.parseInt(parts[1]);
+                    } catch (NumberFormatException e) {
+                        rate = -1;
+                    }
+                    if (rate < 1 || rate > 1_000_000) {
+                        throw new IllegalArgumentException("'" + text + "': the rate must be 1 to 1000000 transitions/s");
+                    }
+                }
+                return new Run(parts[0], rate);
+            }
+
+            /** @return {@code delete}, {@code keep}, {@code delete@400}, … */
+            public String label() {
+                return rate == 0 ? retention : retention + "@" + rate;
+            }
+        }
     }
 }

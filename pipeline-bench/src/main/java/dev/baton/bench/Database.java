@@ -27,7 +27,7 @@ import java.util.Properties;
 public final class Database implements AutoCloseable {
     /** Settings of the server reported with the results. */
     static final List<String> REPORTED_SETTINGS = List.of("shared_buffers", "synchronous_commit", "fsync", "full_page_writes",
-            "wal_level", "wal_compression", "max_wal_size", "checkpoint_timeout", "max_connections", "autovacuum");
+            "wal_level", "wal_compression", "max_wal_size", "checkpoint_timeout", "max_connections", "autovacuum", "autovacuum_naptime");
 
     private final EmbeddedPostgres embedded;
     private final String url;
@@ -253,6 +253,143 @@ public final class Database implements AutoCloseable {
         }
         return new ServerFacts(version, embedded != null, settings);
     }
+
+    /**
+     * One table's size and activity statistics, now. Statistics of other sessions reach
+     * {@code pg_stat_user_tables} when those sessions flush them (when idle, at most about once a
+     * second, and when they exit): for exact numbers close their connections and {@link #awaitGone}
+     * first. This reader's own pending statistics are flushed first on PostgreSQL 15 and later
+     * ({@code pg_stat_force_next_flush()}), and its statistics snapshot is cleared.
+     *
+     * @param table a schema-qualified table name
+     * @param countRows {@code true} to count the rows ({@code count(*)}, a scan); otherwise {@link TableStats#rows()} is -1
+     * @return the statistics
+     * @throws SQLException if the server cannot be asked or the table does not exist
+     */
+    public TableStats tableStats(String table, boolean countRows) throws SQLException {
+        try (Connection c = connect("baton-bench-meter"); Statement s = c.createStatement()) {
+            int version;
+            try (ResultSet rs = s.executeQuery("SELECT current_setting('server_version_num')::int")) {
+                rs.next();
+                version = rs.getInt(1);
+            }
+            if (version >= 150000) {
+                s.execute("SELECT pg_stat_force_next_flush()");
+            }
+            s.execute("SELECT pg_stat_clear_snapshot()");
+            long rows = -1;
+            if (countRows) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+                    rs.next();
+                    rows = rs.getLong(1);
+                }
+            }
+            String newPage = version >= 160000 ? "s.n_tup_newpage_upd" : "NULL::bigint";
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_relation_size(c.oid), pg_total_relation_size(c.oid),"
+                    + " pg_indexes_size(c.oid), COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0),"
+                    + " s.n_live_tup, s.n_dead_tup, s.n_tup_ins, s.n_tup_upd, s.n_tup_hot_upd, " + newPage + ", s.n_tup_del,"
+                    + " s.vacuum_count, s.autovacuum_count, s.autoanalyze_count, s.last_autovacuum::text"
+                    + " FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = to_regclass(?)")) {
+                ps.setString(1, table);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new SQLException("no table " + table);
+                    }
+                    long newPageUpdates = rs.getLong(10);
+                    return new TableStats(rows, rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6),
+                            rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.wasNull() ? null : newPageUpdates, rs.getLong(11),
+                            rs.getLong(12), rs.getLong(13), rs.getLong(14), rs.getString(15));
+                }
+            }
+        }
+    }
+
+    /**
+     * What the rows of a table take when freshly written: a temporary copy with the given fill factor,
+     * its heap size (the copy's TOAST is not counted: what stays inline in the table is).
+     *
+     * @param table a schema-qualified table name
+     * @param fillfactor the copy's fill factor, 10 to 100
+     * @return the copy's {@code pg_relation_size}
+     * @throws SQLException if the server cannot be asked
+     */
+    public long packedSize(String table, int fillfactor) throws SQLException {
+        try (Connection c = connect("baton-bench-meter"); Statement s = c.createStatement()) {
+            s.execute("CREATE TEMP TABLE baton_bench_packed (LIKE " + table + ") WITH (fillfactor = " + fillfactor + ")");
+            s.execute("INSERT INTO baton_bench_packed SELECT * FROM " + table);
+            try (ResultSet rs = s.executeQuery("SELECT pg_relation_size('baton_bench_packed')")) {
+                rs.next();
+                return rs.getLong(1);
+            } finally {
+                s.execute("DROP TABLE baton_bench_packed");
+            }
+        }
+    }
+
+    /**
+     * @param table a schema-qualified table name
+     * @return the number of rows by {@code status}
+     * @throws SQLException if the server cannot be asked
+     */
+    public Map<String, Long> countByStatus(String table) throws SQLException {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        try (Connection c = connect("baton-bench-meter"); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT status, count(*) FROM " + table + " GROUP BY status")) {
+            while (rs.next()) {
+                counts.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return counts;
+    }
+
+    /**
+     * @param table a schema-qualified table name with {@code status} and {@code stage_stats} columns
+     * @return by {@code status}: the average {@code pg_column_size} of a whole row and of its {@code stage_stats}
+     * @throws SQLException if the server cannot be asked
+     */
+    public Map<String, RowWidth> rowWidthByStatus(String table) throws SQLException {
+        Map<String, RowWidth> widths = new java.util.TreeMap<>();
+        try (Connection c = connect("baton-bench-meter"); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT status, avg(pg_column_size(t.*)), avg(pg_column_size(t.stage_stats)) FROM "
+                        + table + " t GROUP BY status")) {
+            while (rs.next()) {
+                widths.put(rs.getString(1), new RowWidth(rs.getDouble(2), rs.getDouble(3)));
+            }
+        }
+        return widths;
+    }
+
+    /**
+     * Average stored widths of a queue row (after compression, before TOAST pointers are followed).
+     *
+     * @param rowBytes {@code avg(pg_column_size(row))}
+     * @param stageStatsBytes {@code avg(pg_column_size(stage_stats))}
+     */
+    public record RowWidth(double rowBytes, double stageStatsBytes) {}
+
+    /**
+     * A table's size and {@code pg_stat_user_tables} counters at one moment.
+     *
+     * @param rows {@code count(*)}, or -1 when not counted
+     * @param relationBytes {@code pg_relation_size}: the heap's main fork
+     * @param totalBytes {@code pg_total_relation_size}: heap, free-space and visibility maps, indexes and TOAST
+     * @param indexBytes {@code pg_indexes_size}
+     * @param toastBytes the TOAST table with its index
+     * @param liveTuples {@code n_live_tup} (an estimate)
+     * @param deadTuples {@code n_dead_tup} (an estimate)
+     * @param inserted {@code n_tup_ins}
+     * @param updated {@code n_tup_upd}
+     * @param hotUpdated {@code n_tup_hot_upd}
+     * @param newPageUpdated {@code n_tup_newpage_upd} (PostgreSQL 16+), or {@code null}
+     * @param deleted {@code n_tup_del}
+     * @param vacuumCount {@code vacuum_count}
+     * @param autovacuumCount {@code autovacuum_count}
+     * @param autoanalyzeCount {@code autoanalyze_count}
+     * @param lastAutovacuum {@code last_autovacuum}, or {@code null}
+     */
+    public record TableStats(long rows, long relationBytes, long totalBytes, long indexBytes, long toastBytes, long liveTuples,
+            long deadTuples, long inserted, long updated, long hotUpdated, Long newPageUpdated, long deleted, long vacuumCount,
+            long autovacuumCount, long autoanalyzeCount, String lastAutovacuum) {}
 
     /** Stops the embedded server (its data is deleted); does nothing for an external one. */
     @Override

@@ -47,4 +47,19 @@ final class Sizes {
         }
         return bytes + "B";
     }
+
+    /**
+     * @param bytes a size, not negative
+     * @return it for a reader: {@code 0 B}, {@code 824 B}, {@code 56 KiB}, {@code 1.4 MiB}, {@code 212 MiB}
+     */
+    static String readable(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        if (bytes < 1024 * 1024) {
+            return String.format(Locale.ROOT, "%.0f KiB", bytes / 1024.0);
+        }
+        double mib = bytes / (1024.0 * 1024.0);
+        return String.format(Locale.ROOT, mib < 10 ? "%.1f MiB" : "%.0f MiB", mib);
+    }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -42,6 +43,28 @@ class BenchMainTest {
         assertThat(full.scalingBatches(20 * 1024 * 1024)).isEqualTo(4);
         assertThat(full.scalingBatches(1024)).isEqualTo(2000);
         assertThat(full.serverSettings()).containsEntry("fsync", "on").containsEntry("synchronous_commit", "off");
+        assertThat(full.sections()).containsExactly("side-by-side", "scaling", "queue-threads", "churn");
+        assertThat(full.queueThreads()).isEqualTo(new BenchSettings.QueueThreads(List.of(1, 2, 4), 1000, 3, 2));
+        assertThat(full.churn()).isEqualTo(new BenchSettings.Churn(100_000, 100, 4, List.of(new BenchSettings.Churn.Run("delete", 0),
+                new BenchSettings.Churn.Run("keep", 0), new BenchSettings.Churn.Run("delete", 400)), 10));
+        assertThat(quick.queueThreads()).isEqualTo(new BenchSettings.QueueThreads(List.of(1, 2, 4), 50, 1, 2));
+        assertThat(quick.churn().transitions()).isEqualTo(6_000);
+        assertThat(quick.churn().runs()).extracting(BenchSettings.Churn.Run::label).containsExactly("delete", "keep");
+    }
+
+    @Test
+    void onlyPicksSections() {
+        BenchSettings s = parse("--only", "churn,queue-threads", "--queue-threads", "2,8", "--churn-runs", "keep@300",
+                "--churn-transitions", "600", "--queue-in-flight", "0");
+        assertThat(s.sections()).containsExactly("queue-threads", "churn");
+        assertThat(s.runs("side-by-side")).isFalse();
+        assertThat(s.scalingSizes()).isEmpty();
+        assertThat(s.queueThreads().threads()).containsExactly(2, 8);
+        assertThat(s.queueThreads().inFlightPerThread()).isZero();
+        assertThat(s.churn().runs()).containsExactly(new BenchSettings.Churn.Run("keep", 300));
+        assertThat(s.churn().runs().get(0).label()).isEqualTo("keep@300");
+        assertThat(s.churn().transitions()).isEqualTo(600);
+        assertThat(parse("--no-scaling").sections()).containsExactly("side-by-side", "queue-threads", "churn");
     }
 
     @Test
@@ -64,5 +87,10 @@ class BenchMainTest {
                 .contains("--pg-setting applies to the embedded PostgreSQL only");
         assertThat(error("--scaling-sizes", "huge")).contains("'huge' is not a size");
         assertThat(error("--batches", "many")).contains("--batches");
+        assertThat(error("--only", "churn,kafka")).contains("unknown section 'kafka'");
+        assertThat(error("--queue-threads", "0")).contains("--queue-threads must be distinct thread counts between 1 and 64");
+        assertThat(error("--churn-runs", "archive")).contains("'archive' is not a churn run");
+        assertThat(error("--churn-runs", "delete@0")).contains("the rate must be 1 to 1000000");
+        assertThat(error("--churn-runs", "keep,keep")).contains("names a run twice");
     }
 }

@@ -54,7 +54,9 @@ class ContendersTest {
     @Test
     void everyContenderRunsTheJobAndTheReportHasEveryField(@TempDir Path dir) throws Exception {
         BenchSettings settings = new BenchSettings("test", 3, 2, 1, 0, List.of("floor", "baton-inprocess", "baton-queue", "dbos",
-                "dbscheduler"), 1024, List.of(1024, 600 * 1024), 1, 6L * 600 * 1024 * 2, Map.of());
+                "dbscheduler"), 1024, List.of(1024, 600 * 1024), 1, 6L * 600 * 1024 * 2, Map.of(), BenchSettings.SECTIONS,
+                new BenchSettings.QueueThreads(List.of(1, 2), 4, 1, 2),
+                new BenchSettings.Churn(120, 5, 2, List.of(new BenchSettings.Churn.Run("delete", 0), new BenchSettings.Churn.Run("keep", 600)), 4));
         Contender baton = BatonContender.inProcess();
         List<Contender> contenders = List.of(new FloorContender(), baton, BatonContender.queue(), new DbosContender(),
                 new DbSchedulerContender());
@@ -84,10 +86,44 @@ class ContendersTest {
             assertThat(c.vsFloor()).as(c.name()).isNotNull();
         }
         assertThat(outcome.scaling()).extracting(ScalingResult::payloadBytes).containsExactly(1024, 600 * 1024);
-        assertThat(progress.toString(StandardCharsets.UTF_8)).contains("round 1/1").contains("scaling 1/1 600KB");
+        assertThat(progress.toString(StandardCharsets.UTF_8)).contains("round 1/1").contains("scaling 1/1 600KB")
+                .contains("queue 1/1 T=2").containsPattern("churn delete +after");
+
+        // every stage through the queue: each of the 6 stages claimed by the dispatcher; inline: only the first
+        assertThat(outcome.queueThreads()).extracting(QueueThreadsResult::trigger, QueueThreadsResult::threads, QueueThreadsResult::inFlight,
+                QueueThreadsResult::claimsPerBatch).containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("every-stage", 1, 2, 6.0), org.assertj.core.groups.Tuple.tuple("every-stage", 2, 4, 6.0),
+                        org.assertj.core.groups.Tuple.tuple("inline", 1, 2, 1.0), org.assertj.core.groups.Tuple.tuple("inline", 2, 4, 1.0));
+        for (QueueThreadsResult q : outcome.queueThreads()) {
+            assertThat(q.transitionsPerSec()).isPositive();
+            assertThat(q.p99Ms()).isGreaterThanOrEqualTo(q.p50Ms());
+            assertThat(q.rounds()).hasSize(1).allSatisfy(r -> assertThat(r.workers()).isEqualTo(q.threads()));
+        }
+        assertThat(outcome.queueThreads().get(0).vsFewestThreads()).isEqualTo(1.0);
+
+        assertThat(outcome.churn()).extracting(ChurnResult::run).containsExactly("delete", "keep@600");
+        for (ChurnResult c : outcome.churn()) {
+            assertThat(c.transitions()).as(c.run()).isGreaterThanOrEqualTo(120);
+            assertThat(c.before().queue().rows()).isZero();
+            assertThat(c.before().data().rows()).isZero();
+            assertThat(c.after().queue().inserted()).isEqualTo(c.batchesStarted());
+            assertThat(c.after().queue().updated()).isPositive();
+            assertThat(c.samples()).hasSizeBetween(1, 3);
+            assertThat(c.queuePackedBytes()).isPositive();
+        }
+        ChurnResult deleted = outcome.churn().get(0);
+        assertThat(deleted.after().queueByStatus()).doesNotContainKey("completed");
+        assertThat(deleted.rowsDeleted()).isEqualTo(deleted.batchesCompleted());
+        assertThat(deleted.after().queue().rows()).isEqualTo(deleted.batchesStarted() - deleted.batchesCompleted()).isLessThanOrEqualTo(5);
+        ChurnResult kept = outcome.churn().get(1);
+        assertThat(kept.rowsDeleted()).isZero();
+        assertThat(kept.after().queue().rows()).isEqualTo(kept.batchesStarted());
+        assertThat(kept.after().queueByStatus()).containsEntry("completed", kept.batchesCompleted());
+        assertThat(kept.after().data().rows()).isEqualTo(kept.transitions());
+        assertThat(count("SELECT count(*) FROM bench_churn.batch_processing_queue")).isEqualTo(kept.batchesStarted());
 
         BenchResults results = new BenchResults("--test", BenchResults.Machine.current(), db.facts(), settings, outcome.contenders(),
-                outcome.scaling(), TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), 2));
+                outcome.scaling(), TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), 2), outcome.queueThreads(), outcome.churn());
         Path json = dir.resolve("out/results.json");
         results.write(json);
         JsonNode read = new ObjectMapper().readTree(json.toFile());
@@ -99,5 +135,18 @@ class ContendersTest {
         }
         assertThat(read.get("server").get("version").asText()).startsWith("17.");
         assertThat(read.get("payloadScaling")).hasSize(2);
+        assertThat(read.get("queueThreads")).hasSize(4);
+        assertThat(read.get("queueThreads").get(0).get("p99Ms").isNumber()).isTrue();
+        assertThat(read.get("queueChurn")).hasSize(2);
+        JsonNode after = read.get("queueChurn").get(1).get("after").get("queue");
+        for (String field : List.of("rows", "relationBytes", "totalBytes", "deadTuples", "updated", "hotUpdated", "autovacuumCount")) {
+            assertThat(after.get(field).isNumber()).as(field).isTrue();
+        }
+        assertThat(read.get("queueChurn").get(1).get("queueBytesPerLiveRow").asDouble()).isPositive();
+
+        ByteArrayOutputStream report = new ByteArrayOutputStream();
+        ReportTable.print(results, new PrintStream(report, true, StandardCharsets.UTF_8));
+        assertThat(report.toString(StandardCharsets.UTF_8)).contains("| every-stage | 2 |").contains("| keep@600 | after |")
+                .contains("| target | measured | met |");
     }
 }

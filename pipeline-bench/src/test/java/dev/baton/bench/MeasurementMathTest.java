@@ -39,6 +39,10 @@ class MeasurementMathTest {
         assertThatThrownBy(() -> Sizes.parse("lots")).hasMessageContaining("not a size");
         assertThatThrownBy(() -> Sizes.parse("2GB")).hasMessageContaining("out of range");
         assertThatThrownBy(() -> Sizes.parse("0")).hasMessageContaining("out of range");
+        assertThat(Sizes.readable(824)).isEqualTo("824 B");
+        assertThat(Sizes.readable(56 * 1024 + 100)).isEqualTo("56 KiB");
+        assertThat(Sizes.readable(1_468_006)).isEqualTo("1.4 MiB");
+        assertThat(Sizes.readable(212L * 1024 * 1024)).isEqualTo("212 MiB");
     }
 
     @Test

@@ -207,13 +207,14 @@ public final class QueueWorker implements AutoCloseable {
         }
         wake.release();
         listener.interrupt(); // only ends a reconnect backoff; a waiting getNotifications returns within LISTEN_WAIT_MILLIS
-        pool.shutdown();
         try {
+            // the dispatcher first: a claim it is making now still reaches the pool, which is not shut down yet
+            dispatcher.join(shutdownWait.toMillis());
+            pool.shutdown();
             if (!pool.awaitTermination(shutdownWait.toMillis(), TimeUnit.MILLISECONDS)) {
                 LOG.warn("{} stages still running after {}; their leases will expire and the sweeper will rescue them", active.get(), shutdownWait);
                 pool.shutdownNow();
             }
-            dispatcher.join(shutdownWait.toMillis());
             listener.join(LISTEN_WAIT_MILLIS * 4);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

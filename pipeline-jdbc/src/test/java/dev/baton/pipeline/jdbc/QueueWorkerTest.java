@@ -179,6 +179,25 @@ class QueueWorkerTest {
     }
 
     @Test
+    void close_stops_claiming_and_leaves_no_claim_behind() throws Exception {
+        QueueTrigger trigger = QueueTrigger.of(PG.dataSource());
+        for (int round = 0; round < 5; round++) {
+            try (PipelineRunner runner = PipelineRunner.builder(QueueWorkerMain.pipeline("w", Duration.ofSeconds(30), Duration.ZERO), store)
+                    .trigger(trigger).build()) {
+                QueueWorker worker = QueueWorker.builder(runner, store, trigger).threads(4).pollInterval(Duration.ofMillis(10)).build().start();
+                createBatches(round * 100 + 1, round * 100 + 100);
+                while (worker.claimed() < 10) {
+                    Thread.sleep(1);
+                }
+                worker.close();
+                assertThat(worker.active()).isZero();
+            }
+            assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'in_progress'"))
+                    .as("claims left behind by a closed worker in round %d", round).isZero();
+        }
+    }
+
+    @Test
     void work_goes_on_when_the_listen_connection_is_terminated() throws Exception {
         HikariConfig config = new HikariConfig();
         config.setDataSource(PG.dataSource());

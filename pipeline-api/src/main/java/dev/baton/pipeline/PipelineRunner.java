@@ -425,7 +425,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
 
         /**
-         * @param owner the id leases are claimed under; unique per process; default host:pid:random
+         * @param owner the id leases are claimed under; unique per process; default {@code pid@host:random}
          * @return this
          * @throws IllegalArgumentException if blank
          */

@@ -60,6 +60,9 @@ public interface StageContext {
      */
     <T> Optional<T> partialOutput(Class<T> type);
 
-    /** @return a logger whose lines carry the MDC keys {@code batchId}, {@code stage}, {@code attempt} */
+    /**
+     * @return the logger {@code baton.stage.<stage name>}; on the thread that runs the stage its lines carry the
+     *     MDC keys {@code batchId}, {@code stage} and {@code attempt} (threads the stage starts itself do not)
+     */
     Logger log();
 }

@@ -155,7 +155,8 @@ public final class StageEndpoint {
         if (path.startsWith(STAGE_PREFIX)) {
             String stage = path.substring(STAGE_PREFIX.length());
             if (!runner.pipeline().contains(stage)) {
-                return Response.json(404, EndpointJson.error("unknown stage; this pipeline has " + runner.pipeline().stageNames()));
+                // not signed yet: say nothing about the pipeline's stages to an unauthenticated caller
+                return Response.json(404, EndpointJson.error("unknown stage"));
             }
             return r.method().equals("POST") ? runStage(r, stage) : methodNotAllowed("POST");
         }

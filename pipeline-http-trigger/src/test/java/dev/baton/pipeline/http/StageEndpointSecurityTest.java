@@ -120,6 +120,7 @@ class StageEndpointSecurityTest {
                 new Case("batchId fractional", 400, t -> t.signed(STAGE, "{\"batchId\": 1.5}")),
                 new Case("unknown field", 400, t -> t.signed(STAGE, "{\"batchId\": 1, \"stage\": \"persistence\"}")),
                 new Case("unknown stage", 404, t -> t.signed("/api/batch-processing/nope", ok)),
+                new Case("unknown stage, unsigned", 404, t -> post("/api/batch-processing/nope", ok, null)),
                 new Case("stage name in upper case", 404, t -> t.signed("/api/batch-processing/SETUP", ok)),
                 new Case("path traversal", 404, t -> t.signed("/api/batch-processing/../x", ok)),
                 new Case("path traversal to a stage", 404, t -> t.signed("/api/batch-processing/setup/../setup", ok)),
@@ -157,6 +158,13 @@ class StageEndpointSecurityTest {
         assertThat(response.status()).as(response.bodyText()).isEqualTo(c.status());
         assertThat(response.bodyText()).startsWith("{\"error\":\"").doesNotContain("Exception").doesNotContain("\tat ");
         assertThat(TableSnapshot.of(PG.dataSource())).isEqualTo(before);
+    }
+
+    @Test
+    void an_unsigned_caller_learns_nothing_about_the_stages() throws Exception {
+        StageEndpoint.Response unsigned = endpoint.handle(post("/api/batch-processing/nope", "{\"batchId\":1}", null));
+        assertThat(unsigned.status()).isEqualTo(404);
+        assertThat(unsigned.bodyText()).doesNotContain("setup").doesNotContain("persistence");
     }
 
     @ParameterizedTest(name = "via {0}")

@@ -1,6 +1,7 @@
 package dev.baton.pipeline;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -24,6 +25,7 @@ public final class StallSweeper implements AutoCloseable {
     public static final Duration DEFAULT_PENDING_GRACE = Duration.ofSeconds(30);
 
     private static final int PAGE = 100;
+    private static final int MAX_PAGES_PER_SWEEP = 100;
 
     private final PipelineRunner runner;
     private final Duration pendingGrace;
@@ -43,15 +45,30 @@ public final class StallSweeper implements AutoCloseable {
     }
 
     /**
-     * Sweeps once, on the calling thread.
+     * Sweeps once, on the calling thread: pages of {@value #PAGE} stalled batches until a page is not
+     * full or rescues nothing (at most {@value #MAX_PAGES_PER_SWEEP} pages), so a backlog is cleared in
+     * one sweep rather than one page per interval.
      *
      * @return how many batches this sweeper rescued or re-triggered
      */
     public int sweepOnce() {
+        int rescued = 0;
+        for (int page = 0; page < MAX_PAGES_PER_SWEEP; page++) {
+            List<BatchRecord> stalled = runner.store().findStalled(pendingGrace, PAGE);
+            int now = sweep(stalled);
+            rescued += now;
+            if (stalled.size() < PAGE || now == 0) {
+                break;
+            }
+        }
+        return rescued;
+    }
+
+    private int sweep(List<BatchRecord> page) {
         StageStore store = runner.store();
         Pipeline pipeline = runner.pipeline();
         int rescued = 0;
-        for (BatchRecord stalled : store.findStalled(pendingGrace, PAGE)) {
+        for (BatchRecord stalled : page) {
             if (!pipeline.contains(stalled.stage())) {
                 LOG.error("batch {} is at stage '{}', which this pipeline does not have {}; leaving it alone",
                         stalled.batchId(), stalled.stage(), pipeline.stageNames());

@@ -237,6 +237,17 @@ class PipelineRunnerTest {
     }
 
     @Test
+    void one_sweep_clears_a_backlog_larger_than_a_page() {
+        PipelineRunner runner = runner(six(Map.of()).build(), memory);
+        for (long id = 1; id <= 250; id++) {
+            memory.create(id, "setup"); // created, never triggered
+        }
+        clock.advance(Duration.ofSeconds(6));
+        assertThat(new StallSweeper(runner, Duration.ofSeconds(5)).sweepOnce()).isEqualTo(250);
+        assertThat(trigger.pending()).isEqualTo(250);
+    }
+
+    @Test
     void a_sliced_stage_resumes_from_its_cursor_and_ends_with_the_unsliced_output() {
         Stage counting = ctx -> {
             int from = ctx.cursor(Integer.class).orElse(0);

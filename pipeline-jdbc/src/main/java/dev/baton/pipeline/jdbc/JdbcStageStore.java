@@ -18,11 +18,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.SqlStatement;
-import org.jdbi.v3.core.statement.Update;
 
 /**
  * {@link StageStore} on PostgreSQL, with Jdbi over {@code batch_processing_queue} and
@@ -150,11 +148,6 @@ public final class JdbcStageStore implements StageStore {
         return jdbi.inTransaction(h -> outputs.read(h, batchId, stage));
     }
 
-    private static Update held(Handle h, String sql, BatchRecord claim, StageStats stats) {
-        return h.createUpdate(sql).bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
-                .bind("stage", claim.stage()).bind("stats", BatchRowMapper.writeStats(stats));
-    }
-
     private static String describe(BatchRecord claim, String what) {
         return "the " + what + " of stage '" + claim.stage() + "' of batch " + claim.batchId();
     }
@@ -261,13 +254,14 @@ public final class JdbcStageStore implements StageStore {
     public boolean scheduleRetry(BatchRecord claim, String error, Duration backoff, StageStats stats) {
         String sql = "UPDATE " + q + " SET status = 'pending', attempt = attempt + 1, error_message = :error,"
                 + " run_after = now() + :backoff * interval '1 millisecond'" + MOVE_ON + STATS + HELD;
-        return jdbi.withHandle(h -> held(h, sql, claim, stats).bind("error", error).bind("backoff", backoff.toMillis()).execute()) == 1;
+        return jdbi.withHandle(h -> bindHeld(h.createUpdate(sql), claim, stats,
+                st -> st.bind("error", error).bind("backoff", backoff.toMillis())).execute()) == 1;
     }
 
     @Override
     public boolean fail(BatchRecord claim, String error, StageStats stats) {
         String sql = "UPDATE " + q + " SET status = 'failed', error_message = :error" + MOVE_ON + STATS + HELD;
-        return jdbi.withHandle(h -> held(h, sql, claim, stats).bind("error", error).execute()) == 1;
+        return jdbi.withHandle(h -> bindHeld(h.createUpdate(sql), claim, stats, st -> st.bind("error", error)).execute()) == 1;
     }
 
     @Override

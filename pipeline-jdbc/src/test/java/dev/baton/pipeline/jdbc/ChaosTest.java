@@ -53,9 +53,7 @@ class ChaosTest {
     }
 
     void assertAllCompletedCorrectly(int batches) {
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'completed'")).isEqualTo(batches);
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_data")).isEqualTo(6L * batches);
-        assertThat(sql.count("SELECT count(DISTINCT (batch_id, stage)) FROM batch_processing_data")).isEqualTo(6L * batches);
+        SixStages.assertAllCompletedWithOneOutputPerStage(sql, batches);
         for (long id = 1; id <= batches; id++) {
             assertThat(store.readOutput(id, "persistence").orElseThrow()).matches(SixStages.finalOutput(id));
         }

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,10 +71,33 @@ class QueueWorkerTest {
         }
     }
 
+    /**
+     * Runs {@code count} queue workers in this JVM, owners {@code w0, w1, …}, until batches 1 to
+     * {@code batches} have completed, then closes them.
+     *
+     * @return the closed workers, for their counters
+     */
+    List<QueueWorker> runWorkersInThisJvm(int count, int threads, Function<String, Pipeline> pipeline, QueueTrigger trigger, int batches) {
+        List<QueueWorker> workers = new ArrayList<>();
+        List<PipelineRunner> runners = new ArrayList<>();
+        try {
+            for (int i = 0; i < count; i++) {
+                String owner = "w" + i;
+                PipelineRunner runner = PipelineRunner.builder(pipeline.apply(owner), store).trigger(trigger).owner(owner).build();
+                runners.add(runner);
+                workers.add(QueueWorker.builder(runner, store, trigger).threads(threads).pollInterval(Duration.ofMillis(100)).build().start());
+            }
+            createBatches(1, batches);
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> awaitCompleted(batches));
+        } finally {
+            workers.forEach(QueueWorker::close);
+            runners.forEach(PipelineRunner::close);
+        }
+        return workers;
+    }
+
     void assertEveryStageAdvancedOnce(int batches) {
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'completed'")).isEqualTo(batches);
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_data")).isEqualTo(6L * batches);
-        assertThat(sql.count("SELECT count(DISTINCT (batch_id, stage)) FROM batch_processing_data")).isEqualTo(6L * batches);
+        SixStages.assertAllCompletedWithOneOutputPerStage(sql, batches);
         assertThat(sql.count("SELECT count(*) FROM batch_processing_data d WHERE d.stage = 'persistence'"
                 + " AND (d.data->>'checksum')::bigint <> (SELECT ((((((d.batch_id * 31 + 1) * 31 + 2) * 31 + 3) * 31 + 4) * 31 + 5) * 31 + 6))"))
                 .as("batches whose chain of outputs is wrong").isZero();
@@ -134,20 +158,7 @@ class QueueWorkerTest {
         }
         Pipeline pipeline = b.build();
         QueueTrigger trigger = new QueueTrigger(PG.dataSource(), QueueTrigger.DEFAULT_CHANNEL, Map.of("annotation", 2));
-        List<QueueWorker> workers = new ArrayList<>();
-        List<PipelineRunner> runners = new ArrayList<>();
-        try {
-            for (int i = 0; i < 3; i++) {
-                PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).owner("w" + i).build();
-                runners.add(runner);
-                workers.add(QueueWorker.builder(runner, store, trigger).threads(4).pollInterval(Duration.ofMillis(100)).build().start());
-            }
-            createBatches(1, 60);
-            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> awaitCompleted(60));
-        } finally {
-            workers.forEach(QueueWorker::close);
-            runners.forEach(PipelineRunner::close);
-        }
+        runWorkersInThisJvm(3, 4, worker -> pipeline, trigger, 60);
         assertEveryStageAdvancedOnce(60);
         assertThat(max.get()).as("most annotation stages running at once").isEqualTo(2);
     }
@@ -157,21 +168,8 @@ class QueueWorkerTest {
         QueueTrigger trigger = QueueTrigger.of(PG.dataSource()).everyStageThroughQueue();
         assertThat(trigger.continuesInline("extraction")).isFalse();
         assertThat(QueueTrigger.of(PG.dataSource()).continuesInline("extraction")).isTrue();
-        List<QueueWorker> workers = new ArrayList<>();
-        List<PipelineRunner> runners = new ArrayList<>();
-        try {
-            for (int i = 0; i < 2; i++) {
-                PipelineRunner runner = PipelineRunner.builder(QueueWorkerMain.pipeline("w" + i, Duration.ofSeconds(30), Duration.ZERO), store)
-                        .trigger(trigger).owner("w" + i).build();
-                runners.add(runner);
-                workers.add(QueueWorker.builder(runner, store, trigger).threads(2).pollInterval(Duration.ofMillis(100)).build().start());
-            }
-            createBatches(1, 40);
-            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> awaitCompleted(40));
-        } finally {
-            workers.forEach(QueueWorker::close);
-            runners.forEach(PipelineRunner::close);
-        }
+        List<QueueWorker> workers = runWorkersInThisJvm(2, 2,
+                worker -> QueueWorkerMain.pipeline(worker, Duration.ofSeconds(30), Duration.ZERO), trigger, 40);
         assertEveryStageAdvancedOnce(40);
         assertThat(workers.stream().mapToLong(QueueWorker::claimed).sum()).as("claims: one per stage of every batch").isEqualTo(6L * 40);
         assertThat(sql.count("SELECT count(*) FROM (SELECT batch_id FROM batch_processing_data GROUP BY batch_id"

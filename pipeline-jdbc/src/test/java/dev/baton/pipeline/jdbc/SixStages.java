@@ -1,5 +1,7 @@
 package dev.baton.pipeline.jdbc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.Stage;
@@ -52,5 +54,12 @@ final class SixStages {
 
     static Pipeline pipeline() {
         return builder(Map.of()).build();
+    }
+
+    /** Asserts that batches 1 to {@code batches} completed with exactly one output row per stage. */
+    static void assertAllCompletedWithOneOutputPerStage(Sql sql, int batches) {
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'completed'")).isEqualTo(batches);
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_data")).isEqualTo((long) NAMES.size() * batches);
+        assertThat(sql.count("SELECT count(DISTINCT (batch_id, stage)) FROM batch_processing_data")).isEqualTo((long) NAMES.size() * batches);
     }
 }

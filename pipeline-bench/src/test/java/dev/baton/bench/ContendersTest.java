@@ -109,7 +109,12 @@ class ContendersTest {
             assertThat(c.after().queue().inserted()).isEqualTo(c.batchesStarted());
             assertThat(c.after().queue().updated()).isPositive();
             assertThat(c.samples()).hasSizeBetween(1, 3);
-            assertThat(c.queuePackedBytes()).isPositive();
+            // a run that deleted every batch it completed may end with no queue rows at all, and so nothing to pack
+            if (c.after().queue().rows() > 0) {
+                assertThat(c.queuePackedBytes()).as(c.run()).isPositive();
+            } else {
+                assertThat(c.queuePackedBytes()).as(c.run()).isZero();
+            }
         }
         ChurnResult deleted = outcome.churn().get(0);
         assertThat(deleted.after().queueByStatus()).doesNotContainKey("completed");

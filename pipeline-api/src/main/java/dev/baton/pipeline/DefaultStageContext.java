@@ -60,10 +60,9 @@ final class DefaultStageContext implements StageContext {
                     + ": output('" + stage + "') names no earlier stage; earlier stages are "
                     + pipeline.stageNames().subList(0, pipeline.indexOf(claim.stage())));
         }
-        String text = store.readOutput(batchId(), stage).orElseThrow(() -> new PipelineException(
+        return json.readOutput(store, type, batchId(), stage, "output").orElseThrow(() -> new PipelineException(
                 "batch " + batchId() + ": stage " + stage + " has no stored output although the batch is past it;"
                         + " restart the batch from '" + stage + "'"));
-        return json.read(text, type, batchId(), stage, "output");
     }
 
     @Override
@@ -76,7 +75,7 @@ final class DefaultStageContext implements StageContext {
         if (claim.cursor() == null) {
             return Optional.empty();
         }
-        return store.readOutput(batchId(), stage()).map(t -> json.read(t, type, batchId(), stage(), "partial output"));
+        return json.readOutput(store, type, batchId(), stage(), "partial output");
     }
 
     @Override

@@ -216,15 +216,20 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
         if (result instanceof StageResult.Continue cont) {
             String cursor;
-            String partial;
             try {
                 cursor = json.write(cont.cursor(), batchId, stage, "cursor");
-                partial = json.write(cont.partialOutput(), batchId, stage, "partial output");
             } catch (PipelineException e) {
                 return new Step(failed(spec, claim, e.getMessage(), false, before, started, took, e));
             }
             StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), null);
-            if (!store.saveProgress(claim, cursor, partial, stats)) {
+            boolean saved;
+            try {
+                saved = store.saveProgress(claim, cursor, json.source(cont.partialOutput()), stats);
+            } catch (IllegalArgumentException e) {
+                PipelineException why = json.writeFailure(cont.partialOutput(), batchId, stage, "partial output", e);
+                return new Step(failed(spec, claim, why.getMessage(), false, before, started, took, why));
+            }
+            if (!saved) {
                 return new Step(lost(claim, stage));
             }
             listeners.stageContinued(batchId, stage, attempt, took);
@@ -232,30 +237,30 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             return new Step(new StageOutcome(StageOutcome.Kind.CONTINUED, batchId, stage, attempt, stage));
         }
         Object output = ((StageResult.Done) result).output();
-        String written;
-        try {
-            written = json.write(output, batchId, stage, "output");
-        } catch (PipelineException e) {
-            return new Step(failed(spec, claim, e.getMessage(), false, before, started, took, e));
-        }
+        JsonSource written = json.source(output);
         String next = pipeline.next(stage);
         StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), finished);
         StageOutcome advanced = new StageOutcome(StageOutcome.Kind.ADVANCED, batchId, stage, attempt, next);
-        if (!Pipeline.COMPLETED.equals(next) && trigger.continuesInline(next)) {
-            Optional<BatchRecord> nextClaim = store.advanceAndClaim(claim, written, next, stats, pipeline.lease());
-            if (nextClaim.isPresent()) {
+        try {
+            if (!Pipeline.COMPLETED.equals(next) && trigger.continuesInline(next)) {
+                Optional<BatchRecord> nextClaim = store.advanceAndClaim(claim, written, next, stats, pipeline.lease());
+                if (nextClaim.isPresent()) {
+                    listeners.stageSucceeded(batchId, stage, attempt, took);
+                    return new Step(advanced, nextClaim.get());
+                }
+                if (!store.find(batchId).map(r -> r.stage().equals(next)).orElse(false)) {
+                    return new Step(lost(claim, stage));
+                }
                 listeners.stageSucceeded(batchId, stage, attempt, took);
-                return new Step(advanced, nextClaim.get());
+                fire(batchId, next);
+                return new Step(advanced);
             }
-            if (!store.find(batchId).map(r -> r.stage().equals(next)).orElse(false)) {
+            if (!store.advance(claim, written, next, stats)) {
                 return new Step(lost(claim, stage));
             }
-            listeners.stageSucceeded(batchId, stage, attempt, took);
-            fire(batchId, next);
-            return new Step(advanced);
-        }
-        if (!store.advance(claim, written, next, stats)) {
-            return new Step(lost(claim, stage));
+        } catch (IllegalArgumentException e) {
+            PipelineException why = json.writeFailure(output, batchId, stage, "output", e);
+            return new Step(failed(spec, claim, why.getMessage(), false, before, started, took, why));
         }
         listeners.stageSucceeded(batchId, stage, attempt, took);
         if (Pipeline.COMPLETED.equals(next)) {

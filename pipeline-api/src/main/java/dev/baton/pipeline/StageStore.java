@@ -1,5 +1,9 @@
 package dev.baton.pipeline;
 
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +22,8 @@ import java.util.Set;
  * decide across processes ({@code lease_until}, {@code run_after}) come from the store's clock
  * (the database's, for PostgreSQL).
  *
- * <p>Outputs and cursors are JSON text. Implementations are thread-safe.
+ * <p>Outputs and cursors are JSON text; outputs are written from a {@link JsonSource} and read
+ * through a {@link Reader}, so that a store can stream them. Implementations are thread-safe.
  */
 public interface StageStore {
 
@@ -60,12 +65,47 @@ public interface StageStore {
     boolean heartbeat(BatchRecord claim, Duration lease);
 
     /**
+     * Reads an output as a stream: {@code reader} gets the committed JSON text of that stage (the
+     * partial output for the stage in progress of a sliced run) as a {@link Reader}, valid only during
+     * the call, so a chunked output is never assembled into one string.
+     *
+     * @param batchId the batch
+     * @param stage a stage
+     * @param reader reads the text (for example Jackson's {@code ObjectMapper.readValue(Reader, Class)})
+     * @param <T> what the reader makes of it
+     * @return what {@code reader} returned, or empty when the stage has no output
+     * @throws UncheckedIOException wrapping the reader's {@link IOException}
+     */
+    <T> Optional<T> readOutput(long batchId, String stage, OutputReader<T> reader);
+
+    /**
      * @param batchId the batch
      * @param stage a stage
      * @return the JSON output committed for that stage (the partial output for the stage in
-     *     progress of a sliced run), or empty
+     *     progress of a sliced run) as one string, or empty
      */
-    Optional<String> readOutput(long batchId, String stage);
+    default Optional<String> readOutput(long batchId, String stage) {
+        return readOutput(batchId, stage, in -> {
+            StringWriter text = new StringWriter();
+            in.transferTo(text);
+            return text.toString();
+        });
+    }
+
+    /**
+     * Reads the JSON text of an output.
+     *
+     * @param <T> what it makes of the text
+     */
+    @FunctionalInterface
+    interface OutputReader<T> {
+        /**
+         * @param json the text; valid only during this call
+         * @return what was read
+         * @throws IOException if the text cannot be read
+         */
+        T read(Reader json) throws IOException;
+    }
 
     /**
      * In one transaction: stores {@code output} for the claimed stage (replacing a partial one) and
@@ -77,8 +117,23 @@ public interface StageStore {
      * @param nextStage the next stage or {@link Pipeline#COMPLETED}
      * @param stats the stage's updated stats
      * @return {@code false} (and nothing written) when the claim was lost
+     * @throws IllegalArgumentException if {@code output} is not valid JSON text or fails to write
+     *     itself (the source's exception is the cause); nothing is written and the claim still holds
      */
-    boolean advance(BatchRecord claim, String output, String nextStage, StageStats stats);
+    boolean advance(BatchRecord claim, JsonSource output, String nextStage, StageStats stats);
+
+    /**
+     * {@link #advance(BatchRecord, JsonSource, String, StageStats)} with an output held as text.
+     *
+     * @param claim the claimed row
+     * @param output JSON output of the stage
+     * @param nextStage the next stage or {@link Pipeline#COMPLETED}
+     * @param stats the stage's updated stats
+     * @return {@code false} (and nothing written) when the claim was lost
+     */
+    default boolean advance(BatchRecord claim, String output, String nextStage, StageStats stats) {
+        return advance(claim, JsonSource.ofText(output), nextStage, stats);
+    }
 
     /**
      * Like {@link #advance}, and in the same transaction claims {@code nextStage} for the claim's
@@ -93,12 +148,29 @@ public interface StageStore {
      * @param lease the lease of the new claim
      * @return the claim of {@code nextStage}, or empty when the advance or the claim did not happen
      *     (read the row to tell which)
+     * @throws IllegalArgumentException as {@link #advance(BatchRecord, JsonSource, String, StageStats)}
      */
-    default Optional<BatchRecord> advanceAndClaim(BatchRecord claim, String output, String nextStage, StageStats stats, Duration lease) {
+    default Optional<BatchRecord> advanceAndClaim(BatchRecord claim, JsonSource output, String nextStage, StageStats stats,
+            Duration lease) {
         if (!advance(claim, output, nextStage, stats)) {
             return Optional.empty();
         }
         return claim(claim.batchId(), nextStage, claim.leaseOwner(), lease);
+    }
+
+    /**
+     * {@link #advanceAndClaim(BatchRecord, JsonSource, String, StageStats, Duration)} with an output
+     * held as text.
+     *
+     * @param claim the claimed row
+     * @param output JSON output of the stage
+     * @param nextStage the next stage, not {@link Pipeline#COMPLETED}
+     * @param stats the stage's updated stats
+     * @param lease the lease of the new claim
+     * @return the claim of {@code nextStage}, or empty when the advance or the claim did not happen
+     */
+    default Optional<BatchRecord> advanceAndClaim(BatchRecord claim, String output, String nextStage, StageStats stats, Duration lease) {
+        return advanceAndClaim(claim, JsonSource.ofText(output), nextStage, stats, lease);
     }
 
     /**
@@ -110,8 +182,23 @@ public interface StageStore {
      * @param partialOutput JSON partial output
      * @param stats the stage's updated stats
      * @return {@code false} (and nothing written) when the claim was lost
+     * @throws IllegalArgumentException if {@code cursor} is not valid JSON text, or {@code partialOutput}
+     *     is not or fails to write itself; nothing is written and the claim still holds
      */
-    boolean saveProgress(BatchRecord claim, String cursor, String partialOutput, StageStats stats);
+    boolean saveProgress(BatchRecord claim, String cursor, JsonSource partialOutput, StageStats stats);
+
+    /**
+     * {@link #saveProgress(BatchRecord, String, JsonSource, StageStats)} with a partial output held as text.
+     *
+     * @param claim the claimed row
+     * @param cursor JSON cursor
+     * @param partialOutput JSON partial output
+     * @param stats the stage's updated stats
+     * @return {@code false} (and nothing written) when the claim was lost
+     */
+    default boolean saveProgress(BatchRecord claim, String cursor, String partialOutput, StageStats stats) {
+        return saveProgress(claim, cursor, JsonSource.ofText(partialOutput), stats);
+    }
 
     /**
      * Records a failed try: the batch becomes {@code pending} at the same stage with attempt + 1,

@@ -3,6 +3,7 @@ package dev.baton.pipeline.jdbc;
 import dev.baton.pipeline.BatchConflictException;
 import dev.baton.pipeline.BatchRecord;
 import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.JsonSource;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.StageStats;
 import dev.baton.pipeline.StageStore;
@@ -44,11 +45,14 @@ import org.jdbi.v3.core.statement.SqlStatement;
  * it as jsonb (whitespace, key order, duplicate keys), so it reads back as equal JSON, not the same
  * text, and jsonb refuses the escape &#92;u0000 in strings. A longer one is stored as rows
  * {@code chunk = 0..n-1} whose {@code data} are JSON strings holding consecutive slices of the text,
- * and reads back as exactly the same text. Writing replaces every earlier row of that stage. The
- * largest output that works is bounded by the JVM, not by PostgreSQL (each chunk row stays far below
- * its 1 GB per value and 256 MB per jsonb string): a Java string holds at most about 2^31 Latin-1 or
- * 2^30 other characters, writing needs the text plus one chunk, and reading needs about twice the text
- * (the buffer and the string made from it), so a 50 MB output reads back in a 256 MB heap.
+ * and reads back as exactly the same text. Writing replaces every earlier row of that stage. Both
+ * directions stream: a {@linkplain JsonSource#streamed streamed} output (what the runner passes) is
+ * written a chunk at a time and read through a {@link java.io.Reader} a row at a time, so the store
+ * needs memory for one chunk, whatever the output's size; no PostgreSQL limit binds either (each chunk
+ * row stays far below its 1 GB per value and 256 MB per jsonb string). What bounds an output is what
+ * the stage builds of it in memory, and the one-string forms ({@code readOutput(long, String)},
+ * {@link JsonSource#ofText}), which hold it as one Java string (at most about 2^31 Latin-1 or 2^30
+ * other characters).
  *
  * <p><b>Failures.</b> A failure of the database or of the connection (a restart,
  * {@code pg_terminate_backend}, a network cut) surfaces as an {@link org.jdbi.v3.core.JdbiException}
@@ -143,9 +147,18 @@ public final class JdbcStageStore implements StageStore {
                 .execute()) == 1;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A chunked output reaches {@code reader} one row at a time (in a transaction, through a cursor),
+     * so reading needs memory for one chunk plus what the reader builds.
+     *
+     * @throws IllegalStateException if the stored chunks are not a complete sequence (rows changed
+     *     outside Baton)
+     */
     @Override
-    public Optional<String> readOutput(long batchId, String stage) {
-        return jdbi.inTransaction(h -> outputs.read(h, batchId, stage));
+    public <T> Optional<T> readOutput(long batchId, String stage, OutputReader<T> reader) {
+        return jdbi.inTransaction(h -> outputs.read(h, batchId, stage, reader));
     }
 
     private static String describe(BatchRecord claim, String what) {
@@ -155,14 +168,19 @@ public final class JdbcStageStore implements StageStore {
     /**
      * Commits a compare-and-set on the claimed row ({@code UPDATE q SET <set> WHERE held}) together with
      * the stage's output. An output that fits one row goes in the same statement as the update (one
-     * round trip, one commit: the hot path); a chunked one in a transaction of several.
+     * round trip, one commit: the hot path); a longer one is streamed into chunk rows in a transaction
+     * that starts with the update.
      *
      * @param set the SET list of the update; its parameters are bound by {@code binds}
+     * @param what what the output is ({@code "output"}, {@code "partial output"}), for messages
      * @return the update's {@code lease_until, updated_at}, empty when the claim was lost
      */
-    private Optional<Moved> commitHeld(BatchRecord claim, String set, Consumer<SqlStatement<?>> binds, String output, StageStats stats) {
+    private Optional<Moved> commitHeld(BatchRecord claim, String set, Consumer<SqlStatement<?>> binds, JsonSource output,
+            String what, StageStats stats) {
+        String where = describe(claim, what);
         String update = "UPDATE " + q + " SET " + set + STATS + HELD + " RETURNING lease_until, updated_at";
-        if (output.length() <= outputs.threshold()) {
+        String fits = outputs.fitting(output, where);
+        if (fits != null) {
             String sql = "WITH moved AS (" + update + "),"
                     + " stale AS (DELETE FROM " + names.data() + " WHERE batch_id = :b AND stage = :stage AND chunk > 0"
                     + "   AND EXISTS (SELECT FROM moved)),"
@@ -170,12 +188,12 @@ public final class JdbcStageStore implements StageStore {
                     + "   SELECT :b, :stage, CAST(:output AS jsonb), now(), 0, 1 FROM moved"
                     + "   ON CONFLICT (batch_id, stage, chunk) DO UPDATE SET data = EXCLUDED.data, chunks = 1, created_at = EXCLUDED.created_at)"
                     + " SELECT lease_until, updated_at FROM moved";
-            return jdbi.withHandle(h -> bindHeld(h.createQuery(sql), claim, stats, binds).bind("output", output)
+            return jdbi.withHandle(h -> bindHeld(h.createQuery(sql), claim, stats, binds).bind("output", fits)
                     .map(Moved.ROWS).findOne());
         }
         return jdbi.inTransaction(h -> {
             Optional<Moved> moved = bindHeld(h.createQuery(update), claim, stats, binds).map(Moved.ROWS).findOne();
-            moved.ifPresent(m -> outputs.replace(h, claim.batchId(), claim.stage(), output));
+            moved.ifPresent(m -> outputs.writeChunked(h, claim.batchId(), claim.stage(), output, where));
             return moved;
         });
     }
@@ -196,16 +214,16 @@ public final class JdbcStageStore implements StageStore {
     /**
      * {@inheritDoc}
      *
-     * @throws IllegalArgumentException if {@code output} is not one JSON value (nothing is written)
+     * @throws IllegalArgumentException if {@code output} is not one JSON value or fails to write itself
+     *     (nothing is written)
      * @throws org.jdbi.v3.core.JdbiException if the database fails (nothing is written)
      */
     @Override
-    public boolean advance(BatchRecord claim, String output, String nextStage, StageStats stats) {
-        JsonText.requireValid(output, describe(claim, "output"));
+    public boolean advance(BatchRecord claim, JsonSource output, String nextStage, StageStats stats) {
         String status = Pipeline.COMPLETED.equals(nextStage) ? "completed" : "pending";
         return commitHeld(claim, "current_stage = :next, status = :status, attempt = 1, cursor = NULL, error_message = NULL, run_after = now()"
                         + MOVE_ON,
-                st -> st.bind("next", nextStage).bind("status", status), output, stats).isPresent();
+                st -> st.bind("next", nextStage).bind("status", status), output, "output", stats).isPresent();
     }
 
     /**
@@ -214,19 +232,19 @@ public final class JdbcStageStore implements StageStore {
      * <p>The row stays {@code in_progress} and {@code run_after} is left as it is, so the update changes
      * no indexed column and PostgreSQL makes it a HOT update.
      *
-     * @throws IllegalArgumentException if {@code output} is not one JSON value, or {@code nextStage} is
-     *     {@link Pipeline#COMPLETED} (nothing is written)
+     * @throws IllegalArgumentException if {@code output} is not one JSON value or fails to write itself,
+     *     or {@code nextStage} is {@link Pipeline#COMPLETED} (nothing is written)
      * @throws org.jdbi.v3.core.JdbiException if the database fails (nothing is written)
      */
     @Override
-    public Optional<BatchRecord> advanceAndClaim(BatchRecord claim, String output, String nextStage, StageStats stats, Duration lease) {
+    public Optional<BatchRecord> advanceAndClaim(BatchRecord claim, JsonSource output, String nextStage, StageStats stats,
+            Duration lease) {
         if (Pipeline.COMPLETED.equals(nextStage)) {
             throw new IllegalArgumentException("advanceAndClaim cannot claim '" + Pipeline.COMPLETED + "'; call advance to complete a batch");
         }
-        JsonText.requireValid(output, describe(claim, "output"));
         return commitHeld(claim, "current_stage = :next, attempt = 1, cursor = NULL, error_message = NULL, version = version + 1,"
                         + " updated_at = now(), lease_until = now() + :lease * interval '1 millisecond'",
-                st -> st.bind("next", nextStage).bind("lease", lease.toMillis()), output, stats)
+                st -> st.bind("next", nextStage).bind("lease", lease.toMillis()), output, "output", stats)
                 .map(moved -> {
                     Map<String, StageStats> all = new HashMap<>(claim.stageStats());
                     all.put(claim.stage(), stats);
@@ -238,16 +256,15 @@ public final class JdbcStageStore implements StageStore {
     /**
      * {@inheritDoc}
      *
-     * @throws IllegalArgumentException if {@code cursor} or {@code partialOutput} is not one JSON value
-     *     (nothing is written)
+     * @throws IllegalArgumentException if {@code cursor} or {@code partialOutput} is not one JSON value,
+     *     or {@code partialOutput} fails to write itself (nothing is written)
      * @throws org.jdbi.v3.core.JdbiException if the database fails (nothing is written)
      */
     @Override
-    public boolean saveProgress(BatchRecord claim, String cursor, String partialOutput, StageStats stats) {
+    public boolean saveProgress(BatchRecord claim, String cursor, JsonSource partialOutput, StageStats stats) {
         JsonText.requireValid(cursor, describe(claim, "cursor"));
-        JsonText.requireValid(partialOutput, describe(claim, "partial output"));
         return commitHeld(claim, "status = 'pending', cursor = CAST(:cursor AS jsonb), run_after = now()" + MOVE_ON,
-                st -> st.bind("cursor", cursor), partialOutput, stats).isPresent();
+                st -> st.bind("cursor", cursor), partialOutput, "partial output", stats).isPresent();
     }
 
     @Override

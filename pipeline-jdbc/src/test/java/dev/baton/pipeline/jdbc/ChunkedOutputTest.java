@@ -91,7 +91,7 @@ class ChunkedOutputTest {
             assertThatThrownBy(() -> small.saveProgress(c, "{}", bad, StageStats.NONE)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> small.saveProgress(c, bad, "{}", StageStats.NONE)).isInstanceOf(IllegalArgumentException.class);
         }
-        assertThatThrownBy(() -> small.advance(c, null, "extraction", StageStats.NONE)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> small.advance(c, (String) null, "extraction", StageStats.NONE)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> small.advance(c, large, "extraction", StageStats.NONE)).hasMessageMatching("(?s).*line 1, column 400\\d.*");
         assertThat(sql.queueRow(1)).isEqualTo(before);
         assertThat(sql.outputRows(1)).isZero();

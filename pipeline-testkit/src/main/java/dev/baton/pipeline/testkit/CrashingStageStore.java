@@ -2,6 +2,7 @@ package dev.baton.pipeline.testkit;
 
 import dev.baton.pipeline.BatchRecord;
 import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.JsonSource;
 import dev.baton.pipeline.StageStats;
 import dev.baton.pipeline.StageStore;
 import java.time.Duration;
@@ -30,13 +31,13 @@ final class CrashingStageStore implements StageStore {
     }
 
     @Override
-    public boolean advance(BatchRecord claim, String output, String nextStage, StageStats stats) {
+    public boolean advance(BatchRecord claim, JsonSource output, String nextStage, StageStats stats) {
         maybeCrash(claim);
         return delegate.advance(claim, output, nextStage, stats);
     }
 
     @Override
-    public boolean saveProgress(BatchRecord claim, String cursor, String partialOutput, StageStats stats) {
+    public boolean saveProgress(BatchRecord claim, String cursor, JsonSource partialOutput, StageStats stats) {
         maybeCrash(claim);
         return delegate.saveProgress(claim, cursor, partialOutput, stats);
     }
@@ -62,8 +63,8 @@ final class CrashingStageStore implements StageStore {
     }
 
     @Override
-    public Optional<String> readOutput(long batchId, String stage) {
-        return delegate.readOutput(batchId, stage);
+    public <T> Optional<T> readOutput(long batchId, String stage, OutputReader<T> reader) {
+        return delegate.readOutput(batchId, stage, reader);
     }
 
     @Override

@@ -3,9 +3,14 @@ package dev.baton.pipeline.testkit;
 import dev.baton.pipeline.BatchConflictException;
 import dev.baton.pipeline.BatchRecord;
 import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.JsonSource;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.StageStats;
 import dev.baton.pipeline.StageStore;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -86,12 +91,45 @@ public final class InMemoryStageStore implements StageStore {
     }
 
     @Override
-    public synchronized Optional<String> readOutput(long batchId, String stage) {
-        return Optional.ofNullable(outputs.getOrDefault(batchId, Map.of()).get(stage));
+    public <T> Optional<T> readOutput(long batchId, String stage, OutputReader<T> reader) {
+        String text;
+        synchronized (this) {
+            text = outputs.getOrDefault(batchId, Map.of()).get(stage);
+        }
+        if (text == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(reader.read(new StringReader(text)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The source's text; like the PostgreSQL store, null text and a source that fails are refused. */
+    private static String text(BatchRecord claim, JsonSource source, String what) {
+        String where = "the " + what + " of stage '" + claim.stage() + "' of batch " + claim.batchId();
+        if (source.isText() && source.text().isEmpty()) {
+            throw new IllegalArgumentException(where + " is null; store the JSON text \"null\" instead");
+        }
+        StringWriter out = new StringWriter();
+        try {
+            source.writeTo(out);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(where + " could not be written: " + e.getMessage(), e);
+        }
+        return out.toString();
     }
 
     @Override
-    public synchronized boolean advance(BatchRecord claim, String output, String nextStage, StageStats stats) {
+    public boolean advance(BatchRecord claim, JsonSource output, String nextStage, StageStats stats) {
+        String text = text(claim, output, "output");
+        synchronized (this) {
+            return advanceHeld(claim, text, nextStage, stats);
+        }
+    }
+
+    private boolean advanceHeld(BatchRecord claim, String output, String nextStage, StageStats stats) {
         if (!holds(claim)) {
             return false;
         }
@@ -105,7 +143,14 @@ public final class InMemoryStageStore implements StageStore {
     }
 
     @Override
-    public synchronized boolean saveProgress(BatchRecord claim, String cursor, String partialOutput, StageStats stats) {
+    public boolean saveProgress(BatchRecord claim, String cursor, JsonSource partialOutput, StageStats stats) {
+        String text = text(claim, partialOutput, "partial output");
+        synchronized (this) {
+            return saveHeld(claim, cursor, text, stats);
+        }
+    }
+
+    private boolean saveHeld(BatchRecord claim, String cursor, String partialOutput, StageStats stats) {
         if (!holds(claim)) {
             return false;
         }

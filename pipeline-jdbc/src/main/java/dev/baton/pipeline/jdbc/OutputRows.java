@@ -165,7 +165,7 @@ final class OutputRows {
                 overflowed = true;
                 throw new IOException("output longer than " + limit + " characters: it goes in chunks");
             }
-            text.append(s, off, len);
+            text.append(s, off, off + len);
         }
 
         @Override

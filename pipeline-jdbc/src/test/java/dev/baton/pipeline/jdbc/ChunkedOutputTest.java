@@ -3,12 +3,16 @@ package dev.baton.pipeline.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.JsonSource;
 import dev.baton.pipeline.StageStats;
 import dev.baton.pipeline.testkit.PostgresExtension;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -123,5 +127,96 @@ class ChunkedOutputTest {
         assertThat(small.advance(claimNew(small, 2), JdbcStageStoreTest.bigJson(5_000), "extraction", StageStats.NONE)).isTrue();
         sql.update("DELETE FROM batch_processing_data WHERE batch_id = 2 AND chunk = 1");
         assertThatThrownBy(() -> small.readOutput(2, "setup")).isInstanceOf(IllegalStateException.class);
+    }
+
+    /** A source writing {@code json} in pieces of 100 characters, counting how often it was asked to write. */
+    static JsonSource streamedInPieces(String json, AtomicInteger writes) {
+        return JsonSource.streamed(out -> {
+            writes.incrementAndGet();
+            for (int from = 0; from < json.length(); from += 100) {
+                out.write(json, from, Math.min(100, json.length() - from));
+            }
+        });
+    }
+
+    static String readInSmallReads(JdbcStageStore s, long batchId) {
+        return s.readOutput(batchId, "setup", in -> {
+            StringBuilder text = new StringBuilder();
+            char[] buffer = new char[7];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                text.append(buffer, 0, n);
+            }
+            return text.toString();
+        }).orElseThrow();
+    }
+
+    @Test
+    void a_streamed_output_goes_into_chunk_rows_as_it_is_written_and_reads_back_through_a_reader() throws Exception {
+        JdbcStageStore small = JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).build();
+        String json = JdbcStageStoreTest.bigJson(10_000);
+        AtomicInteger writes = new AtomicInteger();
+        assertThat(small.advance(claimNew(small, 1), streamedInPieces(json, writes), "extraction", StageStats.NONE)).isTrue();
+
+        assertThat(writes).as("once into the one-row buffer, which gives up at 1024 characters, once into chunks").hasValue(2);
+        List<Map<String, Object>> rows = slices(1);
+        assertThat(rows).hasSizeGreaterThanOrEqualTo(10).allSatisfy(r -> {
+            assertThat(r.get("chunks")).isEqualTo(rows.size());
+            assertThat((Integer) r.get("length")).isBetween(1, 1024);
+        });
+        assertThat(readInSmallReads(small, 1)).isEqualTo(json);
+        assertThat(small.readOutput(1, "setup", in -> new ObjectMapper().readTree(in).get("items").size()))
+                .as("Jackson parses the rows as one text").contains(new ObjectMapper().readTree(json).get("items").size());
+    }
+
+    @Test
+    void a_streamed_output_that_fits_is_written_once_into_one_jsonb_row() throws Exception {
+        JdbcStageStore small = JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).build();
+        String json = "[" + "1,".repeat(510) + "10]";
+        AtomicInteger writes = new AtomicInteger();
+        assertThat(small.advance(claimNew(small, 1), streamedInPieces(json, writes), "extraction", StageStats.NONE)).isTrue();
+        assertThat(writes).hasValue(1);
+        assertThat(slices(1)).extracting(r -> r.get("type")).containsExactly("array");
+        assertThat(new ObjectMapper().readTree(readInSmallReads(small, 1))).isEqualTo(new ObjectMapper().readTree(json));
+    }
+
+    @Test
+    void a_source_that_fails_half_way_writes_nothing_and_the_claim_still_holds() {
+        JdbcStageStore small = JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).build();
+        String partial = JdbcStageStoreTest.bigJson(3_000);
+        assertThat(small.saveProgress(claimNew(small, 1), "1", partial, StageStats.NONE)).isTrue();
+        BatchRecord again = small.claim(1, "setup", "w", LEASE).orElseThrow();
+        Map<String, Object> before = sql.queueRow(1);
+        JsonSource failing = JsonSource.streamed(out -> {
+            out.write(JdbcStageStoreTest.bigJson(5_000));
+            throw new IOException("the object store went away");
+        });
+
+        for (JsonSource bad : List.of(failing, JsonSource.streamed(out -> {
+            throw new IllegalStateException("not serialisable");
+        }))) {
+            assertThatThrownBy(() -> small.advance(again, bad, "extraction", StageStats.NONE))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("the output of stage 'setup' of batch 1 could not be written: ");
+            assertThatThrownBy(() -> small.saveProgress(again, "2", bad, StageStats.NONE))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("the partial output of stage 'setup' of batch 1 could not be written: ");
+        }
+        assertThatThrownBy(() -> small.advance(again, failing, "extraction", StageStats.NONE))
+                .hasMessageEndingWith("the object store went away").hasCauseInstanceOf(IOException.class);
+        assertThat(sql.queueRow(1)).isEqualTo(before);
+        assertThat(small.readOutput(1, "setup")).as("the earlier partial output is untouched").contains(partial);
+        assertThat(small.advance(again, "null", "extraction", StageStats.NONE)).as("the claim still holds").isTrue();
+    }
+
+    @Test
+    void a_long_streamed_output_of_a_lost_claim_writes_no_row() {
+        JdbcStageStore small = JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).build();
+        BatchRecord c = claimNew(small, 1);
+        sql.expireLease(1);
+        small.rescue(small.findStalled(Duration.ZERO, 1).get(0), "lease expired", false).orElseThrow();
+        AtomicInteger writes = new AtomicInteger();
+        assertThat(small.advance(c, streamedInPieces(JdbcStageStoreTest.bigJson(10_000), writes), "extraction", StageStats.NONE)).isFalse();
+        assertThat(writes).as("only the one-row attempt: the compare-and-set failed before any chunk").hasValue(1);
+        assertThat(sql.outputRows(1)).isZero();
     }
 }

@@ -3,8 +3,10 @@ package dev.baton.pipeline.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.baton.pipeline.BatchRecord;
 import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.JsonSource;
 import dev.baton.pipeline.StageStats;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.io.PrintWriter;
@@ -18,6 +20,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.logging.Logger;
@@ -78,6 +81,24 @@ class ConnectionLossTest {
         assertThat(sql.outputRows(1)).isZero();
         assertThat(healthy.advance(claim, output, "extraction", StageStats.NONE)).as("the claim still holds").isTrue();
         assertThat(healthy.readOutput(1, "setup")).contains(output);
+    }
+
+    @Test
+    void a_jackson_output_whose_connection_dies_while_it_streams_out_throws_the_database_error_and_commits_nothing() {
+        healthy.create(1, "setup");
+        BatchRecord claim = healthy.claim(1, "setup", "w", LEASE).orElseThrow();
+        Map<String, Object> before = sql.queueRow(1);
+        JdbcStageStore store = killingBefore(s -> s.startsWith("INSERT INTO batch_processing_data"));
+        // Jackson wraps what a writer throws inside a collection in a JsonMappingException; the store still reports the database
+        List<Map<String, Object>> items = java.util.stream.IntStream.range(0, 2_000).mapToObj(i -> Map.<String, Object>of("n", i)).toList();
+        JsonSource output = JsonSource.streamed(out -> new ObjectMapper().writer()
+                .without(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET).writeValue(out, items));
+
+        assertThatThrownBy(() -> store.advance(claim, output, "extraction", StageStats.NONE)).isInstanceOf(JdbiException.class);
+        assertThat(sql.queueRow(1)).isEqualTo(before);
+        assertThat(sql.outputRows(1)).isZero();
+        assertThat(healthy.advance(claim, output, "extraction", StageStats.NONE)).as("the claim still holds").isTrue();
+        assertThat(healthy.readOutput(1, "setup", in -> new ObjectMapper().readTree(in).size())).contains(2_000);
     }
 
     @Test

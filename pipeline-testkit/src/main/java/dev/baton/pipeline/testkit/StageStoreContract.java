@@ -11,9 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.baton.pipeline.BatchConflictException;
 import dev.baton.pipeline.BatchRecord;
 import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.JsonSource;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.StageStats;
 import dev.baton.pipeline.StageStore;
+import java.io.IOException;
+import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -344,6 +347,50 @@ public abstract class StageStoreContract {
         big.append(']');
         assertTrue(store.advance(claimed(1, "setup"), big.toString(), "extraction", STATS));
         assertJsonEquals(big.toString(), store.readOutput(1, "setup").orElseThrow());
+    }
+
+    @Test
+    void a_streamed_output_is_stored_as_it_writes_itself_and_read_through_a_reader() throws Exception {
+        store.create(1, "setup");
+        StringBuilder big = new StringBuilder("{\"items\":[");
+        for (int i = 0; i < 100_000; i++) {
+            big.append(i == 0 ? "" : ",").append("{\"n\":").append(i).append(",\"s\":\"é😀\"}");
+        }
+        String json = big.append("]}").toString();
+        JsonSource streamed = JsonSource.streamed(out -> {
+            for (int from = 0; from < json.length(); from += 4096) {
+                out.write(json, from, Math.min(4096, json.length() - from));
+            }
+        });
+        assertTrue(store.advance(claimed(1, "setup"), streamed, "extraction", STATS));
+
+        String read = store.readOutput(1, "setup", in -> {
+            StringWriter text = new StringWriter();
+            in.transferTo(text);
+            return text.toString();
+        }).orElseThrow();
+        assertJsonEquals(json, read);
+        assertEquals(Optional.empty(), store.readOutput(1, "extraction", in -> "never called"));
+    }
+
+    @Test
+    void an_output_that_fails_to_write_itself_is_refused_and_the_claim_still_holds() {
+        store.create(1, "setup");
+        BatchRecord claim = claimed(1, "setup");
+        BatchRecord before = store.find(1).orElseThrow();
+        JsonSource failing = JsonSource.streamed(out -> {
+            out.write("{\"partly\":");
+            throw new IOException("the source went away");
+        });
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.advance(claim, failing, "extraction", STATS));
+        assertTrue(e.getMessage().contains("stage 'setup' of batch 1"), e.getMessage());
+        assertTrue(e.getCause() instanceof IOException, String.valueOf(e.getCause()));
+        assertThrows(IllegalArgumentException.class, () -> store.saveProgress(claim, "1", failing, STATS));
+        assertThrows(IllegalArgumentException.class, () -> store.advance(claim, (String) null, "extraction", STATS));
+        assertEquals(before, store.find(1).orElseThrow());
+        assertEquals(Optional.empty(), store.readOutput(1, "setup"));
+        assertTrue(store.advance(claim, "{}", "extraction", STATS), "the claim still holds");
     }
 
     /**

@@ -20,6 +20,8 @@ import java.util.Set;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.array.SqlArrayTypes;
+import org.jdbi.v3.core.collector.JdbiCollectors;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.SqlStatement;
 
@@ -84,6 +86,10 @@ public final class JdbcStageStore implements StageStore {
     private JdbcStageStore(Builder b) {
         this.dataSource = b.dataSource;
         this.jdbi = Jdbi.create(b.dataSource);
+        // Jdbi copies its configuration into every handle and statement, but builds afresh (registering
+        // every default) any configuration class its root never created: create those once here
+        jdbi.getConfig(SqlArrayTypes.class);
+        jdbi.getConfig(JdbiCollectors.class);
         this.names = new TableNames(b.schema, b.tablePrefix);
         this.outputs = new OutputRows(names, b.chunkThreshold);
         this.q = names.queue();

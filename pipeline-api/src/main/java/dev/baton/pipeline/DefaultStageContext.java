@@ -62,7 +62,7 @@ final class DefaultStageContext implements StageContext {
         }
         return json.readOutput(store, type, batchId(), stage, "output").orElseThrow(() -> new PipelineException(
                 "batch " + batchId() + ": stage " + stage + " has no stored output although the batch is past it;"
-                        + " restart the batch from '" + stage + "'"));
+                        + " restart the batch from '" + stage + "'")).orElse(null);
     }
 
     @Override
@@ -75,7 +75,7 @@ final class DefaultStageContext implements StageContext {
         if (claim.cursor() == null) {
             return Optional.empty();
         }
-        return json.readOutput(store, type, batchId(), stage(), "partial output");
+        return json.readOutput(store, type, batchId(), stage(), "partial output").flatMap(value -> value);
     }
 
     @Override

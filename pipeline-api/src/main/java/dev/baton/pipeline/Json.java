@@ -64,10 +64,14 @@ final class Json {
         }
     }
 
-    /** Reads a stored output through the store's reader, never as one string. */
-    <T> Optional<T> readOutput(StageStore store, Class<T> type, long batchId, String stage, String what) {
+    /**
+     * Reads a stored output through the store's reader, never as one string.
+     *
+     * @return empty when the stage has no output; an empty inner value when the output is JSON {@code null}
+     */
+    <T> Optional<Optional<T>> readOutput(StageStore store, Class<T> type, long batchId, String stage, String what) {
         try {
-            return store.readOutput(batchId, stage, in -> mapper.readValue(in, type));
+            return store.readOutput(batchId, stage, in -> Optional.ofNullable(mapper.readValue(in, type)));
         } catch (UncheckedIOException e) {
             if (e.getCause() instanceof JsonProcessingException j) {
                 throw readFailure(type, batchId, stage, what, j);

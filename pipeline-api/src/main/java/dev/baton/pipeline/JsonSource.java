@@ -12,9 +12,10 @@ import java.util.Optional;
  * output larger than the store's chunk size is never held as one string, and memory per running
  * stage does not grow with the size of its output.
  *
- * <p>A streamed source may be written more than once (a store may start writing, find the output
- * too long for its one-row path, and write it again into chunks); each write must produce the same
- * text. Immutable when its writer is.
+ * <p>A store writes a streamed source once (it may be an iterator that cannot be read twice). While
+ * a long output streams into the PostgreSQL store, its transaction is open and the batch's row is
+ * locked, so a source should write what it has rather than wait on slow I/O. Immutable when its
+ * writer is.
  */
 public final class JsonSource {
     /** Writes JSON text into a {@link Writer}. */
@@ -45,8 +46,8 @@ public final class JsonSource {
     }
 
     /**
-     * @param writing writes the text, the same text each time it is called; a store does not check
-     *     that it is valid JSON, so use a JSON writer such as Jackson's
+     * @param writing writes the text; use a JSON writer such as Jackson's (a store checks a text that
+     *     fits one row, but does not parse a long streamed text again)
      * @return a source that writes on demand
      * @throws NullPointerException if {@code writing} is null
      */

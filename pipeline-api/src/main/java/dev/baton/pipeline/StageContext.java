@@ -36,7 +36,7 @@ public interface StageContext {
      * @param stage the earlier stage's name
      * @param type the type to read it as (Jackson)
      * @param <T> the output type
-     * @return the output
+     * @return the output; null when the stage returned null (stored as JSON {@code null})
      * @throws UnknownStageException if no stage of that name comes before this one
      * @throws PipelineException if the stored output cannot be read as {@code type}
      */

@@ -73,7 +73,8 @@ public interface StageStore {
      * @param stage a stage
      * @param reader reads the text (for example Jackson's {@code ObjectMapper.readValue(Reader, Class)})
      * @param <T> what the reader makes of it
-     * @return what {@code reader} returned, or empty when the stage has no output
+     * @return what {@code reader} returned; empty when the stage has no output or the reader returned
+     *     null (wrap the result in an {@code Optional} to tell the two apart)
      * @throws UncheckedIOException wrapping the reader's {@link IOException}
      */
     <T> Optional<T> readOutput(long batchId, String stage, OutputReader<T> reader);
@@ -117,8 +118,9 @@ public interface StageStore {
      * @param nextStage the next stage or {@link Pipeline#COMPLETED}
      * @param stats the stage's updated stats
      * @return {@code false} (and nothing written) when the claim was lost
-     * @throws IllegalArgumentException if {@code output} is not valid JSON text or fails to write
-     *     itself (the source's exception is the cause); nothing is written and the claim still holds
+     * @throws IllegalArgumentException if {@code output} is text that is not one JSON value, or fails
+     *     to write itself (the source's exception is the cause); nothing is written and the claim still
+     *     holds
      */
     boolean advance(BatchRecord claim, JsonSource output, String nextStage, StageStats stats);
 

@@ -91,7 +91,7 @@ public final class JdbcStageStore implements StageStore {
         jdbi.getConfig(SqlArrayTypes.class);
         jdbi.getConfig(JdbiCollectors.class);
         this.names = new TableNames(b.schema, b.tablePrefix);
-        this.outputs = new OutputRows(names, b.chunkThreshold);
+        this.outputs = new OutputRows(jdbi, names, b.chunkThreshold);
         this.q = names.queue();
         this.dueClaims = new DueClaims(jdbi, q);
     }
@@ -175,7 +175,7 @@ public final class JdbcStageStore implements StageStore {
      * Commits a compare-and-set on the claimed row ({@code UPDATE q SET <set> WHERE held}) together with
      * the stage's output. An output that fits one row goes in the same statement as the update (one
      * round trip, one commit: the hot path); a longer one is streamed into chunk rows in a transaction
-     * that starts with the update.
+     * that starts with the update. The source is written once.
      *
      * @param set the SET list of the update; its parameters are bound by {@code binds}
      * @param what what the output is ({@code "output"}, {@code "partial output"}), for messages
@@ -183,10 +183,17 @@ public final class JdbcStageStore implements StageStore {
      */
     private Optional<Moved> commitHeld(BatchRecord claim, String set, Consumer<SqlStatement<?>> binds, JsonSource output,
             String what, StageStats stats) {
-        String where = describe(claim, what);
         String update = "UPDATE " + q + " SET " + set + STATS + HELD + " RETURNING lease_until, updated_at";
-        String fits = outputs.fitting(output, where);
-        if (fits != null) {
+        try (OutputRows.Write<Moved> write = outputs.write(claim.batchId(), claim.stage(), describe(claim, what),
+                h -> bindHeld(h.createQuery(update), claim, stats, binds).map(Moved.ROWS).findOne())) {
+            write.from(output);
+            if (write.lost()) {
+                return Optional.empty();
+            }
+            String fits = write.fitting();
+            if (fits == null) {
+                return Optional.of(write.commit());
+            }
             String sql = "WITH moved AS (" + update + "),"
                     + " stale AS (DELETE FROM " + names.data() + " WHERE batch_id = :b AND stage = :stage AND chunk > 0"
                     + "   AND EXISTS (SELECT FROM moved)),"
@@ -197,11 +204,6 @@ public final class JdbcStageStore implements StageStore {
             return jdbi.withHandle(h -> bindHeld(h.createQuery(sql), claim, stats, binds).bind("output", fits)
                     .map(Moved.ROWS).findOne());
         }
-        return jdbi.inTransaction(h -> {
-            Optional<Moved> moved = bindHeld(h.createQuery(update), claim, stats, binds).map(Moved.ROWS).findOne();
-            moved.ifPresent(m -> outputs.writeChunked(h, claim.batchId(), claim.stage(), output, where));
-            return moved;
-        });
     }
 
     private static <S extends SqlStatement<S>> S bindHeld(S statement, BatchRecord claim, StageStats stats, Consumer<SqlStatement<?>> binds) {

@@ -8,7 +8,9 @@ import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.util.Optional;
+import java.util.function.Function;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.result.ResultIterator;
 
 /**
@@ -18,71 +20,34 @@ import org.jdbi.v3.core.result.ResultIterator;
  * at most 256 MB) and no statement carries the whole text; a smaller output is one row holding the JSON
  * itself, queryable as jsonb.
  *
- * <p>Both directions stream: a source writes into a {@link Slices} writer that inserts a row each time
- * a slice fills, and a reader reads the rows one at a time, so memory per output is one slice whatever
+ * <p>Both directions stream: a source writes once into a {@link Write} that inserts a row each time a
+ * slice fills, and a reader reads the rows one at a time, so memory per output is one slice whatever
  * the output's size.
  */
 final class OutputRows {
     /** {@code chunks} of rows being written; the last statement of a write sets the real count. */
     private static final int COUNT_PENDING = Integer.MAX_VALUE;
 
+    private final Jdbi jdbi;
     private final TableNames names;
     private final int threshold;
 
-    OutputRows(TableNames names, int threshold) {
+    OutputRows(Jdbi jdbi, TableNames names, int threshold) {
+        this.jdbi = jdbi;
         this.names = names;
         this.threshold = threshold;
     }
 
-    /**
-     * The output's text when it fits one row (at most the threshold), or null when it must be chunked.
-     * A source that holds text is validated here; a streamed one is written into a buffer that gives
-     * up at the threshold.
-     *
-     * @param where what the output is, for messages ({@code "the output of stage 'x' of batch 1"})
-     * @throws IllegalArgumentException if the text is not one JSON value, or the source fails to write
-     */
-    String fitting(JsonSource source, String where) {
-        if (source.isText()) {
-            String text = source.text().orElse(null);
-            JsonText.requireValid(text, where);
-            return text.length() <= threshold ? text : null;
-        }
-        Bounded buffer = new Bounded(threshold);
-        try {
-            source.writeTo(buffer);
-        } catch (IOException | RuntimeException e) {
-            if (buffer.overflowed) {
-                return null;
-            }
-            throw unwritable(where, e);
-        }
-        if (buffer.overflowed) {
-            return null;
-        }
-        return buffer.toString();
-    }
 
     /**
-     * Replaces every row of (batch, stage) with the chunks of {@code source}. Runs inside the caller's
-     * transaction, after the caller's compare-and-set has locked the queue row, so writers of one stage
-     * never interleave. Memory: one slice.
+     * Starts the write of one output of (batch, stage); see {@link Write}.
      *
-     * @throws IllegalArgumentException if the source fails to write (the caller's transaction must roll back)
+     * @param where what the output is, for messages ({@code "the output of stage 'x' of batch 1"})
+     * @param lockRow the caller's compare-and-set, run first in the transaction of a chunked write;
+     *     empty when the claim was lost
      */
-    void writeChunked(Handle h, long batchId, String stage, JsonSource source, String where) {
-        h.createUpdate("DELETE FROM " + names.data() + " WHERE batch_id = :b AND stage = :s")
-                .bind("b", batchId).bind("s", stage).execute();
-        Slices slices = new Slices(h, batchId, stage);
-        try {
-            source.writeTo(slices);
-        } catch (IOException | RuntimeException e) {
-            if (slices.failure != null) {
-                throw slices.failure;
-            }
-            throw unwritable(where, e);
-        }
-        slices.finish();
+    <M> Write<M> write(long batchId, String stage, String where, Function<Handle, Optional<M>> lockRow) {
+        return new Write<>(batchId, stage, where, lockRow);
     }
 
     private static IllegalArgumentException unwritable(String where, Exception e) {
@@ -110,11 +75,11 @@ final class OutputRows {
             Slice first = rows.next();
             check(first, 0, first.chunks(), batchId, stage);
             if (first.chunks() == 1) {
-                return Optional.of(reader.read(new StringReader(first.text())));
+                return Optional.ofNullable(reader.read(new StringReader(first.text())));
             }
             Joined joined = new Joined(rows, first, batchId, stage);
             try {
-                return Optional.of(reader.read(joined));
+                return Optional.ofNullable(reader.read(joined));
             } catch (IOException | RuntimeException e) {
                 if (joined.failure != null) {
                     throw joined.failure;
@@ -140,99 +105,154 @@ final class OutputRows {
 
     private record Slice(int chunk, int chunks, String text) {}
 
-    /** Collects text up to a limit; past it, records the overflow and refuses more (the source stops). */
-    private static final class Bounded extends Writer {
-        private final int limit;
-        private final StringBuilder text = new StringBuilder();
-        private boolean overflowed;
+    /**
+     * One output, taken from its source in a single pass (a source may be an iterator that cannot be
+     * read twice): the first {@link #threshold} characters are kept in memory; if the source writes
+     * more, the transaction starts (the caller's compare-and-set first), the stage's earlier rows are
+     * deleted and the text streams into chunk rows, a row each time a slice fills, never splitting a
+     * surrogate pair. Text given as text is checked as JSON before anything is written, and a streamed
+     * source's text when it fits one row; a chunked streamed text is not parsed again (it comes from a
+     * JSON writer, and a jsonb cast would not see it). A failure of the database is kept in
+     * {@link #failure}, since a serialiser may wrap what its writer throws.
+     * {@link #close} rolls back whatever was not committed.
+     */
+    final class Write<M> extends Writer {
+        private final long batchId;
+        private final String stage;
+        private final String where;
+        private final Function<Handle, Optional<M>> lockRow;
+        private StringBuilder head = new StringBuilder();
+        private Handle h;
+        private Optional<M> moved = Optional.empty();
+        private char[] slice;
+        private int filled;
+        private int chunks;
+        private boolean lost;
+        private RuntimeException failure;
 
-        Bounded(int limit) {
-            this.limit = limit;
+        private Write(long batchId, String stage, String where, Function<Handle, Optional<M>> lockRow) {
+            this.batchId = batchId;
+            this.stage = stage;
+            this.where = where;
+            this.lockRow = lockRow;
+        }
+
+        /**
+         * Writes {@code source} into this, once.
+         *
+         * @throws IllegalArgumentException if the text is not one JSON value or the source fails
+         * @throws RuntimeException the database's failure, as it was thrown
+         */
+        void from(JsonSource source) {
+            if (source.isText()) {
+                JsonText.requireValid(source.text().orElse(null), where);
+            }
+            try {
+                source.writeTo(this);
+            } catch (IOException | RuntimeException e) {
+                if (lost) {
+                    return;
+                }
+                if (failure != null) {
+                    throw failure;
+                }
+                throw unwritable(where, e);
+            }
+            if (slice == null && !source.isText()) {
+                JsonText.requireValid(head.toString(), where);
+            }
+        }
+
+        /** @return whether the claim was lost when the chunked write began (nothing is written) */
+        boolean lost() {
+            return lost;
+        }
+
+        /** @return the whole text when it fits one row (nothing has been written), else null */
+        String fitting() {
+            return slice == null && !lost ? head.toString() : null;
+        }
+
+        /** Writes the last slice and every row's count, and commits; @return what the compare-and-set returned */
+        M commit() {
+            run(() -> {
+                if (filled > 0) {
+                    insert(new String(slice, 0, filled));
+                    filled = 0;
+                }
+                h.createUpdate("UPDATE " + names.data() + " SET chunks = :n WHERE batch_id = :b AND stage = :s")
+                        .bind("n", chunks).bind("b", batchId).bind("s", stage).execute();
+                h.commit();
+            });
+            return moved.orElseThrow();
         }
 
         @Override
         public void write(char[] chars, int off, int len) throws IOException {
-            if (overflowed || text.length() + len > limit) {
-                overflowed = true;
-                throw new IOException("output longer than " + limit + " characters: it goes in chunks");
+            if (slice == null && !spills(len)) {
+                head.append(chars, off, len);
+                return;
             }
-            text.append(chars, off, len);
+            while (len > 0) {
+                int n = Math.min(len, slice.length - filled);
+                System.arraycopy(chars, off, slice, filled, n);
+                added(n);
+                off += n;
+                len -= n;
+            }
         }
 
         @Override
         public void write(String s, int off, int len) throws IOException {
-            if (overflowed || text.length() + len > limit) {
-                overflowed = true;
-                throw new IOException("output longer than " + limit + " characters: it goes in chunks");
+            if (slice == null && !spills(len)) {
+                head.append(s, off, off + len);
+                return;
             }
-            text.append(s, off, off + len);
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-
-        @Override
-        public String toString() {
-            return text.toString();
-        }
-    }
-
-    /**
-     * Inserts a chunk row each time {@link #threshold} characters have been written, never splitting a
-     * surrogate pair; {@link #finish} writes the rest and the count. A failure of the database is kept in
-     * {@link #failure}, since a serialiser may wrap what its writer throws.
-     */
-    private final class Slices extends Writer {
-        private final Handle h;
-        private final long batchId;
-        private final String stage;
-        private final char[] slice = new char[threshold];
-        private int filled;
-        private int chunks;
-        private RuntimeException failure;
-
-        Slices(Handle h, long batchId, String stage) {
-            this.h = h;
-            this.batchId = batchId;
-            this.stage = stage;
-        }
-
-        @Override
-        public void write(char[] chars, int off, int len) {
-            while (len > 0) {
-                int n = Math.min(len, slice.length - filled);
-                System.arraycopy(chars, off, slice, filled, n);
-                filled += n;
-                off += n;
-                len -= n;
-                if (filled == slice.length) {
-                    insertFull();
-                }
-            }
-        }
-
-        @Override
-        public void write(String s, int off, int len) {
             while (len > 0) {
                 int n = Math.min(len, slice.length - filled);
                 s.getChars(off, off + n, slice, filled);
-                filled += n;
+                added(n);
                 off += n;
                 len -= n;
-                if (filled == slice.length) {
-                    insertFull();
-                }
             }
         }
 
-        /** Inserts the full slice, holding back a trailing high surrogate for the next one. */
-        private void insertFull() {
+        /** @return false while {@code len} more characters still fit the head; else begins the chunked write */
+        private boolean spills(int len) throws IOException {
+            if (lost) {
+                throw new IOException("the claim of " + where + " was lost; nothing is written");
+            }
+            if (head.length() + len <= threshold) {
+                return false;
+            }
+            run(() -> {
+                h = jdbi.open();
+                h.begin();
+                moved = lockRow.apply(h);
+                if (moved.isPresent()) {
+                    h.createUpdate("DELETE FROM " + names.data() + " WHERE batch_id = :b AND stage = :s")
+                            .bind("b", batchId).bind("s", stage).execute();
+                }
+            });
+            if (moved.isEmpty()) {
+                lost = true;
+                throw new IOException("the claim of " + where + " was lost; nothing is written");
+            }
+            slice = new char[threshold];
+            String text = head.toString();
+            head = null;
+            write(text, 0, text.length());
+            return true;
+        }
+
+        private void added(int n) {
+            filled += n;
+            if (filled < slice.length) {
+                return;
+            }
             boolean split = Character.isHighSurrogate(slice[filled - 1]);
             int length = split ? filled - 1 : filled;
-            insert(new String(slice, 0, length));
+            run(() -> insert(new String(slice, 0, length)));
             filled = 0;
             if (split) {
                 slice[filled++] = slice[length];
@@ -240,33 +260,39 @@ final class OutputRows {
         }
 
         private void insert(String text) {
+            h.createUpdate("INSERT INTO " + names.data() + " (batch_id, stage, data, created_at, chunk, chunks)"
+                            + " VALUES (:b, :s, to_jsonb(CAST(:d AS text)), now(), :c, :n)")
+                    .bind("b", batchId).bind("s", stage).bind("d", text).bind("c", chunks).bind("n", COUNT_PENDING)
+                    .execute();
+            chunks++;
+        }
+
+        private void run(Runnable step) {
             try {
-                h.createUpdate("INSERT INTO " + names.data() + " (batch_id, stage, data, created_at, chunk, chunks)"
-                                + " VALUES (:b, :s, to_jsonb(CAST(:d AS text)), now(), :c, :n)")
-                        .bind("b", batchId).bind("s", stage).bind("d", text).bind("c", chunks).bind("n", COUNT_PENDING)
-                        .execute();
-                chunks++;
+                step.run();
             } catch (RuntimeException e) {
                 failure = e;
                 throw e;
             }
         }
 
-        /** Writes what is left and sets every row's {@code chunks}. */
-        void finish() {
-            if (filled > 0) {
-                insert(new String(slice, 0, filled));
-                filled = 0;
-            }
-            h.createUpdate("UPDATE " + names.data() + " SET chunks = :n WHERE batch_id = :b AND stage = :s")
-                    .bind("n", chunks).bind("b", batchId).bind("s", stage).execute();
-        }
-
         @Override
         public void flush() {}
 
+        /** Rolls back and returns the connection of a chunked write that was not committed. */
         @Override
-        public void close() {}
+        public void close() {
+            if (h == null) {
+                return;
+            }
+            try {
+                if (h.isInTransaction()) {
+                    h.rollback();
+                }
+            } finally {
+                h.close();
+            }
+        }
     }
 
     /**

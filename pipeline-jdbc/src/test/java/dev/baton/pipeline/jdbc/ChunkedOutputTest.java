@@ -157,7 +157,7 @@ class ChunkedOutputTest {
         AtomicInteger writes = new AtomicInteger();
         assertThat(small.advance(claimNew(small, 1), streamedInPieces(json, writes), "extraction", StageStats.NONE)).isTrue();
 
-        assertThat(writes).as("once into the one-row buffer, which gives up at 1024 characters, once into chunks").hasValue(2);
+        assertThat(writes).as("the source is written once: past 1024 characters the rest streams into chunks").hasValue(1);
         List<Map<String, Object>> rows = slices(1);
         assertThat(rows).hasSizeGreaterThanOrEqualTo(10).allSatisfy(r -> {
             assertThat(r.get("chunks")).isEqualTo(rows.size());
@@ -216,7 +216,30 @@ class ChunkedOutputTest {
         small.rescue(small.findStalled(Duration.ZERO, 1).get(0), "lease expired", false).orElseThrow();
         AtomicInteger writes = new AtomicInteger();
         assertThat(small.advance(c, streamedInPieces(JdbcStageStoreTest.bigJson(10_000), writes), "extraction", StageStats.NONE)).isFalse();
-        assertThat(writes).as("only the one-row attempt: the compare-and-set failed before any chunk").hasValue(1);
+        assertThat(writes).as("one write, cut short when the compare-and-set failed before any chunk").hasValue(1);
+        assertThat(sql.outputRows(1)).isZero();
+    }
+
+    @Test
+    void a_streamed_output_one_character_past_the_threshold_is_two_chunk_rows() {
+        JdbcStageStore small = JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).build();
+        String json = "\"" + "a".repeat(1023) + "\"";
+        assertThat(json).hasSize(1025);
+        assertThat(small.advance(claimNew(small, 1), streamedInPieces(json, new AtomicInteger()), "extraction", StageStats.NONE)).isTrue();
+        assertThat(slices(1)).extracting(r -> r.get("length")).containsExactly(1024, 1);
+        assertThat(readInSmallReads(small, 1)).isEqualTo(json);
+    }
+
+    @Test
+    void a_streamed_output_that_fits_one_row_but_is_not_json_is_refused_and_nothing_changes() {
+        JdbcStageStore small = JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).build();
+        BatchRecord c = claimNew(small, 1);
+        Map<String, Object> before = sql.queueRow(1);
+        for (String bad : List.of("{\"a\":", "1 2", "")) {
+            assertThatThrownBy(() -> small.advance(c, streamedInPieces(bad, new AtomicInteger()), "extraction", StageStats.NONE))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("output of stage 'setup' of batch 1");
+        }
+        assertThat(sql.queueRow(1)).isEqualTo(before);
         assertThat(sql.outputRows(1)).isZero();
     }
 }

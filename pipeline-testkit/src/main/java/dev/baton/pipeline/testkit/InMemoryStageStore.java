@@ -100,7 +100,7 @@ public final class InMemoryStageStore implements StageStore {
             return Optional.empty();
         }
         try {
-            return Optional.of(reader.read(new StringReader(text)));
+            return Optional.ofNullable(reader.read(new StringReader(text)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

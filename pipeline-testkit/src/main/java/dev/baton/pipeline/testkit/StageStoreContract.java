@@ -371,6 +371,7 @@ public abstract class StageStoreContract {
         }).orElseThrow();
         assertJsonEquals(json, read);
         assertEquals(Optional.empty(), store.readOutput(1, "extraction", in -> "never called"));
+        assertEquals(Optional.empty(), store.readOutput(1, "setup", in -> null), "a reader that returns null reads as none");
     }
 
     @Test

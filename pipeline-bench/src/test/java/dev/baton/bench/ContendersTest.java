@@ -108,7 +108,7 @@ class ContendersTest {
             assertThat(c.before().data().rows()).isZero();
             assertThat(c.after().queue().inserted()).isEqualTo(c.batchesStarted());
             assertThat(c.after().queue().updated()).isPositive();
-            assertThat(c.samples()).hasSizeBetween(1, 3);
+            assertThat(c.samples()).as("sampled every 10 ms, so a short run may end before the first").hasSizeLessThanOrEqualTo(3);
             // a run that deleted every batch it completed may end with no queue rows at all, and so nothing to pack
             if (c.after().queue().rows() > 0) {
                 assertThat(c.queuePackedBytes()).as(c.run()).isPositive();

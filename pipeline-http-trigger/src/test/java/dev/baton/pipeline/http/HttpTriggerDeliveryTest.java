@@ -156,7 +156,7 @@ class HttpTriggerDeliveryTest {
             }
             return 200;
         });
-        trigger = trigger(server.baseUrl()).maxInFlight(1).handoffTimeout(Duration.ofMillis(200)).build();
+        trigger = trigger(server.baseUrl()).maxInFlight(1).handoffTimeout(Duration.ofSeconds(2)).build();
 
         trigger.fire(1, "setup");
         assertThat(listener.next(WAIT)).isEqualTo(new Event("handedOff", 1, "setup", 1, ""));
@@ -174,7 +174,7 @@ class HttpTriggerDeliveryTest {
         server = TinyServer.start(0, (n, r) -> 200);
         trigger = trigger(server.baseUrl()).maxDelayed(1).build();
 
-        trigger.fireAfter(3, "validation", Duration.ofMillis(50));
+        trigger.fireAfter(3, "validation", Duration.ofSeconds(1));
         trigger.fireAfter(4, "validation", Duration.ofMinutes(10));
 
         assertThat(listener.next(WAIT)).isEqualTo(new Event("dropped", 4, "validation", 0, "1 delayed triggers already waiting"));

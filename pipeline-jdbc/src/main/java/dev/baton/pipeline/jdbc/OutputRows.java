@@ -38,7 +38,6 @@ final class OutputRows {
         this.threshold = threshold;
     }
 
-
     /**
      * Starts the write of one output of (batch, stage); see {@link Write}.
      *
@@ -48,10 +47,6 @@ final class OutputRows {
      */
     <M> Write<M> write(long batchId, String stage, String where, Function<Handle, Optional<M>> lockRow) {
         return new Write<>(batchId, stage, where, lockRow);
-    }
-
-    private static IllegalArgumentException unwritable(String where, Exception e) {
-        return new IllegalArgumentException(where + " could not be written: " + e.getMessage(), e);
     }
 
     /**
@@ -122,6 +117,7 @@ final class OutputRows {
         private final String where;
         private final Function<Handle, Optional<M>> lockRow;
         private StringBuilder head = new StringBuilder();
+        private String fitting;
         private Handle h;
         private Optional<M> moved = Optional.empty();
         private char[] slice;
@@ -156,10 +152,13 @@ final class OutputRows {
                 if (failure != null) {
                     throw failure;
                 }
-                throw unwritable(where, e);
+                throw new IllegalArgumentException(where + " could not be written: " + e.getMessage(), e);
             }
-            if (slice == null && !source.isText()) {
-                JsonText.requireValid(head.toString(), where);
+            if (slice == null) {
+                fitting = head.toString();
+                if (!source.isText()) {
+                    JsonText.requireValid(fitting, where);
+                }
             }
         }
 
@@ -170,7 +169,7 @@ final class OutputRows {
 
         /** @return the whole text when it fits one row (nothing has been written), else null */
         String fitting() {
-            return slice == null && !lost ? head.toString() : null;
+            return fitting;
         }
 
         /** Writes the last slice and every row's count, and commits; @return what the compare-and-set returned */

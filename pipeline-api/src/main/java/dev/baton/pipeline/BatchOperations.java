@@ -2,6 +2,7 @@ package dev.baton.pipeline;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -114,5 +115,14 @@ public final class BatchOperations {
             throw new IllegalArgumentException("limit must be in 1..1000, got " + limit);
         }
         return store.findStalled(pendingGrace, limit).stream().map(r -> BatchStatus.of(pipeline, r)).toList();
+    }
+
+    /**
+     * @return unfinished batches ({@code pending} or {@code in_progress}) per stage name that this
+     *     pipeline does not have: no runner or sweeper of this pipeline will run them; restart them from
+     *     one of its stages, cancel them, or deploy the pipeline that has the stage
+     */
+    public Map<String, Long> atUnknownStages() {
+        return store.countActiveOutside(Set.copyOf(pipeline.stageNames()));
     }
 }

@@ -189,91 +189,146 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         Instant started = clock.instant();
         Instant deadline = started.plus(spec.budget());
         DefaultStageContext context = new DefaultStageContext(pipeline, store, json, claim, deadline, clock);
+        // the lease is kept until the commit ends: a lazily produced output may take longer than the lease to write
         ScheduledFuture<?> heartbeat = scheduleHeartbeat(claim);
-        StageResult result;
-        Throwable failure = null;
         try {
-            result = Objects.requireNonNull(spec.stage().execute(context),
-                    "stage '" + stage + "' returned null; return StageResult.done(output) instead");
-        } catch (Exception | LinkageError | AssertionError e) {
-            result = null;
-            failure = e;
+            StageResult result;
+            Throwable failure = null;
+            try {
+                result = Objects.requireNonNull(spec.stage().execute(context),
+                        "stage '" + stage + "' returned null; return StageResult.done(output) instead");
+            } catch (Exception | LinkageError | AssertionError e) {
+                result = null;
+                failure = e;
+            }
+            Instant finished = clock.instant();
+            Duration took = Duration.between(started, finished);
+            if (finished.isAfter(deadline)) {
+                LOG.warn("batch {} stage {} attempt {} ran {} ms, past its budget of {} ms; slice the work with StageResult.proceed",
+                        batchId, stage, attempt, took.toMillis(), spec.budget().toMillis());
+            }
+            Attempt run = new Attempt(spec, claim, claim.statsOf(stage), started, took);
+            if (failure != null) {
+                return new Step(failed(run, describe(failure), true, failure));
+            }
+            if (result instanceof StageResult.Fail fail) {
+                return new Step(failed(run, fail.reason(), false, null));
+            }
+            if (result instanceof StageResult.Continue cont) {
+                return new Step(commitProgress(run, cont));
+            }
+            return commitOutput(run, ((StageResult.Done) result).output(), finished);
         } finally {
             heartbeat.cancel(false);
         }
-        Instant finished = clock.instant();
-        Duration took = Duration.between(started, finished);
-        if (finished.isAfter(deadline)) {
-            LOG.warn("batch {} stage {} attempt {} ran {} ms, past its budget of {} ms; slice the work with StageResult.proceed",
-                    batchId, stage, attempt, took.toMillis(), spec.budget().toMillis());
+    }
+
+    /** One invocation of a claimed stage, as far as its commit needs to know. */
+    private record Attempt(Pipeline.StageSpec spec, BatchRecord claim, StageStats before, Instant started, Duration took) {
+        long batchId() {
+            return claim.batchId();
         }
-        StageStats before = claim.statsOf(stage);
-        if (failure != null) {
-            return new Step(failed(spec, claim, describe(failure), true, before, started, took, failure));
+
+        String stage() {
+            return spec.name();
         }
-        if (result instanceof StageResult.Fail fail) {
-            return new Step(failed(spec, claim, fail.reason(), false, before, started, took, null));
+
+        int attempt() {
+            return claim.attempt();
         }
-        if (result instanceof StageResult.Continue cont) {
-            String cursor;
-            try {
-                cursor = json.write(cont.cursor(), batchId, stage, "cursor");
-            } catch (PipelineException e) {
-                return new Step(failed(spec, claim, e.getMessage(), false, before, started, took, e));
-            }
-            StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), null);
-            boolean saved;
-            try {
-                saved = store.saveProgress(claim, cursor, json.source(cont.partialOutput()), stats);
-            } catch (IllegalArgumentException e) {
-                PipelineException why = json.writeFailure(cont.partialOutput(), batchId, stage, "partial output", e);
-                return new Step(failed(spec, claim, why.getMessage(), false, before, started, took, why));
-            }
-            if (!saved) {
-                return new Step(lost(claim, stage));
-            }
-            listeners.stageContinued(batchId, stage, attempt, took);
-            fire(batchId, stage);
-            return new Step(new StageOutcome(StageOutcome.Kind.CONTINUED, batchId, stage, attempt, stage));
+
+        StageStats stats(Instant finished) {
+            return before.plusInvocation(claim.attempt(), started, took.toMillis(), finished);
         }
-        Object output = ((StageResult.Done) result).output();
+    }
+
+    private StageOutcome commitProgress(Attempt run, StageResult.Continue cont) {
+        long batchId = run.batchId();
+        String stage = run.stage();
+        String cursor;
+        try {
+            cursor = json.write(cont.cursor(), batchId, stage, "cursor");
+        } catch (PipelineException e) {
+            return failed(run, e.getMessage(), false, e);
+        }
+        boolean saved;
+        try {
+            saved = store.saveProgress(run.claim(), cursor, json.source(cont.partialOutput()), run.stats(null));
+        } catch (IllegalArgumentException e) {
+            PipelineException why = json.writeFailure(cont.partialOutput(), batchId, stage, "partial output", e);
+            return failed(run, why.getMessage(), false, why);
+        } catch (RuntimeException e) {
+            return commitFailed(run, "partial output", e);
+        }
+        if (!saved) {
+            return lost(run.claim(), stage);
+        }
+        listeners.stageContinued(batchId, stage, run.attempt(), run.took());
+        fire(batchId, stage);
+        return new StageOutcome(StageOutcome.Kind.CONTINUED, batchId, stage, run.attempt(), stage);
+    }
+
+    private Step commitOutput(Attempt run, Object output, Instant finished) {
+        long batchId = run.batchId();
+        String stage = run.stage();
         JsonSource written = json.source(output);
         String next = pipeline.next(stage);
-        StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), finished);
-        StageOutcome advanced = new StageOutcome(StageOutcome.Kind.ADVANCED, batchId, stage, attempt, next);
+        StageStats stats = run.stats(finished);
+        StageOutcome advanced = new StageOutcome(StageOutcome.Kind.ADVANCED, batchId, stage, run.attempt(), next);
+        BatchRecord nextClaim = null;
         try {
             if (!Pipeline.COMPLETED.equals(next) && trigger.continuesInline(next)) {
-                Optional<BatchRecord> nextClaim = store.advanceAndClaim(claim, written, next, stats, pipeline.lease());
-                if (nextClaim.isPresent()) {
-                    listeners.stageSucceeded(batchId, stage, attempt, took);
-                    return new Step(advanced, nextClaim.get());
+                Optional<BatchRecord> after = store.advanceAndClaim(run.claim(), written, next, stats, pipeline.lease());
+                if (after.isEmpty()) {
+                    return new Step(lost(run.claim(), stage));
                 }
-                if (!store.find(batchId).map(r -> r.stage().equals(next)).orElse(false)) {
-                    return new Step(lost(claim, stage));
+                BatchRecord r = after.get();
+                if (r.state() == BatchState.IN_PROGRESS && owner.equals(r.leaseOwner()) && next.equals(r.stage())) {
+                    nextClaim = r;
                 }
-                listeners.stageSucceeded(batchId, stage, attempt, took);
-                fire(batchId, next);
-                return new Step(advanced);
-            }
-            if (!store.advance(claim, written, next, stats)) {
-                return new Step(lost(claim, stage));
+            } else if (!store.advance(run.claim(), written, next, stats)) {
+                return new Step(lost(run.claim(), stage));
             }
         } catch (IllegalArgumentException e) {
             PipelineException why = json.writeFailure(output, batchId, stage, "output", e);
-            return new Step(failed(spec, claim, why.getMessage(), false, before, started, took, why));
+            return new Step(failed(run, why.getMessage(), false, why));
+        } catch (RuntimeException e) {
+            return new Step(commitFailed(run, "output", e));
         }
-        listeners.stageSucceeded(batchId, stage, attempt, took);
+        listeners.stageSucceeded(batchId, stage, run.attempt(), run.took());
         if (Pipeline.COMPLETED.equals(next)) {
             LOG.info("batch {} completed after stage {}", batchId, stage);
             listeners.batchCompleted(batchId);
-            return new Step(new StageOutcome(StageOutcome.Kind.COMPLETED, batchId, stage, attempt, Pipeline.COMPLETED));
+            return new Step(new StageOutcome(StageOutcome.Kind.COMPLETED, batchId, stage, run.attempt(), Pipeline.COMPLETED));
+        }
+        if (nextClaim != null) {
+            return new Step(advanced, nextClaim);
         }
         fire(batchId, next);
         return new Step(advanced);
     }
 
-    private StageOutcome failed(Pipeline.StageSpec spec, BatchRecord claim, String error, boolean retryable,
-            StageStats before, Instant started, Duration took, Throwable cause) {
+    /**
+     * The store threw while committing (the database refused the text, a connection failed): the
+     * attempt fails at once with the store's own message and is retried under the stage's policy,
+     * instead of waiting under a live lease for the sweeper. If the commit did happen after all (its
+     * reply was lost), the retry's compare-and-set finds the row moved on and nothing more is written.
+     */
+    private StageOutcome commitFailed(Attempt run, String what, RuntimeException e) {
+        String error = "the store could not commit the " + what + ": " + describeRoot(e);
+        try {
+            return failed(run, error, true, e);
+        } catch (RuntimeException again) {
+            if (again != e) {
+                again.addSuppressed(e);
+            }
+            throw again;
+        }
+    }
+
+    private StageOutcome failed(Attempt run, String error, boolean retryable, Throwable cause) {
+        Pipeline.StageSpec spec = run.spec();
+        BatchRecord claim = run.claim();
         long batchId = claim.batchId();
         String stage = spec.name();
         int attempt = claim.attempt();
@@ -282,8 +337,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         if (again) {
             LOG.warn("batch {} stage {} attempt {} of {} failed: {}", batchId, stage, attempt, retry.maxAttempts(), error, cause);
             Duration backoff = retry.backoffAfter(attempt);
-            StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), null);
-            if (!store.scheduleRetry(claim, error, backoff, stats)) {
+            if (!store.scheduleRetry(claim, error, backoff, run.stats(null))) {
                 return lost(claim, stage);
             }
             listeners.stageFailed(batchId, stage, attempt, error);
@@ -295,8 +349,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
                 ? error + " (gave up after " + attempt + " attempts)"
                 : error;
         LOG.error("batch {} failed at stage {} attempt {}: {}", batchId, stage, attempt, stored, cause);
-        StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), clock.instant());
-        if (!store.fail(claim, stored, stats)) {
+        if (!store.fail(claim, stored, run.stats(clock.instant()))) {
             return lost(claim, stage);
         }
         listeners.stageFailed(batchId, stage, attempt, stored);
@@ -334,21 +387,38 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
 
     private ScheduledFuture<?> scheduleHeartbeat(BatchRecord claim) {
         long every = Math.max(10, pipeline.lease().toMillis() / 3);
-        return heartbeats.scheduleWithFixedDelay(() -> {
+        Heartbeat beat = new Heartbeat(claim);
+        beat.future = heartbeats.scheduleWithFixedDelay(beat, every, every, TimeUnit.MILLISECONDS);
+        return beat.future;
+    }
+
+    /**
+     * Renews one claim's lease until cancelled or lost. A pass that fails or throws is logged and the
+     * next one runs: an exception escaping a scheduled task would silently stop its later runs.
+     */
+    private final class Heartbeat implements Runnable {
+        private final BatchRecord claim;
+        private volatile ScheduledFuture<?> future;
+
+        Heartbeat(BatchRecord claim) {
+            this.claim = claim;
+        }
+
+        @Override
+        public void run() {
             try {
                 if (!store.heartbeat(claim, pipeline.lease())) {
                     LOG.warn("batch {} stage {} attempt {}: lease lost while running; the result will be discarded",
                             claim.batchId(), claim.stage(), claim.attempt());
-                    throw new IllegalStateException("lease lost"); // cancels further heartbeats
+                    ScheduledFuture<?> self = future;
+                    if (self != null) {
+                        self.cancel(false);
+                    }
                 }
-            } catch (RuntimeException e) {
-                if (!"lease lost".equals(e.getMessage())) {
-                    LOG.warn("batch {} stage {}: heartbeat failed, will try again: {}", claim.batchId(), claim.stage(), e.toString());
-                    return;
-                }
-                throw e;
+            } catch (Exception | LinkageError | AssertionError e) {
+                LOG.warn("batch {} stage {}: heartbeat failed, will try again: {}", claim.batchId(), claim.stage(), e.toString());
             }
-        }, every, every, TimeUnit.MILLISECONDS);
+        }
     }
 
     void fire(long batchId, String stage) {
@@ -373,6 +443,21 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
 
     StageStore store() {
         return store;
+    }
+
+    /**
+     * The innermost cause's first line, at most 500 characters: a store's exception wraps the driver's,
+     * which says what the database refused, and may quote the statement and the row (the output) below it.
+     */
+    private static String describeRoot(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String text = describe(root);
+        int line = text.indexOf('\n');
+        text = line < 0 ? text : text.substring(0, line);
+        return text.length() <= 500 ? text : text.substring(0, 500) + "…";
     }
 
     private static String describe(Throwable t) {

@@ -148,8 +148,9 @@ public interface StageStore {
      * @param nextStage the next stage, not {@link Pipeline#COMPLETED}
      * @param stats the stage's updated stats
      * @param lease the lease of the new claim
-     * @return the claim of {@code nextStage}, or empty when the advance or the claim did not happen
-     *     (read the row to tell which)
+     * @return empty if and only if the advance did not happen (the claim was lost; nothing was written);
+     *     else the row after it: {@code in_progress} at {@code nextStage} for the claim's owner when the
+     *     claim of the next stage succeeded, otherwise the row as the store then found it
      * @throws IllegalArgumentException as {@link #advance(BatchRecord, JsonSource, String, StageStats)}
      */
     default Optional<BatchRecord> advanceAndClaim(BatchRecord claim, JsonSource output, String nextStage, StageStats stats,
@@ -157,7 +158,7 @@ public interface StageStore {
         if (!advance(claim, output, nextStage, stats)) {
             return Optional.empty();
         }
-        return claim(claim.batchId(), nextStage, claim.leaseOwner(), lease);
+        return claim(claim.batchId(), nextStage, claim.leaseOwner(), lease).or(() -> find(claim.batchId()));
     }
 
     /**
@@ -169,7 +170,7 @@ public interface StageStore {
      * @param nextStage the next stage, not {@link Pipeline#COMPLETED}
      * @param stats the stage's updated stats
      * @param lease the lease of the new claim
-     * @return the claim of {@code nextStage}, or empty when the advance or the claim did not happen
+     * @return as {@link #advanceAndClaim(BatchRecord, JsonSource, String, StageStats, Duration)}
      */
     default Optional<BatchRecord> advanceAndClaim(BatchRecord claim, String output, String nextStage, StageStats stats, Duration lease) {
         return advanceAndClaim(claim, JsonSource.ofText(output), nextStage, stats, lease);
@@ -234,6 +235,28 @@ public interface StageStore {
      * @return the rows, oldest first
      */
     List<BatchRecord> findStalled(Duration pendingGrace, int limit);
+
+    /**
+     * {@link #findStalled(Duration, int)} restricted to batches at one of {@code stages}, so that rows at
+     * stages a sweeper cannot run (a stage the pipeline no longer has) never fill its page and hide the
+     * ones it can.
+     *
+     * @param pendingGrace how long a due pending batch may wait for its trigger
+     * @param limit at most this many rows
+     * @param stages the stages wanted
+     * @return the rows, oldest first
+     */
+    List<BatchRecord> findStalled(Duration pendingGrace, int limit, Set<String> stages);
+
+    /**
+     * Counts the batches that have not ended ({@code pending} or {@code in_progress}) at stages other
+     * than {@code stages}: work no sweeper of this pipeline will ever run (a stage that was renamed or
+     * removed while batches were at it).
+     *
+     * @param stages the pipeline's stages
+     * @return the count per stage name, only names with at least one batch
+     */
+    Map<String, Long> countActiveOutside(Set<String> stages);
 
     /**
      * Rescues a stalled batch found by {@link #findStalled}, if it has not changed since: an expired

@@ -2,7 +2,10 @@ package dev.baton.pipeline;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +32,8 @@ public final class StallSweeper implements AutoCloseable {
 
     private final PipelineRunner runner;
     private final Duration pendingGrace;
+    private final Set<String> reported = ConcurrentHashMap.newKeySet();
+    private volatile Map<String, Long> atUnknownStages = Map.of();
     private ScheduledExecutorService scheduler;
 
     /**
@@ -52,16 +57,44 @@ public final class StallSweeper implements AutoCloseable {
      * @return how many batches this sweeper rescued or re-triggered
      */
     public int sweepOnce() {
+        Set<String> stages = Set.copyOf(runner.pipeline().stageNames());
         int rescued = 0;
         for (int page = 0; page < MAX_PAGES_PER_SWEEP; page++) {
-            List<BatchRecord> stalled = runner.store().findStalled(pendingGrace, PAGE);
+            List<BatchRecord> stalled = runner.store().findStalled(pendingGrace, PAGE, stages);
             int now = sweep(stalled);
             rescued += now;
             if (stalled.size() < PAGE || now == 0) {
                 break;
             }
         }
+        reportOutside(stages);
         return rescued;
+    }
+
+    /**
+     * Batches at a stage this pipeline does not have are never run or rescued by it: they are left as
+     * they are (another deployment may have the stage), logged once per stage name, and counted in
+     * {@link #atUnknownStages()}.
+     */
+    private void reportOutside(Set<String> stages) {
+        Map<String, Long> outside = runner.store().countActiveOutside(stages);
+        for (Map.Entry<String, Long> e : outside.entrySet()) {
+            if (reported.add(e.getKey())) {
+                LOG.error("{} unfinished batches are at stage '{}', which this pipeline does not have {}; the sweeper leaves them"
+                        + " alone: deploy a pipeline that has the stage, restart the batches from a stage it has, or cancel them",
+                        e.getValue(), e.getKey(), runner.pipeline().stageNames());
+            }
+        }
+        reported.retainAll(outside.keySet());
+        atUnknownStages = Map.copyOf(outside);
+    }
+
+    /**
+     * @return unfinished batches per stage name that the pipeline does not have, as the last sweep
+     *     counted them; empty before the first sweep
+     */
+    public Map<String, Long> atUnknownStages() {
+        return atUnknownStages;
     }
 
     private int sweep(List<BatchRecord> page) {
@@ -69,11 +102,6 @@ public final class StallSweeper implements AutoCloseable {
         Pipeline pipeline = runner.pipeline();
         int rescued = 0;
         for (BatchRecord stalled : page) {
-            if (!pipeline.contains(stalled.stage())) {
-                LOG.error("batch {} is at stage '{}', which this pipeline does not have {}; leaving it alone",
-                        stalled.batchId(), stalled.stage(), pipeline.stageNames());
-                continue;
-            }
             boolean expired = stalled.state() == BatchState.IN_PROGRESS;
             RetryPolicy retry = pipeline.stage(stalled.stage()).retry();
             boolean exhausted = expired && !retry.allowsRetryAfter(stalled.attempt());

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
@@ -146,11 +147,24 @@ public final class JdbcStageStore implements StageStore {
         return dueClaims.claim(owner, lease, limit, stageCaps);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Never waits for the row's lock: while the claim's own commit streams a chunked output it holds
+     * that lock, and the claim is still held, so a heartbeat that finds the row locked but unchanged
+     * reports it held without renewing it (the commit sets the lease it needs).
+     */
     @Override
     public boolean heartbeat(BatchRecord claim, Duration lease) {
-        return jdbi.withHandle(h -> h.createUpdate("UPDATE " + q + " SET lease_until = now() + :lease * interval '1 millisecond'" + HELD)
-                .bind("lease", lease.toMillis()).bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
-                .execute()) == 1;
+        return jdbi.withHandle(h -> {
+            int renewed = h.createUpdate("UPDATE " + q + " SET lease_until = now() + :lease * interval '1 millisecond'"
+                            + " WHERE id = (SELECT id FROM " + q + HELD + " FOR UPDATE SKIP LOCKED)")
+                    .bind("lease", lease.toMillis()).bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
+                    .execute();
+            return renewed == 1 || h.createQuery("SELECT count(*) FROM " + q + HELD)
+                    .bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
+                    .mapTo(Integer.class).one() == 1;
+        });
     }
 
     /**
@@ -271,6 +285,7 @@ public final class JdbcStageStore implements StageStore {
     @Override
     public boolean saveProgress(BatchRecord claim, String cursor, JsonSource partialOutput, StageStats stats) {
         JsonText.requireValid(cursor, describe(claim, "cursor"));
+        JsonText.requireStorableCursor(cursor, describe(claim, "cursor"));
         return commitHeld(claim, "status = 'pending', cursor = CAST(:cursor AS jsonb), run_after = now()" + MOVE_ON,
                 st -> st.bind("cursor", cursor), partialOutput, "partial output", stats).isPresent();
     }
@@ -291,27 +306,59 @@ public final class JdbcStageStore implements StageStore {
 
     @Override
     public List<BatchRecord> findStalled(Duration pendingGrace, int limit) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT " + BatchRowMapper.COLUMNS + " FROM " + q
-                        + " WHERE (status = 'in_progress' AND lease_until < now())"
-                        + " OR (status = 'pending' AND run_after <= now() - :grace * interval '1 millisecond'"
-                        + "     AND updated_at <= now() - :grace * interval '1 millisecond')"
-                        + " ORDER BY updated_at, id LIMIT :limit")
-                .bind("grace", pendingGrace.toMillis()).bind("limit", limit).map(ROWS).list());
+        return stalled(pendingGrace, limit, null);
     }
 
     @Override
+    public List<BatchRecord> findStalled(Duration pendingGrace, int limit, Set<String> stages) {
+        return stalled(pendingGrace, limit, Objects.requireNonNull(stages, "stages"));
+    }
+
+    /** @param stages only batches at these stages, or null for any stage */
+    private List<BatchRecord> stalled(Duration pendingGrace, int limit, Set<String> stages) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT " + BatchRowMapper.COLUMNS + " FROM " + q
+                        + " WHERE ((status = 'in_progress' AND lease_until < now())"
+                        + "     OR (status = 'pending' AND run_after <= now() - :grace * interval '1 millisecond'"
+                        + "         AND updated_at <= now() - :grace * interval '1 millisecond'))"
+                        + " AND (:any OR current_stage = ANY(:stages))"
+                        + " ORDER BY updated_at, id LIMIT :limit")
+                .bind("grace", pendingGrace.toMillis()).bind("limit", limit)
+                .bind("any", stages == null).bindArray("stages", String.class, stages == null ? List.of() : List.copyOf(stages))
+                .map(ROWS).list());
+    }
+
+    @Override
+    public Map<String, Long> countActiveOutside(Set<String> stages) {
+        Map<String, Long> counts = new TreeMap<>();
+        jdbi.useHandle(h -> h.createQuery("SELECT current_stage, count(*) FROM " + q
+                        + " WHERE status IN ('pending', 'in_progress') AND NOT (current_stage = ANY(:stages)) GROUP BY current_stage")
+                .bindArray("stages", String.class, List.copyOf(stages))
+                .map((rs, ctx) -> Map.entry(rs.getString(1), rs.getLong(2)))
+                .forEach(e -> counts.put(e.getKey(), e.getValue())));
+        return counts;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Skips a row that is locked (a commit streaming a chunked output holds it): the rescue never
+     * waits, and finds the row moved on, or still stalled, at the next sweep.
+     */
+    @Override
     public Optional<BatchRecord> rescue(BatchRecord stalled, String error, boolean exhausted) {
         String set;
+        String still;
         if (stalled.state() == BatchState.PENDING) {
-            set = "SET version = version + 1, updated_at = now() WHERE batch_id = :b AND version = :v AND status = 'pending'";
-        } else if (exhausted) {
-            set = "SET status = 'failed', error_message = :error" + MOVE_ON
-                    + " WHERE batch_id = :b AND version = :v AND status = 'in_progress' AND lease_until < now()";
+            set = "version = version + 1, updated_at = now()";
+            still = "status = 'pending'";
         } else {
-            set = "SET status = 'pending', attempt = attempt + 1, error_message = :error, run_after = now()" + MOVE_ON
-                    + " WHERE batch_id = :b AND version = :v AND status = 'in_progress' AND lease_until < now()";
+            set = (exhausted ? "status = 'failed', error_message = :error" : "status = 'pending', attempt = attempt + 1,"
+                    + " error_message = :error, run_after = now()") + MOVE_ON;
+            still = "status = 'in_progress' AND lease_until < now()";
         }
-        return jdbi.withHandle(h -> h.createQuery("UPDATE " + q + " " + set + " RETURNING " + BatchRowMapper.COLUMNS)
+        return jdbi.withHandle(h -> h.createQuery("UPDATE " + q + " SET " + set + " WHERE id = (SELECT id FROM " + q
+                        + " WHERE batch_id = :b AND version = :v AND " + still + " FOR UPDATE SKIP LOCKED)"
+                        + " RETURNING " + BatchRowMapper.COLUMNS)
                 .bind("b", stalled.batchId()).bind("v", stalled.version()).bind("error", error)
                 .map(ROWS).findOne());
     }

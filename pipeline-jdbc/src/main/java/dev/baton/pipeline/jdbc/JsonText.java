@@ -51,4 +51,40 @@ final class JsonText {
             throw new UncheckedIOException(e);
         }
     }
+
+    /**
+     * @param json JSON text
+     * @return whether a string in it holds the escape {@code \u0000}, which PostgreSQL's jsonb refuses
+     *     (an escaped backslash followed by {@code u0000} is not one)
+     */
+    static boolean hasNulEscape(CharSequence json) {
+        for (int i = json.length() - 6; i >= 0; i--) {
+            if (json.charAt(i) == '\\' && json.charAt(i + 1) == 'u' && json.charAt(i + 2) == '0' && json.charAt(i + 3) == '0'
+                    && json.charAt(i + 4) == '0' && json.charAt(i + 5) == '0') {
+                int backslashes = 1;
+                while (i - backslashes >= 0 && json.charAt(i - backslashes) == '\\') {
+                    backslashes++;
+                }
+                if (backslashes % 2 == 1) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * @param text a cursor or an error message as JSON text, stored in a jsonb or text column
+     * @param what what it is, for the message
+     * @throws IllegalArgumentException if PostgreSQL cannot store it faithfully: an unpaired UTF-16
+     *     surrogate (UTF-8 cannot encode it; the driver would write {@code ?}) or, in a cursor, the escape
+     *     {@code \u0000}
+     */
+    static void requireStorableCursor(String text, String what) {
+        Utf16.requireWellFormed(text, what);
+        if (hasNulEscape(text)) {
+            throw new IllegalArgumentException(what + " holds the character U+0000, which PostgreSQL's jsonb cannot store;"
+                    + " keep such text in the stage's output (which stores it faithfully) or encode it, for example as Base64");
+        }
+    }
 }

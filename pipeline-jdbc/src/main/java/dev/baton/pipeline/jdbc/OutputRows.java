@@ -125,12 +125,15 @@ final class OutputRows {
         private int chunks;
         private boolean lost;
         private RuntimeException failure;
+        private final Utf16 utf16;
+        private IllegalArgumentException refused;
 
         private Write(long batchId, String stage, String where, Function<Handle, Optional<M>> lockRow) {
             this.batchId = batchId;
             this.stage = stage;
             this.where = where;
             this.lockRow = lockRow;
+            this.utf16 = new Utf16(where);
         }
 
         /**
@@ -145,6 +148,7 @@ final class OutputRows {
             }
             try {
                 source.writeTo(this);
+                refuseIf(utf16::end);
             } catch (IOException | RuntimeException e) {
                 if (lost) {
                     return;
@@ -152,14 +156,64 @@ final class OutputRows {
                 if (failure != null) {
                     throw failure;
                 }
+                if (refused != null) {
+                    throw refused;
+                }
                 throw new IllegalArgumentException(where + " could not be written: " + e.getMessage(), e);
             }
             if (slice == null) {
-                fitting = head.toString();
+                String text = head.toString();
                 if (!source.isText()) {
-                    JsonText.requireValid(fitting, where);
+                    JsonText.requireValid(text, where);
+                }
+                if (JsonText.hasNulEscape(text)) {
+                    chunked(text);
+                } else {
+                    fitting = text;
                 }
             }
+        }
+
+        /**
+         * Stores a text that fits one row as two chunk rows instead: jsonb refuses the escape
+         * {@code \u0000}, while a chunk row holds its slice as a string, which keeps it as it is.
+         */
+        private void chunked(String text) {
+            begin();
+            if (lost) {
+                return;
+            }
+            int half = text.length() / 2;
+            int cut = Character.isHighSurrogate(text.charAt(half - 1)) ? half - 1 : half;
+            run(() -> {
+                insert(text.substring(0, cut));
+                insert(text.substring(cut));
+            });
+        }
+
+        private void refuseIf(Runnable check) {
+            try {
+                check.run();
+            } catch (IllegalArgumentException e) {
+                refused = e;
+                throw e;
+            }
+        }
+
+        private void check(char[] chars, int off, int len) {
+            refuseIf(() -> {
+                for (int i = off; i < off + len; i++) {
+                    utf16.next(chars[i]);
+                }
+            });
+        }
+
+        private void check(String s, int off, int len) {
+            refuseIf(() -> {
+                for (int i = off; i < off + len; i++) {
+                    utf16.next(s.charAt(i));
+                }
+            });
         }
 
         /** @return whether the claim was lost when the chunked write began (nothing is written) */
@@ -181,6 +235,11 @@ final class OutputRows {
                 }
                 h.createUpdate("UPDATE " + names.data() + " SET chunks = :n WHERE batch_id = :b AND stage = :s")
                         .bind("n", chunks).bind("b", batchId).bind("s", stage).execute();
+                // the compare-and-set ran when the transaction began: a lease it set (the next stage's claim)
+                // counts from now, not from then, however long the output took to stream
+                h.createUpdate("UPDATE " + names.queue() + " SET lease_until = lease_until + (clock_timestamp() - now())"
+                                + " WHERE batch_id = :b AND lease_until IS NOT NULL")
+                        .bind("b", batchId).execute();
                 h.commit();
             });
             return moved.orElseThrow();
@@ -188,6 +247,7 @@ final class OutputRows {
 
         @Override
         public void write(char[] chars, int off, int len) throws IOException {
+            check(chars, off, len);
             if (slice == null && !spills(len)) {
                 head.append(chars, off, len);
                 return;
@@ -203,10 +263,15 @@ final class OutputRows {
 
         @Override
         public void write(String s, int off, int len) throws IOException {
+            check(s, off, len);
             if (slice == null && !spills(len)) {
                 head.append(s, off, off + len);
                 return;
             }
+            fill(s, off, len);
+        }
+
+        private void fill(String s, int off, int len) {
             while (len > 0) {
                 int n = Math.min(len, slice.length - filled);
                 s.getChars(off, off + n, slice, filled);
@@ -224,6 +289,19 @@ final class OutputRows {
             if (head.length() + len <= threshold) {
                 return false;
             }
+            begin();
+            if (lost) {
+                throw new IOException("the claim of " + where + " was lost; nothing is written");
+            }
+            slice = new char[threshold];
+            String text = head.toString();
+            head = null;
+            fill(text, 0, text.length());
+            return true;
+        }
+
+        /** Opens the transaction of a chunked write: the caller's compare-and-set, then the stage's old rows go. */
+        private void begin() {
             run(() -> {
                 h = jdbi.open();
                 h.begin();
@@ -233,15 +311,7 @@ final class OutputRows {
                             .bind("b", batchId).bind("s", stage).execute();
                 }
             });
-            if (moved.isEmpty()) {
-                lost = true;
-                throw new IOException("the claim of " + where + " was lost; nothing is written");
-            }
-            slice = new char[threshold];
-            String text = head.toString();
-            head = null;
-            write(text, 0, text.length());
-            return true;
+            lost = moved.isEmpty();
         }
 
         private void added(int n) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** See {@link Faults#crashBeforeCommit}. */
@@ -17,6 +18,8 @@ final class CrashingStageStore implements StageStore {
     private final StageStore delegate;
     private final String stage;
     private final AtomicInteger crashesLeft;
+    /** Claims whose process "died": it writes nothing more for them, as a dead process would not. */
+    private final Set<BatchRecord> dead = ConcurrentHashMap.newKeySet();
 
     CrashingStageStore(StageStore delegate, String stage, int times) {
         this.delegate = delegate;
@@ -26,8 +29,19 @@ final class CrashingStageStore implements StageStore {
 
     private void maybeCrash(BatchRecord claim) {
         if (claim.stage().equals(stage) && crashesLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-            throw new Faults.SimulatedCrash("simulated crash of batch " + claim.batchId() + " stage " + stage + " before commit");
+            dead.add(claim);
+            throw crashed(claim);
         }
+    }
+
+    private void requireAlive(BatchRecord claim) {
+        if (dead.contains(claim)) {
+            throw crashed(claim);
+        }
+    }
+
+    private Faults.SimulatedCrash crashed(BatchRecord claim) {
+        return new Faults.SimulatedCrash("simulated crash of batch " + claim.batchId() + " stage " + stage + " before commit");
     }
 
     @Override
@@ -59,6 +73,7 @@ final class CrashingStageStore implements StageStore {
 
     @Override
     public boolean heartbeat(BatchRecord claim, Duration lease) {
+        requireAlive(claim);
         return delegate.heartbeat(claim, lease);
     }
 
@@ -69,17 +84,29 @@ final class CrashingStageStore implements StageStore {
 
     @Override
     public boolean scheduleRetry(BatchRecord claim, String error, Duration backoff, StageStats stats) {
+        requireAlive(claim);
         return delegate.scheduleRetry(claim, error, backoff, stats);
     }
 
     @Override
     public boolean fail(BatchRecord claim, String error, StageStats stats) {
+        requireAlive(claim);
         return delegate.fail(claim, error, stats);
     }
 
     @Override
     public List<BatchRecord> findStalled(Duration pendingGrace, int limit) {
         return delegate.findStalled(pendingGrace, limit);
+    }
+
+    @Override
+    public List<BatchRecord> findStalled(Duration pendingGrace, int limit, Set<String> stages) {
+        return delegate.findStalled(pendingGrace, limit, stages);
+    }
+
+    @Override
+    public Map<String, Long> countActiveOutside(Set<String> stages) {
+        return delegate.countActiveOutside(stages);
     }
 
     @Override

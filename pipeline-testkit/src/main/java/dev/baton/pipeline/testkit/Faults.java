@@ -62,7 +62,9 @@ public final class Faults {
     /**
      * A store that throws {@link SimulatedCrash} instead of committing the first {@code times}
      * successful invocations of {@code stage}: the process "died" after the stage ran but before
-     * its output and advance were committed. The claim stays held until its lease expires.
+     * its output and advance were committed. The claim stays held until its lease expires: like a
+     * dead process, the store writes nothing more for that claim (a retry, a failure or a heartbeat
+     * of it throws the same crash).
      *
      * @param store the real store
      * @param stage the stage whose commits crash

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * A {@link StageStore} in memory, for fast tests of stages and hosts. It follows the same contract
@@ -188,9 +189,27 @@ public final class InMemoryStageStore implements StageStore {
 
     @Override
     public synchronized List<BatchRecord> findStalled(Duration pendingGrace, int limit) {
+        return stalled(pendingGrace, limit, stage -> true);
+    }
+
+    @Override
+    public synchronized List<BatchRecord> findStalled(Duration pendingGrace, int limit, Set<String> stages) {
+        return stalled(pendingGrace, limit, stages::contains);
+    }
+
+    @Override
+    public synchronized Map<String, Long> countActiveOutside(Set<String> stages) {
+        Map<String, Long> counts = new TreeMap<>();
+        rows.values().stream()
+                .filter(r -> !r.state().isFinal() && !stages.contains(r.stage()))
+                .forEach(r -> counts.merge(r.stage(), 1L, Long::sum));
+        return counts;
+    }
+
+    private List<BatchRecord> stalled(Duration pendingGrace, int limit, java.util.function.Predicate<String> atStage) {
         Instant now = clock.instant();
         return rows.values().stream()
-                .filter(r -> isStalled(r, now, pendingGrace))
+                .filter(r -> atStage.test(r.stage()) && isStalled(r, now, pendingGrace))
                 .sorted(Comparator.comparing(BatchRecord::updatedAt).thenComparing(BatchRecord::batchId))
                 .limit(limit)
                 .toList();

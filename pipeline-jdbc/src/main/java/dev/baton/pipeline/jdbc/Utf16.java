@@ -1,0 +1,58 @@
+package dev.baton.pipeline.jdbc;
+
+/**
+ * Finds unpaired UTF-16 surrogates, which PostgreSQL cannot store: its text is UTF-8, and the driver
+ * replaces what UTF-8 cannot encode with {@code ?}. A text that holds one is refused rather than altered.
+ * Checks text as it streams past, one character at a time, so a pair split across two writes is still a pair.
+ */
+final class Utf16 {
+    private final String what;
+    private long position;
+    private char high;
+
+    /** @param what what the text is, for the message ({@code "the output of stage 'x' of batch 1"}) */
+    Utf16(String what) {
+        this.what = what;
+    }
+
+    /**
+     * @param text a whole text
+     * @param what what it is, for the message
+     * @throws IllegalArgumentException if it holds an unpaired surrogate
+     */
+    static void requireWellFormed(CharSequence text, String what) {
+        Utf16 check = new Utf16(what);
+        for (int i = 0; i < text.length(); i++) {
+            check.next(text.charAt(i));
+        }
+        check.end();
+    }
+
+    /** @throws IllegalArgumentException if {@code c} breaks a pair or is a low surrogate alone */
+    void next(char c) {
+        if (high != 0) {
+            if (!Character.isLowSurrogate(c)) {
+                throw unpaired(high, position - 1);
+            }
+            high = 0;
+        } else if (Character.isLowSurrogate(c)) {
+            throw unpaired(c, position);
+        } else if (Character.isHighSurrogate(c)) {
+            high = c;
+        }
+        position++;
+    }
+
+    /** @throws IllegalArgumentException if the text ended after a high surrogate */
+    void end() {
+        if (high != 0) {
+            throw unpaired(high, position - 1);
+        }
+    }
+
+    private IllegalArgumentException unpaired(char c, long at) {
+        return new IllegalArgumentException(what + " holds an unpaired UTF-16 surrogate \\u" + Integer.toHexString(c).toUpperCase()
+                + " at character " + at + ", which PostgreSQL (UTF-8) cannot store; it was not written. Such a string was"
+                + " usually cut between the two halves of a surrogate pair: cut it at a code point (String.offsetByCodePoints)");
+    }
+}

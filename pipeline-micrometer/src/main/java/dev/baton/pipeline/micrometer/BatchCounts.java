@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Clock;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,17 +22,20 @@ final class BatchCounts {
     private static final Logger LOG = LoggerFactory.getLogger(BatchCounts.class);
 
     /** One read of the store. */
-    private record Snapshot(Map<BatchState, Double> byState, double stalled, long readAtNanos) {}
+    private record Snapshot(Map<BatchState, Double> byState, double stalled, double atUnknownStages, long readAtNanos) {}
 
     private final StageStore store;
     private final Clock clock;
     private final long intervalNanos;
     private final Duration stalledGrace;
     private final int stalledLimit;
+    private final Set<String> stages;
     private final ReentrantLock refreshing = new ReentrantLock();
     private volatile Snapshot snapshot;
 
-    BatchCounts(StageStore store, Clock clock, Duration interval, Duration stalledGrace, int stalledLimit) {
+    /** @param stages the pipeline's stages, or empty when unknown (then {@link #atUnknownStages()} is NaN) */
+    BatchCounts(StageStore store, Clock clock, Duration interval, Duration stalledGrace, int stalledLimit, Set<String> stages) {
+        this.stages = stages;
         this.store = store;
         this.clock = clock;
         this.intervalNanos = interval.toNanos();
@@ -50,6 +54,11 @@ final class BatchCounts {
     /** @return how many batches the sweeper would pick up (capped at the limit), or NaN */
     double stalled() {
         return fresh().stalled();
+    }
+
+    /** @return unfinished batches at stages the pipeline does not have, or NaN */
+    double atUnknownStages() {
+        return fresh().atUnknownStages();
     }
 
     private Snapshot fresh() {
@@ -82,11 +91,13 @@ final class BatchCounts {
             Map<BatchState, Double> byState = new EnumMap<>(BatchState.class);
             store.countByState().forEach((state, n) -> byState.put(state, n.doubleValue()));
             double stalled = store.findStalled(stalledGrace, stalledLimit).size();
-            return new Snapshot(byState, stalled, now);
+            double outside = stages.isEmpty() ? Double.NaN
+                    : store.countActiveOutside(stages).values().stream().mapToLong(Long::longValue).sum();
+            return new Snapshot(byState, stalled, outside, now);
         } catch (RuntimeException e) {
             LOG.warn("baton.batches gauges: cannot read batch counts from the store ({}); showing NaN and trying again in {} ms",
                     e.toString(), Duration.ofNanos(intervalNanos).toMillis());
-            return new Snapshot(Map.of(), Double.NaN, now);
+            return new Snapshot(Map.of(), Double.NaN, Double.NaN, now);
         }
     }
 }

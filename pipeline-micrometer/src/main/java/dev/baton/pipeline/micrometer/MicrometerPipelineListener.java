@@ -1,6 +1,7 @@
 package dev.baton.pipeline.micrometer;
 
 import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.StageStore;
 import dev.baton.pipeline.StallSweeper;
@@ -10,6 +11,7 @@ import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,7 +38,9 @@ import java.util.concurrent.TimeUnit;
  *       would pick up (an expired lease, or pending past the grace), from
  *       {@link StageStore#findStalled}, capped at the {@linkplain Builder#stalledLimit limit}. The
  *       store is read at most once per {@linkplain Builder#countInterval interval}, whatever the number
- *       of scrapes; a failed read shows NaN until the next one.</li>
+ *       of scrapes; a failed read shows NaN until the next one. With the pipeline's
+ *       {@linkplain Builder#pipeline pipeline} given, also {@value #AT_UNKNOWN_STAGE}: unfinished batches at
+ *       a stage the pipeline does not have, which no sweeper of it will run.</li>
  * </ul>
  *
  * <p>Counters of one process count that process's events; sum them across processes. The gauges
@@ -63,6 +67,8 @@ public final class MicrometerPipelineListener implements PipelineListener {
     public static final String BATCHES = "baton.batches";
     /** The {@code state} tag value of the stalled-batches gauge. */
     public static final String STALLED = "stalled";
+    /** The {@code state} tag value of the gauge of unfinished batches at stages the pipeline does not have. */
+    public static final String AT_UNKNOWN_STAGE = "at_unknown_stage";
 
     /** Default time between two reads of the store by the gauges. */
     public static final Duration DEFAULT_COUNT_INTERVAL = Duration.ofSeconds(10);
@@ -81,7 +87,8 @@ public final class MicrometerPipelineListener implements PipelineListener {
         Tags common = Tags.of(b.tags);
         this.meters = new StageMeters(registry, common);
         if (b.store != null) {
-            BatchCounts counts = new BatchCounts(b.store, registry.config().clock(), b.countInterval, b.stalledGrace, b.stalledLimit);
+            BatchCounts counts = new BatchCounts(b.store, registry.config().clock(), b.countInterval, b.stalledGrace, b.stalledLimit,
+                    b.stages);
             for (BatchState state : BatchState.values()) {
                 Gauge.builder(BATCHES, counts, c -> c.count(state)).tags(common).tag("state", state.dbValue())
                         .description("Batches per state, read from the store at most once per " + b.countInterval)
@@ -90,6 +97,11 @@ public final class MicrometerPipelineListener implements PipelineListener {
             Gauge.builder(BATCHES, counts, BatchCounts::stalled).tags(common).tag("state", STALLED)
                     .description("Batches the stall sweeper would pick up, at most " + b.stalledLimit)
                     .strongReference(true).register(registry);
+            if (!b.stages.isEmpty()) {
+                Gauge.builder(BATCHES, counts, BatchCounts::atUnknownStages).tags(common).tag("state", AT_UNKNOWN_STAGE)
+                        .description("Unfinished batches at a stage the pipeline does not have; no sweeper of it runs them")
+                        .strongReference(true).register(registry);
+            }
         }
         meters.counter(BATCH_COMPLETED, null);
         meters.counter(BATCH_FAILED, null);
@@ -160,6 +172,7 @@ public final class MicrometerPipelineListener implements PipelineListener {
         private Duration stalledGrace = StallSweeper.DEFAULT_PENDING_GRACE;
         private int stalledLimit = DEFAULT_STALLED_LIMIT;
         private Iterable<Tag> tags = Tags.empty();
+        private Set<String> stages = Set.of();
 
         private Builder(MeterRegistry registry) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -171,6 +184,16 @@ public final class MicrometerPipelineListener implements PipelineListener {
          */
         public Builder store(StageStore store) {
             this.store = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
+         * @param pipeline the pipeline whose stages the gauges know: with a {@linkplain #store store}, adds
+         *     the {@value MicrometerPipelineListener#AT_UNKNOWN_STAGE} gauge
+         * @return this
+         */
+        public Builder pipeline(Pipeline pipeline) {
+            this.stages = Set.copyOf(pipeline.stageNames());
             return this;
         }
 

@@ -110,6 +110,27 @@ class BatchGaugesTest {
     }
 
     @Test
+    void batchesAtAStageThePipelineDoesNotHaveAreCountedWhenThePipelineIsGiven() {
+        memory.create(1, "thumbnails");
+        memory.create(2, "thumbnails");
+        memory.create(3, "retired");
+        memory.cancel(3);
+        try (PipelineRunner runner = runner()) {
+            MicrometerPipelineListener.builder(registry).store(store).pipeline(runner.pipeline()).build();
+            runner.start(4);
+
+            assertThat(gauge(MicrometerPipelineListener.AT_UNKNOWN_STAGE)).as("cancelled ones and known stages not counted").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void withoutThePipelineThereIsNoUnknownStageGauge() {
+        MicrometerPipelineListener.builder(registry).store(store).build();
+
+        assertThat(registry.find("baton.batches").tag("state", MicrometerPipelineListener.AT_UNKNOWN_STAGE).gauge()).isNull();
+    }
+
+    @Test
     void stalledGaugeIsCappedAtTheLimit() {
         MicrometerPipelineListener.builder(registry).store(store).stalledGrace(Duration.ZERO).stalledLimit(2).build();
         try (PipelineRunner runner = runner()) {

@@ -251,6 +251,32 @@ public abstract class StageStoreContract {
     }
 
     @Test
+    void the_sweeper_can_ask_for_stalled_batches_at_its_own_stages_only() {
+        store.create(1, "retired");
+        store.create(2, "setup");
+        store.create(3, "extraction");
+        ageBy(1, Duration.ofMinutes(20));
+        ageBy(2, Duration.ofMinutes(10));
+        ageBy(3, Duration.ofMinutes(10));
+        List<Long> stalled = store.findStalled(Duration.ofMinutes(1), 1, Set.of("setup", "extraction")).stream()
+                .map(BatchRecord::batchId).toList();
+        assertEquals(List.of(2L), stalled, "the older row at a retired stage does not take the only place");
+        assertEquals(List.of(2L, 3L), store.findStalled(Duration.ofMinutes(1), 10, Set.of("setup", "extraction")).stream()
+                .map(BatchRecord::batchId).sorted().toList());
+    }
+
+    @Test
+    void unfinished_batches_at_other_stages_are_counted_per_stage() {
+        store.create(1, "retired");
+        store.create(2, "retired");
+        store.create(3, "gone");
+        store.cancel(3);
+        store.create(4, "setup");
+        assertEquals(Map.of("retired", 2L), store.countActiveOutside(Set.of("setup")));
+        assertEquals(Map.of(), store.countActiveOutside(Set.of("setup", "retired")));
+    }
+
+    @Test
     void rescuing_an_expired_lease_adds_an_attempt_and_the_late_owner_commits_nothing() {
         store.create(1, "setup");
         BatchRecord c = claimed(1, "setup");

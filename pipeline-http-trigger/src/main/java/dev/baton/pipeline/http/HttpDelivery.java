@@ -145,7 +145,7 @@ final class HttpDelivery {
 
     private static long seconds(String value) {
         String v = value.trim();
-        if (v.isEmpty() || v.length() > 6 || !v.chars().allMatch(Character::isDigit)) {
+        if (v.length() > 6 || !Ascii.digits(v)) {
             return 0; // an HTTP date or garbage: use our own backoff
         }
         return Long.parseLong(v);

@@ -240,7 +240,7 @@ public final class StageEndpoint {
     private Optional<Response> tooLarge(Request r) {
         boolean declaredTooLarge = r.header("Content-Length").stream().anyMatch(v -> {
             String t = v.trim();
-            return !t.isEmpty() && t.chars().allMatch(Character::isDigit) && (t.length() > 12 || Long.parseLong(t) > maxBodyBytes);
+            return Ascii.digits(t) && (t.length() > 12 || Long.parseLong(t) > maxBodyBytes);
         });
         if (declaredTooLarge || r.body().length > maxBodyBytes) {
             return Optional.of(Response.json(413, EndpointJson.error("the body is larger than " + maxBodyBytes + " bytes")));

@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Fire-and-forget {@link Trigger} over HTTP: {@code fire(b, s)} POSTs {@code {"batchId":b}}, signed
- * (see {@link RequestSigner}), to {@code <base URL>/api/batch-processing/<s>}, where a
- * {@link StageEndpoint} runs the stage inside the request. The base URL is resolved by
+ * (see {@link RequestSigner}), to {@code <base URL><stage path><s>} (the stage path is
+ * {@value #DEFAULT_STAGE_PATH} unless {@link Builder#stagePath} says otherwise), where a
+ * {@link StageEndpoint} serving the same {@link StagePath} runs the stage inside the request. The base URL is resolved by
  * {@link BaseUrl}; the secret comes from {@link #builder()}'s {@code secret} or
  * {@value RequestSigner#SECRET_ENV}.
  *
@@ -66,8 +67,8 @@ public final class HttpTrigger implements Trigger {
     /** A burst of drops logs one warning per second with a count, the rest at debug level. */
     private static final long DROP_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    /** Default path under the base URL that stage requests go to; the stage name is appended. */
-    public static final String DEFAULT_STAGE_PATH = "/api/batch-processing/";
+    /** Default path under the base URL that stage requests go to; the stage name is appended ({@link StagePath#DEFAULT}). */
+    public static final String DEFAULT_STAGE_PATH = StagePath.DEFAULT_VALUE;
     /** Default number of deliveries in flight before further triggers are dropped. */
     public static final int DEFAULT_MAX_IN_FLIGHT = 256;
     /** Default number of triggers waiting for {@link #fireAfter} before further ones are dropped. */
@@ -87,6 +88,7 @@ public final class HttpTrigger implements Trigger {
 
     private final HttpDelivery delivery;
     private final URI baseUrl;
+    private final StagePath stagePath;
     private final InFlight inFlight;
     private final int maxDelayed;
     private final Duration shutdownWait;
@@ -99,6 +101,7 @@ public final class HttpTrigger implements Trigger {
 
     private HttpTrigger(Builder b, URI baseUrl, RequestSigner signer) {
         this.baseUrl = baseUrl;
+        this.stagePath = b.stagePath;
         this.inFlight = new InFlight(b.maxInFlight);
         this.maxDelayed = b.maxDelayed;
         this.shutdownWait = b.shutdownWait;
@@ -120,7 +123,7 @@ public final class HttpTrigger implements Trigger {
         }
         IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(
                 Math.max(1, b.initialBackoff.toMillis()), b.multiplier, 0.5, Math.max(1, b.maxBackoff.toMillis()));
-        URI stageBase = URI.create(baseUrl.toString() + b.stagePath);
+        URI stageBase = URI.create(baseUrl.toString() + b.stagePath.value());
         this.delivery = new HttpDelivery(client, stageBase, signer, b.clock, b.handoffTimeout, b.maxAttempts,
                 backoff, b.maxBackoff, worker, b.listener);
     }
@@ -133,6 +136,14 @@ public final class HttpTrigger implements Trigger {
     /** @return the resolved base URL, without a trailing slash */
     public URI baseUrl() {
         return baseUrl;
+    }
+
+    /**
+     * @return the path under the base URL that stage requests go to; give the receiving
+     *     {@link StageEndpoint.Builder#stagePath} the same
+     */
+    public StagePath stagePath() {
+        return stagePath;
     }
 
     /**
@@ -318,7 +329,7 @@ public final class HttpTrigger implements Trigger {
         private Function<String, String> env = System::getenv;
         private String secret;
         private Clock clock = Clock.systemUTC();
-        private String stagePath = DEFAULT_STAGE_PATH;
+        private StagePath stagePath = StagePath.DEFAULT;
         private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
         private int maxDelayed = DEFAULT_MAX_DELAYED;
         private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
@@ -377,16 +388,21 @@ public final class HttpTrigger implements Trigger {
         }
 
         /**
-         * @param stagePath the path under the base URL, starting and ending with {@code /}; default {@value HttpTrigger#DEFAULT_STAGE_PATH}
+         * @param stagePath the path under the base URL, e.g. {@code /jobs/stages/} (rules in {@link StagePath});
+         *     default {@value HttpTrigger#DEFAULT_STAGE_PATH}; the receiving {@link StageEndpoint} must serve the same
          * @return this
-         * @throws IllegalArgumentException if it does not start and end with {@code /}
+         * @throws IllegalArgumentException if it is not a valid stage path
          */
         public Builder stagePath(String stagePath) {
-            if (stagePath == null || !stagePath.startsWith("/") || !stagePath.endsWith("/") || stagePath.contains("?")
-                    || stagePath.contains("#")) {
-                throw new IllegalArgumentException("stagePath must start and end with '/', e.g. /api/batch-processing/, got " + stagePath);
-            }
-            this.stagePath = stagePath;
+            return stagePath(StagePath.of(stagePath));
+        }
+
+        /**
+         * @param stagePath the path under the base URL; give the receiving {@link StageEndpoint} the same
+         * @return this
+         */
+        public Builder stagePath(StagePath stagePath) {
+            this.stagePath = Objects.requireNonNull(stagePath, "stagePath");
             return this;
         }
 

@@ -1,5 +1,6 @@
 package dev.baton.pipeline.http;
 
+import dev.baton.pipeline.StageHandler;
 import dev.baton.pipeline.StallSweeper;
 import dev.baton.pipeline.Trigger;
 import io.github.resilience4j.core.IntervalFunction;
@@ -57,7 +58,11 @@ import org.slf4j.LoggerFactory;
  * <p>Connection refused or reset, connect timeouts, 5xx and 429 (honouring a {@code Retry-After}
  * in seconds) are retried with a resilience4j {@code Retry}: at most {@code maxAttempts} requests,
  * exponential backoff with jitter, scheduled on the trigger's thread, each request signed afresh. A
- * trigger that still cannot be delivered is logged with its batch and stage and left to the sweeper.
+ * trigger that still cannot be delivered is logged with its batch and stage and left to the sweeper;
+ * its error is noted on the batch (through the runner, {@link StageHandler#undelivered}), so the
+ * batch's status says why it does not move, and after {@code errorAfterUndelivered} such fires in a
+ * row (default 3) of the same batch and stage the trigger logs ERROR once, naming the URL and what
+ * to check.
  *
  * <p>Thread-safe. {@link #close()} stops taking triggers and waits a little for those in flight.
  */
@@ -83,6 +88,10 @@ public final class HttpTrigger implements Trigger {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** Default wait for the receiver's answer before the request counts as handed off. */
     public static final Duration DEFAULT_HANDOFF_TIMEOUT = Duration.ofSeconds(2);
+    /** Default number of fires in a row of one (batch, stage) not delivered before it is logged at ERROR. */
+    public static final int DEFAULT_ERROR_AFTER_UNDELIVERED = 3;
+    /** (batch, stage) pairs whose undelivered fires are counted at most; the least recently failed is forgotten. */
+    static final int MAX_TRACKED_UNDELIVERED = 10_000;
     /** Default wait of {@link #close()} for deliveries in flight. */
     public static final Duration DEFAULT_SHUTDOWN_WAIT = Duration.ofSeconds(5);
 
@@ -123,9 +132,8 @@ public final class HttpTrigger implements Trigger {
         }
         IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(
                 Math.max(1, b.initialBackoff.toMillis()), b.multiplier, 0.5, Math.max(1, b.maxBackoff.toMillis()));
-        URI stageBase = URI.create(baseUrl.toString() + b.stagePath.value());
-        this.delivery = new HttpDelivery(client, stageBase, signer, b.clock, b.handoffTimeout, b.maxAttempts,
-                backoff, b.maxBackoff, worker, b.listener);
+        this.delivery = new HttpDelivery(client, baseUrl, b.stagePath, signer, b.clock, b.handoffTimeout, b.maxAttempts,
+                backoff, b.maxBackoff, worker, b.listener, new Undelivered(b.errorAfterUndelivered, MAX_TRACKED_UNDELIVERED));
     }
 
     /** @return a builder with the defaults above */
@@ -153,6 +161,23 @@ public final class HttpTrigger implements Trigger {
      */
     public URI stageUrl(String stage) {
         return delivery.uri(checkStage(stage));
+    }
+
+    /**
+     * Keeps the runner's handler, which is told of each trigger finally not delivered (its retries
+     * spent, or refused by the receiver) so that the batch's status shows the error. Stages are never
+     * run through it: they run where the requests go.
+     *
+     * @param handler the runner
+     */
+    @Override
+    public void bind(StageHandler handler) {
+        delivery.bind(Objects.requireNonNull(handler, "handler"));
+    }
+
+    /** @return (batch, stage) pairs whose last fires were not delivered, tracked now (at most 10,000) */
+    int undeliveredTracked() {
+        return delivery.undeliveredTracked();
     }
 
     /** @return deliveries in flight right now (taken slots) */
@@ -333,6 +358,7 @@ public final class HttpTrigger implements Trigger {
         private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
         private int maxDelayed = DEFAULT_MAX_DELAYED;
         private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+        private int errorAfterUndelivered = DEFAULT_ERROR_AFTER_UNDELIVERED;
         private Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
         private double multiplier = 2.0;
         private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
@@ -433,6 +459,19 @@ public final class HttpTrigger implements Trigger {
          */
         public Builder maxAttempts(int maxAttempts) {
             this.maxAttempts = range("maxAttempts", maxAttempts, 1, 100);
+            return this;
+        }
+
+        /**
+         * @param fires how many fires in a row of one (batch, stage) may fail to be delivered (each after
+         *     its {@code maxAttempts}) before the trigger logs it at ERROR, once, with what to check;
+         *     1 to 1,000; default {@value HttpTrigger#DEFAULT_ERROR_AFTER_UNDELIVERED}. The others are
+         *     logged at WARN.
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder errorAfterUndelivered(int fires) {
+            this.errorAfterUndelivered = range("errorAfterUndelivered", fires, 1, 1000);
             return this;
         }
 

@@ -465,6 +465,24 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         return message == null || message.isBlank() ? t.getClass().getName() : t.getClass().getName() + ": " + message;
     }
 
+    /**
+     * Records the trigger's delivery error on the batch (see {@link StageStore#recordTriggerError}), so
+     * that its status shows why it is stuck. A failure to record it is logged and swallowed.
+     *
+     * @param batchId the batch
+     * @param stage the stage that was not delivered
+     * @param error what went wrong
+     */
+    @Override
+    public void undelivered(long batchId, String stage, String error) {
+        try {
+            store.recordTriggerError(batchId, stage, error);
+        } catch (RuntimeException e) {
+            LOG.warn("batch {} stage {}: could not record the trigger's delivery error ({}) on the batch: {}",
+                    batchId, stage, error, e.toString());
+        }
+    }
+
     /** Stops heartbeats and closes the trigger. Running invocations finish on their own threads. */
     @Override
     public void close() {

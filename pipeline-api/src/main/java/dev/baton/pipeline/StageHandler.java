@@ -10,4 +10,16 @@ public interface StageHandler {
      * @return what happened
      */
     StageOutcome run(long batchId, String stage);
+
+    /**
+     * Told by a trigger that delivers elsewhere (HTTP) when it has finally failed to deliver
+     * "run {@code stage} of {@code batchId}" (its own retries are spent), so that the batch's status can
+     * say why it does not move. The stall sweeper still fires the stage again. Must not throw; the
+     * default does nothing.
+     *
+     * @param batchId the batch
+     * @param stage the stage that was not delivered
+     * @param error what went wrong and what to check, for an operator
+     */
+    default void undelivered(long batchId, String stage, String error) {}
 }

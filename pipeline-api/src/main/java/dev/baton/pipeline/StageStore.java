@@ -304,4 +304,16 @@ public interface StageStore {
 
     /** @return the number of batches per state, every state present */
     Map<BatchState, Long> countByState();
+
+    /**
+     * Notes why a stage's trigger could not be delivered: sets {@code error_message} to {@code error}
+     * when, and only when, the batch is {@code pending} at {@code stage}, and changes nothing else (not
+     * the version, not {@code updated_at}, so the sweeper still finds the batch overdue and a claim in
+     * flight is not disturbed). Advancing past the stage clears it as usual.
+     *
+     * @param batchId the batch
+     * @param stage the stage whose trigger was not delivered
+     * @param error what went wrong
+     */
+    void recordTriggerError(long batchId, String stage, String error);
 }

@@ -15,7 +15,8 @@ public interface Trigger extends AutoCloseable {
 
     /**
      * Called once by {@link PipelineRunner} when it is built, with the handler that runs a stage in
-     * this process. Triggers that deliver elsewhere (HTTP) ignore it.
+     * this process. Triggers that deliver elsewhere (HTTP) run no stage through it, but tell it of
+     * triggers they could not deliver ({@link StageHandler#undelivered}).
      *
      * @param handler runs one stage invocation
      */

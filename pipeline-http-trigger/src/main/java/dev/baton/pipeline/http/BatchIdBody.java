@@ -77,7 +77,7 @@ final class BatchIdBody {
      * @return the id, or why it is not one
      */
     static Parsed parsePathId(String text) {
-        if (text.isEmpty() || text.length() > 19 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (text.length() > 19 || !Ascii.digits(text)) {
             return refuse("the batch id in the path must be a positive integer, got '" + echo(text) + "'");
         }
         long value;

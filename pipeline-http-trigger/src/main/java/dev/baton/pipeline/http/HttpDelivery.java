@@ -1,5 +1,6 @@
 package dev.baton.pipeline.http;
 
+import dev.baton.pipeline.StageHandler;
 import dev.baton.pipeline.http.DeliveryAttempt.Kind;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
@@ -33,6 +34,8 @@ final class HttpDelivery {
     private static final int KEPT_RESPONSE_BYTES = 512;
 
     private final HttpClient client;
+    private final URI baseUrl;
+    private final StagePath stagePath;
     private final URI stageBase;
     private final RequestSigner signer;
     private final Clock clock;
@@ -41,12 +44,16 @@ final class HttpDelivery {
     private final Retry retry;
     private final ScheduledExecutorService scheduler;
     private final DeliveryListener listener;
+    private final Undelivered undelivered;
 
-    HttpDelivery(HttpClient client, URI stageBase, RequestSigner signer, Clock clock, Duration handoffTimeout,
+    HttpDelivery(HttpClient client, URI baseUrl, StagePath stagePath, RequestSigner signer, Clock clock, Duration handoffTimeout,
             int maxAttempts, IntervalFunction backoff, Duration maxBackoff, ScheduledExecutorService scheduler,
-            DeliveryListener listener) {
+            DeliveryListener listener, Undelivered undelivered) {
         this.client = client;
-        this.stageBase = stageBase;
+        this.baseUrl = baseUrl;
+        this.stagePath = stagePath;
+        this.stageBase = URI.create(baseUrl.toString() + stagePath.value());
+        this.undelivered = undelivered;
         this.signer = signer;
         this.clock = clock;
         this.handoffTimeout = handoffTimeout;
@@ -135,7 +142,8 @@ final class HttpDelivery {
                     : new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0, "timed out before the request was sent");
         }
         if (e instanceof ConnectException) {
-            return new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0, "connection refused (" + e.getMessage() + ")");
+            return new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0,
+                    "connection refused" + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"));
         }
         if (e instanceof IOException) {
             return new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0, e.toString());
@@ -145,7 +153,7 @@ final class HttpDelivery {
 
     private static long seconds(String value) {
         String v = value.trim();
-        if (v.isEmpty() || v.length() > 6 || !v.chars().allMatch(Character::isDigit)) {
+        if (v.length() > 6 || !Ascii.digits(v)) {
             return 0; // an HTTP date or garbage: use our own backoff
         }
         return Long.parseLong(v);
@@ -155,12 +163,14 @@ final class HttpDelivery {
     void report(long batchId, String stage, DeliveryAttempt last, Throwable error) {
         if (error != null || last == null) {
             LOG.error("batch {} stage {}: delivery failed unexpectedly; left to the stall sweeper", batchId, stage, error);
+            undelivered.failed(batchId, stage, "the trigger to " + uri(stage) + " failed unexpectedly: " + error + "; see the log");
             notify(l -> l.gaveUp(batchId, stage, 0, String.valueOf(error)));
             return;
         }
         int attempts = last.number();
         switch (last.kind()) {
             case HANDED_OFF -> {
+                undelivered.delivered(batchId, stage);
                 LOG.debug("batch {} stage {}: handed off after {} attempt(s); the receiver is running it", batchId, stage, attempts);
                 notify(l -> l.handedOff(batchId, stage, attempts));
             }
@@ -178,22 +188,52 @@ final class HttpDelivery {
     private void answered(DeliveryAttempt last) {
         int status = last.status();
         if (status / 100 == 2 || status == 409) {
+            undelivered.delivered(last.batchId(), last.stage());
             LOG.debug("batch {} stage {}: {}", last.batchId(), last.stage(), last.reason());
         } else if (status == 401) {
             LOG.error("batch {} stage {}: the receiver rejected the signature ({}); make {} the same on both sides and"
                     + " check the clocks (tolerance 300 s); left to the stall sweeper",
                     last.batchId(), last.stage(), last.reason(), RequestSigner.SECRET_ENV);
+            undelivered.failed(last.batchId(), last.stage(), "the receiver at " + uri(last.stage()) + " rejected the trigger's signature ("
+                    + last.reason() + "); make " + RequestSigner.SECRET_ENV + " the same on both sides and check the clocks");
         } else {
             LOG.error("batch {} stage {}: the receiver at {} refused the trigger ({}); check the base URL and the"
                     + " receiver's pipeline; left to the stall sweeper", last.batchId(), last.stage(), uri(last.stage()), last.reason());
+            undelivered.failed(last.batchId(), last.stage(), "the receiver at " + uri(last.stage()) + " refused the trigger ("
+                    + last.reason() + "); " + whatToCheck());
         }
         notify(l -> l.answered(last.batchId(), last.stage(), status, last.number()));
     }
 
     private void gaveUp(DeliveryAttempt last) {
-        LOG.warn("batch {} stage {}: could not deliver the trigger to {} after {} attempt(s), last: {}; left to the stall sweeper",
-                last.batchId(), last.stage(), uri(last.stage()), last.number(), last.reason());
+        URI uri = uri(last.stage());
+        boolean escalate = undelivered.failed(last.batchId(), last.stage(), "the trigger could not be delivered to " + uri + " after "
+                + last.number() + " attempt(s), last: " + last.reason() + "; " + whatToCheck());
+        if (escalate) {
+            LOG.error("batch {} stage {}: could not deliver the trigger to {} for {} fires in a row ({} attempt(s) each, last: {});"
+                    + " the batch cannot move until it arrives: {}; the stall sweeper keeps firing it",
+                    last.batchId(), last.stage(), uri, undelivered.errorAfter(), last.number(), last.reason(), whatToCheck());
+        } else {
+            LOG.warn("batch {} stage {}: could not deliver the trigger to {} after {} attempt(s), last: {}; left to the stall sweeper",
+                    last.batchId(), last.stage(), uri, last.number(), last.reason());
+        }
         notify(l -> l.gaveUp(last.batchId(), last.stage(), last.number(), last.reason()));
+    }
+
+    /** Binds the handler that hears of triggers finally not delivered. */
+    void bind(StageHandler handler) {
+        undelivered.bind(handler);
+    }
+
+    /** @return the count of (batch, stage) pairs with undelivered fires tracked now */
+    int undeliveredTracked() {
+        return undelivered.tracked();
+    }
+
+    private String whatToCheck() {
+        return "check the base URL (HttpTrigger.builder().baseUrl or " + BaseUrl.PIPELINE_API_URL + ", now " + baseUrl
+                + "), that the server there is up and serves the stage path " + stagePath + ", and that "
+                + RequestSigner.SECRET_ENV + " is the same on both sides";
     }
 
     void notify(Consumer<DeliveryListener> event) {

@@ -1,5 +1,6 @@
 package dev.baton.pipeline.http;
 
+import dev.baton.pipeline.StageHandler;
 import dev.baton.pipeline.StallSweeper;
 import dev.baton.pipeline.Trigger;
 import io.github.resilience4j.core.IntervalFunction;
@@ -24,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Fire-and-forget {@link Trigger} over HTTP: {@code fire(b, s)} POSTs {@code {"batchId":b}}, signed
- * (see {@link RequestSigner}), to {@code <base URL>/api/batch-processing/<s>}, where a
- * {@link StageEndpoint} runs the stage inside the request. The base URL is resolved by
+ * (see {@link RequestSigner}), to {@code <base URL><stage path><s>} (the stage path is
+ * {@value #DEFAULT_STAGE_PATH} unless {@link Builder#stagePath} says otherwise), where a
+ * {@link StageEndpoint} serving the same {@link StagePath} runs the stage inside the request. The base URL is resolved by
  * {@link BaseUrl}; the secret comes from {@link #builder()}'s {@code secret} or
  * {@value RequestSigner#SECRET_ENV}.
  *
@@ -56,7 +58,11 @@ import org.slf4j.LoggerFactory;
  * <p>Connection refused or reset, connect timeouts, 5xx and 429 (honouring a {@code Retry-After}
  * in seconds) are retried with a resilience4j {@code Retry}: at most {@code maxAttempts} requests,
  * exponential backoff with jitter, scheduled on the trigger's thread, each request signed afresh. A
- * trigger that still cannot be delivered is logged with its batch and stage and left to the sweeper.
+ * trigger that still cannot be delivered is logged with its batch and stage and left to the sweeper;
+ * its error is noted on the batch (through the runner, {@link StageHandler#undelivered}), so the
+ * batch's status says why it does not move, and after {@code errorAfterUndelivered} such fires in a
+ * row (default 3) of the same batch and stage the trigger logs ERROR once, naming the URL and what
+ * to check.
  *
  * <p>Thread-safe. {@link #close()} stops taking triggers and waits a little for those in flight.
  */
@@ -66,8 +72,8 @@ public final class HttpTrigger implements Trigger {
     /** A burst of drops logs one warning per second with a count, the rest at debug level. */
     private static final long DROP_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    /** Default path under the base URL that stage requests go to; the stage name is appended. */
-    public static final String DEFAULT_STAGE_PATH = "/api/batch-processing/";
+    /** Default path under the base URL that stage requests go to; the stage name is appended ({@link StagePath#DEFAULT}). */
+    public static final String DEFAULT_STAGE_PATH = StagePath.DEFAULT_VALUE;
     /** Default number of deliveries in flight before further triggers are dropped. */
     public static final int DEFAULT_MAX_IN_FLIGHT = 256;
     /** Default number of triggers waiting for {@link #fireAfter} before further ones are dropped. */
@@ -82,11 +88,16 @@ public final class HttpTrigger implements Trigger {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** Default wait for the receiver's answer before the request counts as handed off. */
     public static final Duration DEFAULT_HANDOFF_TIMEOUT = Duration.ofSeconds(2);
+    /** Default number of fires in a row of one (batch, stage) not delivered before it is logged at ERROR. */
+    public static final int DEFAULT_ERROR_AFTER_UNDELIVERED = 3;
+    /** (batch, stage) pairs whose undelivered fires are counted at most; the least recently failed is forgotten. */
+    static final int MAX_TRACKED_UNDELIVERED = 10_000;
     /** Default wait of {@link #close()} for deliveries in flight. */
     public static final Duration DEFAULT_SHUTDOWN_WAIT = Duration.ofSeconds(5);
 
     private final HttpDelivery delivery;
     private final URI baseUrl;
+    private final StagePath stagePath;
     private final InFlight inFlight;
     private final int maxDelayed;
     private final Duration shutdownWait;
@@ -99,6 +110,7 @@ public final class HttpTrigger implements Trigger {
 
     private HttpTrigger(Builder b, URI baseUrl, RequestSigner signer) {
         this.baseUrl = baseUrl;
+        this.stagePath = b.stagePath;
         this.inFlight = new InFlight(b.maxInFlight);
         this.maxDelayed = b.maxDelayed;
         this.shutdownWait = b.shutdownWait;
@@ -120,9 +132,8 @@ public final class HttpTrigger implements Trigger {
         }
         IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(
                 Math.max(1, b.initialBackoff.toMillis()), b.multiplier, 0.5, Math.max(1, b.maxBackoff.toMillis()));
-        URI stageBase = URI.create(baseUrl.toString() + b.stagePath);
-        this.delivery = new HttpDelivery(client, stageBase, signer, b.clock, b.handoffTimeout, b.maxAttempts,
-                backoff, b.maxBackoff, worker, b.listener);
+        this.delivery = new HttpDelivery(client, baseUrl, b.stagePath, signer, b.clock, b.handoffTimeout, b.maxAttempts,
+                backoff, b.maxBackoff, worker, b.listener, new Undelivered(b.errorAfterUndelivered, MAX_TRACKED_UNDELIVERED));
     }
 
     /** @return a builder with the defaults above */
@@ -136,12 +147,37 @@ public final class HttpTrigger implements Trigger {
     }
 
     /**
+     * @return the path under the base URL that stage requests go to; give the receiving
+     *     {@link StageEndpoint.Builder#stagePath} the same
+     */
+    public StagePath stagePath() {
+        return stagePath;
+    }
+
+    /**
      * @param stage a stage name
      * @return the URL a trigger of that stage is POSTed to
      * @throws IllegalArgumentException if {@code stage} is not a valid stage name
      */
     public URI stageUrl(String stage) {
         return delivery.uri(checkStage(stage));
+    }
+
+    /**
+     * Keeps the runner's handler, which is told of each trigger finally not delivered (its retries
+     * spent, or refused by the receiver) so that the batch's status shows the error. Stages are never
+     * run through it: they run where the requests go.
+     *
+     * @param handler the runner
+     */
+    @Override
+    public void bind(StageHandler handler) {
+        delivery.bind(Objects.requireNonNull(handler, "handler"));
+    }
+
+    /** @return (batch, stage) pairs whose last fires were not delivered, tracked now (at most 10,000) */
+    int undeliveredTracked() {
+        return delivery.undeliveredTracked();
     }
 
     /** @return deliveries in flight right now (taken slots) */
@@ -318,10 +354,11 @@ public final class HttpTrigger implements Trigger {
         private Function<String, String> env = System::getenv;
         private String secret;
         private Clock clock = Clock.systemUTC();
-        private String stagePath = DEFAULT_STAGE_PATH;
+        private StagePath stagePath = StagePath.DEFAULT;
         private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
         private int maxDelayed = DEFAULT_MAX_DELAYED;
         private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+        private int errorAfterUndelivered = DEFAULT_ERROR_AFTER_UNDELIVERED;
         private Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
         private double multiplier = 2.0;
         private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
@@ -377,16 +414,21 @@ public final class HttpTrigger implements Trigger {
         }
 
         /**
-         * @param stagePath the path under the base URL, starting and ending with {@code /}; default {@value HttpTrigger#DEFAULT_STAGE_PATH}
+         * @param stagePath the path under the base URL, e.g. {@code /jobs/stages/} (rules in {@link StagePath});
+         *     default {@value HttpTrigger#DEFAULT_STAGE_PATH}; the receiving {@link StageEndpoint} must serve the same
          * @return this
-         * @throws IllegalArgumentException if it does not start and end with {@code /}
+         * @throws IllegalArgumentException if it is not a valid stage path
          */
         public Builder stagePath(String stagePath) {
-            if (stagePath == null || !stagePath.startsWith("/") || !stagePath.endsWith("/") || stagePath.contains("?")
-                    || stagePath.contains("#")) {
-                throw new IllegalArgumentException("stagePath must start and end with '/', e.g. /api/batch-processing/, got " + stagePath);
-            }
-            this.stagePath = stagePath;
+            return stagePath(StagePath.of(stagePath));
+        }
+
+        /**
+         * @param stagePath the path under the base URL; give the receiving {@link StageEndpoint} the same
+         * @return this
+         */
+        public Builder stagePath(StagePath stagePath) {
+            this.stagePath = Objects.requireNonNull(stagePath, "stagePath");
             return this;
         }
 
@@ -417,6 +459,19 @@ public final class HttpTrigger implements Trigger {
          */
         public Builder maxAttempts(int maxAttempts) {
             this.maxAttempts = range("maxAttempts", maxAttempts, 1, 100);
+            return this;
+        }
+
+        /**
+         * @param fires how many fires in a row of one (batch, stage) may fail to be delivered (each after
+         *     its {@code maxAttempts}) before the trigger logs it at ERROR, once, with what to check;
+         *     1 to 1,000; default {@value HttpTrigger#DEFAULT_ERROR_AFTER_UNDELIVERED}. The others are
+         *     logged at WARN.
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder errorAfterUndelivered(int fires) {
+            this.errorAfterUndelivered = range("errorAfterUndelivered", fires, 1, 1000);
             return this;
         }
 

@@ -41,7 +41,7 @@ public final class SignatureVerifier {
         VALID,
         /** There is no signature header. */
         MISSING,
-        /** The header is not {@code t=<digits>,v1=<64 hex digits>}, or it appears more than once. */
+        /** The header is not {@code t=<ASCII digits>,v1=<64 ASCII hex digits>}, or it appears more than once. */
         MALFORMED,
         /** The timestamp is further from the clock than the tolerance (stale, replayed or from the future). */
         OUTSIDE_TOLERANCE,
@@ -98,9 +98,14 @@ public final class SignatureVerifier {
     }
 
     /**
+     * Never throws for any header value: whatever is not the format (including Unicode digits, lone
+     * surrogates, control characters and values over 1024 characters) is {@link Result#MALFORMED}.
+     * Only ASCII digits count, in the timestamp and in the MAC.
+     *
      * @param header the header value as received, or {@code null} when absent
      * @param body the raw request body
      * @return the verdict
+     * @throws NullPointerException if {@code body} is {@code null}
      */
     public Result verify(String header, byte[] body) {
         Objects.requireNonNull(body, "body");
@@ -120,12 +125,12 @@ public final class SignatureVerifier {
             String key = part.substring(0, eq).trim();
             String value = part.substring(eq + 1).trim();
             if (key.equals("t")) {
-                if (t >= 0 || value.isEmpty() || value.length() > MAX_TIMESTAMP_DIGITS || !digits(value)) {
+                if (t >= 0 || value.length() > MAX_TIMESTAMP_DIGITS || !Ascii.digits(value)) {
                     return Result.MALFORMED;
                 }
                 t = Long.parseLong(value);
             } else if (key.equals("v1")) {
-                if (value.length() != MAC_BYTES * 2 || !hex(value)) {
+                if (value.length() != MAC_BYTES * 2 || !Ascii.hexDigits(value)) {
                     return Result.MALFORMED;
                 }
                 candidates.add(HEX.parseHex(value));
@@ -147,24 +152,6 @@ public final class SignatureVerifier {
             }
         }
         return match ? Result.VALID : Result.MISMATCH;
-    }
-
-    private static boolean digits(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean hex(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (Character.digit(s.charAt(i), 16) < 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** Builds a {@link SignatureVerifier}; every setter validates its value. Not thread-safe. */

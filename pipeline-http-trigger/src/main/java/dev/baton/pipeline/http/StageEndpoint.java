@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * a {@link Request} (method, path, headers, body bytes) goes in, a {@link Response} (status, JSON)
  * comes out.
  * <ul>
- *   <li>{@code POST /api/batch-processing/{stage}} with {@code {"batchId":123}}, signed (see
+ *   <li>{@code POST <stage path>{stage}} (the {@link StagePath}, default
+ *       {@value #STAGE_PREFIX}; the same as the {@link HttpTrigger}'s) with {@code {"batchId":123}}, signed (see
  *       {@link RequestSigner}): runs one invocation of the stage within this request through
  *       {@link PipelineRunner#runStage} and answers 200 with the outcome; 401 bad or missing signature
  *       (or a timestamp more than 300 s from the verifier's clock), 413 body over the limit, 400
@@ -74,8 +75,8 @@ import org.slf4j.LoggerFactory;
 public final class StageEndpoint {
     private static final Logger LOG = LoggerFactory.getLogger(StageEndpoint.class);
 
-    /** Path prefix of stage requests; the stage name follows. */
-    public static final String STAGE_PREFIX = "/api/batch-processing/";
+    /** Default path prefix of stage requests ({@link StagePath#DEFAULT}); the stage name follows. */
+    public static final String STAGE_PREFIX = StagePath.DEFAULT_VALUE;
     /** Path that starts a batch. */
     public static final String START_PATH = "/api/process-batch";
     /** Path prefix of the status of a batch; the batch id follows. */
@@ -87,12 +88,14 @@ public final class StageEndpoint {
 
     private final PipelineRunner runner;
     private final SignatureVerifier verifier;
+    private final StagePath stagePath;
     private final int maxBodyBytes;
     private final Predicate<Request> clientAuthorizer;
 
     private StageEndpoint(Builder b) {
         this.runner = b.runner;
         this.verifier = b.verifier;
+        this.stagePath = b.stagePath;
         this.maxBodyBytes = b.maxBodyBytes;
         this.clientAuthorizer = b.clientAuthorizer;
     }
@@ -104,6 +107,11 @@ public final class StageEndpoint {
      */
     public static Builder builder(PipelineRunner runner, SignatureVerifier verifier) {
         return new Builder(runner, verifier);
+    }
+
+    /** @return the path prefix of the stage requests this endpoint serves */
+    public StagePath stagePath() {
+        return stagePath;
     }
 
     /** @return the largest accepted body in bytes */
@@ -152,8 +160,8 @@ public final class StageEndpoint {
         if (path.startsWith(STATUS_PREFIX)) {
             return r.method().equals("GET") ? status(r, path.substring(STATUS_PREFIX.length())) : methodNotAllowed("GET");
         }
-        if (path.startsWith(STAGE_PREFIX)) {
-            String stage = path.substring(STAGE_PREFIX.length());
+        if (stagePath.covers(path)) {
+            String stage = stagePath.stageOf(path);
             if (!runner.pipeline().contains(stage)) {
                 // not signed yet: say nothing about the pipeline's stages to an unauthenticated caller
                 return Response.json(404, EndpointJson.error("unknown stage"));
@@ -240,7 +248,7 @@ public final class StageEndpoint {
     private Optional<Response> tooLarge(Request r) {
         boolean declaredTooLarge = r.header("Content-Length").stream().anyMatch(v -> {
             String t = v.trim();
-            return !t.isEmpty() && t.chars().allMatch(Character::isDigit) && (t.length() > 12 || Long.parseLong(t) > maxBodyBytes);
+            return Ascii.digits(t) && (t.length() > 12 || Long.parseLong(t) > maxBodyBytes);
         });
         if (declaredTooLarge || r.body().length > maxBodyBytes) {
             return Optional.of(Response.json(413, EndpointJson.error("the body is larger than " + maxBodyBytes + " bytes")));
@@ -354,12 +362,33 @@ public final class StageEndpoint {
     public static final class Builder {
         private final PipelineRunner runner;
         private final SignatureVerifier verifier;
+        private StagePath stagePath = StagePath.DEFAULT;
         private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private Predicate<Request> clientAuthorizer = r -> true;
 
         private Builder(PipelineRunner runner, SignatureVerifier verifier) {
             this.runner = Objects.requireNonNull(runner, "runner");
             this.verifier = Objects.requireNonNull(verifier, "verifier");
+        }
+
+        /**
+         * @param stagePath the path prefix of stage requests, e.g. {@code /jobs/stages/} (rules in
+         *     {@link StagePath}); default {@value StageEndpoint#STAGE_PREFIX}; the senders'
+         *     {@link HttpTrigger.Builder#stagePath} must be the same. The default path then answers 404.
+         * @return this
+         * @throws IllegalArgumentException if it is not a valid stage path
+         */
+        public Builder stagePath(String stagePath) {
+            return stagePath(StagePath.of(stagePath));
+        }
+
+        /**
+         * @param stagePath the path prefix of stage requests, the same as the senders' {@link HttpTrigger#stagePath()}
+         * @return this
+         */
+        public Builder stagePath(StagePath stagePath) {
+            this.stagePath = Objects.requireNonNull(stagePath, "stagePath");
+            return this;
         }
 
         /**

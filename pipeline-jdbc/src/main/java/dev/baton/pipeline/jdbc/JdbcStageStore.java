@@ -408,6 +408,18 @@ public final class JdbcStageStore implements StageStore {
         return counts;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One {@code UPDATE} of {@code error_message} alone.
+     */
+    @Override
+    public void recordTriggerError(long batchId, String stage, String error) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE " + q + " SET error_message = :error"
+                        + " WHERE batch_id = :b AND current_stage = :stage AND status = 'pending'")
+                .bind("error", error).bind("b", batchId).bind("stage", stage).execute());
+    }
+
     /** Builds a {@link JdbcStageStore}; every setter validates. Not thread-safe. */
     public static final class Builder {
         private final DataSource dataSource;

@@ -133,4 +133,9 @@ final class CrashingStageStore implements StageStore {
     public Map<BatchState, Long> countByState() {
         return delegate.countByState();
     }
+
+    @Override
+    public void recordTriggerError(long batchId, String stage, String error) {
+        delegate.recordTriggerError(batchId, stage, error);
+    }
 }

@@ -292,6 +292,13 @@ public final class InMemoryStageStore implements StageStore {
         return counts;
     }
 
+    @Override
+    public synchronized void recordTriggerError(long batchId, String stage, String error) {
+        rows.computeIfPresent(batchId, (id, r) -> r.state() != BatchState.PENDING || !r.stage().equals(stage) ? r
+                : new BatchRecord(r.batchId(), r.stage(), r.state(), r.attempt(), error, r.version(), r.leaseOwner(),
+                        r.leaseUntil(), r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), r.updatedAt()));
+    }
+
     private BatchRecord put(BatchRecord r) {
         rows.put(r.batchId(), r);
         return r;

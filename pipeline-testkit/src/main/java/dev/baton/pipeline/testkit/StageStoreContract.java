@@ -414,6 +414,35 @@ public abstract class StageStoreContract {
         assertTrue(store.advance(claim, "{}", "extraction", STATS), "the claim still holds");
     }
 
+    @Test
+    void a_trigger_error_is_noted_only_on_a_batch_pending_at_that_stage_and_changes_nothing_else() {
+        store.create(1, "setup");
+        ageBy(1, Duration.ofMinutes(10));
+        BatchRecord before = store.find(1).orElseThrow();
+        store.recordTriggerError(1, "setup", "connection refused by http://localhost:1/api/batch-processing/setup");
+
+        BatchRecord noted = store.find(1).orElseThrow();
+        assertEquals("connection refused by http://localhost:1/api/batch-processing/setup", noted.error());
+        assertEquals(before.version(), noted.version(), "the version does not move");
+        assertEquals(before.updatedAt(), noted.updatedAt(), "updated_at does not move");
+        assertEquals(before.state(), noted.state());
+        assertEquals(before.attempt(), noted.attempt());
+        assertEquals(List.of(1L), store.findStalled(Duration.ofMinutes(1), 10).stream().map(BatchRecord::batchId).toList(),
+                "the sweeper still finds it overdue");
+
+        store.recordTriggerError(1, "extraction", "another stage");
+        store.recordTriggerError(2, "setup", "no such batch");
+        assertEquals(noted, store.find(1).orElseThrow(), "another stage's error is ignored");
+        assertTrue(store.find(2).isEmpty());
+
+        BatchRecord claim = claimed(1, "setup");
+        assertEquals(noted.error(), claim.error());
+        store.recordTriggerError(1, "setup", "late");
+        assertEquals(claim, store.find(1).orElseThrow(), "a claimed batch is left alone");
+        assertTrue(store.advance(claim, "{}", "extraction", STATS), "the claim still holds");
+        assertNull(store.find(1).orElseThrow().error(), "advancing clears it");
+    }
+
     /**
      * Compares JSON texts ignoring insignificant whitespace (PostgreSQL's jsonb normalises it).
      *

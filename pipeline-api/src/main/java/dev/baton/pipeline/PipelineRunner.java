@@ -1,5 +1,6 @@
 package dev.baton.pipeline;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
@@ -236,6 +237,9 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             fire(batchId, stage);
             return new Step(new StageOutcome(StageOutcome.Kind.CONTINUED, batchId, stage, attempt, stage));
         }
+        if (result instanceof StageResult.Retry retry) {
+            return new Step(retryFrom(spec, claim, retry, before, started, took));
+        }
         Object output = ((StageResult.Done) result).output();
         JsonSource written = json.source(output);
         String next = pipeline.next(stage);
@@ -302,6 +306,56 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         listeners.stageFailed(batchId, stage, attempt, stored);
         listeners.batchFailed(batchId, stage, stored);
         return new StageOutcome(StageOutcome.Kind.FAILED, batchId, stage, attempt, stored);
+    }
+
+    /**
+     * Commits the progress of a {@link StageResult.Retry} and schedules its retry in one transaction.
+     * The invocation moved the cursor, so the count of tries starts again there: the failed invocation
+     * is try 1 at the new cursor and the retry is attempt 2. A cursor that did not move is an ordinary
+     * failure (attempt + 1), which keeps a stage that always fails from retrying for ever.
+     */
+    private StageOutcome retryFrom(Pipeline.StageSpec spec, BatchRecord claim, StageResult.Retry retry, StageStats before,
+            Instant started, Duration took) {
+        long batchId = claim.batchId();
+        String stage = spec.name();
+        int attempt = claim.attempt();
+        String cursor;
+        try {
+            cursor = json.write(retry.cursor(), batchId, stage, "cursor");
+        } catch (PipelineException e) {
+            return failed(spec, claim, e.getMessage(), false, before, started, took, e);
+        }
+        RetryPolicy policy = spec.retry();
+        if (!policy.allowsRetryAfter(1) || sameCursor(claim, cursor)) {
+            return failed(spec, claim, retry.error(), true, before, started, took, retry.cause());
+        }
+        Duration backoff = policy.backoffAfter(1);
+        StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), null);
+        LOG.warn("batch {} stage {} attempt {} committed its progress up to cursor {}, then failed: {}; trying again from there in {} ms",
+                batchId, stage, attempt, cursor, retry.error(), backoff.toMillis(), retry.cause());
+        boolean saved;
+        try {
+            saved = store.saveProgressAndRetry(claim, cursor, json.source(retry.partialOutput()), 2, retry.error(), backoff, stats);
+        } catch (IllegalArgumentException e) {
+            PipelineException why = json.writeFailure(retry.partialOutput(), batchId, stage, "partial output", e);
+            return failed(spec, claim, why.getMessage(), false, before, started, took, why);
+        }
+        if (!saved) {
+            return lost(claim, stage);
+        }
+        listeners.stageFailed(batchId, stage, attempt, retry.error());
+        listeners.stageRetried(batchId, stage, 2, backoff);
+        fireAfter(batchId, stage, backoff);
+        return new StageOutcome(StageOutcome.Kind.RETRYING, batchId, stage, attempt, retry.error());
+    }
+
+    /** @return whether {@code cursor} is the cursor the claim started from (as JSON values: the store may reformat it) */
+    private boolean sameCursor(BatchRecord claim, String cursor) {
+        if (claim.cursor() == null) {
+            return false;
+        }
+        JsonNode was = json.read(claim.cursor(), JsonNode.class, claim.batchId(), claim.stage(), "cursor");
+        return was.equals(json.read(cursor, JsonNode.class, claim.batchId(), claim.stage(), "cursor"));
     }
 
     private StageOutcome lost(BatchRecord claim, String stage) {

@@ -225,7 +225,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             StageStats stats = before.plusInvocation(attempt, started, took.toMillis(), null);
             boolean saved;
             try {
-                saved = store.saveProgress(claim, cursor, json.source(cont.partialOutput()), stats);
+                saved = saveProgress(claim, cursor, json.source(cont.partialOutput()), stats);
             } catch (IllegalArgumentException e) {
                 PipelineException why = json.writeFailure(cont.partialOutput(), batchId, stage, "partial output", e);
                 return new Step(failed(spec, claim, why.getMessage(), false, before, started, took, why));
@@ -347,6 +347,19 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         listeners.stageRetried(batchId, stage, 2, backoff);
         fireAfter(batchId, stage, backoff);
         return new StageOutcome(StageOutcome.Kind.RETRYING, batchId, stage, attempt, retry.error());
+    }
+
+    /**
+     * Commits a continuation. One that moved the cursor after a failed try (attempt above 1) also
+     * starts the count of tries again, at attempt 1, as {@link #retryFrom} does: the retry policy
+     * limits the tries a stage may spend without progress, so a long sliced stage with a few flaky
+     * steps is not failed by failures that were each overcome.
+     */
+    private boolean saveProgress(BatchRecord claim, String cursor, JsonSource partialOutput, StageStats stats) {
+        if (claim.attempt() > 1 && !sameCursor(claim, cursor)) {
+            return store.saveProgressAndRetry(claim, cursor, partialOutput, 1, claim.error(), Duration.ZERO, stats);
+        }
+        return store.saveProgress(claim, cursor, partialOutput, stats);
     }
 
     /** @return whether {@code cursor} is the cursor the claim started from (as JSON values: the store may reformat it) */

@@ -1,5 +1,6 @@
 package dev.baton.pipeline;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
@@ -217,6 +218,9 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             if (result instanceof StageResult.Continue cont) {
                 return new Step(commitProgress(run, cont));
             }
+            if (result instanceof StageResult.Retry retry) {
+                return new Step(retryFrom(run, retry));
+            }
             return commitOutput(run, ((StageResult.Done) result).output(), finished);
         } finally {
             heartbeat.cancel(false);
@@ -253,7 +257,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
         boolean saved;
         try {
-            saved = store.saveProgress(run.claim(), cursor, json.source(cont.partialOutput()), run.stats(null));
+            saved = saveProgress(run.claim(), cursor, json.source(cont.partialOutput()), run.stats(null));
         } catch (IllegalArgumentException e) {
             PipelineException why = json.writeFailure(cont.partialOutput(), batchId, stage, "partial output", e);
             return failed(run, why.getMessage(), false, why);
@@ -355,6 +359,70 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         listeners.stageFailed(batchId, stage, attempt, stored);
         listeners.batchFailed(batchId, stage, stored);
         return new StageOutcome(StageOutcome.Kind.FAILED, batchId, stage, attempt, stored);
+    }
+
+    /**
+     * Commits the progress of a {@link StageResult.Retry} and schedules its retry in one transaction.
+     * The invocation moved the cursor, so the count of tries starts again there: the failed invocation
+     * is try 1 at the new cursor and the retry is attempt 2. A cursor that did not move is an ordinary
+     * failure (attempt + 1), which keeps a stage that always fails from retrying for ever.
+     */
+    private StageOutcome retryFrom(Attempt run, StageResult.Retry retry) {
+        BatchRecord claim = run.claim();
+        long batchId = run.batchId();
+        String stage = run.stage();
+        String cursor;
+        try {
+            cursor = json.write(retry.cursor(), batchId, stage, "cursor");
+        } catch (PipelineException e) {
+            return failed(run, e.getMessage(), false, e);
+        }
+        RetryPolicy policy = run.spec().retry();
+        if (!policy.allowsRetryAfter(1) || sameCursor(claim, cursor)) {
+            return failed(run, retry.error(), true, retry.cause());
+        }
+        Duration backoff = policy.backoffAfter(1);
+        LOG.warn("batch {} stage {} attempt {} committed its progress up to cursor {}, then failed: {}; trying again from there in {} ms",
+                batchId, stage, run.attempt(), cursor, retry.error(), backoff.toMillis(), retry.cause());
+        boolean saved;
+        try {
+            saved = store.saveProgressAndRetry(claim, cursor, json.source(retry.partialOutput()), 2, retry.error(), backoff,
+                    run.stats(null));
+        } catch (IllegalArgumentException e) {
+            PipelineException why = json.writeFailure(retry.partialOutput(), batchId, stage, "partial output", e);
+            return failed(run, why.getMessage(), false, why);
+        } catch (RuntimeException e) {
+            return commitFailed(run, "partial output", e);
+        }
+        if (!saved) {
+            return lost(claim, stage);
+        }
+        listeners.stageFailed(batchId, stage, run.attempt(), retry.error());
+        listeners.stageRetried(batchId, stage, 2, backoff);
+        fireAfter(batchId, stage, backoff);
+        return new StageOutcome(StageOutcome.Kind.RETRYING, batchId, stage, run.attempt(), retry.error());
+    }
+
+    /**
+     * Commits a continuation. One that moved the cursor after a failed try (attempt above 1) also
+     * starts the count of tries again, at attempt 1, as {@link #retryFrom} does: the retry policy
+     * limits the tries a stage may spend without progress, so a long sliced stage with a few flaky
+     * steps is not failed by failures that were each overcome.
+     */
+    private boolean saveProgress(BatchRecord claim, String cursor, JsonSource partialOutput, StageStats stats) {
+        if (claim.attempt() > 1 && !sameCursor(claim, cursor)) {
+            return store.saveProgressAndRetry(claim, cursor, partialOutput, 1, claim.error(), Duration.ZERO, stats);
+        }
+        return store.saveProgress(claim, cursor, partialOutput, stats);
+    }
+
+    /** @return whether {@code cursor} is the cursor the claim started from (as JSON values: the store may reformat it) */
+    private boolean sameCursor(BatchRecord claim, String cursor) {
+        if (claim.cursor() == null) {
+            return false;
+        }
+        JsonNode was = json.read(claim.cursor(), JsonNode.class, claim.batchId(), claim.stage(), "cursor");
+        return was.equals(json.read(cursor, JsonNode.class, claim.batchId(), claim.stage(), "cursor"));
     }
 
     private StageOutcome lost(BatchRecord claim, String stage) {

@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Processes a list of items inside a stage with bounded concurrency, stops taking new items when
@@ -26,9 +27,18 @@ import java.util.concurrent.Semaphore;
  *
  * <p>The stage's output is the list of results in item order, the same whether the work took one
  * invocation or many; the cursor is the index of the next item. Every invocation processes at
- * least one item, so a stage always makes progress. An item that throws fails the invocation; the
- * retry resumes after the last committed slice. Immutable and thread-safe; each {@link #process}
- * call uses its own short-lived threads.
+ * least one item, so a stage always makes progress.
+ *
+ * <p>When an item throws, no new item is started; the items in flight are waited for. The results
+ * before the failed item (in item order) are kept: the invocation returns {@link StageResult#retryFrom}
+ * with the failed item as the cursor, so they are committed with the failure, and the retry, after the
+ * stage's {@link RetryPolicy} backoff, starts at the failed item. Results of items after it are
+ * dropped and those items run again. Because such an invocation made progress, the count of tries
+ * starts again at the failed item: each item gets the policy's attempts, however many items of the
+ * stage are flaky. When the first item of the invocation throws, there is nothing to keep and its
+ * exception fails the invocation as any stage exception does (attempt + 1); an item that always
+ * throws therefore ends the batch {@code failed} after the policy's attempts. Immutable and
+ * thread-safe; each {@link #process} call uses its own short-lived threads.
  */
 public final class Slicer {
     private final int concurrency;
@@ -75,7 +85,8 @@ public final class Slicer {
         /**
          * @param item the item
          * @return its result, written with the stage's output
-         * @throws Exception fails the invocation
+         * @throws Exception the item failed: the results before it are committed and the stage is retried
+         *     from it (see the class description)
          */
         O apply(I item) throws Exception;
     }
@@ -88,8 +99,10 @@ public final class Slicer {
      * @param work what to do with one item
      * @param <I> the item type
      * @param <O> the result type
-     * @return {@link StageResult#done} with all results, or {@link StageResult#proceed} with the results so far
-     * @throws Exception the first exception an item threw
+     * @return {@link StageResult#done} with all results, {@link StageResult#proceed} with the results so far,
+     *     or {@link StageResult#retryFrom} with the results before the first item that threw, that item's
+     *     index as the cursor and its exception
+     * @throws Exception the exception of the invocation's first item, when that item threw
      */
     public <I, O> StageResult process(StageContext context, List<I> items, ItemFunction<I, O> work) throws Exception {
         Objects.requireNonNull(work, "work");
@@ -113,10 +126,11 @@ public final class Slicer {
         });
         try {
             Semaphore slots = new Semaphore(concurrency);
+            AtomicBoolean anyFailed = new AtomicBoolean();
             List<Future<O>> inFlight = new ArrayList<>();
-            while (next < items.size() && (next == from || context.remaining().compareTo(keep) > 0)) {
+            while (next < items.size() && !anyFailed.get() && (next == from || context.remaining().compareTo(keep) > 0)) {
                 slots.acquire();
-                if (next > from && context.remaining().compareTo(keep) <= 0) {
+                if (anyFailed.get() || (next > from && context.remaining().compareTo(keep) <= 0)) {
                     slots.release();
                     break;
                 }
@@ -124,13 +138,21 @@ public final class Slicer {
                 inFlight.add(pool.submit(() -> {
                     try {
                         return work.apply(item);
+                    } catch (Throwable t) {
+                        anyFailed.set(true);
+                        throw t;
                     } finally {
                         slots.release();
                     }
                 }));
             }
-            for (Future<O> f : inFlight) {
-                results.add(get(f));
+            for (int i = 0; i < inFlight.size(); i++) {
+                try {
+                    results.add(inFlight.get(i).get());
+                } catch (ExecutionException e) {
+                    awaitAll(inFlight.subList(i + 1, inFlight.size()));
+                    return failedAt(from, from + i, items.size(), results, e);
+                }
             }
         } finally {
             pool.shutdownNow();
@@ -138,16 +160,36 @@ public final class Slicer {
         return next < items.size() ? StageResult.proceed(next, results) : StageResult.done(results);
     }
 
+    /** Waits for items whose results are dropped, so none still runs when the retry starts. */
+    private static void awaitAll(List<? extends Future<?>> dropped) throws InterruptedException {
+        for (Future<?> f : dropped) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                // dropped with its result: the item runs again on the retry
+            }
+        }
+    }
 
-    private static <O> O get(Future<O> f) throws Exception {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
+    /**
+     * @param from the invocation's first item
+     * @param index the first item, in item order, that threw
+     * @return the retry from {@code index} with the results before it
+     * @throws Exception the item's exception, when {@code index} is the invocation's first item
+     */
+    private static StageResult failedAt(int from, int index, int size, List<Object> results, ExecutionException e) throws Exception {
+        if (index == from) {
             Throwable cause = e.getCause();
             if (cause instanceof Exception ex) {
                 throw ex;
             }
             throw e;
         }
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        String message = cause.getMessage();
+        String error = "item " + index + " of " + size + " failed: " + cause.getClass().getName()
+                + (message == null || message.isBlank() ? "" : ": " + message)
+                + " (items " + from + " to " + (index - 1) + " were committed; the retry starts at item " + index + ")";
+        return StageResult.retryFrom(index, results, error, cause);
     }
 }

@@ -216,6 +216,28 @@ public interface StageStore {
     boolean scheduleRetry(BatchRecord claim, String error, Duration backoff, StageStats stats);
 
     /**
+     * In one transaction: stores the partial output and cursor of a sliced stage, as
+     * {@link #saveProgress(BatchRecord, String, JsonSource, StageStats)} does, and records a failed
+     * try: the batch becomes {@code pending} at the same stage with attempt {@code nextAttempt}, due
+     * after {@code backoff}; {@code error_message} holds {@code error}. For a stage that committed
+     * part of its work before it failed, so that the retry resumes after that work.
+     *
+     * @param claim the claimed row
+     * @param cursor JSON cursor
+     * @param partialOutput JSON partial output
+     * @param nextAttempt the attempt of the retry, at least 1
+     * @param error what went wrong
+     * @param backoff wait before the next try
+     * @param stats the stage's updated stats
+     * @return {@code false} (and nothing written) when the claim was lost
+     * @throws IllegalArgumentException if {@code cursor} is not valid JSON text, {@code partialOutput} is
+     *     not or fails to write itself, or {@code nextAttempt} is below 1; nothing is written and the claim
+     *     still holds
+     */
+    boolean saveProgressAndRetry(BatchRecord claim, String cursor, JsonSource partialOutput, int nextAttempt, String error,
+            Duration backoff, StageStats stats);
+
+    /**
      * Fails the batch for good at the claimed stage.
      *
      * @param claim the claimed row

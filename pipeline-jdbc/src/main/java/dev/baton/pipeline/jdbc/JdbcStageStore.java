@@ -298,6 +298,30 @@ public final class JdbcStageStore implements StageStore {
                 st -> st.bind("error", error).bind("backoff", backoff.toMillis())).execute()) == 1;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One compare-and-set update with the partial output, like {@link #saveProgress}.
+     *
+     * @throws IllegalArgumentException if {@code cursor} or {@code partialOutput} is not one JSON value,
+     *     {@code partialOutput} fails to write itself, or {@code nextAttempt} is below 1 (nothing is written)
+     * @throws org.jdbi.v3.core.JdbiException if the database fails (nothing is written)
+     */
+    @Override
+    public boolean saveProgressAndRetry(BatchRecord claim, String cursor, JsonSource partialOutput, int nextAttempt, String error,
+            Duration backoff, StageStats stats) {
+        if (nextAttempt < 1) {
+            throw new IllegalArgumentException("batch " + claim.batchId() + " stage '" + claim.stage()
+                    + "': the next attempt must be at least 1, got " + nextAttempt);
+        }
+        JsonText.requireValid(cursor, describe(claim, "cursor"));
+        JsonText.requireStorableCursor(cursor, describe(claim, "cursor"));
+        return commitHeld(claim, "status = 'pending', cursor = CAST(:cursor AS jsonb), attempt = :attempt, error_message = :error,"
+                        + " run_after = now() + :backoff * interval '1 millisecond'" + MOVE_ON,
+                st -> st.bind("cursor", cursor).bind("attempt", nextAttempt).bind("error", error).bind("backoff", backoff.toMillis()),
+                partialOutput, "partial output", stats).isPresent();
+    }
+
     @Override
     public boolean fail(BatchRecord claim, String error, StageStats stats) {
         String sql = "UPDATE " + q + " SET status = 'failed', error_message = :error" + MOVE_ON + STATS + HELD;

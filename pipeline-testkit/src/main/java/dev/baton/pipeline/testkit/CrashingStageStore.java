@@ -57,6 +57,13 @@ final class CrashingStageStore implements StageStore {
     }
 
     @Override
+    public boolean saveProgressAndRetry(BatchRecord claim, String cursor, JsonSource partialOutput, int nextAttempt, String error,
+            Duration backoff, StageStats stats) {
+        maybeCrash(claim);
+        return delegate.saveProgressAndRetry(claim, cursor, partialOutput, nextAttempt, error, backoff, stats);
+    }
+
+    @Override
     public BatchRecord create(long batchId, String firstStage) {
         return delegate.create(batchId, firstStage);
     }

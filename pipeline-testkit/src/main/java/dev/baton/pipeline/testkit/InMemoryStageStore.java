@@ -176,6 +176,27 @@ public final class InMemoryStageStore implements StageStore {
     }
 
     @Override
+    public boolean saveProgressAndRetry(BatchRecord claim, String cursor, JsonSource partialOutput, int nextAttempt, String error,
+            Duration backoff, StageStats stats) {
+        if (nextAttempt < 1) {
+            throw new IllegalArgumentException("batch " + claim.batchId() + " stage '" + claim.stage()
+                    + "': the next attempt must be at least 1, got " + nextAttempt);
+        }
+        String text = text(claim, partialOutput, "partial output");
+        synchronized (this) {
+            if (!holds(claim)) {
+                return false;
+            }
+            outputs.computeIfAbsent(claim.batchId(), b -> new HashMap<>()).put(claim.stage(), text);
+            BatchRecord r = rows.get(claim.batchId());
+            Instant now = clock.instant();
+            put(new BatchRecord(r.batchId(), r.stage(), BatchState.PENDING, nextAttempt, error, r.version() + 1,
+                    null, null, now.plus(backoff), cursor, withStats(r, stats), r.createdAt(), now));
+            return true;
+        }
+    }
+
+    @Override
     public synchronized boolean fail(BatchRecord claim, String error, StageStats stats) {
         if (!holds(claim)) {
             return false;

@@ -443,6 +443,64 @@ public abstract class StageStoreContract {
         assertNull(store.find(1).orElseThrow().error(), "advancing clears it");
     }
 
+    @Test
+    void progress_with_a_retry_commits_the_partial_output_and_cursor_and_waits_for_the_backoff() {
+        store.create(1, "annotation");
+        BatchRecord c = claimed(1, "annotation");
+        assertTrue(store.saveProgressAndRetry(c, "150", JsonSource.ofText("[1,4,9]"), 2, "item 150 failed: timeout", Duration.ofHours(1), STATS));
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(BatchState.PENDING, r.state());
+        assertEquals("annotation", r.stage());
+        assertEquals(2, r.attempt());
+        assertEquals("item 150 failed: timeout", r.error());
+        assertNull(r.leaseOwner());
+        assertJsonEquals("150", r.cursor());
+        assertEquals(STATS, r.statsOf("annotation"));
+        assertJsonEquals("[1,4,9]", store.readOutput(1, "annotation").orElseThrow());
+        assertTrue(store.claim(1, "annotation", "worker-a", LEASE).isEmpty(), "not due before its backoff");
+        makeDue(1);
+        BatchRecord again = claimed(1, "annotation");
+        assertEquals(2, again.attempt());
+        assertJsonEquals("150", again.cursor());
+        assertTrue(store.saveProgressAndRetry(again, "300", JsonSource.ofText("[1,4,9,16]"), 1, again.error(), Duration.ZERO, STATS));
+        assertEquals(1, store.find(1).orElseThrow().attempt(), "the attempt is the one given, not attempt + 1");
+        assertJsonEquals("[1,4,9,16]", store.readOutput(1, "annotation").orElseThrow());
+    }
+
+    @Test
+    void a_lost_claim_commits_neither_the_progress_nor_the_retry() {
+        store.create(1, "annotation");
+        BatchRecord c = claimed(1, "annotation");
+        expireLease(1);
+        BatchRecord rescued = store.rescue(store.findStalled(Duration.ofMinutes(1), 10).get(0), "lease expired", false).orElseThrow();
+        assertFalse(store.saveProgressAndRetry(c, "150", JsonSource.ofText("[1,4,9]"), 2, "late", Duration.ZERO, STATS));
+        String large = "[" + "\"" + "x".repeat(300_000) + "\"," + "\"" + "y".repeat(300_000) + "\"]";
+        assertFalse(store.saveProgressAndRetry(c, "150", JsonSource.ofText(large), 2, "late", Duration.ZERO, STATS),
+                "an output long enough to be chunked is not written either");
+        assertEquals(rescued, store.find(1).orElseThrow());
+        assertEquals(Optional.empty(), store.readOutput(1, "annotation"));
+    }
+
+    @Test
+    void progress_with_a_retry_refuses_bad_input_and_the_claim_still_holds() {
+        store.create(1, "annotation");
+        BatchRecord claim = claimed(1, "annotation");
+        BatchRecord before = store.find(1).orElseThrow();
+        JsonSource failing = JsonSource.streamed(out -> {
+            out.write("[1,");
+            throw new IOException("the source went away");
+        });
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> store.saveProgressAndRetry(claim, "3", failing, 2, "item 3 failed", Duration.ZERO, STATS));
+        assertTrue(e.getMessage().contains("stage 'annotation' of batch 1"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> store.saveProgressAndRetry(claim, "3", JsonSource.ofText("[1]"), 0, "item 3 failed", Duration.ZERO, STATS));
+        assertEquals(before, store.find(1).orElseThrow());
+        assertEquals(Optional.empty(), store.readOutput(1, "annotation"));
+        assertTrue(store.saveProgressAndRetry(claim, "3", JsonSource.ofText("[1]"), 2, "item 3 failed", Duration.ZERO, STATS),
+                "the claim still holds");
+    }
+
     /**
      * Compares JSON texts ignoring insignificant whitespace (PostgreSQL's jsonb normalises it).
      *

@@ -295,7 +295,7 @@ public final class JdbcStageStore implements StageStore {
         String sql = "UPDATE " + q + " SET status = 'pending', attempt = attempt + 1, error_message = :error,"
                 + " run_after = now() + :backoff * interval '1 millisecond'" + MOVE_ON + STATS + HELD;
         return jdbi.withHandle(h -> bindHeld(h.createUpdate(sql), claim, stats,
-                st -> st.bind("error", error).bind("backoff", backoff.toMillis())).execute()) == 1;
+                st -> st.bind("error", Utf16.storableText(error)).bind("backoff", backoff.toMillis())).execute()) == 1;
     }
 
     /**
@@ -318,14 +318,14 @@ public final class JdbcStageStore implements StageStore {
         JsonText.requireStorableCursor(cursor, describe(claim, "cursor"));
         return commitHeld(claim, "status = 'pending', cursor = CAST(:cursor AS jsonb), attempt = :attempt, error_message = :error,"
                         + " run_after = now() + :backoff * interval '1 millisecond'" + MOVE_ON,
-                st -> st.bind("cursor", cursor).bind("attempt", nextAttempt).bind("error", error).bind("backoff", backoff.toMillis()),
+                st -> st.bind("cursor", cursor).bind("attempt", nextAttempt).bind("error", Utf16.storableText(error)).bind("backoff", backoff.toMillis()),
                 partialOutput, "partial output", stats).isPresent();
     }
 
     @Override
     public boolean fail(BatchRecord claim, String error, StageStats stats) {
         String sql = "UPDATE " + q + " SET status = 'failed', error_message = :error" + MOVE_ON + STATS + HELD;
-        return jdbi.withHandle(h -> bindHeld(h.createUpdate(sql), claim, stats, st -> st.bind("error", error)).execute()) == 1;
+        return jdbi.withHandle(h -> bindHeld(h.createUpdate(sql), claim, stats, st -> st.bind("error", Utf16.storableText(error))).execute()) == 1;
     }
 
     @Override
@@ -383,7 +383,7 @@ public final class JdbcStageStore implements StageStore {
         return jdbi.withHandle(h -> h.createQuery("UPDATE " + q + " SET " + set + " WHERE id = (SELECT id FROM " + q
                         + " WHERE batch_id = :b AND version = :v AND " + still + " FOR UPDATE SKIP LOCKED)"
                         + " RETURNING " + BatchRowMapper.COLUMNS)
-                .bind("b", stalled.batchId()).bind("v", stalled.version()).bind("error", error)
+                .bind("b", stalled.batchId()).bind("v", stalled.version()).bind("error", Utf16.storableText(error))
                 .map(ROWS).findOne());
     }
 
@@ -441,7 +441,7 @@ public final class JdbcStageStore implements StageStore {
     public void recordTriggerError(long batchId, String stage, String error) {
         jdbi.useHandle(h -> h.createUpdate("UPDATE " + q + " SET error_message = :error"
                         + " WHERE batch_id = :b AND current_stage = :stage AND status = 'pending'")
-                .bind("error", error).bind("b", batchId).bind("stage", stage).execute());
+                .bind("error", Utf16.storableText(error)).bind("b", batchId).bind("stage", stage).execute());
     }
 
     /** Builds a {@link JdbcStageStore}; every setter validates. Not thread-safe. */

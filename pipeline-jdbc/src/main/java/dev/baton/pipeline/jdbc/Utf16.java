@@ -55,4 +55,34 @@ final class Utf16 {
                 + " at character " + at + ", which PostgreSQL (UTF-8) cannot store; it was not written. Such a string was"
                 + " usually cut between the two halves of a surrogate pair: cut it at a code point (String.offsetByCodePoints)");
     }
+
+    /**
+     * @param text an error message, or null
+     * @return the text as a PostgreSQL {@code text} column can hold it: U+0000 written as {@code \u0000}
+     *     and an unpaired surrogate as U+FFFD, so that a stage's error is recorded (slightly altered) rather
+     *     than making the store's write of it fail
+     */
+    static String storableText(String text) {
+        if (text == null) {
+            return null;
+        }
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) ? i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))
+                    : !Character.isLowSurrogate(c) || i > 0 && Character.isHighSurrogate(text.charAt(i - 1));
+            String replacement = c == 0 ? "\\u0000" : paired ? null : "\uFFFD";
+            if (replacement != null && out == null) {
+                out = new StringBuilder(text.length() + 8).append(text, 0, i);
+            }
+            if (out != null) {
+                if (replacement != null) {
+                    out.append(replacement);
+                } else {
+                    out.append(c);
+                }
+            }
+        }
+        return out == null ? text : out.toString();
+    }
 }

@@ -186,4 +186,19 @@ class StoreRefusalsTest {
             sql.execute("ALTER TABLE batch_processing_data DROP CONSTRAINT test_refuses");
         }
     }
+
+    @Test
+    void an_error_message_holding_u0000_or_a_lone_surrogate_is_recorded_visibly_instead_of_failing_the_record() {
+        Pipeline pipeline = Pipeline.builder()
+                .stage("broken", ctx -> {
+                    throw new IllegalStateException("bad byte \u0000 and half a pair \uD800 here");
+                }, s -> s.retry(RetryPolicy.none()))
+                .build();
+        runner(pipeline).start(1);
+        trigger.drain();
+
+        var row = store.find(1).orElseThrow();
+        assertThat(row.state()).isEqualTo(BatchState.FAILED);
+        assertThat(row.error()).contains("bad byte \\u0000 and half a pair \uFFFD here");
+    }
 }

@@ -3,7 +3,7 @@ package dev.baton.pipeline;
 import java.time.Duration;
 
 /**
- * Hears what happens to batches, for metrics, alerts and the host's own bookkeeping (the seed marks
+ * Hears what happens to batches, for metrics, alerts and the host's own bookkeeping (for example, marking
  * its {@code batch} row failed from {@link #batchFailed}). Every method has an empty default, so
  * new events never break implementers. Called synchronously on the thread that ran the stage,
  * after the change was committed; an exception thrown here is logged and ignored. Implementations

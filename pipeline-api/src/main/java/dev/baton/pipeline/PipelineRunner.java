@@ -21,7 +21,7 @@ import org.slf4j.MDC;
 
 /**
  * Runs stages: claim → load → execute within the budget → commit output and advance in one
- * transaction → trigger the next stage (ARCHITECTURE.md §3). Also the entry point of a host:
+ * transaction → trigger the next stage (docs/architecture.md, section 2). Also the entry point of a host:
  * {@link #start(long)} begins a batch, {@link #operations()} inspects and steers them.
  *
  * <p>Thread-safe: any number of threads may call {@link #runStage} at once, for the same batch or

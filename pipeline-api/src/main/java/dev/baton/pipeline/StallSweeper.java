@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds lost work and sets it going again (invariant 4): an {@code in_progress} batch whose lease
+ * Finds lost work and sets it going again (docs/architecture.md, section 5.4): an {@code in_progress} batch whose lease
  * expired becomes pending with one more attempt (or failed, when its stage has no attempts left)
  * and is triggered; a pending batch whose trigger never arrived, or whose retry is due, is
  * triggered again. Any number of sweepers may run at once, in any processes: each rescue is a

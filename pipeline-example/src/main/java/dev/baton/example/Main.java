@@ -13,10 +13,10 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code java -jar pipeline-example.jar serve | demo | test-batch-api}: the example host app's
- * command line (ARCHITECTURE.md §6).
+ * command line (see the module's README).
  */
 @Command(name = "pipeline-example", mixinStandardHelpOptions = true, version = "Baton example 0.1.0",
-        description = "The seed's six-stage screenshot pipeline on Baton: setup, extraction, annotation, validation, metadata,"
+        description = "A six-stage screenshot-analysis pipeline on Baton: setup, extraction, annotation, validation, metadata,"
                 + " persistence, each a short invocation whose state lives in PostgreSQL.",
         footer = {"", "Try: java -jar pipeline-example/target/pipeline-example.jar demo --batches 20"})
 public final class Main implements Callable<Integer> {

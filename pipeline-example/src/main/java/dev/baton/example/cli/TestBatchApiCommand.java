@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code test-batch-api}: the seed's smoke script. Calls every endpoint of a running app once and
+ * {@code test-batch-api}: a smoke script. Calls every endpoint of a running app once and
  * reports each answer against what the contract allows; exits 0 when every answer was allowed.
  */
 @Command(name = "test-batch-api", mixinStandardHelpOptions = true, sortOptions = false,

@@ -7,7 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the host's {@code batch.status} in step with the pipeline, as the seed did: a batch that
+ * Keeps the host's {@code batch.status} in step with the pipeline: a batch that
  * fails for good is marked {@code failed} with the pipeline's error. (A completed batch is marked
  * by the persistence stage, in the same transaction as its results.) Thread-safe.
  */

@@ -184,7 +184,7 @@ public final class HostBatches {
     }
 
     /**
-     * Marks a batch {@code failed} with the pipeline's error, as the seed did.
+     * Marks a batch {@code failed} with the pipeline's error.
      *
      * @param batchId the batch
      * @param error what went wrong

@@ -12,7 +12,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Downloads an object from a (signed) URL, as the seed's setup stage fetched screenshot buffers:
+ * Downloads an object from a (signed) URL, as the setup stage fetches screenshot buffers:
  * {@code http(s)} through the JDK client, or {@code file} from the local disk. Refuses answers other
  * than 200 and bodies over the size limit. Thread-safe.
  */

@@ -12,7 +12,7 @@ import java.util.Objects;
 
 /**
  * Stage 3: asks the {@link VisionModel} to detect each of {@link UiKinds#DETECTION_TARGETS} on every
- * screenshot, as the seed asked Moondream. Its output is a list of {@link ScreenshotDetections}.
+ * screenshot, as a Moondream-style model would. Its output is a list of {@link ScreenshotDetections}.
  */
 public final class AnnotationStage extends PerScreenshotStage<FetchedScreenshot, ScreenshotDetections> {
     private final VisionModel model;

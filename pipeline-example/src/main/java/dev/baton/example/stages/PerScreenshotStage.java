@@ -11,7 +11,7 @@ import java.util.Objects;
 /**
  * A stage that works through a batch's screenshots with Baton's {@link Slicer}: a few at a time,
  * and only while the invocation's budget lasts; then it returns a continuation and the next
- * invocation resumes where this one stopped (invariant 6). The output is the list of per-screenshot
+ * invocation resumes where this one stopped. The output is the list of per-screenshot
  * results, the same however many invocations it took. The optional per-item delay stands for
  * slower real work and makes a stage's time grow with its batch ({@code --item-delay}).
  *

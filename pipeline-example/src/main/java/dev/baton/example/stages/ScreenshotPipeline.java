@@ -14,7 +14,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Assembles the seed's six stages into a {@link Pipeline} with a trial's budget, lease, retry
+ * Assembles the six stages of the screenshot-analysis pipeline into a {@link Pipeline} with a trial's budget, lease, retry
  * limit, delays and faults.
  *
  * @param batches the host's batches and screenshots

@@ -2,13 +2,13 @@ package dev.baton.example.stages;
 
 import java.util.List;
 
-/** The names of the six stages of the seed, as stored in {@code current_stage}. */
+/** The names of the six stages, as stored in {@code current_stage}. */
 public final class StageNames {
     /** Loads the batch's screenshot rows, signs their URLs and fetches the images. */
     public static final String SETUP = "setup";
     /** Extracts components, elements and anchors with the vision model. */
     public static final String EXTRACTION = "extraction";
-    /** Detects objects with the vision model, as the seed asked Moondream. */
+    /** Detects objects with the vision model, as a Moondream-style model would. */
     public static final String ANNOTATION = "annotation";
     /** Measures how well extraction agrees with annotation. */
     public static final String VALIDATION = "validation";

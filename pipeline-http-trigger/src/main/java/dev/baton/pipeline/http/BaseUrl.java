@@ -24,7 +24,7 @@ public final class BaseUrl {
 
     /** Environment variable with the base URL, checked first. */
     public static final String PIPELINE_API_URL = "PIPELINE_API_URL";
-    /** Environment variable with the base URL, checked second (the seed's name). */
+    /** Environment variable with the base URL, checked second. */
     public static final String NEXT_PUBLIC_API_URL = "NEXT_PUBLIC_API_URL";
     /** Host name of the deployment that Vercel sets, checked third. */
     public static final String VERCEL_URL = "VERCEL_URL";

@@ -16,7 +16,7 @@ final class EndpointJson {
 
     private EndpointJson() {}
 
-    /** {@code GET /api/batches/{id}}, the shape of ARCHITECTURE.md §5. */
+    /** {@code GET /api/batches/{id}}, the shape documented in the README's HTTP section. */
     static byte[] status(BatchStatus s) {
         ObjectNode n = MAPPER.createObjectNode();
         n.put("batchId", s.batchId());

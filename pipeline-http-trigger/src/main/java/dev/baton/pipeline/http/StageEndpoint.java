@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The receiving side of the HTTP surface (ARCHITECTURE.md §5), independent of any web framework:
+ * The receiving side of the HTTP surface (docs/architecture.md, section 5.2), independent of any web framework:
  * a {@link Request} (method, path, headers, body bytes) goes in, a {@link Response} (status, JSON)
  * comes out.
  * <ul>

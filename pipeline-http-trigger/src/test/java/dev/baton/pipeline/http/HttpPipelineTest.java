@@ -99,7 +99,7 @@ class HttpPipelineTest {
     /**
      * Deliveries that were lost or refused. A 409 is not among them: it answers a retry whose first
      * request did reach the receiver (a connection cut after the request was sent is retried, and the
-     * duplicate finds the batch moved on), which invariant 3 makes harmless.
+     * duplicate finds the batch moved on), which the compare-and-set on the claim makes harmless.
      */
     List<String> failedDeliveries() {
         return deliveries.events.stream()

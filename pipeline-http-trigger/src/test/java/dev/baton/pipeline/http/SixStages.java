@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The seed's six stages as deterministic test stages: each output carries a checksum built from the
+ * Six stages as deterministic test stages: each output carries a checksum built from the
  * previous stage's output, so a lost or repeated hand-off shows in the last one.
  */
 final class SixStages {

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  *         .load().migrate();
  * }</pre>
  *
- * <p>The seed's {@code REFERENCES batch(batch_id)} is left to the host, whose table it names:
+ * <p>A foreign key {@code REFERENCES batch(batch_id)} is left to the host, whose table it names:
  * {@code ALTER TABLE batch_processing_queue ADD FOREIGN KEY (batch_id) REFERENCES batch(batch_id)}.
  *
  * <p>Thread-safe: stateless, and concurrent calls serialise in the database.

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The invariants of ARCHITECTURE.md §3 against a real PostgreSQL. */
+/** The lifecycle invariants of docs/architecture.md (section 3) against a real PostgreSQL. */
 class PipelineInvariantsTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The six stages of the seed as deterministic test stages: each output names its stage and batch
+ * Six stages as deterministic test stages: each output names its stage and batch
  * and carries a checksum built from the previous stage's output, so a wrong or repeated hand-off
  * shows in the last output.
  */

@@ -147,14 +147,34 @@ public final class StallSweeper implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        scheduler.scheduleWithFixedDelay(() -> {
-            try {
-                sweepOnce();
-            } catch (RuntimeException e) {
-                LOG.warn("sweep failed, will try again in {}: {}", interval, e.toString());
-            }
-        }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        RepeatedFailureLog failures = new RepeatedFailureLog(LOG, "sweep");
+        scheduler.scheduleWithFixedDelay(() -> sweepGuarded(interval, failures), interval.toMillis(), interval.toMillis(),
+                TimeUnit.MILLISECONDS);
         return this;
+    }
+
+    /**
+     * One scheduled sweep: whatever it throws is logged (a repeat of the same failure quietly) and the next one
+     * runs on time, as a scheduled task that throws is never run again. Only a {@link VirtualMachineError} other
+     * than {@link StackOverflowError} (whose stack is unwound by now) stops the sweeper.
+     */
+    private void sweepGuarded(Duration interval, RepeatedFailureLog failures) {
+        long started = System.nanoTime();
+        try {
+            sweepOnce();
+            failures.succeeded();
+        } catch (Exception | Error e) {
+            if (e instanceof VirtualMachineError fatal && !(e instanceof StackOverflowError)) {
+                LOG.error("the sweeper stops: {}; restart the process", fatal.toString());
+                throw fatal;
+            }
+            failures.failed(e, interval);
+        }
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        if (tookMillis > interval.toMillis()) {
+            LOG.warn("sweep took {} ms, longer than its interval of {} ms (a slow or unreachable store, or a large backlog)",
+                    tookMillis, interval.toMillis());
+        }
     }
 
     /** Stops sweeping. */

@@ -74,6 +74,20 @@ public final class Database implements AutoCloseable {
         config.setPoolName("baton-example");
         config.setMaximumPoolSize(POOL_SIZE);
         config.setConnectionTimeout(10_000);
+        // a network path that loses its state (NAT or load balancer idle timeout, failover) leaves open connections
+        // dead for good without an error: without a socket timeout a read on one waits for ever. Baton bounds its own
+        // calls (JdbcStageStore's network timeout, 10 s); this bounds the host's queries and the trigger's NOTIFY.
+        // A value in the URL wins over these.
+        config.addDataSourceProperty("socketTimeout", "30");
+        // the OS probes idle connections, so a dead one is found and the flow stays known to the NAT between probes
+        config.addDataSourceProperty("tcpKeepAlive", "true");
+        // HikariCP pings each idle connection this often: shorter than any idle timeout on the path (AWS NLB 350 s,
+        // Azure 4 min), so flows stay alive and dead connections are dropped in the background, not at checkout
+        config.setKeepaliveTime(60_000);
+        // retire connections well before a proxy or failover does, so the pool is renewed a little at a time
+        config.setMaxLifetime(600_000);
+        // each dead idle connection found at checkout costs this long (the pool's default is 5 s)
+        config.setValidationTimeout(2_000);
         return new HikariDataSource(config);
     }
 

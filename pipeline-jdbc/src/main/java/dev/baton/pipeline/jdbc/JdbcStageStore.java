@@ -71,6 +71,15 @@ public final class JdbcStageStore implements StageStore {
     public static final int MIN_CHUNK_THRESHOLD = 1024;
     /** Largest chunk threshold: keeps one unchunked output's jsonb, whatever its shape, under PostgreSQL's 256 MB. */
     public static final int MAX_CHUNK_THRESHOLD = 16 * 1024 * 1024;
+    /**
+     * Default {@linkplain Builder#networkTimeout network timeout}: 10 s, a third of {@link Pipeline#DEFAULT_LEASE}
+     * (the heartbeat interval). Set it to about a third of your lease.
+     */
+    public static final Duration DEFAULT_NETWORK_TIMEOUT = Pipeline.DEFAULT_LEASE.dividedBy(3);
+    /** Shortest network timeout. */
+    public static final Duration MIN_NETWORK_TIMEOUT = Duration.ofMillis(100);
+    /** Longest network timeout. */
+    public static final Duration MAX_NETWORK_TIMEOUT = Duration.ofMinutes(10);
 
     private static final BatchRowMapper ROWS = BatchRowMapper.ROWS;
     private static final String MOVE_ON = ", version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL";
@@ -83,10 +92,13 @@ public final class JdbcStageStore implements StageStore {
     private final OutputRows outputs;
     private final String q;
     private final DueClaims dueClaims;
+    private final Duration networkTimeout;
 
     private JdbcStageStore(Builder b) {
         this.dataSource = b.dataSource;
-        this.jdbi = Jdbi.create(b.dataSource);
+        this.networkTimeout = b.networkTimeout;
+        // every call's connection waits at most the network timeout per round trip, whatever the host's pool sets
+        this.jdbi = Jdbi.create(new TimedDataSource(b.dataSource, b.networkTimeout));
         // Jdbi copies its configuration into every handle and statement, but builds afresh (registering
         // every default) any configuration class its root never created: create those once here
         jdbi.getConfig(SqlArrayTypes.class);
@@ -444,12 +456,18 @@ public final class JdbcStageStore implements StageStore {
                 .bind("error", Utf16.storableText(error)).bind("b", batchId).bind("stage", stage).execute());
     }
 
+    /** The longest wait of one round trip on the store's connections; the queue worker's LISTEN connection uses it too. */
+    Duration networkTimeout() {
+        return networkTimeout;
+    }
+
     /** Builds a {@link JdbcStageStore}; every setter validates. Not thread-safe. */
     public static final class Builder {
         private final DataSource dataSource;
         private String schema;
         private String tablePrefix = "";
         private int chunkThreshold = DEFAULT_CHUNK_THRESHOLD;
+        private Duration networkTimeout = DEFAULT_NETWORK_TIMEOUT;
 
         private Builder(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -492,6 +510,31 @@ public final class JdbcStageStore implements StageStore {
                         + MAX_CHUNK_THRESHOLD + " characters, got " + characters);
             }
             this.chunkThreshold = characters;
+            return this;
+        }
+
+        /**
+         * Sets the longest wait for one round trip to the database on every connection the store takes (and on
+         * the {@link QueueWorker}'s {@code LISTEN} connection), with {@link java.sql.Connection#setNetworkTimeout}
+         * for as long as the store holds the connection; the pool's own value is put back before it is returned.
+         * A connection the network dropped silently (a NAT or load balancer that forgot the flow, a failover) then
+         * fails the call, and the driver closes it, instead of blocking the sweeper, the heartbeat or a claim
+         * forever. A statement that legitimately runs longer, or waits longer on a lock, fails too; a chunked
+         * output, written in one transaction, is bounded per round trip, not as a whole.
+         *
+         * @param timeout 100 ms to 10 min; default {@link JdbcStageStore#DEFAULT_NETWORK_TIMEOUT}
+         *     (10 s). Set it to about a third of your lease.
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         * @throws NullPointerException if {@code timeout} is null
+         */
+        public Builder networkTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.compareTo(MIN_NETWORK_TIMEOUT) < 0 || timeout.compareTo(MAX_NETWORK_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("networkTimeout must be between 100ms and 10min (about a third of the lease),"
+                        + " got " + timeout);
+            }
+            this.networkTimeout = timeout;
             return this;
         }
 

@@ -27,8 +27,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A dispatcher thread claims as many due batches as it has free threads, oldest {@code run_after}
  * first, then sleeps until a {@code NOTIFY} on the trigger's channel, a thread coming free, or the
- * poll interval. A second thread holds the {@code LISTEN} connection and reconnects when it dies;
- * polling covers the gap. {@link #close()} stops claiming and waits for running stages; a stage still
+ * poll interval. A second thread holds the {@code LISTEN} connection, proves every few seconds that it
+ * is alive with a round trip bounded by the store's {@linkplain JdbcStageStore.Builder#networkTimeout
+ * network timeout}, and replaces it when it fails; polling covers the gap. A claim that fails, times
+ * out or throws is logged and tried again at the next poll; one that takes longer than the poll
+ * interval is logged too. {@link #close()} stops claiming and waits for running stages; a stage still
  * running after the wait keeps its lease until it expires and the sweeper takes over.
  *
  * <pre>{@code
@@ -50,6 +53,10 @@ public final class QueueWorker implements AutoCloseable {
     public static final Duration DEFAULT_SHUTDOWN_WAIT = Duration.ofSeconds(30);
 
     private static final long LISTEN_WAIT_MILLIS = 250;
+    /** Polls between two round trips that prove the LISTEN connection alive. */
+    private static final int POLLS_PER_LISTEN_CHECK = 5;
+    private static final long MIN_LISTEN_CHECK_MILLIS = 1_000;
+    private static final long MAX_LISTEN_CHECK_MILLIS = 5_000;
 
     private final PipelineRunner runner;
     private final JdbcStageStore store;
@@ -70,7 +77,7 @@ public final class QueueWorker implements AutoCloseable {
         this.runner = b.runner;
         this.store = b.store;
         this.trigger = b.trigger;
-        this.dataSource = b.store.dataSource();
+        this.dataSource = new TimedDataSource(b.store.dataSource(), b.store.networkTimeout());
         this.threads = b.threads;
         this.pollInterval = b.pollInterval;
         this.shutdownWait = b.shutdownWait;
@@ -128,12 +135,23 @@ public final class QueueWorker implements AutoCloseable {
             int free = threads - active.get();
             int got = 0;
             if (free > 0) {
+                long started = System.nanoTime();
                 try {
                     List<BatchRecord> claims = store.claimDue(runner.owner(), runner.pipeline().lease(), free, trigger.stageCaps());
                     got = claims.size();
                     claims.forEach(this::submit);
-                } catch (RuntimeException e) {
+                } catch (Exception | Error e) {
+                    if (e instanceof VirtualMachineError fatal && !(e instanceof StackOverflowError)) {
+                        LOG.error("the queue dispatcher stops claiming: {}; restart the process", fatal.toString());
+                        throw fatal;
+                    }
                     LOG.warn("claiming due batches failed ({}); trying again in {} ms", e.toString(), pollMillis);
+                }
+                long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                if (tookMillis > pollMillis) {
+                    LOG.warn("claiming due batches took {} ms, longer than the poll interval of {} ms (a slow or unreachable"
+                            + " database; each round trip waits at most the store's network timeout of {} ms)",
+                            tookMillis, pollMillis, store.networkTimeout().toMillis());
                 }
             }
             if (got > 0 && got == free) {
@@ -174,13 +192,21 @@ public final class QueueWorker implements AutoCloseable {
                 PGConnection pg = c.unwrap(PGConnection.class);
                 // short waits: the connection is only ever used (and closed) by this thread, which sees close() soon
                 int waitMillis = (int) Math.min(pollInterval.toMillis(), LISTEN_WAIT_MILLIS);
+                long checkNanos = TimeUnit.MILLISECONDS.toNanos(listenCheckMillis());
+                long lastCheck = System.nanoTime();
                 while (running) {
                     PGNotification[] received = pg.getNotifications(waitMillis);
                     if (received != null && received.length > 0) {
                         wake.release();
                     }
+                    if (System.nanoTime() - lastCheck >= checkNanos) {
+                        // waiting for notifications never notices a connection the network dropped: a round trip
+                        // does, within the network timeout, and its failure replaces the connection
+                        s.execute("SELECT 1");
+                        lastCheck = System.nanoTime();
+                    }
                 }
-            } catch (SQLException e) {
+            } catch (SQLException | RuntimeException e) {
                 if (!running) {
                     return;
                 }
@@ -194,6 +220,11 @@ public final class QueueWorker implements AutoCloseable {
                 backoff = Math.min(backoff * 2, 5_000);
             }
         }
+    }
+
+    /** @return the time between two round trips on the LISTEN connection: a few poll intervals, 1 to 5 s */
+    private long listenCheckMillis() {
+        return Math.max(MIN_LISTEN_CHECK_MILLIS, Math.min(MAX_LISTEN_CHECK_MILLIS, pollInterval.toMillis() * POLLS_PER_LISTEN_CHECK));
     }
 
     /** Stops claiming, waits up to the shutdown wait for running stages, and closes the LISTEN connection. */

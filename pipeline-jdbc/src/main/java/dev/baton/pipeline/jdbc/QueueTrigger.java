@@ -31,7 +31,7 @@ public final class QueueTrigger implements Trigger {
     /** Default NOTIFY channel. */
     public static final String DEFAULT_CHANNEL = "baton_queue";
 
-    private final DataSource dataSource;
+    private final TimedDataSource dataSource;
     private final String channel;
     private final Map<String, Integer> stageCaps;
     private final boolean inline;
@@ -43,11 +43,13 @@ public final class QueueTrigger implements Trigger {
      * @throws IllegalArgumentException on a bad channel name
      */
     public QueueTrigger(DataSource dataSource, String channel, Map<String, Integer> stageCaps) {
-        this(dataSource, channel, stageCaps, true);
+        // the NOTIFY runs on the thread that finished a stage: bound it like every other round trip of Baton's
+        this(new TimedDataSource(Objects.requireNonNull(dataSource, "dataSource"), JdbcStageStore.DEFAULT_NETWORK_TIMEOUT),
+                channel, stageCaps, true);
     }
 
-    private QueueTrigger(DataSource dataSource, String channel, Map<String, Integer> stageCaps, boolean inline) {
-        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    private QueueTrigger(TimedDataSource dataSource, String channel, Map<String, Integer> stageCaps, boolean inline) {
+        this.dataSource = dataSource;
         if (channel == null || !CHANNEL.matcher(channel).matches()) {
             throw new IllegalArgumentException("channel '" + channel + "' must be lower-case letters, digits or '_', at most 63");
         }

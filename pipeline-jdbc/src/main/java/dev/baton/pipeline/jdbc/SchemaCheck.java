@@ -65,6 +65,15 @@ final class SchemaCheck {
         return missing;
     }
 
+    /** The store's tables lack something; the message says what and how to migrate. */
+    static final class OutdatedSchemaException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        OutdatedSchemaException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /** A column found, or a table without any ({@code name} null). */
     private record Column(String table, String name) {}
 
@@ -72,7 +81,7 @@ final class SchemaCheck {
     void require(Handle h) {
         List<String> missing = missing(h);
         if (!missing.isEmpty()) {
-            throw new IllegalStateException(message(missing));
+            throw new OutdatedSchemaException(message(missing), null);
         }
     }
 
@@ -100,7 +109,7 @@ final class SchemaCheck {
      */
     RuntimeException translate(RuntimeException e, Supplier<List<String>> recheck) {
         SQLException undefined = undefined(e);
-        if (undefined == null) {
+        if (undefined == null || e instanceof OutdatedSchemaException) {
             return e;
         }
         List<String> missing;
@@ -114,7 +123,7 @@ final class SchemaCheck {
             String first = String.valueOf(undefined.getMessage()).lines().findFirst().orElse("");
             missing = List.of("the database reports " + first);
         }
-        return new IllegalStateException(message(missing), e);
+        return new OutdatedSchemaException(message(missing), e);
     }
 
     private static SQLException undefined(Throwable e) {

@@ -114,6 +114,11 @@ final class Json {
                     + " @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)", cause);
         }
         String message = cause instanceof JsonProcessingException j ? j.getOriginalMessage() : cause.toString();
+        if (message != null && message.contains("StreamWriteConstraints")) {
+            return new PipelineException(start + message + "; nest the value less deeply, or raise the limit on the mapper"
+                    + " given to PipelineRunner.Builder.objectMapper (JsonFactory.builder().streamWriteConstraints(...));"
+                    + " reading follows it", cause);
+        }
         return new PipelineException(start + message + "; return records, maps, lists or JsonNode that Jackson can serialise", cause);
     }
 

@@ -57,6 +57,11 @@ import org.jdbi.v3.core.statement.SqlStatement;
  * {@link JsonSource#ofText}), which hold it as one Java string (at most about 2^31 Latin-1 or 2^30
  * other characters).
  *
+ * <p><b>Schema.</b> {@link Builder#build()} checks that the tables and their columns exist and fails with
+ * an {@link IllegalStateException} naming what is missing and how to migrate; a table or column dropped
+ * later makes the method that meets it throw an {@link IllegalStateException} with the same message (the
+ * database's error as its cause).
+ *
  * <p><b>Failures.</b> A failure of the database or of the connection (a restart,
  * {@code pg_terminate_backend}, a network cut) surfaces as an {@link org.jdbi.v3.core.JdbiException}
  * from the method that met it, never as an empty or {@code false} result; a transaction cut short
@@ -93,6 +98,7 @@ public final class JdbcStageStore implements StageStore {
     private final String q;
     private final DueClaims dueClaims;
     private final Duration networkTimeout;
+    private final SchemaCheck schema;
 
     private JdbcStageStore(Builder b) {
         this.dataSource = b.dataSource;
@@ -107,6 +113,9 @@ public final class JdbcStageStore implements StageStore {
         this.outputs = new OutputRows(jdbi, names, b.chunkThreshold);
         this.q = names.queue();
         this.dueClaims = new DueClaims(jdbi, q);
+        this.schema = new SchemaCheck(names);
+        jdbi.setHandleCallbackDecorator(schema.translating());
+        jdbi.useHandle(schema::require);
     }
 
     /**
@@ -207,7 +216,7 @@ public final class JdbcStageStore implements StageStore {
      * @param what what the output is ({@code "output"}, {@code "partial output"}), for messages
      * @return the update's {@code lease_until, updated_at}, empty when the claim was lost
      */
-    private Optional<Moved> commitHeld(BatchRecord claim, String set, Consumer<SqlStatement<?>> binds, JsonSource output,
+    private Optional<Moved> commitHeldAsIs(BatchRecord claim, String set, Consumer<SqlStatement<?>> binds, JsonSource output,
             String what, StageStats stats) {
         String update = "UPDATE " + q + " SET " + set + STATS + HELD + " RETURNING lease_until, updated_at";
         try (OutputRows.Write<Moved> write = outputs.write(claim.batchId(), claim.stage(), describe(claim, what),
@@ -461,6 +470,19 @@ public final class JdbcStageStore implements StageStore {
         return networkTimeout;
     }
 
+    /**
+     * {@link #commitHeldAsIs}, with an undefined table or column met by a chunked write (whose handle the
+     * Jdbi's callback decorator does not see) turned into the schema's message.
+     */
+    private Optional<Moved> commitHeld(BatchRecord claim, String set, Consumer<SqlStatement<?>> binds, JsonSource output,
+            String what, StageStats stats) {
+        try {
+            return commitHeldAsIs(claim, set, binds, output, what, stats);
+        } catch (RuntimeException e) {
+            throw schema.translate(e, () -> jdbi.withHandle(schema::missing));
+        }
+    }
+
     /** Builds a {@link JdbcStageStore}; every setter validates. Not thread-safe. */
     public static final class Builder {
         private final DataSource dataSource;
@@ -538,7 +560,14 @@ public final class JdbcStageStore implements StageStore {
             return this;
         }
 
-        /** @return the store */
+        /**
+         * Builds the store and checks, in one query, that its tables exist with every column it uses.
+         *
+         * @return the store
+         * @throws IllegalStateException if a table or column is missing: the message names them, the migration
+         *     and how to apply it ({@link BatonSchema#migrate})
+         * @throws org.jdbi.v3.core.JdbiException if the database cannot be reached
+         */
         public JdbcStageStore build() {
             return new JdbcStageStore(this);
         }

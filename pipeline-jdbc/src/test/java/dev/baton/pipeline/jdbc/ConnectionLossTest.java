@@ -51,12 +51,17 @@ class ConnectionLossTest {
 
     /** A store whose connections are terminated by the server as soon as a statement matching {@code when} is prepared. */
     JdbcStageStore killingBefore(Predicate<String> when) {
-        return JdbcStageStore.builder(new KillingDataSource(when, false)).chunkThreshold(1024).build();
+        return JdbcStageStore.builder(new KillingDataSource(when.and(ConnectionLossTest::notTheSchemaCheck), false)).chunkThreshold(1024).build();
     }
 
     /** A store whose connections are terminated by the server right after a statement matching {@code when} has run. */
     JdbcStageStore killingAfter(Predicate<String> when) {
-        return JdbcStageStore.builder(new KillingDataSource(when, true)).chunkThreshold(1024).build();
+        return JdbcStageStore.builder(new KillingDataSource(when.and(ConnectionLossTest::notTheSchemaCheck), true)).chunkThreshold(1024).build();
+    }
+
+    /** The store checks its tables when built; these tests cut the calls after that. */
+    static boolean notTheSchemaCheck(String statement) {
+        return !statement.contains("pg_attribute");
     }
 
     @Test

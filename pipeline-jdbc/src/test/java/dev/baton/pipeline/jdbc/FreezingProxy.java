@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP proxy on 127.0.0.1 that plays a network path losing its state, as a NAT or load balancer timing
- * out its flows or a failover does. It {@linkplain #forwarding() forwards} at first; {@link #freeze()} stops
+ * out its flows or a failover does. It forwards at first; {@link #freeze()} stops
  * every byte in both directions while keeping the sockets open, so a peer waiting for a reply waits in a
  * read (connections attempted meanwhile are refused); {@link #networkBack()} lets new connections through
  * again while the ones opened before stay dead for good. Every blocking call of its threads has a time limit.
@@ -50,11 +50,6 @@ final class FreezingProxy implements AutoCloseable {
     /** @return the local port to connect to */
     int port() {
         return server.getLocalPort();
-    }
-
-    /** @return {@code true} until {@link #freeze()} */
-    boolean forwarding() {
-        return !frozen && generation == 0;
     }
 
     /** Stops all traffic: open connections stop moving bytes, new ones are refused. */

@@ -136,8 +136,12 @@ class UndeliveredTriggerTest {
     }
 
     @Test
-    void a_store_that_cannot_note_the_error_does_not_break_the_trigger() {
-        StageStore missingTables = JdbcStageStore.builder(PG.dataSource()).tablePrefix("absent_").build();
+    void a_store_that_cannot_note_the_error_does_not_break_the_trigger() throws Exception {
+        BatonSchema.migrate(PG.dataSource(), null, "gone_");
+        StageStore missingTables = JdbcStageStore.builder(PG.dataSource()).tablePrefix("gone_").build();
+        try (var c = PG.dataSource().getConnection(); var s = c.createStatement()) {
+            s.execute("DROP TABLE gone_batch_processing_data, gone_batch_processing_queue");
+        }
         try (PipelineRunner broken = PipelineRunner.builder(SixStages.pipeline(), missingTables).trigger(new dev.baton.pipeline.testkit.SynchronousTrigger()).build()) {
             broken.undelivered(1, "setup", "connection refused");
         }

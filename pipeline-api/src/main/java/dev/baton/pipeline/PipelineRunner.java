@@ -474,6 +474,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
 
         @Override
         public void run() {
+            long started = System.nanoTime();
             try {
                 if (!store.heartbeat(claim, pipeline.lease())) {
                     LOG.warn("batch {} stage {} attempt {}: lease lost while running; the result will be discarded",
@@ -485,6 +486,12 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
                 }
             } catch (Exception | LinkageError | AssertionError e) {
                 LOG.warn("batch {} stage {}: heartbeat failed, will try again: {}", claim.batchId(), claim.stage(), e.toString());
+            }
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            if (tookMillis > pipeline.lease().toMillis() / 3) {
+                // one timer renews every lease of this runner: a slow renewal delays all the others
+                LOG.warn("batch {} stage {}: heartbeat took {} ms, longer than its interval of {} ms (a slow or unreachable store)",
+                        claim.batchId(), claim.stage(), tookMillis, pipeline.lease().toMillis() / 3);
             }
         }
     }

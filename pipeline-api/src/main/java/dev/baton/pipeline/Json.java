@@ -103,6 +103,10 @@ final class Json {
      * @return the runner's message for it: what the value was and what to return instead
      */
     PipelineException writeFailure(Object value, long batchId, String stage, String what, Exception rejected) {
+        if (rejected instanceof IllegalArgumentException && rejected.getCause() == null) {
+            // the store's own refusal (text it cannot store as it is): its message names what and why
+            return new PipelineException("batch " + batchId + " stage " + stage + ": " + rejected.getMessage(), rejected);
+        }
         Throwable cause = rejected instanceof IllegalArgumentException && rejected.getCause() != null ? rejected.getCause() : rejected;
         String start = "batch " + batchId + " stage " + stage + ": the " + what + " ("
                 + (value == null ? "null" : value.getClass().getName()) + ") cannot be written as JSON: ";

@@ -31,6 +31,7 @@ import org.slf4j.MDC;
 public final class PipelineRunner implements StageHandler, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PipelineRunner.class);
+    private static final int HEARTBEAT_THREADS = 4;
 
     private final Pipeline pipeline;
     private final StageStore store;
@@ -50,7 +51,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         this.clock = b.clock;
         this.owner = b.owner;
         this.json = new Json(b.objectMapper);
-        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
+        // a few threads: a renewal that waits out the network timeout on a dead connection delays only the ones behind it
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(HEARTBEAT_THREADS, r -> {
             Thread t = new Thread(r, "baton-heartbeat-" + owner);
             t.setDaemon(true);
             return t;
@@ -297,7 +299,17 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             PipelineException why = json.writeFailure(output, batchId, stage, "output", e);
             return new Step(failed(run, why.getMessage(), false, why));
         } catch (RuntimeException e) {
-            return new Step(commitFailed(run, "output", e));
+            StageOutcome failed = commitFailed(run, "output", e);
+            Optional<BatchRecord> after = failed.kind() == StageOutcome.Kind.LOST ? committedAfterAll(run.claim(), next) : Optional.empty();
+            if (after.isEmpty()) {
+                return new Step(failed);
+            }
+            LOG.warn("batch {} stage {} attempt {}: the reply of the commit was lost, but the commit happened; going on",
+                    batchId, stage, run.attempt());
+            BatchRecord r = after.get();
+            if (r.state() == BatchState.IN_PROGRESS && owner.equals(r.leaseOwner())) {
+                nextClaim = r;
+            }
         }
         listeners.stageSucceeded(batchId, stage, run.attempt(), run.took());
         if (Pipeline.COMPLETED.equals(next)) {
@@ -327,6 +339,22 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
                 again.addSuppressed(e);
             }
             throw again;
+        }
+    }
+
+    /**
+     * After a commit that threw and a retry that found the claim gone: the row as this commit left it,
+     * when the commit did happen (its reply was lost): at {@code next}, one version on, or claimed by
+     * this runner there. Empty when someone else moved the row, or it cannot be read.
+     */
+    private Optional<BatchRecord> committedAfterAll(BatchRecord claim, String next) {
+        try {
+            return store.find(claim.batchId()).filter(r -> r.stage().equals(next)
+                    && (r.version() == claim.version() + 1 || r.state() == BatchState.IN_PROGRESS && owner.equals(r.leaseOwner())));
+        } catch (RuntimeException e) {
+            LOG.warn("batch {} stage {}: cannot read the row after a failed commit ({}); the sweeper will find it",
+                    claim.batchId(), claim.stage(), e.toString());
+            return Optional.empty();
         }
     }
 
@@ -489,7 +517,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             }
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             if (tookMillis > pipeline.lease().toMillis() / 3) {
-                // one timer renews every lease of this runner: a slow renewal delays all the others
+                // a few timer threads renew every lease of this runner: a slow renewal delays the others
                 LOG.warn("batch {} stage {}: heartbeat took {} ms, longer than its interval of {} ms (a slow or unreachable store)",
                         claim.batchId(), claim.stage(), tookMillis, pipeline.lease().toMillis() / 3);
             }

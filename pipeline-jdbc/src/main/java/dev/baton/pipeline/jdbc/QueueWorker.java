@@ -206,7 +206,11 @@ public final class QueueWorker implements AutoCloseable {
                         lastCheck = System.nanoTime();
                     }
                 }
-            } catch (SQLException | RuntimeException e) {
+            } catch (Exception | Error e) {
+                if (e instanceof VirtualMachineError fatal && !(e instanceof StackOverflowError)) {
+                    LOG.error("the LISTEN thread stops: {}; polling goes on, restart the process", fatal.toString());
+                    throw fatal;
+                }
                 if (!running) {
                     return;
                 }

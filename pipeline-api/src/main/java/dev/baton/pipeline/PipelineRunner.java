@@ -261,8 +261,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         try {
             saved = saveProgress(run.claim(), cursor, json.source(cont.partialOutput()), run.stats(null));
         } catch (IllegalArgumentException e) {
-            PipelineException why = json.writeFailure(cont.partialOutput(), batchId, stage, "partial output", e);
-            return failed(run, why.getMessage(), false, why);
+            return unwritable(run, cont.partialOutput(), "partial output", e);
         } catch (RuntimeException e) {
             return commitFailed(run, "partial output", e);
         }
@@ -296,8 +295,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
                 return new Step(lost(run.claim(), stage));
             }
         } catch (IllegalArgumentException e) {
-            PipelineException why = json.writeFailure(output, batchId, stage, "output", e);
-            return new Step(failed(run, why.getMessage(), false, why));
+            return new Step(unwritable(run, output, "output", e));
         } catch (RuntimeException e) {
             StageOutcome failed = commitFailed(run, "output", e);
             Optional<BatchRecord> after = failed.kind() == StageOutcome.Kind.LOST ? committedAfterAll(run.claim(), next) : Optional.empty();
@@ -322,6 +320,12 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
         fire(batchId, next);
         return new Step(advanced);
+    }
+
+    /** The store refused {@code value} as it is: the batch fails at once, since a retry would write the same. */
+    private StageOutcome unwritable(Attempt run, Object value, String what, IllegalArgumentException refused) {
+        PipelineException why = json.writeFailure(value, run.batchId(), run.stage(), what, refused);
+        return failed(run, why.getMessage(), false, why);
     }
 
     /**
@@ -417,8 +421,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             saved = store.saveProgressAndRetry(claim, cursor, json.source(retry.partialOutput()), 2, retry.error(), backoff,
                     run.stats(null));
         } catch (IllegalArgumentException e) {
-            PipelineException why = json.writeFailure(retry.partialOutput(), batchId, stage, "partial output", e);
-            return failed(run, why.getMessage(), false, why);
+            return unwritable(run, retry.partialOutput(), "partial output", e);
         } catch (RuntimeException e) {
             return commitFailed(run, "partial output", e);
         }

@@ -305,7 +305,6 @@ public final class JdbcStageStore implements StageStore {
      */
     @Override
     public boolean saveProgress(BatchRecord claim, String cursor, JsonSource partialOutput, StageStats stats) {
-        JsonText.requireValid(cursor, describe(claim, "cursor"));
         JsonText.requireStorableCursor(cursor, describe(claim, "cursor"));
         return commitHeld(claim, "status = 'pending', cursor = CAST(:cursor AS jsonb), run_after = now()" + MOVE_ON,
                 st -> st.bind("cursor", cursor), partialOutput, "partial output", stats).isPresent();
@@ -335,7 +334,6 @@ public final class JdbcStageStore implements StageStore {
             throw new IllegalArgumentException("batch " + claim.batchId() + " stage '" + claim.stage()
                     + "': the next attempt must be at least 1, got " + nextAttempt);
         }
-        JsonText.requireValid(cursor, describe(claim, "cursor"));
         JsonText.requireStorableCursor(cursor, describe(claim, "cursor"));
         return commitHeld(claim, "status = 'pending', cursor = CAST(:cursor AS jsonb), attempt = :attempt, error_message = :error,"
                         + " run_after = now() + :backoff * interval '1 millisecond'" + MOVE_ON,

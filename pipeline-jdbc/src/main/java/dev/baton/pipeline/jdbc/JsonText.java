@@ -74,13 +74,15 @@ final class JsonText {
     }
 
     /**
-     * @param text a cursor or an error message as JSON text, stored in a jsonb or text column
+     * {@link #requireValid}, and what a {@code jsonb} cursor column can store as it is.
+     *
+     * @param text a cursor's JSON text
      * @param what what it is, for the message
-     * @throws IllegalArgumentException if PostgreSQL cannot store it faithfully: an unpaired UTF-16
-     *     surrogate (UTF-8 cannot encode it; the driver would write {@code ?}) or, in a cursor, the escape
-     *     {@code \u0000}
+     * @throws IllegalArgumentException if it is not one JSON value, or holds an unpaired UTF-16 surrogate
+     *     (UTF-8 cannot encode it; the driver would write {@code ?}) or the escape {@code \u0000}
      */
     static void requireStorableCursor(String text, String what) {
+        requireValid(text, what);
         Utf16.requireWellFormed(text, what);
         if (hasNulEscape(text)) {
             throw new IllegalArgumentException(what + " holds the character U+0000, which PostgreSQL's jsonb cannot store;"

@@ -1,5 +1,8 @@
 package dev.baton.pipeline;
 
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.StageStats;
+
 import java.time.Instant;
 import java.util.List;
 
@@ -8,7 +11,7 @@ import java.util.List;
  *
  * @param batchId the batch
  * @param stage the current stage, the stage that failed, or {@code completed}
- * @param status the state
+ * @param state the state
  * @param attempt the try of the current stage
  * @param error the last error, or {@code null}
  * @param createdAt when the run started
@@ -16,12 +19,13 @@ import java.util.List;
  * @param leaseOwner who runs the current stage, or {@code null}
  * @param leaseUntil when that claim expires, or {@code null}
  * @param runAfter the earliest time the current stage may run
+ * @param hasInput whether the batch was started with an input
  * @param stages every stage of the pipeline in order, with counters and timings
  */
 public record BatchStatus(
         long batchId,
         String stage,
-        BatchState status,
+        BatchState state,
         int attempt,
         String error,
         Instant createdAt,
@@ -29,6 +33,7 @@ public record BatchStatus(
         String leaseOwner,
         Instant leaseUntil,
         Instant runAfter,
+        boolean hasInput,
         List<StageView> stages) {
 
     /** Copies {@code stages}. */
@@ -58,6 +63,6 @@ public record BatchStatus(
             return new StageView(name, attempts, s.invocations(), s.maxInvocationMs(), s.startedAt(), s.finishedAt());
         }).toList();
         return new BatchStatus(r.batchId(), r.stage(), r.state(), r.attempt(), r.error(), r.createdAt(), r.updatedAt(),
-                r.leaseOwner(), r.leaseUntil(), r.runAfter(), views);
+                r.leaseOwner(), r.leaseUntil(), r.runAfter(), r.hasInput(), views);
     }
 }

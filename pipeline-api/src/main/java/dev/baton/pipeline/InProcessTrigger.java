@@ -1,5 +1,8 @@
 package dev.baton.pipeline;
 
+import dev.baton.pipeline.spi.StageHandler;
+import dev.baton.pipeline.spi.Trigger;
+
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -78,7 +81,7 @@ public final class InProcessTrigger implements Trigger {
         try {
             pool.execute(() -> {
                 try {
-                    h.run(batchId, stage);
+                    h.runStage(batchId, stage);
                 } catch (RuntimeException e) {
                     LOG.error("batch {} stage {}: invocation threw; the sweeper will recover the batch", batchId, stage, e);
                 }

@@ -1,11 +1,14 @@
 package dev.baton.pipeline;
 
-/** Base of every exception Baton throws; its message says what was wrong and what to do. */
-public class PipelineException extends RuntimeException {
+/**
+ * Base of the exceptions Baton throws; its message names the batch and stage, says what was wrong
+ * and what to do. Catch a subtype to act on one kind of failure.
+ */
+public abstract class PipelineException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** @param message what was wrong and what to do */
-    public PipelineException(String message) {
+    protected PipelineException(String message) {
         super(message);
     }
 
@@ -13,7 +16,7 @@ public class PipelineException extends RuntimeException {
      * @param message what was wrong and what to do
      * @param cause the underlying failure
      */
-    public PipelineException(String message, Throwable cause) {
+    protected PipelineException(String message, Throwable cause) {
         super(message, cause);
     }
 }

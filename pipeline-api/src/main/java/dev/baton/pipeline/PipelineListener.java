@@ -38,7 +38,7 @@ public interface PipelineListener {
      * @param attempt the attempt
      * @param duration how long the invocation took
      */
-    default void stageContinued(long batchId, String stage, int attempt, Duration duration) {}
+    default void stageProgressed(long batchId, String stage, int attempt, Duration duration) {}
 
     /**
      * A stage invocation failed; {@link #stageRetried} or {@link #batchFailed} follows.

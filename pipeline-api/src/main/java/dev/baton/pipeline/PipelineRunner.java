@@ -1,5 +1,17 @@
 package dev.baton.pipeline;
 
+import dev.baton.pipeline.spi.UnstorableValueException;
+
+import dev.baton.pipeline.internal.DefaultStageContext;
+import dev.baton.pipeline.internal.Json;
+import dev.baton.pipeline.internal.Listeners;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.JsonSource;
+import dev.baton.pipeline.spi.StageHandler;
+import dev.baton.pipeline.spi.StageStats;
+import dev.baton.pipeline.spi.StageStore;
+import dev.baton.pipeline.spi.Trigger;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.lang.management.ManagementFactory;
@@ -41,7 +53,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     private final String owner;
     private final Json json;
     private final ScheduledExecutorService heartbeats;
-    private final BatchOperations operations;
+    private final BatchClient operations;
 
     private PipelineRunner(Builder b) {
         this.pipeline = b.pipeline;
@@ -61,7 +73,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         // would pile up in the queue for a third of the lease each (thousands at a few thousand stages/s)
         timer.setRemoveOnCancelPolicy(true);
         this.heartbeats = timer;
-        this.operations = new BatchOperations(pipeline, store, trigger);
+        this.operations = new BatchClient(pipeline, store, trigger);
         trigger.bind(this);
     }
 
@@ -80,7 +92,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     }
 
     /** @return the inspection and steering operations (status, retry, restart, cancel, lists) */
-    public BatchOperations operations() {
+    public BatchClient client() {
         return operations;
     }
 
@@ -116,19 +128,6 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
      * @throws UnknownStageException if the pipeline has no such stage (nothing is changed)
      */
     @Override
-    public StageOutcome run(long batchId, String stage) {
-        return runStage(batchId, stage);
-    }
-
-    /**
-     * Runs one invocation of {@code stage} for {@code batchId} on the calling thread, if and only if
-     * the batch is pending at that stage and due; otherwise does nothing.
-     *
-     * @param batchId the batch
-     * @param stage the stage
-     * @return what happened
-     * @throws UnknownStageException if the pipeline has no such stage (nothing is changed)
-     */
     public StageOutcome runStage(long batchId, String stage) {
         Pipeline.StageSpec spec = pipeline.stage(stage);
         Optional<BatchRecord> claimed = store.claim(batchId, stage, owner, pipeline.lease());
@@ -207,7 +206,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             Instant finished = clock.instant();
             Duration took = Duration.between(started, finished);
             if (finished.isAfter(deadline)) {
-                LOG.warn("batch {} stage {} attempt {} ran {} ms, past its budget of {} ms; slice the work with StageResult.proceed",
+                LOG.warn("batch {} stage {} attempt {} ran {} ms, past its budget of {} ms; slice the work with StageResult.progress",
                         batchId, stage, attempt, took.toMillis(), spec.budget().toMillis());
             }
             Attempt run = new Attempt(spec, claim, claim.statsOf(stage), started, took);
@@ -217,10 +216,10 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             if (result instanceof StageResult.Fail fail) {
                 return new Step(failed(run, fail.reason(), false, null));
             }
-            if (result instanceof StageResult.Continue cont) {
+            if (result instanceof StageResult.Progress cont) {
                 return new Step(commitProgress(run, cont));
             }
-            if (result instanceof StageResult.Retry retry) {
+            if (result instanceof StageResult.RetryFrom retry) {
                 return new Step(retryFrom(run, retry));
             }
             return commitOutput(run, ((StageResult.Done) result).output(), finished);
@@ -248,19 +247,19 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
     }
 
-    private StageOutcome commitProgress(Attempt run, StageResult.Continue cont) {
+    private StageOutcome commitProgress(Attempt run, StageResult.Progress cont) {
         long batchId = run.batchId();
         String stage = run.stage();
         String cursor;
         try {
             cursor = json.write(cont.cursor(), batchId, stage, "cursor");
-        } catch (PipelineException e) {
+        } catch (StageValueException e) {
             return failed(run, e.getMessage(), false, e);
         }
         boolean saved;
         try {
             saved = saveProgress(run.claim(), cursor, json.source(cont.partialOutput()), run.stats(null));
-        } catch (IllegalArgumentException e) {
+        } catch (UnstorableValueException e) {
             return unwritable(run, cont.partialOutput(), "partial output", e);
         } catch (RuntimeException e) {
             return commitFailed(run, "partial output", e);
@@ -268,9 +267,9 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         if (!saved) {
             return lost(run.claim(), stage);
         }
-        listeners.stageContinued(batchId, stage, run.attempt(), run.took());
+        listeners.stageProgressed(batchId, stage, run.attempt(), run.took());
         fire(batchId, stage);
-        return new StageOutcome(StageOutcome.Kind.CONTINUED, batchId, stage, run.attempt(), stage);
+        return new StageOutcome(StageOutcome.Kind.PROGRESSED, batchId, stage, run.attempt(), stage);
     }
 
     private Step commitOutput(Attempt run, Object output, Instant finished) {
@@ -294,7 +293,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             } else if (!store.advance(run.claim(), written, next, stats)) {
                 return new Step(lost(run.claim(), stage));
             }
-        } catch (IllegalArgumentException e) {
+        } catch (UnstorableValueException e) {
             return new Step(unwritable(run, output, "output", e));
         } catch (RuntimeException e) {
             StageOutcome failed = commitFailed(run, "output", e);
@@ -323,8 +322,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     }
 
     /** The store refused {@code value} as it is: the batch fails at once, since a retry would write the same. */
-    private StageOutcome unwritable(Attempt run, Object value, String what, IllegalArgumentException refused) {
-        PipelineException why = json.writeFailure(value, run.batchId(), run.stage(), what, refused);
+    private StageOutcome unwritable(Attempt run, Object value, String what, UnstorableValueException refused) {
+        StageValueException why = json.writeFailure(value, run.batchId(), run.stage(), what, refused);
         return failed(run, why.getMessage(), false, why);
     }
 
@@ -394,19 +393,19 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     }
 
     /**
-     * Commits the progress of a {@link StageResult.Retry} and schedules its retry in one transaction.
+     * Commits the progress of a {@link StageResult.RetryFrom} and schedules its retry in one transaction.
      * The invocation moved the cursor, so the count of tries starts again there: the failed invocation
      * is try 1 at the new cursor and the retry is attempt 2. A cursor that did not move is an ordinary
      * failure (attempt + 1), which keeps a stage that always fails from retrying for ever.
      */
-    private StageOutcome retryFrom(Attempt run, StageResult.Retry retry) {
+    private StageOutcome retryFrom(Attempt run, StageResult.RetryFrom retry) {
         BatchRecord claim = run.claim();
         long batchId = run.batchId();
         String stage = run.stage();
         String cursor;
         try {
             cursor = json.write(retry.cursor(), batchId, stage, "cursor");
-        } catch (PipelineException e) {
+        } catch (StageValueException e) {
             return failed(run, e.getMessage(), false, e);
         }
         RetryPolicy policy = run.spec().retry();
@@ -420,7 +419,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         try {
             saved = store.saveProgressAndRetry(claim, cursor, json.source(retry.partialOutput()), 2, retry.error(), backoff,
                     run.stats(null));
-        } catch (IllegalArgumentException e) {
+        } catch (UnstorableValueException e) {
             return unwritable(run, retry.partialOutput(), "partial output", e);
         } catch (RuntimeException e) {
             return commitFailed(run, "partial output", e);

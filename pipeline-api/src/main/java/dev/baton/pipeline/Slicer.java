@@ -99,7 +99,7 @@ public final class Slicer {
      * @param work what to do with one item
      * @param <I> the item type
      * @param <O> the result type
-     * @return {@link StageResult#done} with all results, {@link StageResult#proceed} with the results so far,
+     * @return {@link StageResult#done} with all results, {@link StageResult#progress} with the results so far,
      *     or {@link StageResult#retryFrom} with the results before the first item that threw, that item's
      *     index as the cursor and its exception
      * @throws Exception the exception of the invocation's first item, when that item threw
@@ -108,13 +108,13 @@ public final class Slicer {
         Objects.requireNonNull(work, "work");
         int from = context.cursor(Integer.class).orElse(0);
         if (from > items.size()) {
-            throw new PipelineException("batch " + context.batchId() + " stage " + context.stage() + ": cursor " + from
+            throw new StageValueException("batch " + context.batchId() + " stage " + context.stage() + ": cursor " + from
                     + " is past the " + items.size() + " items; the item list must be the same on every invocation");
         }
         List<Object> results = new ArrayList<>(items.size());
         context.partialOutput(JsonNode.class).ifPresent(p -> ((ArrayNode) p).forEach(results::add));
         if (results.size() != from) {
-            throw new PipelineException("batch " + context.batchId() + " stage " + context.stage() + ": partial output has "
+            throw new StageValueException("batch " + context.batchId() + " stage " + context.stage() + ": partial output has "
                     + results.size() + " results but the cursor says " + from + "; restart the stage");
         }
         Duration keep = reserve != null ? reserve : context.remaining().dividedBy(10);
@@ -157,7 +157,7 @@ public final class Slicer {
         } finally {
             pool.shutdownNow();
         }
-        return next < items.size() ? StageResult.proceed(next, results) : StageResult.done(results);
+        return next < items.size() ? StageResult.progress(next, results) : StageResult.done(results);
     }
 
     /** Waits for items whose results are dropped, so none still runs when the retry starts. */

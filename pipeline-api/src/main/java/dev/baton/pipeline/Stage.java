@@ -6,7 +6,7 @@ package dev.baton.pipeline;
  * <p>A stage reads what earlier stages produced through {@link StageContext#output(String, Class)},
  * does its work within {@link StageContext#deadline()}, and returns a {@link StageResult}:
  * {@linkplain StageResult#done(Object) done} with its output, a
- * {@linkplain StageResult#proceed(Object, Object) continuation} when it needs another invocation,
+ * {@linkplain StageResult#progress(Object, Object) continuation} when it needs another invocation,
  * or a {@linkplain StageResult#fail(String) permanent failure}. Any exception it throws is a
  * transient failure and is retried according to the stage's {@link RetryPolicy}.
  *

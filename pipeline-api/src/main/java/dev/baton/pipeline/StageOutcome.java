@@ -18,7 +18,7 @@ public record StageOutcome(Kind kind, long batchId, String stage, int attempt, S
         /** The last stage succeeded; the batch is completed. */
         COMPLETED,
         /** The stage committed a continuation and runs again. */
-        CONTINUED,
+        PROGRESSED,
         /** The stage failed and a retry is scheduled; {@code detail} is the error. */
         RETRYING,
         /** The stage failed for good; the batch is failed; {@code detail} is the error. */
@@ -33,7 +33,7 @@ public record StageOutcome(Kind kind, long batchId, String stage, int attempt, S
 
     /** @return {@code true} when the stage ran and committed its result */
     public boolean committed() {
-        return kind == Kind.ADVANCED || kind == Kind.COMPLETED || kind == Kind.CONTINUED
+        return kind == Kind.ADVANCED || kind == Kind.COMPLETED || kind == Kind.PROGRESSED
                 || kind == Kind.RETRYING || kind == Kind.FAILED;
     }
 }

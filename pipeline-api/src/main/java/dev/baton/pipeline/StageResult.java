@@ -31,8 +31,8 @@ public sealed interface StageResult {
      * @return a continuation
      * @throws NullPointerException if {@code cursor} is {@code null}
      */
-    static StageResult proceed(Object cursor, Object partialOutput) {
-        return new Continue(Objects.requireNonNull(cursor, "cursor"), partialOutput);
+    static StageResult progress(Object cursor, Object partialOutput) {
+        return new Progress(Objects.requireNonNull(cursor, "cursor"), partialOutput);
     }
 
     /**
@@ -52,7 +52,7 @@ public sealed interface StageResult {
 
     /**
      * Part of the work is done and then a retryable failure came: the cursor and the partial output
-     * are committed, like {@link #proceed}, and in the same transaction the failure is recorded as a
+     * are committed, like {@link #progress}, and in the same transaction the failure is recorded as a
      * try of the stage under its {@link RetryPolicy}, so the retry resumes at {@code cursor} after the
      * policy's backoff instead of redoing the work. Because the invocation made progress, the count of
      * tries starts again at the cursor: the failed invocation counts as the first try there and the
@@ -76,7 +76,7 @@ public sealed interface StageResult {
         if (error == null || error.isBlank()) {
             throw new IllegalArgumentException("retryFrom(error): say what failed, naming the item, so an operator can act on it");
         }
-        return new Retry(cursor, partialOutput, error, cause);
+        return new RetryFrom(cursor, partialOutput, error, cause);
     }
 
     /** A finished stage and its output. @param output the output, may be {@code null} */
@@ -88,7 +88,7 @@ public sealed interface StageResult {
      * @param cursor where to resume
      * @param partialOutput the output so far
      */
-    record Continue(Object cursor, Object partialOutput) implements StageResult {}
+    record Progress(Object cursor, Object partialOutput) implements StageResult {}
 
     /**
      * Progress followed by a retryable failure; see {@link #retryFrom}.
@@ -98,7 +98,7 @@ public sealed interface StageResult {
      * @param error what failed
      * @param cause the exception, or {@code null}
      */
-    record Retry(Object cursor, Object partialOutput, String error, Throwable cause) implements StageResult {}
+    record RetryFrom(Object cursor, Object partialOutput, String error, Throwable cause) implements StageResult {}
 
     /** A permanent failure. @param reason why */
     record Fail(String reason) implements StageResult {}

@@ -1,5 +1,9 @@
 package dev.baton.pipeline;
 
+import dev.baton.pipeline.internal.RepeatedFailureLog;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.StageStore;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

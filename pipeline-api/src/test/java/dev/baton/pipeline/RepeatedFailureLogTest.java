@@ -1,5 +1,7 @@
 package dev.baton.pipeline;
 
+import dev.baton.pipeline.internal.RepeatedFailureLog;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.SQLException;

@@ -1,6 +1,6 @@
 package dev.baton.example;
 
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
 import javax.sql.DataSource;

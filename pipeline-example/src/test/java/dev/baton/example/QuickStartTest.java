@@ -73,13 +73,13 @@ class QuickStartTest {
         // README: end
         awaitEnded(runner, 42);
         // README: quick start, after the batch ended
-        BatchStatus status = runner.operations().status(42).orElseThrow(); // stage, status, attempts, timings, error
+        BatchStatus status = runner.client().status(42).orElseThrow(); // stage, status, attempts, timings, error
         String total = store.readOutput(42, "total").orElseThrow();       // "30", the JSON the last stage returned
         // README: end
         sweeper.close();
         runner.close();
 
-        assertThat(status.status()).isEqualTo(BatchState.COMPLETED);
+        assertThat(status.state()).isEqualTo(BatchState.COMPLETED);
         assertThat(status.stage()).isEqualTo(Pipeline.COMPLETED);
         assertThat(status.error()).isNull();
         assertThat(status.stages()).extracting(BatchStatus.StageView::name).containsExactly("fetch", "square", "total");
@@ -125,7 +125,7 @@ class QuickStartTest {
             }
             for (long batchId = 1; batchId <= 20; batchId++) {
                 awaitEnded(runner, batchId);
-                assertThat(runner.operations().status(batchId).orElseThrow().status()).isEqualTo(BatchState.COMPLETED);
+                assertThat(runner.client().status(batchId).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
             }
         } finally {
             for (AutoCloseable c : running) {
@@ -177,7 +177,7 @@ class QuickStartTest {
 
     private static void awaitEnded(PipelineRunner runner, long batchId) throws InterruptedException {
         Instant giveUp = Instant.now().plusSeconds(60);
-        while (runner.operations().status(batchId).map(s -> !s.status().isFinal()).orElse(true)) {
+        while (runner.client().status(batchId).map(s -> !s.state().isFinal()).orElse(true)) {
             assertThat(Instant.now()).as("batch %d still running after 60 s", batchId).isBefore(giveUp);
             Thread.sleep(20);
         }

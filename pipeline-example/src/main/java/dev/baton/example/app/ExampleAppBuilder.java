@@ -5,7 +5,7 @@ import dev.baton.example.trial.TrialSettings;
 import dev.baton.example.vision.SimulatedVisionModel;
 import dev.baton.example.vision.VisionModel;
 import dev.baton.pipeline.PipelineListener;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;

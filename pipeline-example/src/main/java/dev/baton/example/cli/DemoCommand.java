@@ -9,7 +9,7 @@ import dev.baton.example.demo.DemoRecorder;
 import dev.baton.example.demo.DemoRun;
 import dev.baton.example.host.HostSchema;
 import dev.baton.example.trial.TrialSettings;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

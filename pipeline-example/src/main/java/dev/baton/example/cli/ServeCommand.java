@@ -7,7 +7,7 @@ import dev.baton.example.app.SigningSecret;
 import dev.baton.example.app.VisionModels;
 import dev.baton.example.host.HostSchema;
 import dev.baton.example.trial.TrialSettings;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.http.BaseUrl;
 import java.net.URI;
 import java.nio.file.Path;

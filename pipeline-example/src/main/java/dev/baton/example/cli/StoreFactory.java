@@ -1,6 +1,6 @@
 package dev.baton.example.cli;
 
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 

@@ -32,7 +32,7 @@ public final class DemoRecorder implements PipelineListener {
     }
 
     @Override
-    public void stageContinued(long batchId, String stage, int attempt, Duration duration) {
+    public void stageProgressed(long batchId, String stage, int attempt, Duration duration) {
         record(stage, duration);
     }
 

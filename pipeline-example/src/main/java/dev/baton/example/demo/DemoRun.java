@@ -101,10 +101,10 @@ public final class DemoRun {
         Duration wall = Duration.ofNanos(System.nanoTime() - start);
         List<BatchStatus> statuses = new ArrayList<>();
         for (long id = 1; id <= batches; id++) {
-            runner.operations().status(id).ifPresent(statuses::add);
+            runner.client().status(id).ifPresent(statuses::add);
         }
         out.print(SummaryTable.render(runner.pipeline().stageNames(), statuses, recorder, wall));
-        return statuses.size() == batches && statuses.stream().allMatch(s -> s.status() == BatchState.COMPLETED);
+        return statuses.size() == batches && statuses.stream().allMatch(s -> s.state() == BatchState.COMPLETED);
     }
 
     private void submit(long id) throws IOException, InterruptedException {

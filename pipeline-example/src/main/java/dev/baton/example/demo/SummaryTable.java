@@ -24,8 +24,8 @@ public final class SummaryTable {
      * @return the report, lines ending in a newline
      */
     public static String render(List<String> stages, List<BatchStatus> statuses, DemoRecorder recorder, Duration wall) {
-        long completed = statuses.stream().filter(s -> s.status() == BatchState.COMPLETED).count();
-        long failed = statuses.stream().filter(s -> s.status() == BatchState.FAILED).count();
+        long completed = statuses.stream().filter(s -> s.state() == BatchState.COMPLETED).count();
+        long failed = statuses.stream().filter(s -> s.state() == BatchState.FAILED).count();
         long other = statuses.size() - completed - failed;
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "%nbatches: %d completed, %d failed%s, in %s (%.2f batches/s)%n%n", completed, failed,
@@ -47,7 +47,7 @@ public final class SummaryTable {
         }
         out.append(String.format(Locale.ROOT, "%-12s %8s %8s %8s %9d %12s %8d%n", "total", "", "", "", totalAttempts, "", totalRetries));
         Map<Long, String> failures = new TreeMap<>();
-        statuses.stream().filter(s -> s.status() == BatchState.FAILED).forEach(s -> failures.put(s.batchId(), s.stage() + ": " + s.error()));
+        statuses.stream().filter(s -> s.state() == BatchState.FAILED).forEach(s -> failures.put(s.batchId(), s.stage() + ": " + s.error()));
         if (!failures.isEmpty()) {
             out.append("\nfailed batches").append(failures.size() > 5 ? " (first 5 of " + failures.size() + ")" : "").append(":\n");
             failures.entrySet().stream().limit(5).forEach(e -> out.append("  batch ").append(e.getKey()).append(" at ").append(e.getValue()).append('\n'));

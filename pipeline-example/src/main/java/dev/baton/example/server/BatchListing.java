@@ -47,7 +47,7 @@ public final class BatchListing {
     public byte[] json(Map<BatchState, Long> counts) throws SQLException {
         long total = counts.values().stream().mapToLong(Long::longValue).sum();
         int offset = (int) Math.max(0, total - LIMIT);
-        List<BatchStatus> page = new ArrayList<>(runner.operations().list(Set.of(), offset, LIMIT));
+        List<BatchStatus> page = new ArrayList<>(runner.client().list(Set.of(), offset, LIMIT));
         Collections.reverse(page);
         Map<Long, String> host = batches.statuses(page.stream().map(BatchStatus::batchId).toList());
         ObjectNode root = JSON.createObjectNode();
@@ -62,7 +62,7 @@ public final class BatchListing {
             ObjectNode b = list.addObject();
             b.put("batchId", s.batchId());
             b.put("stage", s.stage());
-            b.put("status", s.status().dbValue());
+            b.put("status", s.state().dbValue());
             b.put("attempt", s.attempt());
             b.put("error", s.error());
             b.put("hostStatus", host.get(s.batchId()));

@@ -9,7 +9,7 @@ import dev.baton.example.host.HostSchema;
 import dev.baton.example.stages.StageNames;
 import dev.baton.example.testing.PooledDatabase;
 import dev.baton.example.trial.TrialSettings;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
 import dev.baton.pipeline.testkit.PostgresExtension;

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class SummaryTableTest {
     private static BatchStatus status(long id, BatchState state, int setupAttempts, String error) {
         Instant t = Instant.parse("2026-01-01T00:00:00Z");
-        return new BatchStatus(id, state == BatchState.COMPLETED ? "completed" : "setup", state, setupAttempts, error, t, t, null, null, t,
+        return new BatchStatus(id, state == BatchState.COMPLETED ? "completed" : "setup", state, setupAttempts, error, t, t, null, null, t, false,
                 List.of(new BatchStatus.StageView("setup", setupAttempts, setupAttempts, 10, t, t)));
     }
 

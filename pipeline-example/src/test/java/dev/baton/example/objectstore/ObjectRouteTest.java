@@ -8,7 +8,7 @@ import dev.baton.example.host.HostBatches;
 import dev.baton.example.host.HostSchema;
 import dev.baton.example.host.StoredObjects;
 import dev.baton.example.screenshots.ScreenshotGenerator;
-import dev.baton.pipeline.testkit.MutableClock;
+import dev.baton.pipeline.testing.MutableClock;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -11,10 +11,10 @@ import dev.baton.example.trial.TrialSettings;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.testkit.InMemoryStageStore;
-import dev.baton.pipeline.testkit.MutableClock;
+import dev.baton.pipeline.testing.InMemoryStageStore;
+import dev.baton.pipeline.testing.MutableClock;
 import dev.baton.pipeline.testkit.PostgresExtension;
-import dev.baton.pipeline.testkit.SynchronousTrigger;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -62,7 +62,7 @@ class ScreenshotPipelineTest {
         BatchStatus process(long batchId) {
             runner.start(batchId);
             drain();
-            return runner.operations().status(batchId).orElseThrow();
+            return runner.client().status(batchId).orElseThrow();
         }
 
         /** Runs every fire, moving the store's clock past retry backoffs. */
@@ -97,7 +97,7 @@ class ScreenshotPipelineTest {
 
         BatchStatus status = run.process(1);
 
-        assertThat(status.status()).isEqualTo(BatchState.COMPLETED);
+        assertThat(status.state()).isEqualTo(BatchState.COMPLETED);
         assertThat(status.stages()).extracting(BatchStatus.StageView::name).containsExactlyElementsOf(StageNames.ALL);
         assertThat(status.stages()).allSatisfy(s -> assertThat(s.attempts()).isEqualTo(1));
         assertThat(host.batches.find(1)).get().extracting(HostBatch::status).isEqualTo("completed");
@@ -126,7 +126,7 @@ class ScreenshotPipelineTest {
 
         BatchStatus status = sliced.process(2);
 
-        assertThat(status.status()).isEqualTo(BatchState.COMPLETED);
+        assertThat(status.state()).isEqualTo(BatchState.COMPLETED);
         BatchStatus.StageView extraction = status.stages().get(1);
         assertThat(extraction.invocations()).isGreaterThan(1);
         assertThat(extraction.attempts()).isEqualTo(1);
@@ -142,7 +142,7 @@ class ScreenshotPipelineTest {
         for (long id = 10; id < 16; id++) {
             host.batches.createIfAbsent(id, 2);
             BatchStatus status = run.process(id);
-            assertThat(status.status()).as("batch %d", id).isEqualTo(BatchState.COMPLETED);
+            assertThat(status.state()).as("batch %d", id).isEqualTo(BatchState.COMPLETED);
             retried += status.stages().get(1).attempts() > 1 ? 1 : 0;
         }
         assertThat(retried).as("batches whose extraction needed more than one attempt").isPositive();
@@ -155,7 +155,7 @@ class ScreenshotPipelineTest {
 
         BatchStatus status = run.process(3);
 
-        assertThat(status.status()).isEqualTo(BatchState.FAILED);
+        assertThat(status.state()).isEqualTo(BatchState.FAILED);
         assertThat(status.stage()).isEqualTo(StageNames.VALIDATION);
         assertThat(status.error()).contains("validation").contains("gave up after 3 attempts");
         assertThat(status.stages().get(3).attempts()).isEqualTo(3);
@@ -174,7 +174,7 @@ class ScreenshotPipelineTest {
 
         BatchStatus status = run.process(4);
 
-        assertThat(status.status()).isEqualTo(BatchState.FAILED);
+        assertThat(status.state()).isEqualTo(BatchState.FAILED);
         assertThat(status.stage()).isEqualTo(StageNames.SETUP);
         assertThat(status.attempt()).isEqualTo(1);
         assertThat(status.error()).contains("has no screenshots");

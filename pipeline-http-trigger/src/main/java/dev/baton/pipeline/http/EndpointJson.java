@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.StageOutcome;
 import java.time.Instant;
@@ -21,7 +21,7 @@ final class EndpointJson {
         ObjectNode n = MAPPER.createObjectNode();
         n.put("batchId", s.batchId());
         n.put("stage", s.stage());
-        n.put("status", s.status().dbValue());
+        n.put("status", s.state().dbValue());
         n.put("attempt", s.attempt());
         n.put("error", s.error());
         ArrayNode stages = n.putArray("stages");

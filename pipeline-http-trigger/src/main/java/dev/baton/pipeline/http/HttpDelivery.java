@@ -1,6 +1,6 @@
 package dev.baton.pipeline.http;
 
-import dev.baton.pipeline.StageHandler;
+import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.http.DeliveryAttempt.Kind;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;

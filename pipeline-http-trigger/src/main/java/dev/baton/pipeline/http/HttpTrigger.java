@@ -1,8 +1,8 @@
 package dev.baton.pipeline.http;
 
-import dev.baton.pipeline.StageHandler;
+import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.StallSweeper;
-import dev.baton.pipeline.Trigger;
+import dev.baton.pipeline.spi.Trigger;
 import io.github.resilience4j.core.IntervalFunction;
 import java.net.URI;
 import java.net.http.HttpClient;

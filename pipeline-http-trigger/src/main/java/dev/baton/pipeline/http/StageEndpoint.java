@@ -1,7 +1,7 @@
 package dev.baton.pipeline.http;
 
 import dev.baton.pipeline.BatchConflictException;
-import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageOutcome;
 import dev.baton.pipeline.UnknownStageException;
@@ -240,7 +240,7 @@ public final class StageEndpoint {
         if (!id.ok()) {
             return Response.json(400, EndpointJson.error(id.error()));
         }
-        return runner.operations().status(id.batchId())
+        return runner.client().status(id.batchId())
                 .map(s -> Response.json(200, EndpointJson.status(s)))
                 .orElseGet(() -> Response.json(404, EndpointJson.error("batch " + id.batchId() + " has no pipeline run")));
     }

@@ -1,6 +1,6 @@
 package dev.baton.pipeline.http;
 
-import dev.baton.pipeline.StageHandler;
+import dev.baton.pipeline.spi.StageHandler;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;

@@ -12,7 +12,7 @@ import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
 import dev.baton.pipeline.testkit.PostgresExtension;

@@ -3,12 +3,12 @@ package dev.baton.pipeline.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
-import dev.baton.pipeline.testkit.MutableClock;
+import dev.baton.pipeline.testing.MutableClock;
 import dev.baton.pipeline.testkit.PostgresExtension;
-import dev.baton.pipeline.testkit.SynchronousTrigger;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

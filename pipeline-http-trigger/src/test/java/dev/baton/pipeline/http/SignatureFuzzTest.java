@@ -3,7 +3,7 @@ package dev.baton.pipeline.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.pipeline.http.SignatureVerifier.Result;
-import dev.baton.pipeline.testkit.MutableClock;
+import dev.baton.pipeline.testing.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
 import dev.baton.pipeline.testkit.PostgresExtension;
@@ -113,8 +113,8 @@ class StagePathTest {
 
     PipelineRunner runner() {
         if (runner == null) {
-            runner = PipelineRunner.builder(SixStages.pipeline(), new dev.baton.pipeline.testkit.InMemoryStageStore())
-                    .trigger(new dev.baton.pipeline.testkit.SynchronousTrigger()).build();
+            runner = PipelineRunner.builder(SixStages.pipeline(), new dev.baton.pipeline.testing.InMemoryStageStore())
+                    .trigger(new dev.baton.pipeline.testing.SynchronousTrigger()).build();
         }
         return runner;
     }

@@ -9,7 +9,7 @@ import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StallSweeper;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.http.RecordingListener.Event;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
@@ -107,7 +107,7 @@ class UndeliveredTriggerTest {
         assertThat(row.state()).isEqualTo(BatchState.PENDING);
         assertThat(row.stage()).isEqualTo("setup");
         assertThat(row.error()).contains(url).contains("connection refused").contains("after 2 attempt(s)").contains("PIPELINE_API_URL");
-        BatchStatus status = runner.operations().status(1).orElseThrow();
+        BatchStatus status = runner.client().status(1).orElseThrow();
         assertThat(status.error()).isEqualTo(row.error());
         assertThat(trigger.undeliveredTracked()).isEqualTo(1);
     }
@@ -142,7 +142,7 @@ class UndeliveredTriggerTest {
         try (var c = PG.dataSource().getConnection(); var s = c.createStatement()) {
             s.execute("DROP TABLE gone_batch_processing_data, gone_batch_processing_queue");
         }
-        try (PipelineRunner broken = PipelineRunner.builder(SixStages.pipeline(), missingTables).trigger(new dev.baton.pipeline.testkit.SynchronousTrigger()).build()) {
+        try (PipelineRunner broken = PipelineRunner.builder(SixStages.pipeline(), missingTables).trigger(new dev.baton.pipeline.testing.SynchronousTrigger()).build()) {
             broken.undelivered(1, "setup", "connection refused");
         }
     }

@@ -1,6 +1,6 @@
 package dev.baton.pipeline.jdbc;
 
-import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.spi.BatchRecord;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

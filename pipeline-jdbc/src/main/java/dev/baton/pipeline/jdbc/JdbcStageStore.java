@@ -1,12 +1,12 @@
 package dev.baton.pipeline.jdbc;
 
 import dev.baton.pipeline.BatchConflictException;
-import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.JsonSource;
+import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.Pipeline;
-import dev.baton.pipeline.StageStats;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStats;
+import dev.baton.pipeline.spi.StageStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -134,17 +134,29 @@ public final class JdbcStageStore implements StageStore {
     }
 
     @Override
-    public BatchRecord create(long batchId, String firstStage) {
+    public Created create(long batchId, String firstStage, JsonSource input, Duration startAfter) {
+        if (input != null || !startAfter.isZero()) {
+            throw new UnsupportedOperationException("TODO(inputs): inputs and startAfter in the PostgreSQL store");
+        }
         Optional<BatchRecord> created = jdbi.withHandle(h -> h.createQuery("INSERT INTO " + q
                         + " (batch_id, current_stage, status, created_at, updated_at, attempt, version, run_after)"
                         + " VALUES (:b, :stage, 'pending', now(), now(), 1, 0, now())"
                         + " ON CONFLICT (batch_id) DO NOTHING RETURNING " + BatchRowMapper.COLUMNS)
                 .bind("b", batchId).bind("stage", firstStage).map(ROWS).findOne());
-        return created.orElseThrow(() -> {
-            BatchRecord r = find(batchId).orElseThrow(() -> new IllegalStateException("batch " + batchId + " vanished during create"));
-            return new BatchConflictException(batchId, "batch " + batchId + " already has a run (" + r.state().dbValue()
-                    + " at stage '" + r.stage() + "'); retry or restart it instead of starting it again");
-        });
+        if (created.isPresent()) {
+            return new Created(created.get(), true);
+        }
+        BatchRecord r = find(batchId).orElseThrow(() -> new IllegalStateException("batch " + batchId + " vanished during create"));
+        if (!r.hasInput()) {
+            return new Created(r, false);
+        }
+        throw new BatchConflictException(batchId, "batch " + batchId + " already has a run (" + r.state().dbValue()
+                + " at stage '" + r.stage() + "'); retry or restart it instead of starting it again");
+    }
+
+    @Override
+    public <T> Optional<T> readInput(long batchId, JsonReader<T> reader) {
+        return Optional.empty(); // TODO(inputs)
     }
 
     @Override
@@ -198,7 +210,7 @@ public final class JdbcStageStore implements StageStore {
      *     outside Baton)
      */
     @Override
-    public <T> Optional<T> readOutput(long batchId, String stage, OutputReader<T> reader) {
+    public <T> Optional<T> readOutput(long batchId, String stage, JsonReader<T> reader) {
         return jdbi.inTransaction(h -> outputs.read(h, batchId, stage, reader));
     }
 
@@ -292,7 +304,7 @@ public final class JdbcStageStore implements StageStore {
                     Map<String, StageStats> all = new HashMap<>(claim.stageStats());
                     all.put(claim.stage(), stats);
                     return new BatchRecord(claim.batchId(), nextStage, BatchState.IN_PROGRESS, 1, null, claim.version() + 1,
-                            claim.leaseOwner(), moved.leaseUntil(), claim.runAfter(), null, all, claim.createdAt(), moved.updatedAt());
+                            claim.leaseOwner(), moved.leaseUntil(), claim.runAfter(), null, all, claim.createdAt(), moved.updatedAt(), claim.hasInput());
                 });
     }
 

@@ -1,5 +1,6 @@
 package dev.baton.pipeline.jdbc;
 
+import dev.baton.pipeline.spi.UnstorableValueException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -28,25 +29,25 @@ final class JsonText {
     /**
      * @param json the text
      * @param what what it is, for the message ({@code "the output of stage 'x' of batch 1"})
-     * @throws IllegalArgumentException if it is null, empty, malformed or more than one value
+     * @throws UnstorableValueException if it is null, empty, malformed or more than one value
      */
     static void requireValid(String json, String what) {
         if (json == null) {
-            throw new IllegalArgumentException(what + " is null; store the JSON text \"null\" instead");
+            throw new UnstorableValueException(what + " is null; store the JSON text \"null\" instead");
         }
         try (JsonParser p = FACTORY.createParser(json)) {
             if (p.nextToken() == null) {
-                throw new IllegalArgumentException(what + " is empty, not JSON");
+                throw new UnstorableValueException(what + " is empty, not JSON");
             }
             p.skipChildren();
             if (p.nextToken() != null) {
-                throw new IllegalArgumentException(what + " holds more than one JSON value (extra text at line "
+                throw new UnstorableValueException(what + " holds more than one JSON value (extra text at line "
                         + p.currentLocation().getLineNr() + ", column " + p.currentLocation().getColumnNr() + ")");
             }
         } catch (StreamReadException e) {
             String where = e.getLocation() == null ? ""
                     : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw new IllegalArgumentException(what + " is not valid JSON: " + e.getOriginalMessage() + where, e);
+            throw new UnstorableValueException(what + " is not valid JSON: " + e.getOriginalMessage() + where, e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -78,14 +79,14 @@ final class JsonText {
      *
      * @param text a cursor's JSON text
      * @param what what it is, for the message
-     * @throws IllegalArgumentException if it is not one JSON value, or holds an unpaired UTF-16 surrogate
+     * @throws UnstorableValueException if it is not one JSON value, or holds an unpaired UTF-16 surrogate
      *     (UTF-8 cannot encode it; the driver would write {@code ?}) or the escape {@code \u0000}
      */
     static void requireStorableCursor(String text, String what) {
         requireValid(text, what);
         Utf16.requireWellFormed(text, what);
         if (hasNulEscape(text)) {
-            throw new IllegalArgumentException(what + " holds the character U+0000, which PostgreSQL's jsonb cannot store;"
+            throw new UnstorableValueException(what + " holds the character U+0000, which PostgreSQL's jsonb cannot store;"
                     + " keep such text in the stage's output (which stores it faithfully) or encode it, for example as Base64");
         }
     }

@@ -1,7 +1,8 @@
 package dev.baton.pipeline.jdbc;
 
-import dev.baton.pipeline.JsonSource;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.UnstorableValueException;
+import dev.baton.pipeline.spi.JsonSource;
+import dev.baton.pipeline.spi.StageStore;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
@@ -56,7 +57,7 @@ final class OutputRows {
      * @throws IllegalStateException if the stored chunks are not a complete sequence
      * @throws UncheckedIOException wrapping the reader's {@link IOException}
      */
-    <T> Optional<T> read(Handle h, long batchId, String stage, StageStore.OutputReader<T> reader) {
+    <T> Optional<T> read(Handle h, long batchId, String stage, StageStore.JsonReader<T> reader) {
         try (ResultIterator<Slice> rows = h.createQuery("SELECT chunk, chunks,"
                         + " CASE WHEN chunks > 1 THEN data #>> '{}' ELSE data::text END AS text"
                         + " FROM " + names.data() + " WHERE batch_id = :b AND stage = :s ORDER BY chunk")
@@ -126,7 +127,7 @@ final class OutputRows {
         private boolean lost;
         private RuntimeException failure;
         private final Utf16 utf16;
-        private IllegalArgumentException refused;
+        private UnstorableValueException refused;
 
         private Write(long batchId, String stage, String where, Function<Handle, Optional<M>> lockRow) {
             this.batchId = batchId;
@@ -139,7 +140,7 @@ final class OutputRows {
         /**
          * Writes {@code source} into this, once.
          *
-         * @throws IllegalArgumentException if the text is not one JSON value or the source fails
+         * @throws UnstorableValueException if the text is not one JSON value or the source fails
          * @throws RuntimeException the database's failure, as it was thrown
          */
         void from(JsonSource source) {
@@ -159,7 +160,7 @@ final class OutputRows {
                 if (refused != null) {
                     throw refused;
                 }
-                throw new IllegalArgumentException(where + " could not be written: " + e.getMessage(), e);
+                throw new UnstorableValueException(where + " could not be written: " + e.getMessage(), e);
             }
             if (slice == null) {
                 String text = head.toString();
@@ -194,7 +195,7 @@ final class OutputRows {
         private void refuseIf(Runnable check) {
             try {
                 check.run();
-            } catch (IllegalArgumentException e) {
+            } catch (UnstorableValueException e) {
                 refused = e;
                 throw e;
             }

@@ -1,6 +1,6 @@
 package dev.baton.pipeline.jdbc;
 
-import dev.baton.pipeline.Trigger;
+import dev.baton.pipeline.spi.Trigger;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;

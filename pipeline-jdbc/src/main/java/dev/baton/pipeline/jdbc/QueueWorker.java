@@ -1,6 +1,6 @@
 package dev.baton.pipeline.jdbc;
 
-import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.PipelineRunner;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -1,5 +1,7 @@
 package dev.baton.pipeline.jdbc;
 
+import dev.baton.pipeline.spi.UnstorableValueException;
+
 /**
  * Finds unpaired UTF-16 surrogates, which PostgreSQL cannot store: its text is UTF-8, and the driver
  * replaces what UTF-8 cannot encode with {@code ?}. A text that holds one is refused rather than altered.
@@ -18,7 +20,7 @@ final class Utf16 {
     /**
      * @param text a whole text
      * @param what what it is, for the message
-     * @throws IllegalArgumentException if it holds an unpaired surrogate
+     * @throws UnstorableValueException if it holds an unpaired surrogate
      */
     static void requireWellFormed(CharSequence text, String what) {
         Utf16 check = new Utf16(what);
@@ -28,7 +30,7 @@ final class Utf16 {
         check.end();
     }
 
-    /** @throws IllegalArgumentException if {@code c} breaks a pair or is a low surrogate alone */
+    /** @throws UnstorableValueException if {@code c} breaks a pair or is a low surrogate alone */
     void next(char c) {
         if (high != 0) {
             if (!Character.isLowSurrogate(c)) {
@@ -43,15 +45,15 @@ final class Utf16 {
         position++;
     }
 
-    /** @throws IllegalArgumentException if the text ended after a high surrogate */
+    /** @throws UnstorableValueException if the text ended after a high surrogate */
     void end() {
         if (high != 0) {
             throw unpaired(high, position - 1);
         }
     }
 
-    private IllegalArgumentException unpaired(char c, long at) {
-        return new IllegalArgumentException(what + " holds an unpaired UTF-16 surrogate \\u" + Integer.toHexString(c).toUpperCase()
+    private UnstorableValueException unpaired(char c, long at) {
+        return new UnstorableValueException(what + " holds an unpaired UTF-16 surrogate \\u" + Integer.toHexString(c).toUpperCase()
                 + " at character " + at + ", which PostgreSQL (UTF-8) cannot store; it was not written. Such a string was"
                 + " usually cut between the two halves of a surrogate pair: cut it at a code point (String.offsetByCodePoints)");
     }

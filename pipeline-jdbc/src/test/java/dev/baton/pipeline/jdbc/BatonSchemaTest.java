@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.baton.pipeline.BatchRecord;
-import dev.baton.pipeline.StageStats;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,9 +2,9 @@ package dev.baton.pipeline.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.StageStats;
+import dev.baton.pipeline.spi.StageStats;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.baton.pipeline.testkit.PostgresExtension;
@@ -97,7 +97,7 @@ class CompareAndSetTest {
         store.create(1, "setup");
         BatchRecord c = store.claim(1, "setup", "w1", LEASE).orElseThrow();
         BatchRecord impostor = new BatchRecord(c.batchId(), c.stage(), c.state(), c.attempt(), c.error(), c.version(), "w2",
-                c.leaseUntil(), c.runAfter(), c.cursor(), c.stageStats(), c.createdAt(), c.updatedAt());
+                c.leaseUntil(), c.runAfter(), c.cursor(), c.stageStats(), c.createdAt(), c.updatedAt(), c.hasInput());
         assertThat(store.advance(impostor, "1", "extraction", StageStats.NONE)).isFalse();
         assertThat(sql.outputRows(1)).isZero();
         assertThat(store.advance(c, "1", "extraction", StageStats.NONE)).isTrue();

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.baton.pipeline.BatchRecord;
-import dev.baton.pipeline.StageStats;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.StageStats;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import dev.baton.pipeline.testkit.StageStoreContract;
 import java.time.Duration;

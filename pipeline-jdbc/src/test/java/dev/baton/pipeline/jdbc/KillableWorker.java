@@ -2,7 +2,7 @@ package dev.baton.pipeline.jdbc;
 
 import dev.baton.pipeline.InProcessTrigger;
 import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import java.time.Duration;
 import java.util.Map;
 import org.postgresql.ds.PGSimpleDataSource;

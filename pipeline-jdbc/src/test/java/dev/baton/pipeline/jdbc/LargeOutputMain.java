@@ -1,7 +1,7 @@
 package dev.baton.pipeline.jdbc;
 
-import dev.baton.pipeline.BatchRecord;
-import dev.baton.pipeline.StageStats;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.StageStats;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;

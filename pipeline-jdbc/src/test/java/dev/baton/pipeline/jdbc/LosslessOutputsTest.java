@@ -14,7 +14,7 @@ import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.Slicer;
 import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.testkit.PostgresExtension;
-import dev.baton.pipeline.testkit.SynchronousTrigger;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -63,11 +63,11 @@ class LosslessOutputsTest {
         PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
         runner.start(1);
         trigger.drain();
-        return runner.operations().status(1).orElseThrow();
+        return runner.client().status(1).orElseThrow();
     }
 
     void assertFailedAtOnceNamingTheFix(JdbcStageStore store, BatchStatus status, String what) {
-        assertThat(status.status()).isEqualTo(BatchState.FAILED);
+        assertThat(status.state()).isEqualTo(BatchState.FAILED);
         assertThat(status.error()).contains("batch 1 stage broken: the " + what).contains(Hidden.class.getName())
                 .contains("stored as {} and lost").contains("record").contains("getters").contains("@JsonAutoDetect")
                 .doesNotContain("disable SerializationFeature.FAIL_ON_EMPTY_BEANS");
@@ -93,9 +93,9 @@ class LosslessOutputsTest {
     @Test
     void an_empty_bean_in_a_partial_output_or_a_cursor_fails_the_batch_at_once() {
         JdbcStageStore store = store(1024);
-        assertFailedAtOnceNamingTheFix(store, runBroken(store, StageResult.proceed(1, List.of(new Hidden()))), "partial output");
+        assertFailedAtOnceNamingTheFix(store, runBroken(store, StageResult.progress(1, List.of(new Hidden()))), "partial output");
         sql.execute("TRUNCATE batch_processing_queue");
-        assertFailedAtOnceNamingTheFix(store, runBroken(store, StageResult.proceed(new Hidden(), List.of())), "cursor");
+        assertFailedAtOnceNamingTheFix(store, runBroken(store, StageResult.progress(new Hidden(), List.of())), "cursor");
     }
 
     record Text(String value) {}
@@ -117,7 +117,7 @@ class LosslessOutputsTest {
         runner.start(1);
         trigger.drain();
 
-        assertThat(runner.operations().status(1).orElseThrow().error()).isNull();
+        assertThat(runner.client().status(1).orElseThrow().error()).isNull();
         assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
         assertThat(equal.get()).isTrue();
         assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'produce'")).isEqualTo(48);
@@ -145,7 +145,7 @@ class LosslessOutputsTest {
         runner.start(1);
         trigger.drain();
 
-        assertThat(runner.operations().status(1).orElseThrow().error()).isNull();
+        assertThat(runner.client().status(1).orElseThrow().error()).isNull();
         assertThat(readBig.get()).isEqualTo(big);
         assertThat(readBig.get().n().toString()).hasSize(1_001);
         assertThat(readMap.get()).isEqualTo(Map.of(name, 1));
@@ -173,7 +173,7 @@ class LosslessOutputsTest {
         PipelineRunner runner = PipelineRunner.builder(ok, store).trigger(trigger).build();
         runner.start(1);
         trigger.drain();
-        assertThat(runner.operations().status(1).orElseThrow().error()).isNull();
+        assertThat(runner.client().status(1).orElseThrow().error()).isNull();
         assertThat(read.get()).isEqualTo(nested(1_000));
 
         Pipeline tooDeep = Pipeline.builder()
@@ -183,8 +183,8 @@ class LosslessOutputsTest {
         PipelineRunner refused = PipelineRunner.builder(tooDeep, store).trigger(trigger).build();
         refused.start(2);
         trigger.drain();
-        BatchStatus status = refused.operations().status(2).orElseThrow();
-        assertThat(status.status()).isEqualTo(BatchState.FAILED);
+        BatchStatus status = refused.client().status(2).orElseThrow();
+        assertThat(status.state()).isEqualTo(BatchState.FAILED);
         assertThat(status.error()).contains("batch 2 stage deeper: the output").contains("nesting depth").contains("1000");
         assertThat(store.find(2).orElseThrow().attempt()).isEqualTo(1);
         assertThat(sql.outputRows(2)).isZero();
@@ -199,7 +199,7 @@ class LosslessOutputsTest {
         runner.start(1);
         trigger.drain();
 
-        assertThat(runner.operations().status(1).orElseThrow().status()).isEqualTo(BatchState.FAILED);
+        assertThat(runner.client().status(1).orElseThrow().state()).isEqualTo(BatchState.FAILED);
         assertThat(host.isEnabled(SerializationFeature.FAIL_ON_EMPTY_BEANS)).isFalse();
         assertThat(host.getFactory().streamReadConstraints().getMaxStringLength())
                 .isEqualTo(StreamReadConstraints.defaults().getMaxStringLength());

@@ -10,10 +10,10 @@ import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.RetryPolicy;
-import dev.baton.pipeline.StageHandler;
+import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.StallSweeper;
-import dev.baton.pipeline.Trigger;
+import dev.baton.pipeline.spi.Trigger;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.time.Duration;
 import java.util.Map;
@@ -210,7 +210,7 @@ class NetworkLossTest {
             delegate.bind((batchId, stage) -> {
                 running.incrementAndGet();
                 try {
-                    return handler.run(batchId, stage);
+                    return handler.runStage(batchId, stage);
                 } finally {
                     running.decrementAndGet();
                 }

@@ -10,7 +10,7 @@ import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.testkit.PostgresExtension;
-import dev.baton.pipeline.testkit.SynchronousTrigger;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -71,7 +71,7 @@ class OutputsThroughTheRunnerTest {
                 .stage("nothing", ctx -> StageResult.done(null))
                 .stage("reader", ctx -> {
                     if (ctx.cursor(Integer.class).isEmpty()) {
-                        return StageResult.proceed(1, null);
+                        return StageResult.progress(1, null);
                     }
                     partial.set(ctx.partialOutput(List.class));
                     seen.set(ctx.output("nothing", String.class));
@@ -100,8 +100,8 @@ class OutputsThroughTheRunnerTest {
         runner.start(1);
         trigger.drain();
 
-        BatchStatus status = runner.operations().status(1).orElseThrow();
-        assertThat(status.status()).isEqualTo(BatchState.FAILED);
+        BatchStatus status = runner.client().status(1).orElseThrow();
+        assertThat(status.state()).isEqualTo(BatchState.FAILED);
         assertThat(status.error()).contains("batch 1 stage broken").contains(Raw.class.getName()).contains("cannot be written as JSON: Unexpected character");
         assertThat(store.find(1).orElseThrow().attempt()).as("a broken output is not retried").isEqualTo(1);
         assertThat(sql.outputRows(1)).isZero();

@@ -5,20 +5,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.baton.pipeline.BatchConflictException;
-import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageOutcome;
 import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.StallSweeper;
 import dev.baton.pipeline.UnknownStageException;
-import dev.baton.pipeline.testkit.Faults;
-import dev.baton.pipeline.testkit.InjectedFailure;
+import dev.baton.pipeline.testing.Faults;
+import dev.baton.pipeline.testing.InjectedFailure;
 import dev.baton.pipeline.testkit.PostgresExtension;
-import dev.baton.pipeline.testkit.SynchronousTrigger;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -184,7 +184,7 @@ class PipelineInvariantsTest {
         runner.start(1);
         trigger.drain();
         assertThat(sql.queueRow(1)).containsEntry("status", "completed");
-        assertThat(runner.operations().status(1).orElseThrow().stages().get(2).attempts()).isEqualTo(3);
+        assertThat(runner.client().status(1).orElseThrow().stages().get(2).attempts()).isEqualTo(3);
         assertThat(sql.count("SELECT (stage_stats->'annotation'->>'invocations')::int FROM batch_processing_queue WHERE batch_id = 1")).isEqualTo(3);
         assertThat(failures).isEmpty();
     }
@@ -219,7 +219,7 @@ class PipelineInvariantsTest {
         trigger.drain();
         assertThat(sql.queueRow(1)).containsEntry("status", "completed");
         assertThat(sql.outputRows(1)).isEqualTo(6);
-        assertThat(recovered.operations().status(1).orElseThrow().stages().get(4).attempts()).isEqualTo(2);
+        assertThat(recovered.client().status(1).orElseThrow().stages().get(4).attempts()).isEqualTo(2);
     }
 
     @Test
@@ -229,8 +229,8 @@ class PipelineInvariantsTest {
         Map<String, Object> before = sql.queueRow(1);
         assertThatThrownBy(() -> runner.runStage(1, "thumbnails")).isInstanceOf(UnknownStageException.class);
         assertThatThrownBy(() -> runner.start(1)).isInstanceOf(BatchConflictException.class);
-        assertThatThrownBy(() -> runner.operations().restart(1, "thumbnails")).isInstanceOf(UnknownStageException.class);
-        assertThatThrownBy(() -> runner.operations().retry(1)).isInstanceOf(BatchConflictException.class);
+        assertThatThrownBy(() -> runner.client().restart(1, "thumbnails")).isInstanceOf(UnknownStageException.class);
+        assertThatThrownBy(() -> runner.client().retry(1)).isInstanceOf(BatchConflictException.class);
         assertThat(runner.runStage(404, "setup").kind()).isEqualTo(StageOutcome.Kind.NOT_FOUND);
         assertThat(sql.queueRow(1)).isEqualTo(before);
         assertThat(sql.count("SELECT count(*) FROM batch_processing_queue")).isEqualTo(1);
@@ -243,10 +243,10 @@ class PipelineInvariantsTest {
         runner.start(1);
         trigger.drain();
         assertThat(sql.queueRow(1)).containsEntry("status", "failed");
-        runner.operations().retry(1);
+        runner.client().retry(1);
         trigger.drain();
         assertThat(sql.queueRow(1)).containsEntry("status", "completed");
-        runner.operations().restart(1, "annotation");
+        runner.client().restart(1, "annotation");
         assertThat(sql.outputRows(1)).isEqualTo(2);
         trigger.drain();
         assertThat(sql.outputRows(1)).isEqualTo(6);

@@ -8,7 +8,7 @@ import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.StallSweeper;
 import dev.baton.pipeline.testkit.PostgresExtension;
-import dev.baton.pipeline.testkit.SynchronousTrigger;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,7 +56,7 @@ class RetiredStageTest {
         assertThat(store.find(1001).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
         assertThat(store.find(1002).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
         assertThat(sweeper.atUnknownStages()).isEqualTo(Map.of("thumbnails", 250L));
-        assertThat(runner.operations().atUnknownStages()).isEqualTo(Map.of("thumbnails", 250L));
+        assertThat(runner.client().atUnknownStages()).isEqualTo(Map.of("thumbnails", 250L));
         assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE current_stage = 'thumbnails' AND status = 'pending'"
                 + " AND updated_at < now() - interval '59 minutes'")).as("left as they were").isEqualTo(250);
     }
@@ -67,6 +67,6 @@ class RetiredStageTest {
         store.cancel(1);
         store.create(2, "old");
 
-        assertThat(runner.operations().atUnknownStages()).isEqualTo(Map.of("old", 1L));
+        assertThat(runner.client().atUnknownStages()).isEqualTo(Map.of("old", 1L));
     }
 }

@@ -3,9 +3,9 @@ package dev.baton.pipeline.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.baton.pipeline.BatchRecord;
-import dev.baton.pipeline.JsonSource;
-import dev.baton.pipeline.StageStats;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.JsonSource;
+import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.time.Duration;
 import java.util.List;

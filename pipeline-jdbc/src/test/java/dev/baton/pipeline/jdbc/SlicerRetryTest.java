@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
-import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.Pipeline;
@@ -16,10 +16,10 @@ import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.Slicer;
 import dev.baton.pipeline.Stage;
 import dev.baton.pipeline.StageOutcome;
-import dev.baton.pipeline.testkit.InjectedFailure;
-import dev.baton.pipeline.testkit.MutableClock;
+import dev.baton.pipeline.testing.InjectedFailure;
+import dev.baton.pipeline.testing.MutableClock;
 import dev.baton.pipeline.testkit.PostgresExtension;
-import dev.baton.pipeline.testkit.SynchronousTrigger;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -134,7 +134,7 @@ class SlicerRetryTest {
         assertThat(done.state()).isEqualTo(BatchState.COMPLETED);
         assertThat(store.readOutput(2, "squares").orElseThrow()).isEqualTo(expected);
         assertThat(failedTries.get()).as("one failed try per flaky item").isEqualTo(60);
-        BatchStatus.StageView view = flaky.operations().status(2).orElseThrow().stages().get(0);
+        BatchStatus.StageView view = flaky.client().status(2).orElseThrow().stages().get(0);
         // item 0 fails first in its invocation (an ordinary failure); after it each 50 items take two invocations:
         // 40 items and a continuation, then 10 items and the failure of the next flaky item, committed with it
         assertThat(view.invocations()).isEqualTo(1 + 60 * 2);

@@ -12,7 +12,7 @@ import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.StageOutcome;
 import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.testkit.PostgresExtension;
-import dev.baton.pipeline.testkit.SynchronousTrigger;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -86,7 +86,7 @@ class StoreRefusalsTest {
         Pipeline pipeline = Pipeline.builder()
                 .stage("sliced", ctx -> {
                     if (ctx.cursor(Integer.class).isEmpty()) {
-                        return StageResult.proceed(1, List.of("x\u0000"));
+                        return StageResult.progress(1, List.of("x\u0000"));
                     }
                     partial.set(ctx.partialOutput(List.class).orElseThrow());
                     return StageResult.done("done");
@@ -115,14 +115,14 @@ class StoreRefusalsTest {
     @Test
     void a_cursor_holding_u0000_fails_the_batch_at_once_naming_the_character() {
         Pipeline pipeline = Pipeline.builder()
-                .stage("sliced", ctx -> StageResult.proceed("a\u0000", List.of()), s -> s.retry(RetryPolicy.exponential(5, Duration.ofMillis(1))))
+                .stage("sliced", ctx -> StageResult.progress("a\u0000", List.of()), s -> s.retry(RetryPolicy.exponential(5, Duration.ofMillis(1))))
                 .build();
         PipelineRunner runner = runner(pipeline);
         runner.start(1);
         trigger.drain();
 
-        BatchStatus status = runner.operations().status(1).orElseThrow();
-        assertThat(status.status()).isEqualTo(BatchState.FAILED);
+        BatchStatus status = runner.client().status(1).orElseThrow();
+        assertThat(status.state()).isEqualTo(BatchState.FAILED);
         assertThat(status.error()).contains("batch 1").contains("cursor").contains("U+0000");
         assertThat(store.find(1).orElseThrow().attempt()).as("not retried").isEqualTo(1);
     }

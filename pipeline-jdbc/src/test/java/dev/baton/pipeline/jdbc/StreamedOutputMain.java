@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.testkit.SynchronousTrigger;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -107,7 +107,7 @@ public final class StreamedOutputMain {
                     .map(n -> new Tally(n.get("items").asLong(), n.get("digest").asText())).orElseThrow();
             if (read.items() != count || !read.digest().equals(written)) {
                 System.out.println("MISMATCH " + read + " instead of " + count + " items, digest " + written
-                        + "; batch " + runner.operations().status(1));
+                        + "; batch " + runner.client().status(1));
                 System.exit(2);
             }
             System.out.println("STREAMED OK " + read.items() + " " + read.digest());

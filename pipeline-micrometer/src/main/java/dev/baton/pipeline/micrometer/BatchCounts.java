@@ -1,7 +1,7 @@
 package dev.baton.pipeline.micrometer;
 
 import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import io.micrometer.core.instrument.Clock;
 import java.time.Duration;
 import java.util.EnumMap;

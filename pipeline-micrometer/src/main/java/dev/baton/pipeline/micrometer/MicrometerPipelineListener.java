@@ -3,7 +3,7 @@ package dev.baton.pipeline.micrometer;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineListener;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.StallSweeper;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Meters (every one also carries the builder's {@linkplain Builder#tags common tags}):
  * <ul>
  *   <li>{@value #STAGE_DURATION}, timer, tags {@code stage} and {@code outcome}: one sample per
- *       invocation; {@code outcome} is {@code succeeded}, {@code continued} (a sliced stage committed a
+ *       invocation; {@code outcome} is {@code succeeded}, {@code progressed} (a sliced stage committed a
  *       continuation) or {@code failed} (measured from the start of the invocation to the moment its
  *       failure was recorded, so it includes the commit of the retry or the failure);</li>
  *   <li>{@value #STAGE_SUCCEEDED}, {@value #STAGE_FAILED}, {@value #STAGE_RETRIED},
@@ -128,9 +128,9 @@ public final class MicrometerPipelineListener implements PipelineListener {
     }
 
     @Override
-    public void stageContinued(long batchId, String stage, int attempt, Duration duration) {
+    public void stageProgressed(long batchId, String stage, int attempt, Duration duration) {
         started.remove();
-        meters.duration(stage, "continued").record(duration);
+        meters.duration(stage, "progressed").record(duration);
     }
 
     @Override

@@ -8,10 +8,10 @@ import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.Stage;
 import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.StallSweeper;
-import dev.baton.pipeline.testkit.Faults;
-import dev.baton.pipeline.testkit.InMemoryStageStore;
-import dev.baton.pipeline.testkit.MutableClock;
-import dev.baton.pipeline.testkit.SynchronousTrigger;
+import dev.baton.pipeline.testing.Faults;
+import dev.baton.pipeline.testing.InMemoryStageStore;
+import dev.baton.pipeline.testing.MutableClock;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import io.micrometer.core.instrument.MockClock;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleConfig;
@@ -107,7 +107,7 @@ class MicrometerPipelineListenerTest {
     void slicedStageRecordsContinuedThenSucceeded() {
         Stage sliced = ctx -> {
             clock.advance(Duration.ofMillis(30));
-            return ctx.cursor(Integer.class).isEmpty() ? StageResult.proceed(1, "half") : StageResult.done("whole");
+            return ctx.cursor(Integer.class).isEmpty() ? StageResult.progress(1, "half") : StageResult.done("whole");
         };
         Pipeline pipeline = Pipeline.builder().stage("scan", sliced).build();
         try (PipelineRunner runner = runner(pipeline, MicrometerPipelineListener.builder(registry).build())) {
@@ -115,7 +115,7 @@ class MicrometerPipelineListenerTest {
             trigger.drain();
         }
 
-        var continued = registry.get("baton.stage.duration").tags("stage", "scan", "outcome", "continued").timer();
+        var continued = registry.get("baton.stage.duration").tags("stage", "scan", "outcome", "progressed").timer();
         var succeeded = registry.get("baton.stage.duration").tags("stage", "scan", "outcome", "succeeded").timer();
         assertThat(continued.count()).isEqualTo(1);
         assertThat(continued.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(30);

@@ -1,5 +1,7 @@
 package dev.baton.pipeline.testkit;
 
+import dev.baton.pipeline.spi.StageStore;
+
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;

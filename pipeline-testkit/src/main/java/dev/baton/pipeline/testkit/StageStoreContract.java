@@ -9,12 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.baton.pipeline.BatchConflictException;
-import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.JsonSource;
+import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.Pipeline;
-import dev.baton.pipeline.StageStats;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStats;
+import dev.baton.pipeline.spi.StageStore;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,5 +1,9 @@
 package dev.baton.pipeline;
 
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.StageStore;
+import dev.baton.pipeline.spi.Trigger;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -10,12 +14,12 @@ import java.util.Set;
  * Inspecting and steering batches: status, retry, restart, cancel, and lists of failed, stalled
  * and running batches. Obtained from {@link PipelineRunner#operations()}. Thread-safe.
  */
-public final class BatchOperations {
+public final class BatchClient {
     private final Pipeline pipeline;
     private final StageStore store;
     private final Trigger trigger;
 
-    BatchOperations(Pipeline pipeline, StageStore store, Trigger trigger) {
+    BatchClient(Pipeline pipeline, StageStore store, Trigger trigger) {
         this.pipeline = pipeline;
         this.store = store;
         this.trigger = trigger;

@@ -1,4 +1,4 @@
-package dev.baton.pipeline.testkit;
+package dev.baton.pipeline.testing;
 
 import java.time.Clock;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.baton.pipeline;
+package dev.baton.pipeline.spi;
 
 import java.io.IOException;
 import java.io.Writer;

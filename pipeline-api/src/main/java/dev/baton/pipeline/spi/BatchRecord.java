@@ -1,4 +1,6 @@
-package dev.baton.pipeline;
+package dev.baton.pipeline.spi;
+
+import dev.baton.pipeline.BatchState;
 
 import java.time.Instant;
 import java.util.Map;
@@ -19,6 +21,7 @@ import java.util.Map;
  * @param stageStats counters and timings per stage name
  * @param createdAt when the run started
  * @param updatedAt when the row last changed
+ * @param hasInput whether the batch was started with an input ({@link StageStore#readInput})
  */
 public record BatchRecord(
         long batchId,
@@ -33,7 +36,8 @@ public record BatchRecord(
         String cursor,
         Map<String, StageStats> stageStats,
         Instant createdAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        boolean hasInput) {
 
     /** Copies {@code stageStats} so the record stays immutable. */
     public BatchRecord {

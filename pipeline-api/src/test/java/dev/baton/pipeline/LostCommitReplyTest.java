@@ -1,15 +1,13 @@
-package dev.baton.pipeline.testkit;
+package dev.baton.pipeline;
+
+import dev.baton.pipeline.testing.InMemoryStageStore;
+import dev.baton.pipeline.testing.MutableClock;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.Pipeline;
-import dev.baton.pipeline.PipelineListener;
-import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.StageOutcome;
-import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.StageStore;
-import dev.baton.pipeline.Trigger;
+import dev.baton.pipeline.spi.StageStore;
+import dev.baton.pipeline.spi.Trigger;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Duration;

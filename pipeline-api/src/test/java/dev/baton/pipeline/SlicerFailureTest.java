@@ -1,18 +1,14 @@
-package dev.baton.pipeline.testkit;
+package dev.baton.pipeline;
+
+import dev.baton.pipeline.testing.InMemoryStageStore;
+import dev.baton.pipeline.testing.InjectedFailure;
+import dev.baton.pipeline.testing.MutableClock;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.baton.pipeline.BatchRecord;
-import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.BatchStatus;
-import dev.baton.pipeline.Pipeline;
-import dev.baton.pipeline.PipelineListener;
-import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.RetryPolicy;
-import dev.baton.pipeline.Slicer;
-import dev.baton.pipeline.Stage;
-import dev.baton.pipeline.StageResult;
+import dev.baton.pipeline.spi.BatchRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -152,7 +148,7 @@ class SlicerFailureTest {
         assertThat(runToTheEnd(1).state()).isEqualTo(BatchState.COMPLETED);
         assertThat(memory.readOutput(1, "squares").orElseThrow()).isEqualTo(squaresJson(1_000));
         assertThat(events).filteredOn(e -> e.startsWith("failed")).hasSize(20);
-        BatchStatus.StageView view = runner.operations().status(1).orElseThrow().stages().get(0);
+        BatchStatus.StageView view = runner.client().status(1).orElseThrow().stages().get(0);
         assertThat(view.attempts()).as("no position needed more than its second try").isEqualTo(2);
     }
 

@@ -1,4 +1,13 @@
-package dev.baton.pipeline;
+package dev.baton.pipeline.internal;
+
+import dev.baton.pipeline.StageValueException;
+
+import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.PipelineException;
+import dev.baton.pipeline.StageContext;
+import dev.baton.pipeline.UnknownStageException;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.StageStore;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -8,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The context of one claimed invocation. */
-final class DefaultStageContext implements StageContext {
+public final class DefaultStageContext implements StageContext {
     private final Pipeline pipeline;
     private final StageStore store;
     private final Json json;
@@ -17,7 +26,7 @@ final class DefaultStageContext implements StageContext {
     private final Clock clock;
     private final Logger log;
 
-    DefaultStageContext(Pipeline pipeline, StageStore store, Json json, BatchRecord claim, Instant deadline, Clock clock) {
+    public DefaultStageContext(Pipeline pipeline, StageStore store, Json json, BatchRecord claim, Instant deadline, Clock clock) {
         this.pipeline = pipeline;
         this.store = store;
         this.json = json;
@@ -60,7 +69,7 @@ final class DefaultStageContext implements StageContext {
                     + ": output('" + stage + "') names no earlier stage; earlier stages are "
                     + pipeline.stageNames().subList(0, pipeline.indexOf(claim.stage())));
         }
-        return json.readOutput(store, type, batchId(), stage, "output").orElseThrow(() -> new PipelineException(
+        return json.readOutput(store, type, batchId(), stage, "output").orElseThrow(() -> new StageValueException(
                 "batch " + batchId() + ": stage " + stage + " has no stored output although the batch is past it;"
                         + " restart the batch from '" + stage + "'")).orElse(null);
     }

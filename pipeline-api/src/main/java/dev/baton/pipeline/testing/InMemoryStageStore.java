@@ -1,12 +1,14 @@
-package dev.baton.pipeline.testkit;
+package dev.baton.pipeline.testing;
+
+import dev.baton.pipeline.spi.UnstorableValueException;
 
 import dev.baton.pipeline.BatchConflictException;
-import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.JsonSource;
+import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.Pipeline;
-import dev.baton.pipeline.StageStats;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStats;
+import dev.baton.pipeline.spi.StageStore;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -27,13 +29,14 @@ import java.util.TreeMap;
 
 /**
  * A {@link StageStore} in memory, for fast tests of stages and hosts. It follows the same contract
- * as the PostgreSQL store ({@link StageStoreContract}), with the given clock standing in for the
+ * as the PostgreSQL store (the testkit's {@code StageStoreContract}), with the given clock standing in for the
  * database's. Nothing survives the JVM. Thread-safe (every method is atomic).
  */
 public final class InMemoryStageStore implements StageStore {
     private final Clock clock;
     private final Map<Long, BatchRecord> rows = new HashMap<>();
     private final Map<Long, Map<String, String>> outputs = new HashMap<>();
+    private final Map<Long, String> inputs = new HashMap<>();
 
     /** @param clock the clock that decides leases and due times */
     public InMemoryStageStore(Clock clock) {
@@ -46,16 +49,35 @@ public final class InMemoryStageStore implements StageStore {
     }
 
     @Override
-    public synchronized BatchRecord create(long batchId, String firstStage) {
-        if (rows.containsKey(batchId)) {
-            BatchRecord r = rows.get(batchId);
-            throw new BatchConflictException(batchId, "batch " + batchId + " already has a run (" + r.state().dbValue()
-                    + " at stage '" + r.stage() + "'); retry or restart it instead of starting it again");
+    public synchronized Created create(long batchId, String firstStage, JsonSource input, Duration startAfter) {
+        String text = input == null ? null : text("the input of batch " + batchId, input);
+        BatchRecord existing = rows.get(batchId);
+        if (existing != null) {
+            if (Objects.equals(text, inputs.get(batchId))) {
+                return new Created(existing, false);
+            }
+            throw new BatchConflictException(batchId, "batch " + batchId + " already has a run (" + existing.state().dbValue()
+                    + " at stage '" + existing.stage() + "') that was started with "
+                    + (existing.hasInput() ? "another input" : "no input")
+                    + "; give the new work its own batch id, or retry or restart the existing run");
         }
         Instant now = clock.instant();
-        BatchRecord r = new BatchRecord(batchId, firstStage, BatchState.PENDING, 1, null, 0, null, null, now, null, Map.of(), now, now);
+        BatchRecord r = new BatchRecord(batchId, firstStage, BatchState.PENDING, 1, null, 0, null, null, now.plus(startAfter),
+                null, Map.of(), now, now, text != null);
         rows.put(batchId, r);
-        return r;
+        if (text != null) {
+            inputs.put(batchId, text);
+        }
+        return new Created(r, true);
+    }
+
+    @Override
+    public <T> Optional<T> readInput(long batchId, JsonReader<T> reader) {
+        String text;
+        synchronized (this) {
+            text = inputs.get(batchId);
+        }
+        return read(text, reader);
     }
 
     @Override
@@ -71,7 +93,7 @@ public final class InMemoryStageStore implements StageStore {
             return Optional.empty();
         }
         return Optional.of(put(new BatchRecord(batchId, stage, BatchState.IN_PROGRESS, r.attempt(), r.error(), r.version() + 1,
-                owner, now.plus(lease), r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), now)));
+                owner, now.plus(lease), r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), now, r.hasInput())));
     }
 
     private boolean holds(BatchRecord claim) {
@@ -87,16 +109,20 @@ public final class InMemoryStageStore implements StageStore {
         }
         BatchRecord r = rows.get(claim.batchId());
         put(new BatchRecord(r.batchId(), r.stage(), r.state(), r.attempt(), r.error(), r.version(), r.leaseOwner(),
-                clock.instant().plus(lease), r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), r.updatedAt()));
+                clock.instant().plus(lease), r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), r.updatedAt(), r.hasInput()));
         return true;
     }
 
     @Override
-    public <T> Optional<T> readOutput(long batchId, String stage, OutputReader<T> reader) {
+    public <T> Optional<T> readOutput(long batchId, String stage, JsonReader<T> reader) {
         String text;
         synchronized (this) {
             text = outputs.getOrDefault(batchId, Map.of()).get(stage);
         }
+        return read(text, reader);
+    }
+
+    private static <T> Optional<T> read(String text, JsonReader<T> reader) {
         if (text == null) {
             return Optional.empty();
         }
@@ -109,15 +135,18 @@ public final class InMemoryStageStore implements StageStore {
 
     /** The source's text; like the PostgreSQL store, null text and a source that fails are refused. */
     private static String text(BatchRecord claim, JsonSource source, String what) {
-        String where = "the " + what + " of stage '" + claim.stage() + "' of batch " + claim.batchId();
+        return text("the " + what + " of stage '" + claim.stage() + "' of batch " + claim.batchId(), source);
+    }
+
+    private static String text(String where, JsonSource source) {
         if (source.isText() && source.text().isEmpty()) {
-            throw new IllegalArgumentException(where + " is null; store the JSON text \"null\" instead");
+            throw new UnstorableValueException(where + " is null; store the JSON text \"null\" instead");
         }
         StringWriter out = new StringWriter();
         try {
             source.writeTo(out);
         } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException(where + " could not be written: " + e.getMessage(), e);
+            throw new UnstorableValueException(where + " could not be written: " + e.getMessage(), e);
         }
         return out.toString();
     }
@@ -139,7 +168,7 @@ public final class InMemoryStageStore implements StageStore {
         BatchRecord r = rows.get(claim.batchId());
         Instant now = clock.instant();
         put(new BatchRecord(r.batchId(), nextStage, done ? BatchState.COMPLETED : BatchState.PENDING, 1, null, r.version() + 1,
-                null, null, now, null, withStats(r, stats), r.createdAt(), now));
+                null, null, now, null, withStats(r, stats), r.createdAt(), now, r.hasInput()));
         return true;
     }
 
@@ -159,7 +188,7 @@ public final class InMemoryStageStore implements StageStore {
         BatchRecord r = rows.get(claim.batchId());
         Instant now = clock.instant();
         put(new BatchRecord(r.batchId(), r.stage(), BatchState.PENDING, r.attempt(), r.error(), r.version() + 1,
-                null, null, now, cursor, withStats(r, stats), r.createdAt(), now));
+                null, null, now, cursor, withStats(r, stats), r.createdAt(), now, r.hasInput()));
         return true;
     }
 
@@ -171,7 +200,7 @@ public final class InMemoryStageStore implements StageStore {
         BatchRecord r = rows.get(claim.batchId());
         Instant now = clock.instant();
         put(new BatchRecord(r.batchId(), r.stage(), BatchState.PENDING, r.attempt() + 1, error, r.version() + 1,
-                null, null, now.plus(backoff), r.cursor(), withStats(r, stats), r.createdAt(), now));
+                null, null, now.plus(backoff), r.cursor(), withStats(r, stats), r.createdAt(), now, r.hasInput()));
         return true;
     }
 
@@ -191,7 +220,7 @@ public final class InMemoryStageStore implements StageStore {
             BatchRecord r = rows.get(claim.batchId());
             Instant now = clock.instant();
             put(new BatchRecord(r.batchId(), r.stage(), BatchState.PENDING, nextAttempt, error, r.version() + 1,
-                    null, null, now.plus(backoff), cursor, withStats(r, stats), r.createdAt(), now));
+                    null, null, now.plus(backoff), cursor, withStats(r, stats), r.createdAt(), now, r.hasInput()));
             return true;
         }
     }
@@ -204,7 +233,7 @@ public final class InMemoryStageStore implements StageStore {
         BatchRecord r = rows.get(claim.batchId());
         Instant now = clock.instant();
         put(new BatchRecord(r.batchId(), r.stage(), BatchState.FAILED, r.attempt(), error, r.version() + 1,
-                null, null, r.runAfter(), r.cursor(), withStats(r, stats), r.createdAt(), now));
+                null, null, r.runAfter(), r.cursor(), withStats(r, stats), r.createdAt(), now, r.hasInput()));
         return true;
     }
 
@@ -254,16 +283,16 @@ public final class InMemoryStageStore implements StageStore {
         Instant now = clock.instant();
         if (r.state() == BatchState.PENDING) {
             return Optional.of(put(new BatchRecord(r.batchId(), r.stage(), r.state(), r.attempt(), r.error(), r.version() + 1,
-                    null, null, r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), now)));
+                    null, null, r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), now, r.hasInput())));
         }
         if (r.state() != BatchState.IN_PROGRESS) {
             return Optional.empty();
         }
         return Optional.of(put(exhausted
                 ? new BatchRecord(r.batchId(), r.stage(), BatchState.FAILED, r.attempt(), error, r.version() + 1,
-                        null, null, r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), now)
+                        null, null, r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), now, r.hasInput())
                 : new BatchRecord(r.batchId(), r.stage(), BatchState.PENDING, r.attempt() + 1, error, r.version() + 1,
-                        null, null, now, r.cursor(), r.stageStats(), r.createdAt(), now)));
+                        null, null, now, r.cursor(), r.stageStats(), r.createdAt(), now, r.hasInput())));
     }
 
     @Override
@@ -273,7 +302,7 @@ public final class InMemoryStageStore implements StageStore {
             return Optional.empty();
         }
         return Optional.of(put(new BatchRecord(r.batchId(), r.stage(), BatchState.CANCELLED, r.attempt(), r.error(), r.version() + 1,
-                null, null, r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), clock.instant())));
+                null, null, r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), clock.instant(), r.hasInput())));
     }
 
     @Override
@@ -290,7 +319,7 @@ public final class InMemoryStageStore implements StageStore {
         laterStages.forEach(stats::remove);
         Instant now = clock.instant();
         return Optional.of(put(new BatchRecord(batchId, stage, BatchState.PENDING, 1, null, r.version() + 1,
-                null, null, now, null, stats, r.createdAt(), now)));
+                null, null, now, null, stats, r.createdAt(), now, r.hasInput())));
     }
 
     @Override
@@ -317,7 +346,7 @@ public final class InMemoryStageStore implements StageStore {
     public synchronized void recordTriggerError(long batchId, String stage, String error) {
         rows.computeIfPresent(batchId, (id, r) -> r.state() != BatchState.PENDING || !r.stage().equals(stage) ? r
                 : new BatchRecord(r.batchId(), r.stage(), r.state(), r.attempt(), error, r.version(), r.leaseOwner(),
-                        r.leaseUntil(), r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), r.updatedAt()));
+                        r.leaseUntil(), r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), r.updatedAt(), r.hasInput()));
     }
 
     private BatchRecord put(BatchRecord r) {
@@ -331,8 +360,13 @@ public final class InMemoryStageStore implements StageStore {
         return m;
     }
 
-    /** Rewrites one row as a test hook would rewrite its timestamps in SQL. */
-    synchronized void rewrite(long batchId, java.util.function.UnaryOperator<BatchRecord> change) {
+    /**
+     * Rewrites one row, as a test rewrites timestamps in SQL (to expire a lease, or make a batch due).
+     *
+     * @param batchId the batch
+     * @param change makes the new row from the old
+     */
+    public synchronized void rewrite(long batchId, java.util.function.UnaryOperator<BatchRecord> change) {
         rows.computeIfPresent(batchId, (id, r) -> change.apply(r));
     }
 

@@ -1,4 +1,6 @@
-package dev.baton.pipeline;
+package dev.baton.pipeline.internal;
+
+import dev.baton.pipeline.PipelineListener;
 
 import java.time.Duration;
 import java.util.List;
@@ -7,11 +9,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Calls every registered listener, isolating the pipeline from their exceptions. */
-final class Listeners implements PipelineListener {
+public final class Listeners implements PipelineListener {
     private static final Logger LOG = LoggerFactory.getLogger(Listeners.class);
     private final List<PipelineListener> listeners;
 
-    Listeners(List<PipelineListener> listeners) {
+    public Listeners(List<PipelineListener> listeners) {
         this.listeners = List.copyOf(listeners);
     }
 
@@ -36,8 +38,8 @@ final class Listeners implements PipelineListener {
     }
 
     @Override
-    public void stageContinued(long batchId, String stage, int attempt, Duration duration) {
-        each("stageContinued", batchId, l -> l.stageContinued(batchId, stage, attempt, duration));
+    public void stageProgressed(long batchId, String stage, int attempt, Duration duration) {
+        each("stageProgressed", batchId, l -> l.stageProgressed(batchId, stage, attempt, duration));
     }
 
     @Override

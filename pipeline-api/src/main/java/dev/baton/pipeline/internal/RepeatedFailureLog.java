@@ -1,4 +1,4 @@
-package dev.baton.pipeline;
+package dev.baton.pipeline.internal;
 
 import java.time.Duration;
 import java.util.regex.Pattern;
@@ -11,7 +11,7 @@ import org.slf4j.Logger;
  * of their root causes, match once digits are ignored (timings and counts in messages vary). Not thread-safe:
  * the task's one thread calls it.
  */
-final class RepeatedFailureLog {
+public final class RepeatedFailureLog {
     private static final Pattern DIGITS = Pattern.compile("[0-9]+");
 
     private final Logger log;
@@ -23,7 +23,7 @@ final class RepeatedFailureLog {
      * @param log where to log
      * @param task what runs, as a noun for messages: {@code "sweep"}
      */
-    RepeatedFailureLog(Logger log, String task) {
+    public RepeatedFailureLog(Logger log, String task) {
         this.log = log;
         this.task = task;
     }
@@ -34,7 +34,7 @@ final class RepeatedFailureLog {
      * @param failure what the run threw
      * @param interval when the task runs next
      */
-    void failed(Throwable failure, Duration interval) {
+    public void failed(Throwable failure, Duration interval) {
         String kind = kind(failure);
         failures++;
         if (kind.equals(lastKind)) {
@@ -47,7 +47,7 @@ final class RepeatedFailureLog {
     }
 
     /** Logs a successful run: at INFO when it ends a run of failures, otherwise not at all. */
-    void succeeded() {
+    public void succeeded() {
         if (failures > 0) {
             log.info("{} works again after {} failed attempt(s)", task, failures);
         }

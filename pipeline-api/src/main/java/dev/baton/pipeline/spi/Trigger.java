@@ -1,4 +1,7 @@
-package dev.baton.pipeline;
+package dev.baton.pipeline.spi;
+
+import dev.baton.pipeline.PipelineRunner;
+import dev.baton.pipeline.StallSweeper;
 
 import java.time.Duration;
 

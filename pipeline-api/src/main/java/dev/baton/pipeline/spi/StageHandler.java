@@ -1,4 +1,6 @@
-package dev.baton.pipeline;
+package dev.baton.pipeline.spi;
+
+import dev.baton.pipeline.StageOutcome;
 
 /** Runs one stage invocation in this process: what a {@link Trigger} calls when it delivers. */
 @FunctionalInterface
@@ -9,7 +11,7 @@ public interface StageHandler {
      * @param stage the stage
      * @return what happened
      */
-    StageOutcome run(long batchId, String stage);
+    StageOutcome runStage(long batchId, String stage);
 
     /**
      * Told by a trigger that delivers elsewhere (HTTP) when it has finally failed to deliver

@@ -1,13 +1,10 @@
-package dev.baton.pipeline.testkit;
+package dev.baton.pipeline;
+
+import dev.baton.pipeline.testing.InMemoryStageStore;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.BatchStatus;
-import dev.baton.pipeline.Pipeline;
-import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.Slicer;
-import dev.baton.pipeline.Stage;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -37,7 +34,7 @@ class SlicerTest {
             runner.start(1);
             trigger.drain();
             assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
-            return new Run(store.readOutput(1, "squares").orElseThrow(), runner.operations().status(1).orElseThrow().stages().get(0));
+            return new Run(store.readOutput(1, "squares").orElseThrow(), runner.client().status(1).orElseThrow().stages().get(0));
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.baton.pipeline.testkit;
+package dev.baton.pipeline.testing;
 
 /** The exception {@link Faults} throw, so a test can tell an injected failure from a real one. */
 public final class InjectedFailure extends RuntimeException {

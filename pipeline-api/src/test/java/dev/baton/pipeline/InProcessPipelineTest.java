@@ -1,13 +1,11 @@
-package dev.baton.pipeline.testkit;
+package dev.baton.pipeline;
+
+import dev.baton.pipeline.testing.Faults;
+import dev.baton.pipeline.testing.InMemoryStageStore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.InProcessTrigger;
-import dev.baton.pipeline.PipelineListener;
-import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.RetryPolicy;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -39,7 +37,7 @@ class InProcessPipelineTest {
             assertTimeoutPreemptively(Duration.ofSeconds(30), () -> completed.await());
             assertThat(store.countByState().get(BatchState.COMPLETED)).isEqualTo(50L);
             assertThat(store.outputCount()).isEqualTo(300);
-            assertThat(runner.operations().status(17).orElseThrow().stages().get(3).attempts()).isEqualTo(2);
+            assertThat(runner.client().status(17).orElseThrow().stages().get(3).attempts()).isEqualTo(2);
         }
     }
 }

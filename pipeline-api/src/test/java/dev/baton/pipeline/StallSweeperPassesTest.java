@@ -1,14 +1,12 @@
-package dev.baton.pipeline.testkit;
+package dev.baton.pipeline;
+
+import dev.baton.pipeline.internal.Listeners;
+import dev.baton.pipeline.testing.InMemoryStageStore;
+import dev.baton.pipeline.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.Pipeline;
-import dev.baton.pipeline.PipelineListener;
-import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.StallSweeper;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;

@@ -1,8 +1,10 @@
-package dev.baton.pipeline.testkit;
+package dev.baton.pipeline.testing;
 
-import dev.baton.pipeline.StageHandler;
+import dev.baton.pipeline.PipelineRunner;
+
+import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.StageOutcome;
-import dev.baton.pipeline.Trigger;
+import dev.baton.pipeline.spi.Trigger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -91,7 +93,7 @@ public final class SynchronousTrigger implements Trigger {
             if (h == null) {
                 throw new IllegalStateException("SynchronousTrigger is not bound: pass it to PipelineRunner.builder(...).trigger(...)");
             }
-            StageOutcome outcome = h.run(next.batchId(), next.stage());
+            StageOutcome outcome = h.runStage(next.batchId(), next.stage());
             synchronized (this) {
                 outcomes.add(outcome);
             }

@@ -1,4 +1,8 @@
-package dev.baton.pipeline;
+package dev.baton.pipeline.spi;
+
+import dev.baton.pipeline.BatchConflictException;
+import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.Pipeline;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -24,18 +28,67 @@ import java.util.Set;
  *
  * <p>Outputs and cursors are JSON text; outputs are written from a {@link JsonSource} and read
  * through a {@link Reader}, so that a store can stream them. Implementations are thread-safe.
+ *
+ * <p>Failures are typed: a store that cannot do what was asked (the database refused a statement, a
+ * connection broke) throws {@link StoreException} wrapping its own exception; a value it cannot store
+ * faithfully is refused with {@link UnstorableValueException} and nothing written; a start that
+ * conflicts with an existing run throws {@link BatchConflictException}. A lost claim is not an
+ * exception: the methods that need one return {@code false} or empty.
  */
 public interface StageStore {
 
     /**
-     * Creates the queue row of a new run at {@code firstStage}, {@code pending}, attempt 1, due now.
+     * Starts a run of {@code batchId}: the queue row at {@code firstStage}, {@code pending}, attempt 1,
+     * due after {@code startAfter}, and {@code input} stored beside it (streamed and chunked like an
+     * output), in one transaction.
+     *
+     * <p>Idempotent: when the batch already has a run that was started with the same input (the same
+     * JSON text, or both without one), that run is returned as it is and nothing changes, so a caller
+     * that lost the reply of a start may simply start again.
      *
      * @param batchId the batch
      * @param firstStage the first stage of the pipeline
-     * @return the new row
-     * @throws BatchConflictException if the batch already has a run
+     * @param input the batch's JSON input, or {@code null} for none
+     * @param startAfter how long the first stage waits; zero to start at once
+     * @return the row, and whether this call created it
+     * @throws BatchConflictException if the batch already has a run with another input
+     * @throws UnstorableValueException if {@code input} is not one JSON value, holds what the store cannot
+     *     store, or fails to write itself; nothing is written
+     * @throws StoreException if the store fails
      */
-    BatchRecord create(long batchId, String firstStage);
+    Created create(long batchId, String firstStage, JsonSource input, Duration startAfter);
+
+    /**
+     * {@link #create(long, String, JsonSource, Duration)} without an input, due now.
+     *
+     * @param batchId the batch
+     * @param firstStage the first stage of the pipeline
+     * @return the row
+     * @throws BatchConflictException if the batch already has a run with an input
+     */
+    default BatchRecord create(long batchId, String firstStage) {
+        return create(batchId, firstStage, null, Duration.ZERO).batch();
+    }
+
+    /**
+     * What {@link #create(long, String, JsonSource, Duration)} found or made.
+     *
+     * @param batch the row
+     * @param isNew {@code true} when this call created the run; {@code false} when it existed with the
+     *     same input
+     */
+    record Created(BatchRecord batch, boolean isNew) {}
+
+    /**
+     * Reads the batch's input as a stream, as {@link #readOutput(long, String, JsonReader)} reads an output.
+     *
+     * @param batchId the batch
+     * @param reader reads the text
+     * @param <T> what the reader makes of it
+     * @return what {@code reader} returned; empty when the batch has no run or no input
+     * @throws UncheckedIOException wrapping the reader's {@link IOException}
+     */
+    <T> Optional<T> readInput(long batchId, JsonReader<T> reader);
 
     /**
      * @param batchId the batch
@@ -77,7 +130,7 @@ public interface StageStore {
      *     null (wrap the result in an {@code Optional} to tell the two apart)
      * @throws UncheckedIOException wrapping the reader's {@link IOException}
      */
-    <T> Optional<T> readOutput(long batchId, String stage, OutputReader<T> reader);
+    <T> Optional<T> readOutput(long batchId, String stage, JsonReader<T> reader);
 
     /**
      * @param batchId the batch
@@ -94,12 +147,12 @@ public interface StageStore {
     }
 
     /**
-     * Reads the JSON text of an output.
+     * Reads the JSON text of an output or an input.
      *
      * @param <T> what it makes of the text
      */
     @FunctionalInterface
-    interface OutputReader<T> {
+    interface JsonReader<T> {
         /**
          * @param json the text; valid only during this call
          * @return what was read
@@ -118,7 +171,7 @@ public interface StageStore {
      * @param nextStage the next stage or {@link Pipeline#COMPLETED}
      * @param stats the stage's updated stats
      * @return {@code false} (and nothing written) when the claim was lost
-     * @throws IllegalArgumentException if {@code output} is text that is not one JSON value, or fails
+     * @throws UnstorableValueException if {@code output} is text that is not one JSON value, or fails
      *     to write itself (the source's exception is the cause); nothing is written and the claim still
      *     holds
      */
@@ -151,7 +204,7 @@ public interface StageStore {
      * @return empty if and only if the advance did not happen (the claim was lost; nothing was written);
      *     else the row after it: {@code in_progress} at {@code nextStage} for the claim's owner when the
      *     claim of the next stage succeeded, otherwise the row as the store then found it
-     * @throws IllegalArgumentException as {@link #advance(BatchRecord, JsonSource, String, StageStats)}
+     * @throws UnstorableValueException as {@link #advance(BatchRecord, JsonSource, String, StageStats)}
      */
     default Optional<BatchRecord> advanceAndClaim(BatchRecord claim, JsonSource output, String nextStage, StageStats stats,
             Duration lease) {
@@ -185,7 +238,7 @@ public interface StageStore {
      * @param partialOutput JSON partial output
      * @param stats the stage's updated stats
      * @return {@code false} (and nothing written) when the claim was lost
-     * @throws IllegalArgumentException if {@code cursor} is not valid JSON text, or {@code partialOutput}
+     * @throws UnstorableValueException if {@code cursor} is not valid JSON text, or {@code partialOutput}
      *     is not or fails to write itself; nothing is written and the claim still holds
      */
     boolean saveProgress(BatchRecord claim, String cursor, JsonSource partialOutput, StageStats stats);
@@ -230,7 +283,7 @@ public interface StageStore {
      * @param backoff wait before the next try
      * @param stats the stage's updated stats
      * @return {@code false} (and nothing written) when the claim was lost
-     * @throws IllegalArgumentException if {@code cursor} is not valid JSON text, {@code partialOutput} is
+     * @throws UnstorableValueException if {@code cursor} is not valid JSON text, {@code partialOutput} is
      *     not or fails to write itself, or {@code nextAttempt} is below 1; nothing is written and the claim
      *     still holds
      */

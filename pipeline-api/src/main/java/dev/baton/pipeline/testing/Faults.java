@@ -1,7 +1,7 @@
-package dev.baton.pipeline.testkit;
+package dev.baton.pipeline.testing;
 
 import dev.baton.pipeline.Stage;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.StageStore;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

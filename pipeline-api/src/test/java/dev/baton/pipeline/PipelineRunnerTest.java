@@ -1,22 +1,16 @@
-package dev.baton.pipeline.testkit;
+package dev.baton.pipeline;
+
+import dev.baton.pipeline.testing.Faults;
+import dev.baton.pipeline.testing.InMemoryStageStore;
+import dev.baton.pipeline.testing.InjectedFailure;
+import dev.baton.pipeline.testing.MutableClock;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.baton.pipeline.BatchConflictException;
-import dev.baton.pipeline.BatchRecord;
-import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.BatchStatus;
-import dev.baton.pipeline.Pipeline;
-import dev.baton.pipeline.PipelineListener;
-import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.RetryPolicy;
-import dev.baton.pipeline.Stage;
-import dev.baton.pipeline.StageOutcome;
-import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.StageStore;
-import dev.baton.pipeline.StallSweeper;
-import dev.baton.pipeline.UnknownStageException;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.StageStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -94,7 +88,7 @@ class PipelineRunnerTest {
         assertThat(memory.readOutput(7, "persistence").orElseThrow())
                 .isEqualTo("[\"setup\",\"extraction\",\"annotation\",\"validation\",\"metadata\",\"persistence\"]");
         assertThat(events).containsExactly("completed 7");
-        BatchStatus status = runner.operations().status(7).orElseThrow();
+        BatchStatus status = runner.client().status(7).orElseThrow();
         assertThat(status.stages()).extracting(BatchStatus.StageView::name).containsExactlyElementsOf(SIX);
         assertThat(status.stages()).allSatisfy(s -> {
             assertThat(s.attempts()).isEqualTo(1);
@@ -119,7 +113,7 @@ class PipelineRunnerTest {
         clock.advance(Duration.ofMinutes(10));
         trigger.drain();
         assertThat(memory.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
-        assertThat(runner.operations().status(1).orElseThrow().stages().get(2).attempts()).isEqualTo(3);
+        assertThat(runner.client().status(1).orElseThrow().stages().get(2).attempts()).isEqualTo(3);
         assertThat(events).containsExactly("retried annotation 2", "retried annotation 3", "completed 1");
     }
 
@@ -215,7 +209,7 @@ class PipelineRunnerTest {
         trigger.drain();
         assertThat(memory.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
         assertThat(memory.outputCount()).isEqualTo(6);
-        assertThat(runner.operations().status(1).orElseThrow().stages().get(4).attempts()).isEqualTo(2);
+        assertThat(runner.client().status(1).orElseThrow().stages().get(4).attempts()).isEqualTo(2);
         assertThat(events).contains("recovered 1 metadata 2");
     }
 
@@ -257,13 +251,13 @@ class PipelineRunnerTest {
             for (int i = from; i < to; i++) {
                 done.add(i * i);
             }
-            return to < 10 ? StageResult.proceed(to, done) : StageResult.done(done);
+            return to < 10 ? StageResult.progress(to, done) : StageResult.done(done);
         };
         PipelineRunner runner = runner(Pipeline.builder().stage("squares", counting).build(), memory);
         runner.start(1);
         assertThat(trigger.drain()).isEqualTo(4);
         assertThat(memory.readOutput(1, "squares").orElseThrow()).isEqualTo("[0,1,4,9,16,25,36,49,64,81]");
-        BatchStatus.StageView view = runner.operations().status(1).orElseThrow().stages().get(0);
+        BatchStatus.StageView view = runner.client().status(1).orElseThrow().stages().get(0);
         assertThat(view.attempts()).isEqualTo(1);
         assertThat(view.invocations()).isEqualTo(4);
     }
@@ -274,25 +268,25 @@ class PipelineRunnerTest {
         runner.start(1);
         trigger.drain();
         assertThat(memory.find(1).orElseThrow().state()).isEqualTo(BatchState.FAILED);
-        assertThatThrownBy(() -> runner.operations().restart(1, "nope")).isInstanceOf(UnknownStageException.class);
+        assertThatThrownBy(() -> runner.client().restart(1, "nope")).isInstanceOf(UnknownStageException.class);
 
-        BatchStatus retried = runner.operations().retry(1);
+        BatchStatus retried = runner.client().retry(1);
         assertThat(retried.stage()).isEqualTo("metadata");
-        assertThat(retried.status()).isEqualTo(BatchState.PENDING);
+        assertThat(retried.state()).isEqualTo(BatchState.PENDING);
         trigger.drain();
         assertThat(memory.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
-        assertThatThrownBy(() -> runner.operations().retry(1)).isInstanceOf(BatchConflictException.class)
+        assertThatThrownBy(() -> runner.client().retry(1)).isInstanceOf(BatchConflictException.class)
                 .hasMessageContaining("only a failed or cancelled batch can be retried");
 
-        runner.operations().restart(1, "validation");
+        runner.client().restart(1, "validation");
         assertThat(memory.readOutput(1, "validation")).isEmpty();
         assertThat(memory.readOutput(1, "persistence")).isEmpty();
         assertThat(memory.readOutput(1, "annotation")).isPresent();
-        BatchStatus cancelled = runner.operations().cancel(1);
-        assertThat(cancelled.status()).isEqualTo(BatchState.CANCELLED);
+        BatchStatus cancelled = runner.client().cancel(1);
+        assertThat(cancelled.state()).isEqualTo(BatchState.CANCELLED);
         trigger.drain();
         assertThat(memory.find(1).orElseThrow().state()).isEqualTo(BatchState.CANCELLED);
         assertThat(memory.readOutput(1, "validation")).isEmpty();
-        assertThatThrownBy(() -> runner.operations().cancel(1)).isInstanceOf(BatchConflictException.class);
+        assertThatThrownBy(() -> runner.client().cancel(1)).isInstanceOf(BatchConflictException.class);
     }
 }

@@ -1,4 +1,13 @@
-package dev.baton.pipeline;
+package dev.baton.pipeline.internal;
+
+import dev.baton.pipeline.spi.UnstorableValueException;
+
+import dev.baton.pipeline.StageValueException;
+
+import dev.baton.pipeline.PipelineException;
+import dev.baton.pipeline.PipelineRunner;
+import dev.baton.pipeline.spi.JsonSource;
+import dev.baton.pipeline.spi.StageStore;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -35,7 +44,7 @@ import java.util.Optional;
  *
  * The host's mapper is never changed.
  */
-final class Json {
+public final class Json {
     private final ObjectMapper mapper;
     private final ObjectWriter streaming;
     private final ObjectReader exactTrees;
@@ -44,7 +53,7 @@ final class Json {
      * @param host the runner's mapper; copied, never changed
      * @throws IllegalArgumentException if the mapper cannot be copied (a subclass that does not override {@code copy()})
      */
-    Json(ObjectMapper host) {
+    public Json(ObjectMapper host) {
         this.mapper = lossless(host);
         // the store owns the writer it hands a source
         this.streaming = mapper.writer().without(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
@@ -52,7 +61,7 @@ final class Json {
                 .without(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES);
     }
 
-    static ObjectMapper defaultMapper() {
+    public static ObjectMapper defaultMapper() {
         return JsonMapper.builder()
                 .addModule(new JavaTimeModule())
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
@@ -85,7 +94,7 @@ final class Json {
         return copy;
     }
 
-    String write(Object value, long batchId, String stage, String what) {
+    public String write(Object value, long batchId, String stage, String what) {
         try {
             return mapper.writeValueAsString(value);
         } catch (JsonProcessingException | RuntimeException e) {
@@ -94,7 +103,7 @@ final class Json {
     }
 
     /** @return a source that serialises {@code value} straight into the store's writer */
-    JsonSource source(Object value) {
+    public JsonSource source(Object value) {
         return JsonSource.streamed(out -> streaming.writeValue(out, value));
     }
 
@@ -102,35 +111,35 @@ final class Json {
      * @param rejected what the store threw when {@code value}'s source failed to write
      * @return the runner's message for it: what the value was and what to return instead
      */
-    PipelineException writeFailure(Object value, long batchId, String stage, String what, Exception rejected) {
-        if (rejected instanceof IllegalArgumentException && rejected.getCause() == null) {
+    public StageValueException writeFailure(Object value, long batchId, String stage, String what, Exception rejected) {
+        if (rejected instanceof UnstorableValueException && rejected.getCause() == null) {
             // the store's own refusal (text it cannot store as it is): its message names what and why
-            return new PipelineException("batch " + batchId + " stage " + stage + ": " + rejected.getMessage(), rejected);
+            return new StageValueException("batch " + batchId + " stage " + stage + ": " + rejected.getMessage(), rejected);
         }
-        Throwable cause = rejected instanceof IllegalArgumentException && rejected.getCause() != null ? rejected.getCause() : rejected;
+        Throwable cause = rejected instanceof UnstorableValueException && rejected.getCause() != null ? rejected.getCause() : rejected;
         String start = "batch " + batchId + " stage " + stage + ": the " + what + " ("
                 + (value == null ? "null" : value.getClass().getName()) + ") cannot be written as JSON: ";
         if (cause instanceof InvalidDefinitionException d && d.getType() != null
                 && String.valueOf(d.getOriginalMessage()).startsWith("No serializer found")) {
-            return new PipelineException(start + d.getType().getRawClass().getName() + path(d)
+            return new StageValueException(start + d.getType().getRawClass().getName() + path(d)
                     + " has no property Jackson can see (private fields without getters), so it would be stored as {} and lost;"
                     + " make it a record, add public getters, or annotate it with"
                     + " @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)", cause);
         }
         String message = cause instanceof JsonProcessingException j ? j.getOriginalMessage() : cause.toString();
         if (message != null && message.contains("StreamWriteConstraints")) {
-            return new PipelineException(start + message + "; nest the value less deeply, or raise the limit on the mapper"
+            return new StageValueException(start + message + "; nest the value less deeply, or raise the limit on the mapper"
                     + " given to PipelineRunner.Builder.objectMapper (JsonFactory.builder().streamWriteConstraints(...));"
                     + " reading follows it", cause);
         }
-        return new PipelineException(start + message + "; return records, maps, lists or JsonNode that Jackson can serialise", cause);
+        return new StageValueException(start + message + "; return records, maps, lists or JsonNode that Jackson can serialise", cause);
     }
 
     private static String path(JsonMappingException e) {
         return e.getPath().isEmpty() ? "" : " (at " + e.getPathReference() + ")";
     }
 
-    <T> T read(String text, Class<T> type, long batchId, String stage, String what) {
+    public <T> T read(String text, Class<T> type, long batchId, String stage, String what) {
         try {
             return readerFor(type).readValue(text);
         } catch (JsonProcessingException e) {
@@ -143,7 +152,7 @@ final class Json {
      *
      * @return empty when the stage has no output; an empty inner value when the output is JSON {@code null}
      */
-    <T> Optional<Optional<T>> readOutput(StageStore store, Class<T> type, long batchId, String stage, String what) {
+    public <T> Optional<Optional<T>> readOutput(StageStore store, Class<T> type, long batchId, String stage, String what) {
         ObjectReader reader = readerFor(type);
         try {
             return store.readOutput(batchId, stage, in -> Optional.ofNullable(reader.readValue(in)));
@@ -160,8 +169,8 @@ final class Json {
         return TreeNode.class.isAssignableFrom(type) ? exactTrees.forType(type) : mapper.readerFor(type);
     }
 
-    private static PipelineException readFailure(Class<?> type, long batchId, String stage, String what, JsonProcessingException e) {
-        return new PipelineException("batch " + batchId + ": the stored " + what + " of stage " + stage
+    private static StageValueException readFailure(Class<?> type, long batchId, String stage, String what, JsonProcessingException e) {
+        return new StageValueException("batch " + batchId + ": the stored " + what + " of stage " + stage
                 + " cannot be read as " + type.getName() + ": " + e.getOriginalMessage(), e);
     }
 }

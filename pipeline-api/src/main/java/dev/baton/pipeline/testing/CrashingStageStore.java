@@ -1,10 +1,10 @@
-package dev.baton.pipeline.testkit;
+package dev.baton.pipeline.testing;
 
-import dev.baton.pipeline.BatchRecord;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.JsonSource;
-import dev.baton.pipeline.StageStats;
-import dev.baton.pipeline.StageStore;
+import dev.baton.pipeline.spi.JsonSource;
+import dev.baton.pipeline.spi.StageStats;
+import dev.baton.pipeline.spi.StageStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -64,8 +64,8 @@ final class CrashingStageStore implements StageStore {
     }
 
     @Override
-    public BatchRecord create(long batchId, String firstStage) {
-        return delegate.create(batchId, firstStage);
+    public Created create(long batchId, String firstStage, JsonSource input, Duration startAfter) {
+        return delegate.create(batchId, firstStage, input, startAfter);
     }
 
     @Override
@@ -85,8 +85,13 @@ final class CrashingStageStore implements StageStore {
     }
 
     @Override
-    public <T> Optional<T> readOutput(long batchId, String stage, OutputReader<T> reader) {
+    public <T> Optional<T> readOutput(long batchId, String stage, JsonReader<T> reader) {
         return delegate.readOutput(batchId, stage, reader);
+    }
+
+    @Override
+    public <T> Optional<T> readInput(long batchId, JsonReader<T> reader) {
+        return delegate.readInput(batchId, reader);
     }
 
     @Override

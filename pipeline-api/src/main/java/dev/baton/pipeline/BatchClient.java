@@ -1,28 +1,127 @@
 package dev.baton.pipeline;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.baton.pipeline.internal.Json;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.spi.Trigger;
-
+import dev.baton.pipeline.spi.UnstorableValueException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Inspecting and steering batches: status, retry, restart, cancel, and lists of failed, stalled
- * and running batches. Obtained from {@link PipelineRunner#operations()}. Thread-safe.
+ * Starts batches and reads and steers them: status, retry, restart, cancel, and lists of batches.
+ * The caller side of Baton, for a web handler or a job that only starts work: it runs no stage and
+ * starts no thread, so it can be built per request. {@link PipelineRunner} is the worker side, and
+ * has one at {@link PipelineRunner#client()}.
+ *
+ * <pre>{@code
+ * BatchClient client = BatchClient.builder(pipeline, JdbcStageStore.builder(dataSource).build())
+ *         .trigger(trigger)
+ *         .build();
+ * client.start(42, Map.of("bucket", "screenshots/2026-12"));
+ * }</pre>
+ *
+ * <p>Without a trigger a started batch waits for whatever claims due work: the queue workers, or the
+ * runner's sweeper once its pending grace has passed. Thread-safe.
  */
 public final class BatchClient {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchClient.class);
+
     private final Pipeline pipeline;
     private final StageStore store;
     private final Trigger trigger;
+    private final Json json;
 
-    BatchClient(Pipeline pipeline, StageStore store, Trigger trigger) {
+    private BatchClient(Pipeline pipeline, StageStore store, Trigger trigger, Json json) {
         this.pipeline = pipeline;
         this.store = store;
         this.trigger = trigger;
+        this.json = json;
+    }
+
+    /**
+     * @param pipeline the stages, whose first one a batch starts at
+     * @param store where batches live
+     * @return a builder
+     */
+    public static Builder builder(Pipeline pipeline, StageStore store) {
+        return new Builder(pipeline, store);
+    }
+
+    /**
+     * Starts a run of {@code batchId} without an input, at once.
+     *
+     * @param batchId the host's batch id, positive
+     * @return the status of the run
+     * @throws IllegalArgumentException if {@code batchId} is not positive
+     * @throws BatchConflictException if the batch already has a run that was started with an input
+     */
+    public BatchStatus start(long batchId) {
+        return start(batchId, null, Duration.ZERO);
+    }
+
+    /**
+     * Starts a run of {@code batchId} with {@code input}, at once; see {@link #start(long, Object, Duration)}.
+     *
+     * @param batchId the host's batch id, positive
+     * @param input what the batch works on, anything Jackson can write; {@code null} for no input
+     * @return the status of the run
+     * @throws IllegalArgumentException if {@code batchId} is not positive
+     * @throws BatchConflictException if the batch already has a run with another input
+     * @throws StageValueException if the input cannot be written as JSON or stored as it is
+     */
+    public BatchStatus start(long batchId, Object input) {
+        return start(batchId, input, Duration.ZERO);
+    }
+
+    /**
+     * Starts a run of {@code batchId} at the first stage, with {@code input} stored beside it (streamed
+     * and chunked like an output; stages read it with {@link StageContext#input(Class)}), and triggers
+     * the first stage after {@code startAfter}.
+     *
+     * <p>Idempotent: starting a batch again with an equal input (one that Jackson writes as the same
+     * JSON text; or again without one) returns the existing run, whatever its state, and triggers
+     * nothing; so a caller that lost the reply of a start may start again. Another input is a conflict:
+     * a batch id names one piece of work.
+     *
+     * @param batchId the host's batch id, positive
+     * @param input what the batch works on, anything Jackson can write; {@code null} for no input
+     * @param startAfter how long the first stage waits, zero or more
+     * @return the status of the run
+     * @throws IllegalArgumentException if {@code batchId} is not positive or {@code startAfter} is negative
+     * @throws BatchConflictException if the batch already has a run with another input
+     * @throws StageValueException if the input cannot be written as JSON or stored as it is
+     */
+    public BatchStatus start(long batchId, Object input, Duration startAfter) {
+        if (batchId <= 0) {
+            throw new IllegalArgumentException("batchId must be positive, got " + batchId);
+        }
+        Objects.requireNonNull(startAfter, "startAfter");
+        if (startAfter.isNegative()) {
+            throw new IllegalArgumentException("startAfter must not be negative, got " + startAfter);
+        }
+        String first = pipeline.first().name();
+        StageStore.Created created;
+        try {
+            created = store.create(batchId, first, input == null ? null : json.source(input), startAfter);
+        } catch (UnstorableValueException e) {
+            throw json.writeFailure(input, batchId, first, "input", e);
+        }
+        if (created.isNew() && trigger != null) {
+            try {
+                trigger.fireAfter(batchId, first, startAfter);
+            } catch (RuntimeException e) {
+                LOG.warn("batch {} stage {}: trigger failed ({}); the sweeper will fire it again", batchId, first, e.toString());
+            }
+        }
+        return BatchStatus.of(pipeline, created.batch());
     }
 
     /**
@@ -31,6 +130,19 @@ public final class BatchClient {
      */
     public Optional<BatchStatus> status(long batchId) {
         return store.find(batchId).map(r -> BatchStatus.of(pipeline, r));
+    }
+
+    /**
+     * Reads the input a batch was started with.
+     *
+     * @param batchId the batch
+     * @param type the type to read it as (Jackson)
+     * @param <T> the input type
+     * @return the input; empty when the batch has no run, no input, or a JSON {@code null} one
+     * @throws StageValueException if the stored input cannot be read as {@code type}
+     */
+    public <T> Optional<T> input(long batchId, Class<T> type) {
+        return json.readInput(store, type, batchId, pipeline.first().name()).flatMap(value -> value);
     }
 
     /**
@@ -52,7 +164,8 @@ public final class BatchClient {
 
     /**
      * Runs a batch again from {@code stage}: the outputs of that stage and every later one are
-     * deleted and the batch becomes pending there. A running invocation commits nothing afterwards.
+     * deleted and the batch becomes pending there; its input is kept. A running invocation commits
+     * nothing afterwards.
      *
      * @param batchId the batch
      * @param stage the stage to start from
@@ -73,7 +186,14 @@ public final class BatchClient {
         BatchRecord moved = store.reset(r.batchId(), stage, later, r.version())
                 .orElseThrow(() -> new BatchConflictException(r.batchId(), "batch " + r.batchId()
                         + " changed while it was being reset to '" + stage + "'; read its status and try again"));
-        trigger.fire(moved.batchId(), stage);
+        if (trigger != null) {
+            try {
+                trigger.fire(moved.batchId(), stage);
+            } catch (RuntimeException e) {
+                LOG.warn("batch {} stage {}: trigger failed ({}); the sweeper will fire it again", moved.batchId(), stage,
+                        e.toString());
+            }
+        }
         return BatchStatus.of(pipeline, moved);
     }
 
@@ -121,6 +241,11 @@ public final class BatchClient {
         return store.findStalled(pendingGrace, limit).stream().map(r -> BatchStatus.of(pipeline, r)).toList();
     }
 
+    /** @return the number of batches per state, every state present */
+    public Map<BatchState, Long> countByState() {
+        return store.countByState();
+    }
+
     /**
      * @return unfinished batches ({@code pending} or {@code in_progress}) per stage name that this
      *     pipeline does not have: no runner or sweeper of this pipeline will run them; restart them from
@@ -128,5 +253,46 @@ public final class BatchClient {
      */
     public Map<String, Long> atUnknownStages() {
         return store.countActiveOutside(Set.copyOf(pipeline.stageNames()));
+    }
+
+    /** Builds a {@link BatchClient}; building starts nothing. Not thread-safe. */
+    public static final class Builder {
+        private final Pipeline pipeline;
+        private final StageStore store;
+        private Trigger trigger;
+        private ObjectMapper objectMapper = Json.defaultMapper();
+
+        private Builder(Pipeline pipeline, StageStore store) {
+            this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
+            this.store = Objects.requireNonNull(store, "store");
+        }
+
+        /**
+         * @param trigger fires the first stage of a started batch, and the stage a retried or restarted
+         *     one resumes at; without one they wait for the queue workers or the sweeper
+         * @return this
+         */
+        public Builder trigger(Trigger trigger) {
+            this.trigger = Objects.requireNonNull(trigger, "trigger");
+            return this;
+        }
+
+        /**
+         * @param objectMapper the Jackson mapper for inputs; copied, never changed
+         * @return this
+         */
+        public Builder objectMapper(ObjectMapper objectMapper) {
+            this.objectMapper = Objects.requireNonNull(objectMapper, "objectMapper");
+            return this;
+        }
+
+        /** @return the client */
+        public BatchClient build() {
+            return new BatchClient(pipeline, store, trigger, new Json(objectMapper));
+        }
+
+        BatchClient build(Json json) {
+            return new BatchClient(pipeline, store, trigger, json);
+        }
     }
 }

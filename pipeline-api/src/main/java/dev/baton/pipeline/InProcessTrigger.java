@@ -23,42 +23,48 @@ import org.slf4j.LoggerFactory;
 public final class InProcessTrigger implements Trigger {
     private static final Logger LOG = LoggerFactory.getLogger(InProcessTrigger.class);
 
+    /** Default number of triggers that may wait for a thread. */
+    public static final int DEFAULT_QUEUE_CAPACITY = 10_000;
+    /** Default wait of {@link #close()} for running invocations. */
+    public static final Duration DEFAULT_SHUTDOWN_WAIT = Duration.ofSeconds(60);
+
     private final ThreadPoolExecutor pool;
     private final ScheduledThreadPoolExecutor timer;
     private final Duration shutdownWait;
     private volatile StageHandler handler;
+    private volatile boolean started;
 
-    /**
-     * @param threads worker threads, at least 1
-     * @param queueCapacity triggers waiting for a thread, at least 1
-     * @param shutdownWait how long {@link #close()} waits for running invocations
-     * @throws IllegalArgumentException on a value out of range
-     */
-    public InProcessTrigger(int threads, int queueCapacity, Duration shutdownWait) {
-        if (threads < 1 || queueCapacity < 1) {
-            throw new IllegalArgumentException("threads and queueCapacity must be at least 1, got " + threads + " and " + queueCapacity);
-        }
+    private InProcessTrigger(Builder b) {
         AtomicInteger n = new AtomicInteger();
-        this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queueCapacity), r -> {
-            Thread t = new Thread(r, "baton-stage-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        // thread pools make their threads on demand: nothing runs before start()
+        this.pool = new ThreadPoolExecutor(b.threads, b.threads, 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(b.queueCapacity), r -> {
+                    Thread t = new Thread(r, "baton-stage-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
         this.timer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "baton-retry-timer");
             t.setDaemon(true);
             return t;
         });
         this.timer.setRemoveOnCancelPolicy(true);
-        this.shutdownWait = Objects.requireNonNull(shutdownWait, "shutdownWait");
+        this.shutdownWait = b.shutdownWait;
     }
 
-    /**
-     * @param threads worker threads, at least 1
-     * @return a trigger with a queue of 10,000 and a 60 s shutdown wait
-     */
-    public static InProcessTrigger withThreads(int threads) {
-        return new InProcessTrigger(threads, 10_000, Duration.ofSeconds(60));
+    /** @return a builder: one thread, a queue of {@value #DEFAULT_QUEUE_CAPACITY}, a 60 s shutdown wait */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Starts the worker threads; called by {@link PipelineRunner#start()}. */
+    @Override
+    public void start() {
+        if (pool.isShutdown()) {
+            throw new IllegalStateException("this InProcessTrigger was closed; build a new one");
+        }
+        pool.prestartAllCoreThreads();
+        started = true;
     }
 
     @Override
@@ -77,6 +83,9 @@ public final class InProcessTrigger implements Trigger {
         StageHandler h = handler;
         if (h == null) {
             throw new IllegalStateException("InProcessTrigger is not bound: pass it to PipelineRunner.builder(...).trigger(...)");
+        }
+        if (!started) {
+            throw new IllegalStateException("InProcessTrigger is not started: call start() on the runner it was given to");
         }
         try {
             pool.execute(() -> {
@@ -104,9 +113,15 @@ public final class InProcessTrigger implements Trigger {
         }
     }
 
-    /** Stops taking work, drops queued triggers (the sweeper recovers them) and waits for running ones. */
+    /**
+     * Stops taking work, drops queued triggers (the sweeper recovers them) and waits for running ones.
+     * Idempotent.
+     */
     @Override
     public void close() {
+        if (pool.isShutdown()) {
+            return;
+        }
         timer.shutdownNow();
         pool.shutdown();
         pool.getQueue().clear();
@@ -118,6 +133,61 @@ public final class InProcessTrigger implements Trigger {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             pool.shutdownNow();
+        }
+    }
+
+    /** Builds an {@link InProcessTrigger}; building starts nothing. Not thread-safe. */
+    public static final class Builder {
+        private int threads = 1;
+        private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
+        private Duration shutdownWait = DEFAULT_SHUTDOWN_WAIT;
+
+        private Builder() {}
+
+        /**
+         * @param threads worker threads, 1 to 1024
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder threads(int threads) {
+            if (threads < 1 || threads > 1024) {
+                throw new IllegalArgumentException("threads must be in 1..1024, got " + threads);
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        /**
+         * @param queueCapacity triggers that may wait for a thread, at least 1; a fire beyond it is left to
+         *     the sweeper
+         * @return this
+         * @throws IllegalArgumentException if below 1
+         */
+        public Builder queueCapacity(int queueCapacity) {
+            if (queueCapacity < 1) {
+                throw new IllegalArgumentException("queueCapacity must be at least 1, got " + queueCapacity);
+            }
+            this.queueCapacity = queueCapacity;
+            return this;
+        }
+
+        /**
+         * @param shutdownWait how long {@link InProcessTrigger#close()} waits for running invocations; zero or more
+         * @return this
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder shutdownWait(Duration shutdownWait) {
+            Objects.requireNonNull(shutdownWait, "shutdownWait");
+            if (shutdownWait.isNegative()) {
+                throw new IllegalArgumentException("shutdownWait must not be negative, got " + shutdownWait);
+            }
+            this.shutdownWait = shutdownWait;
+            return this;
+        }
+
+        /** @return the trigger, not started */
+        public InProcessTrigger build() {
+            return new InProcessTrigger(this);
         }
     }
 }

@@ -33,8 +33,10 @@ import org.slf4j.MDC;
 
 /**
  * Runs stages: claim → load → execute within the budget → commit output and advance in one
- * transaction → trigger the next stage (docs/architecture.md, section 2). Also the entry point of a host:
- * {@link #start(long)} begins a batch, {@link #operations()} inspects and steers them.
+ * transaction → trigger the next stage (docs/architecture.md, "Lifecycle"). The worker side of Baton;
+ * {@link #client()} starts and steers batches, {@link #sweeper()} builds the sweeper of lost work.
+ *
+ * <p>Building a runner starts no thread; {@link #start()} starts the trigger's, {@link #close()} stops them.
  *
  * <p>Thread-safe: any number of threads may call {@link #runStage} at once, for the same batch or
  * different ones; the store's compare-and-set guarantees that at most one execution of a
@@ -53,7 +55,9 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     private final String owner;
     private final Json json;
     private final ScheduledExecutorService heartbeats;
-    private final BatchClient operations;
+    private final BatchClient client;
+    private boolean started;
+    private boolean closed;
 
     private PipelineRunner(Builder b) {
         this.pipeline = b.pipeline;
@@ -73,7 +77,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         // would pile up in the queue for a third of the lease each (thousands at a few thousand stages/s)
         timer.setRemoveOnCancelPolicy(true);
         this.heartbeats = timer;
-        this.operations = new BatchClient(pipeline, store, trigger);
+        this.client = BatchClient.builder(pipeline, store).trigger(trigger).build(json);
         trigger.bind(this);
     }
 
@@ -91,31 +95,41 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         return pipeline;
     }
 
-    /** @return the inspection and steering operations (status, retry, restart, cancel, lists) */
+    /** @return the client of this runner's pipeline, store and trigger: start, status, retry, restart, cancel, lists */
     public BatchClient client() {
-        return operations;
+        return client;
+    }
+
+    /**
+     * A sweeper of this runner's batches, which finds lost work and sets it going again through this
+     * runner's trigger and listeners.
+     *
+     * @return a builder of the sweeper
+     */
+    public StallSweeper.Builder sweeper() {
+        return new StallSweeper.Builder(pipeline, store, trigger, listeners);
+    }
+
+    /**
+     * Starts the trigger's threads (an in-process pool, say). Stages may also be run without it, on the
+     * caller's thread, through {@link #runStage}: a serverless handler does that and never starts the runner.
+     * Heartbeat threads are made while a stage runs.
+     *
+     * @throws IllegalStateException if the runner was closed
+     */
+    public synchronized void start() {
+        if (closed) {
+            throw new IllegalStateException("this runner was closed; build a new one");
+        }
+        if (!started) {
+            trigger.start();
+            started = true;
+        }
     }
 
     /** @return the id this runner claims leases under */
     public String owner() {
         return owner;
-    }
-
-    /**
-     * Starts a new run of {@code batchId} at the first stage and triggers it.
-     *
-     * @param batchId the host's batch id, positive
-     * @return the new queue row
-     * @throws IllegalArgumentException if {@code batchId} is not positive
-     * @throws BatchConflictException if the batch already has a run (use the operations to retry or restart it)
-     */
-    public BatchRecord start(long batchId) {
-        if (batchId <= 0) {
-            throw new IllegalArgumentException("batchId must be positive, got " + batchId);
-        }
-        BatchRecord created = store.create(batchId, pipeline.first().name());
-        fire(batchId, created.stage());
-        return created;
     }
 
     /**
@@ -526,7 +540,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
     }
 
-    void fire(long batchId, String stage) {
+    private void fire(long batchId, String stage) {
         try {
             trigger.fire(batchId, stage);
         } catch (RuntimeException e) {
@@ -540,14 +554,6 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("batch {} stage {}: trigger failed ({}); the sweeper will fire it again", batchId, stage, e.toString());
         }
-    }
-
-    Listeners listeners() {
-        return listeners;
-    }
-
-    StageStore store() {
-        return store;
     }
 
     /**
@@ -588,9 +594,16 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
     }
 
-    /** Stops heartbeats and closes the trigger. Running invocations finish on their own threads. */
+    /**
+     * Closes the trigger (an in-process one waits for its running invocations) and stops heartbeats.
+     * Idempotent.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         trigger.close();
         heartbeats.shutdownNow();
     }

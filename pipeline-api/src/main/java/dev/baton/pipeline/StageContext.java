@@ -38,9 +38,20 @@ public interface StageContext {
      * @param <T> the output type
      * @return the output; null when the stage returned null (stored as JSON {@code null})
      * @throws UnknownStageException if no stage of that name comes before this one
-     * @throws PipelineException if the stored output cannot be read as {@code type}
+     * @throws StageValueException if the stored output cannot be read as {@code type}
      */
     <T> T output(String stage, Class<T> type);
+
+    /**
+     * Reads the input the batch was started with ({@link BatchClient#start(long, Object)}), streamed
+     * from the store like an output.
+     *
+     * @param type the type to read it as (Jackson)
+     * @param <T> the input type
+     * @return the input; empty when the batch was started without one, or with JSON {@code null}
+     * @throws StageValueException if the stored input cannot be read as {@code type}
+     */
+    <T> Optional<T> input(Class<T> type);
 
     /**
      * The cursor of the previous invocation when this one continues a sliced stage.

@@ -1,5 +1,8 @@
 package dev.baton.pipeline;
 
+import dev.baton.pipeline.internal.Listeners;
+import dev.baton.pipeline.spi.Trigger;
+
 import dev.baton.pipeline.internal.RepeatedFailureLog;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStore;
@@ -17,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds lost work and sets it going again (docs/architecture.md, section 5.4): an {@code in_progress} batch whose lease
+ * Finds lost work and sets it going again (docs/architecture.md, "Failure model"): an {@code in_progress} batch whose lease
  * expired becomes pending with one more attempt (or failed, when its stage has no attempts left)
  * and is triggered; a pending batch whose trigger never arrived, or whose retry is due, is
  * triggered again. Any number of sweepers may run at once, in any processes: each rescue is a
@@ -34,23 +37,24 @@ public final class StallSweeper implements AutoCloseable {
     private static final int PAGE = 100;
     private static final int MAX_PAGES_PER_SWEEP = 100;
 
-    private final PipelineRunner runner;
+    private final Pipeline pipeline;
+    private final StageStore store;
+    private final Trigger trigger;
+    private final Listeners listeners;
     private final Duration pendingGrace;
+    private final Duration interval;
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
     private volatile Map<String, Long> atUnknownStages = Map.of();
     private ScheduledExecutorService scheduler;
+    private boolean closed;
 
-    /**
-     * @param runner the runner whose pipeline, store, trigger and listeners are used
-     * @param pendingGrace how long a due pending batch may wait for its trigger; not negative
-     * @throws IllegalArgumentException if {@code pendingGrace} is negative
-     */
-    public StallSweeper(PipelineRunner runner, Duration pendingGrace) {
-        this.runner = Objects.requireNonNull(runner, "runner");
-        if (pendingGrace.isNegative()) {
-            throw new IllegalArgumentException("pendingGrace must not be negative, got " + pendingGrace);
-        }
-        this.pendingGrace = pendingGrace;
+    private StallSweeper(Builder b) {
+        this.pipeline = b.pipeline;
+        this.store = b.store;
+        this.trigger = b.trigger;
+        this.listeners = b.listeners;
+        this.pendingGrace = b.pendingGrace;
+        this.interval = b.interval;
     }
 
     /**
@@ -61,10 +65,10 @@ public final class StallSweeper implements AutoCloseable {
      * @return how many batches this sweeper rescued or re-triggered
      */
     public int sweepOnce() {
-        Set<String> stages = Set.copyOf(runner.pipeline().stageNames());
+        Set<String> stages = Set.copyOf(pipeline.stageNames());
         int rescued = 0;
         for (int page = 0; page < MAX_PAGES_PER_SWEEP; page++) {
-            List<BatchRecord> stalled = runner.store().findStalled(pendingGrace, PAGE, stages);
+            List<BatchRecord> stalled = store.findStalled(pendingGrace, PAGE, stages);
             int now = sweep(stalled);
             rescued += now;
             if (stalled.size() < PAGE || now == 0) {
@@ -81,12 +85,12 @@ public final class StallSweeper implements AutoCloseable {
      * {@link #atUnknownStages()}.
      */
     private void reportOutside(Set<String> stages) {
-        Map<String, Long> outside = runner.store().countActiveOutside(stages);
+        Map<String, Long> outside = store.countActiveOutside(stages);
         for (Map.Entry<String, Long> e : outside.entrySet()) {
             if (reported.add(e.getKey())) {
                 LOG.error("{} unfinished batches are at stage '{}', which this pipeline does not have {}; the sweeper leaves them"
                         + " alone: deploy a pipeline that has the stage, restart the batches from a stage it has, or cancel them",
-                        e.getValue(), e.getKey(), runner.pipeline().stageNames());
+                        e.getValue(), e.getKey(), pipeline.stageNames());
             }
         }
         reported.retainAll(outside.keySet());
@@ -102,8 +106,6 @@ public final class StallSweeper implements AutoCloseable {
     }
 
     private int sweep(List<BatchRecord> page) {
-        StageStore store = runner.store();
-        Pipeline pipeline = runner.pipeline();
         int rescued = 0;
         for (BatchRecord stalled : page) {
             boolean expired = stalled.state() == BatchState.IN_PROGRESS;
@@ -121,30 +123,34 @@ public final class StallSweeper implements AutoCloseable {
             rescued++;
             if (r.state() == BatchState.FAILED) {
                 LOG.error("batch {} failed at stage {}: {}", r.batchId(), r.stage(), r.error());
-                runner.listeners().batchFailed(r.batchId(), r.stage(), r.error());
+                listeners.batchFailed(r.batchId(), r.stage(), r.error());
                 continue;
             }
             LOG.info("batch {} stage {}: {}; triggering attempt {}", r.batchId(), r.stage(),
                     expired ? "lease expired" : "trigger overdue", r.attempt());
-            runner.listeners().stalledRecovered(r.batchId(), r.stage(), r.attempt());
-            runner.fire(r.batchId(), r.stage());
+            listeners.stalledRecovered(r.batchId(), r.stage(), r.attempt());
+            try {
+                trigger.fire(r.batchId(), r.stage());
+            } catch (RuntimeException e) {
+                LOG.warn("batch {} stage {}: trigger failed ({}); the next sweep fires it again", r.batchId(), r.stage(),
+                        e.toString());
+            }
         }
         return rescued;
     }
 
     /**
-     * Sweeps every {@code interval} on a daemon thread until {@link #close()}.
+     * Sweeps every {@linkplain Builder#interval interval} on a daemon thread until {@link #close()}. A
+     * second call does nothing.
      *
-     * @param interval time between sweeps, positive
-     * @return this
-     * @throws IllegalStateException if already started
+     * @throws IllegalStateException if the sweeper was closed
      */
-    public synchronized StallSweeper start(Duration interval) {
-        if (scheduler != null) {
-            throw new IllegalStateException("sweeper already started");
+    public synchronized void start() {
+        if (closed) {
+            throw new IllegalStateException("this sweeper was closed; build a new one");
         }
-        if (interval.isZero() || interval.isNegative()) {
-            throw new IllegalArgumentException("interval must be positive, got " + interval);
+        if (scheduler != null) {
+            return;
         }
         scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "baton-sweeper");
@@ -154,7 +160,6 @@ public final class StallSweeper implements AutoCloseable {
         RepeatedFailureLog failures = new RepeatedFailureLog(LOG, "sweep");
         scheduler.scheduleWithFixedDelay(() -> sweepGuarded(interval, failures), interval.toMillis(), interval.toMillis(),
                 TimeUnit.MILLISECONDS);
-        return this;
     }
 
     /**
@@ -181,11 +186,67 @@ public final class StallSweeper implements AutoCloseable {
         }
     }
 
-    /** Stops sweeping. */
+    /** Stops sweeping; a sweep under way finishes. Idempotent. */
     @Override
     public synchronized void close() {
+        closed = true;
         if (scheduler != null) {
             scheduler.shutdownNow();
+        }
+    }
+
+    /**
+     * Builds a {@link StallSweeper}; obtained from {@link PipelineRunner#sweeper()}. Building starts
+     * nothing. Not thread-safe.
+     */
+    public static final class Builder {
+        private final Pipeline pipeline;
+        private final StageStore store;
+        private final Trigger trigger;
+        private final Listeners listeners;
+        private Duration pendingGrace = DEFAULT_PENDING_GRACE;
+        private Duration interval = DEFAULT_INTERVAL;
+
+        Builder(Pipeline pipeline, StageStore store, Trigger trigger, Listeners listeners) {
+            this.pipeline = pipeline;
+            this.store = store;
+            this.trigger = trigger;
+            this.listeners = listeners;
+        }
+
+        /**
+         * @param pendingGrace how long a due pending batch may wait for its trigger before the sweeper
+         *     fires it again; zero or more; default {@link #DEFAULT_PENDING_GRACE}
+         * @return this
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder pendingGrace(Duration pendingGrace) {
+            Objects.requireNonNull(pendingGrace, "pendingGrace");
+            if (pendingGrace.isNegative()) {
+                throw new IllegalArgumentException("pendingGrace must not be negative, got " + pendingGrace);
+            }
+            this.pendingGrace = pendingGrace;
+            return this;
+        }
+
+        /**
+         * @param interval time between sweeps once {@link StallSweeper#start() started}; positive; default
+         *     {@link #DEFAULT_INTERVAL}
+         * @return this
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder interval(Duration interval) {
+            Objects.requireNonNull(interval, "interval");
+            if (interval.isZero() || interval.isNegative()) {
+                throw new IllegalArgumentException("interval must be positive, got " + interval);
+            }
+            this.interval = interval;
+            return this;
+        }
+
+        /** @return the sweeper, not started */
+        public StallSweeper build() {
+            return new StallSweeper(this);
         }
     }
 }

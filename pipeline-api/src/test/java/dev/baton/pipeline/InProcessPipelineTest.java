@@ -23,7 +23,7 @@ class InProcessPipelineTest {
                 .retry(RetryPolicy.exponential(3, Duration.ofMillis(5)))
                 .build();
         try (PipelineRunner runner = PipelineRunner.builder(pipeline, store)
-                .trigger(InProcessTrigger.withThreads(4))
+                .trigger(InProcessTrigger.builder().threads(4).build())
                 .listener(new PipelineListener() {
                     @Override
                     public void batchCompleted(long batchId) {
@@ -31,8 +31,9 @@ class InProcessPipelineTest {
                     }
                 })
                 .build()) {
+            runner.start();
             for (long id = 1; id <= 50; id++) {
-                runner.start(id);
+                runner.client().start(id);
             }
             assertTimeoutPreemptively(Duration.ofSeconds(30), () -> completed.await());
             assertThat(store.countByState().get(BatchState.COMPLETED)).isEqualTo(50L);

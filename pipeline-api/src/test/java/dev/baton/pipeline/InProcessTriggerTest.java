@@ -14,7 +14,7 @@ class InProcessTriggerTest {
 
     @Test
     void fire_runs_the_stage_on_a_pool_thread_and_returns_at_once() throws Exception {
-        InProcessTrigger trigger = InProcessTrigger.withThreads(2);
+        InProcessTrigger trigger = InProcessTrigger.builder().threads(2).build();
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch ran = new CountDownLatch(1);
         List<String> threads = new CopyOnWriteArrayList<>();
@@ -24,6 +24,7 @@ class InProcessTriggerTest {
             ran.countDown();
             return new StageOutcome(StageOutcome.Kind.COMPLETED, batchId, stage, 1, null);
         });
+        trigger.start();
         assertTimeoutPreemptively(Duration.ofSeconds(5), () -> trigger.fire(1, "setup"));
         release.countDown();
         assertTimeoutPreemptively(Duration.ofSeconds(5), () -> ran.await());
@@ -33,7 +34,7 @@ class InProcessTriggerTest {
 
     @Test
     void a_full_queue_drops_the_fire_instead_of_blocking_the_caller() {
-        InProcessTrigger trigger = new InProcessTrigger(1, 1, Duration.ofSeconds(5));
+        InProcessTrigger trigger = InProcessTrigger.builder().threads(1).queueCapacity(1).shutdownWait(Duration.ofSeconds(5)).build();
         CountDownLatch release = new CountDownLatch(1);
         List<Long> ran = new CopyOnWriteArrayList<>();
         trigger.bind((batchId, stage) -> {
@@ -41,6 +42,7 @@ class InProcessTriggerTest {
             ran.add(batchId);
             return null;
         });
+        trigger.start();
         assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
             for (long id = 1; id <= 10; id++) {
                 trigger.fire(id, "setup");
@@ -53,7 +55,7 @@ class InProcessTriggerTest {
 
     @Test
     void close_waits_for_running_invocations() {
-        InProcessTrigger trigger = InProcessTrigger.withThreads(1);
+        InProcessTrigger trigger = InProcessTrigger.builder().threads(1).build();
         CountDownLatch started = new CountDownLatch(1);
         List<String> done = new CopyOnWriteArrayList<>();
         trigger.bind((batchId, stage) -> {
@@ -66,6 +68,7 @@ class InProcessTriggerTest {
             done.add(stage);
             return null;
         });
+        trigger.start();
         trigger.fire(1, "setup");
         assertTimeoutPreemptively(Duration.ofSeconds(5), () -> started.await());
         trigger.close();
@@ -73,8 +76,21 @@ class InProcessTriggerTest {
     }
 
     @Test
+    void building_starts_no_thread_and_a_fire_before_start_says_to_start_the_runner() {
+        long before = stageThreads();
+        InProcessTrigger trigger = InProcessTrigger.builder().threads(3).build();
+        trigger.bind((batchId, stage) -> null);
+        assertThat(stageThreads()).isEqualTo(before);
+        assertThatThrownBy(() -> trigger.fire(1, "setup")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("call start() on the runner");
+        trigger.close();
+        trigger.close();
+        assertThatThrownBy(trigger::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    }
+
+    @Test
     void an_unbound_trigger_says_how_to_bind_it() {
-        assertThatThrownBy(() -> InProcessTrigger.withThreads(1).fire(1, "setup"))
+        assertThatThrownBy(() -> InProcessTrigger.builder().threads(1).build().fire(1, "setup"))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("PipelineRunner.builder");
     }
 
@@ -84,5 +100,9 @@ class InProcessTriggerTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private static long stageThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("baton-stage-")).count();
     }
 }

@@ -60,7 +60,7 @@ class LostCommitReplyTest {
     void an_advance_whose_reply_was_lost_is_reported_advanced_and_the_next_stage_is_fired() {
         SynchronousTrigger trigger = new SynchronousTrigger(clock);
         PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).clock(clock).listener(recorder).build();
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
 
         assertThat(trigger.outcomes().get(0).kind()).isEqualTo(StageOutcome.Kind.ADVANCED);
@@ -82,7 +82,7 @@ class LostCommitReplyTest {
     @Test
     void an_advance_and_claim_whose_reply_was_lost_runs_the_next_stage_it_claimed() {
         PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(new Inline()).clock(clock).listener(recorder).build();
-        runner.start(1);
+        runner.client().start(1);
 
         assertThat(runner.runStage(1, "first").kind()).isEqualTo(StageOutcome.Kind.ADVANCED);
         assertThat(memory.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);

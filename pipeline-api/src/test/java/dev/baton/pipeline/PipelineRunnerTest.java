@@ -79,7 +79,7 @@ class PipelineRunnerTest {
     @Test
     void six_stages_complete_in_order_each_reading_the_one_before() {
         PipelineRunner runner = runner(six(Map.of()).build(), memory);
-        runner.start(7);
+        runner.client().start(7);
         assertThat(trigger.drain()).isEqualTo(6);
         BatchRecord r = memory.find(7).orElseThrow();
         assertThat(r.state()).isEqualTo(BatchState.COMPLETED);
@@ -100,7 +100,7 @@ class PipelineRunnerTest {
     @Test
     void a_stage_failing_twice_then_succeeding_completes_on_attempt_three() {
         PipelineRunner runner = runner(six(Map.of("annotation", Faults.failTimes(appending("extraction"), 2))).build(), memory);
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
         BatchRecord waiting = memory.find(1).orElseThrow();
         assertThat(waiting.stage()).isEqualTo("annotation");
@@ -120,7 +120,7 @@ class PipelineRunnerTest {
     @Test
     void exhausting_retries_fails_the_batch_at_that_stage_with_the_error() {
         PipelineRunner runner = runner(six(Map.of("validation", Faults.failAlways("model offline"))).build(), memory);
-        runner.start(1);
+        runner.client().start(1);
         for (int i = 0; i < 4; i++) {
             trigger.drain();
             clock.advance(Duration.ofHours(1));
@@ -137,7 +137,7 @@ class PipelineRunnerTest {
     @Test
     void a_permanent_failure_is_not_retried() {
         PipelineRunner runner = runner(six(Map.of("setup", ctx -> StageResult.fail("batch has no screenshots"))).build(), memory);
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
         BatchRecord r = memory.find(1).orElseThrow();
         assertThat(r.state()).isEqualTo(BatchState.FAILED);
@@ -148,7 +148,7 @@ class PipelineRunnerTest {
     @Test
     void a_trigger_for_a_stage_the_batch_has_passed_is_a_no_op() {
         PipelineRunner runner = runner(six(Map.of()).build(), memory);
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
         BatchRecord before = memory.find(1).orElseThrow();
         StageOutcome outcome = runner.runStage(1, "extraction");
@@ -161,15 +161,17 @@ class PipelineRunnerTest {
     @Test
     void bad_input_is_refused_with_a_specific_error_and_changes_nothing() {
         PipelineRunner runner = runner(six(Map.of()).build(), memory);
-        runner.start(1);
+        runner.client().start(1);
         BatchRecord before = memory.find(1).orElseThrow();
         assertThatThrownBy(() -> runner.runStage(1, "resize"))
                 .isInstanceOf(UnknownStageException.class)
                 .hasMessageContaining("unknown stage 'resize'").hasMessageContaining("setup");
-        assertThatThrownBy(() -> runner.start(1))
+        assertThatThrownBy(() -> runner.client().start(1, Map.of("other", "input")))
                 .isInstanceOf(BatchConflictException.class)
-                .hasMessageContaining("batch 1 already has a run");
-        assertThatThrownBy(() -> runner.start(0)).isInstanceOf(IllegalArgumentException.class);
+                .hasMessageContaining("batch 1 already has a run").hasMessageContaining("no input");
+        assertThatThrownBy(() -> runner.client().start(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> runner.client().start(2, null, Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("startAfter");
         assertThat(runner.runStage(99, "setup").kind()).isEqualTo(StageOutcome.Kind.NOT_FOUND);
         assertThat(memory.find(1).orElseThrow()).isEqualTo(before);
         assertThat(memory.outputCount()).isZero();
@@ -183,7 +185,7 @@ class PipelineRunnerTest {
             }
         };
         PipelineRunner runner = runner(six(Map.of("setup", ctx -> StageResult.done(unwritable))).build(), memory);
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
         BatchRecord r = memory.find(1).orElseThrow();
         assertThat(r.state()).isEqualTo(BatchState.FAILED);
@@ -195,14 +197,14 @@ class PipelineRunnerTest {
     void a_crash_between_execute_and_commit_leaves_no_output_and_the_sweeper_runs_the_stage_again() {
         StageStore crashing = Faults.crashBeforeCommit(memory, "metadata", 1);
         PipelineRunner runner = runner(six(Map.of()).build(), crashing);
-        runner.start(1);
+        runner.client().start(1);
         assertThatThrownBy(trigger::drain).isInstanceOf(Faults.SimulatedCrash.class);
         BatchRecord stuck = memory.find(1).orElseThrow();
         assertThat(stuck.stage()).isEqualTo("metadata");
         assertThat(stuck.state()).isEqualTo(BatchState.IN_PROGRESS);
         assertThat(memory.readOutput(1, "metadata")).isEmpty();
 
-        StallSweeper sweeper = new StallSweeper(runner, Duration.ofSeconds(30));
+        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(30)).build();
         assertThat(sweeper.sweepOnce()).as("lease not yet expired").isZero();
         clock.advance(Pipeline.DEFAULT_LEASE.plusSeconds(1));
         assertThat(sweeper.sweepOnce()).isEqualTo(1);
@@ -217,9 +219,9 @@ class PipelineRunnerTest {
     void lost_triggers_are_fired_again_by_the_sweeper() {
         trigger.dropEvery(3);
         PipelineRunner runner = runner(six(Map.of()).build(), memory);
-        StallSweeper sweeper = new StallSweeper(runner, Duration.ofSeconds(5));
+        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(5)).build();
         for (long id = 1; id <= 20; id++) {
-            runner.start(id);
+            runner.client().start(id);
         }
         for (int round = 0; round < 100 && memory.countByState().get(BatchState.COMPLETED) < 20; round++) {
             trigger.drain();
@@ -237,7 +239,7 @@ class PipelineRunnerTest {
             memory.create(id, "setup"); // created, never triggered
         }
         clock.advance(Duration.ofSeconds(6));
-        assertThat(new StallSweeper(runner, Duration.ofSeconds(5)).sweepOnce()).isEqualTo(250);
+        assertThat(runner.sweeper().pendingGrace(Duration.ofSeconds(5)).build().sweepOnce()).isEqualTo(250);
         assertThat(trigger.pending()).isEqualTo(250);
     }
 
@@ -254,7 +256,7 @@ class PipelineRunnerTest {
             return to < 10 ? StageResult.progress(to, done) : StageResult.done(done);
         };
         PipelineRunner runner = runner(Pipeline.builder().stage("squares", counting).build(), memory);
-        runner.start(1);
+        runner.client().start(1);
         assertThat(trigger.drain()).isEqualTo(4);
         assertThat(memory.readOutput(1, "squares").orElseThrow()).isEqualTo("[0,1,4,9,16,25,36,49,64,81]");
         BatchStatus.StageView view = runner.client().status(1).orElseThrow().stages().get(0);
@@ -265,7 +267,7 @@ class PipelineRunnerTest {
     @Test
     void operations_retry_restart_and_cancel() {
         PipelineRunner runner = runner(six(Map.of("metadata", Faults.failTimes(appending("validation"), 1))).retry(RetryPolicy.none()).build(), memory);
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
         assertThat(memory.find(1).orElseThrow().state()).isEqualTo(BatchState.FAILED);
         assertThatThrownBy(() -> runner.client().restart(1, "nope")).isInstanceOf(UnknownStageException.class);

@@ -99,7 +99,7 @@ class SlicerFailureTest {
     void items_committed_before_a_failure_are_not_run_again_on_the_retry() {
         PipelineRunner runner = runner(squares(Slicer.concurrency(1), 20, (i, attempt) -> i == 7 && attempt == 1),
                 Duration.ofMinutes(1), RetryPolicy.exponential(3, Duration.ofSeconds(1)));
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
 
         BatchRecord waiting = memory.find(1).orElseThrow();
@@ -122,7 +122,7 @@ class SlicerFailureTest {
     void an_item_that_always_fails_ends_the_batch_failed_after_the_policys_attempts_with_its_error() {
         PipelineRunner runner = runner(squares(Slicer.concurrency(1), 10, (i, attempt) -> i == 5),
                 Duration.ofMinutes(1), RetryPolicy.exponential(3, Duration.ofSeconds(1)));
-        runner.start(1);
+        runner.client().start(1);
         BatchRecord r = runToTheEnd(1);
 
         assertThat(r.state()).isEqualTo(BatchState.FAILED);
@@ -143,7 +143,7 @@ class SlicerFailureTest {
         // with nothing to commit, and only the continuations after it start the count again; 2 attempts suffice for each
         PipelineRunner runner = runner(squares(Slicer.concurrency(1).reserve(Duration.ZERO), 1_000, (i, attempt) -> i % 50 == 0 && attempt == 1),
                 Duration.ofMillis(25), RetryPolicy.exponential(2, Duration.ofSeconds(1)));
-        runner.start(1);
+        runner.client().start(1);
 
         assertThat(runToTheEnd(1).state()).isEqualTo(BatchState.COMPLETED);
         assertThat(memory.readOutput(1, "squares").orElseThrow()).isEqualTo(squaresJson(1_000));
@@ -175,7 +175,7 @@ class SlicerFailureTest {
             }
         });
         PipelineRunner runner = runner(stage, Duration.ofMinutes(1), RetryPolicy.exponential(3, Duration.ofSeconds(1)));
-        runner.start(1);
+        runner.client().start(1);
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> trigger.drain());
 
         assertThat(running.get()).as("no item still runs when the invocation has returned").isZero();
@@ -194,7 +194,7 @@ class SlicerFailureTest {
     void a_stage_that_reports_progress_without_moving_its_cursor_still_ends_failed() {
         Stage stuck = ctx -> StageResult.retryFrom(0, List.of(), "item 0 failed: upstream 503", null);
         PipelineRunner runner = runner(stuck, Duration.ofMinutes(1), RetryPolicy.exponential(3, Duration.ofSeconds(1)));
-        runner.start(1);
+        runner.client().start(1);
         BatchRecord r = runToTheEnd(1);
 
         assertThat(r.state()).isEqualTo(BatchState.FAILED);
@@ -205,7 +205,7 @@ class SlicerFailureTest {
     @Test
     void a_failure_after_progress_under_a_policy_of_one_attempt_fails_the_batch() {
         PipelineRunner runner = runner(squares(Slicer.concurrency(1), 10, (i, attempt) -> i == 3), Duration.ofMinutes(1), RetryPolicy.none());
-        runner.start(1);
+        runner.client().start(1);
         BatchRecord r = runToTheEnd(1);
 
         assertThat(r.state()).isEqualTo(BatchState.FAILED);
@@ -223,7 +223,7 @@ class SlicerFailureTest {
         };
         PipelineRunner runner = runner(ctx -> StageResult.retryFrom(1, unwritable, "item 1 failed", null), Duration.ofMinutes(1),
                 RetryPolicy.exponential(3, Duration.ofSeconds(1)));
-        runner.start(1);
+        runner.client().start(1);
         BatchRecord r = runToTheEnd(1);
 
         assertThat(r.state()).isEqualTo(BatchState.FAILED);

@@ -31,7 +31,7 @@ class SlicerTest {
         SynchronousTrigger trigger = new SynchronousTrigger();
         Pipeline pipeline = Pipeline.builder().stage("squares", stage, s -> s.budget(budget)).build();
         try (PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build()) {
-            runner.start(1);
+            runner.client().start(1);
             trigger.drain();
             assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
             return new Run(store.readOutput(1, "squares").orElseThrow(), runner.client().status(1).orElseThrow().stages().get(0));

@@ -51,7 +51,8 @@ class StallSweeperPassesTest {
         clock.advance(Pipeline.DEFAULT_LEASE.plusSeconds(1));
 
         // the first sweep rescues the batch and throws before triggering it; a later one finds it overdue and triggers it
-        try (StallSweeper sweeper = new StallSweeper(runner, Duration.ZERO).start(Duration.ofMillis(20))) {
+        try (StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ZERO).interval(Duration.ofMillis(20)).build()) {
+            sweeper.start();
             assertTimeoutPreemptively(Duration.ofSeconds(30), () -> fired.await(), "a sweep after the failed one triggered the batch");
         }
         assertThat(recoveries.get()).isGreaterThanOrEqualTo(2);

@@ -181,7 +181,7 @@ final class QueueChurn {
                     if (wait > 0) {
                         Thread.sleep(Math.max(1, Math.min(20, wait / 1_000_000)));
                     } else if (window.tryAcquire(20, TimeUnit.MILLISECONDS)) {
-                        runner.start(++started);
+                        runner.client().start(++started);
                     }
                 }
             } finally {

@@ -60,16 +60,18 @@ class QuickStartTest {
         BatonSchema.migrate(dataSource);                                   // idempotent, advisory-locked
         JdbcStageStore store = JdbcStageStore.builder(dataSource).build();
         PipelineRunner runner = PipelineRunner.builder(pipeline, store)
-            .trigger(InProcessTrigger.withThreads(4))                      // or HttpTrigger, QueueTrigger
+            .trigger(InProcessTrigger.builder().threads(4).build())                      // or HttpTrigger, QueueTrigger
             .listener(new PipelineListener() {
                 @Override public void batchFailed(long batchId, String stage, String error) {
                     System.err.println("batch " + batchId + " failed at " + stage + ": " + error);
                 }
             })
             .build();
-        StallSweeper sweeper = new StallSweeper(runner, StallSweeper.DEFAULT_PENDING_GRACE).start(StallSweeper.DEFAULT_INTERVAL);
+        runner.start();
+        StallSweeper sweeper = runner.sweeper().build();
+        sweeper.start();
 
-        runner.start(42);                                                  // fetch → square → total, on the pool's threads
+        runner.client().start(42);                                                  // fetch → square → total, on the pool's threads
         // README: end
         awaitEnded(runner, 42);
         // README: quick start, after the batch ended
@@ -109,7 +111,8 @@ class QuickStartTest {
             QueueTrigger trigger = new QueueTrigger(dataSource, QueueTrigger.DEFAULT_CHANNEL, Map.of("square", 4));
             PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
             QueueWorker worker = QueueWorker.builder(runner, store, trigger).threads(8).build().start();
-            StallSweeper sweeper = new StallSweeper(runner, StallSweeper.DEFAULT_PENDING_GRACE).start(StallSweeper.DEFAULT_INTERVAL);
+            StallSweeper sweeper = runner.sweeper().build();
+            sweeper.start();
             // README: end
             running.add(worker);
             running.add(sweeper);
@@ -120,7 +123,7 @@ class QuickStartTest {
         try {
             for (long batchId = 1; batchId <= 20; batchId++) {
                 // README: queue workers, enqueue
-                runner.start(batchId);                  // a row in batch_processing_queue + NOTIFY; a worker claims it
+                runner.client().start(batchId);                  // a row in batch_processing_queue + NOTIFY; a worker claims it
                 // README: end
             }
             for (long batchId = 1; batchId <= 20; batchId++) {

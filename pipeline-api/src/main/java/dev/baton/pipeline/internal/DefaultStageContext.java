@@ -75,6 +75,16 @@ public final class DefaultStageContext implements StageContext {
     }
 
     @Override
+    public <T> Optional<T> input(Class<T> type) {
+        if (!claim.hasInput()) {
+            return Optional.empty();
+        }
+        return json.readInput(store, type, batchId(), stage()).orElseThrow(() -> new StageValueException(
+                "batch " + batchId() + " stage " + stage() + ": the batch was started with an input but it is not stored;"
+                        + " start the work again under a new batch id"));
+    }
+
+    @Override
     public <T> Optional<T> cursor(Class<T> type) {
         return Optional.ofNullable(claim.cursor()).map(c -> json.read(c, type, batchId(), stage(), "cursor"));
     }

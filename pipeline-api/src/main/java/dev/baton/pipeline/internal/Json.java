@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.UncheckedIOException;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Writes and reads outputs and cursors with a copy of the runner's Jackson mapper, configured so that
@@ -153,9 +154,23 @@ public final class Json {
      * @return empty when the stage has no output; an empty inner value when the output is JSON {@code null}
      */
     public <T> Optional<Optional<T>> readOutput(StageStore store, Class<T> type, long batchId, String stage, String what) {
+        return readStored(type, batchId, stage, what, reader -> store.readOutput(batchId, stage, reader));
+    }
+
+    /**
+     * Reads a batch's stored input through the store's reader, never as one string.
+     *
+     * @return empty when the batch has no input; an empty inner value when the input is JSON {@code null}
+     */
+    public <T> Optional<Optional<T>> readInput(StageStore store, Class<T> type, long batchId, String stage) {
+        return readStored(type, batchId, stage, "input", reader -> store.readInput(batchId, reader));
+    }
+
+    private <T> Optional<Optional<T>> readStored(Class<T> type, long batchId, String stage, String what,
+            Function<StageStore.JsonReader<Optional<T>>, Optional<Optional<T>>> read) {
         ObjectReader reader = readerFor(type);
         try {
-            return store.readOutput(batchId, stage, in -> Optional.ofNullable(reader.readValue(in)));
+            return read.apply(in -> Optional.ofNullable(reader.readValue(in)));
         } catch (UncheckedIOException e) {
             if (e.getCause() instanceof JsonProcessingException j) {
                 throw readFailure(type, batchId, stage, what, j);
@@ -170,7 +185,8 @@ public final class Json {
     }
 
     private static StageValueException readFailure(Class<?> type, long batchId, String stage, String what, JsonProcessingException e) {
-        return new StageValueException("batch " + batchId + ": the stored " + what + " of stage " + stage
+        String whose = "input".equals(what) ? "" : " of stage " + stage;
+        return new StageValueException("batch " + batchId + " stage " + stage + ": the stored " + what + whose
                 + " cannot be read as " + type.getName() + ": " + e.getOriginalMessage(), e);
     }
 }

@@ -26,6 +26,12 @@ public interface Trigger extends AutoCloseable {
     default void bind(StageHandler handler) {}
 
     /**
+     * Starts the threads the trigger delivers on, if it has any; called by {@link PipelineRunner#start()}.
+     * Building a trigger starts nothing. The default does nothing.
+     */
+    default void start() {}
+
+    /**
      * Asks for the stage to run as soon as possible. Must return quickly.
      *
      * @param batchId the batch
@@ -60,7 +66,10 @@ public interface Trigger extends AutoCloseable {
         return false;
     }
 
-    /** Stops delivering; pending deliveries may be dropped (the sweeper recovers them). */
+    /**
+     * Stops delivering and stops the trigger's threads; pending deliveries may be dropped (the sweeper
+     * recovers them). Called by {@link PipelineRunner#close()}; must be idempotent.
+     */
     @Override
     default void close() {}
 }

@@ -147,7 +147,7 @@ public final class BatonContender implements Contender {
         JdbcStageStore store = JdbcStageStore.builder(pool).schema(schema).build();
         QueueTrigger queueTrigger = !queue ? null : everyStage ? QueueTrigger.of(pool).everyStageThroughQueue() : QueueTrigger.of(pool);
         runner = PipelineRunner.builder(pipeline.build(), store)
-                .trigger(queue ? queueTrigger : new InProcessTrigger(round.workers(), round.batches() + 16, Duration.ofSeconds(30)))
+                .trigger(queue ? queueTrigger : InProcessTrigger.builder().threads(round.workers()).queueCapacity(round.batches() + 16).shutdownWait(Duration.ofSeconds(30)).build())
                 .listener(new PipelineListener() {
                     @Override
                     public void batchCompleted(long batchId) {
@@ -167,6 +167,7 @@ public final class BatonContender implements Contender {
                     }
                 })
                 .build();
+        runner.start();
         if (queue) {
             worker = QueueWorker.builder(runner, store, queueTrigger).threads(round.workers()).build().start();
         }
@@ -178,7 +179,7 @@ public final class BatonContender implements Contender {
             if (window != null && !window.tryAcquire(30, TimeUnit.MINUTES)) {
                 throw new TimeoutException(name() + ": no batch completed in 30 minutes");
             }
-            runner.start(id);
+            runner.client().start(id);
         }
         if (!completed.await(30, TimeUnit.MINUTES)) {
             throw new TimeoutException(name() + ": " + completed.getCount() + " batches still running after 30 minutes");

@@ -115,6 +115,7 @@ public final class ExampleApp implements AutoCloseable {
             rb.listener(l);
         }
         PipelineRunner runner = rb.build();
+        runner.start();
         QueueWorker worker = null;
         if (trigger instanceof QueueTrigger queue) {
             if (!(store instanceof JdbcStageStore jdbc)) {
@@ -133,7 +134,8 @@ public final class ExampleApp implements AutoCloseable {
                 .getFilters().add(draining);
         server.createContext(ObjectUrlSigner.PATH_PREFIX, new ObjectRoute(new StoredObjects(ds), signer)).getFilters().add(draining);
         server.start();
-        StallSweeper sweeper = new StallSweeper(runner, b.pendingGrace).start(b.sweepInterval);
+        StallSweeper sweeper = runner.sweeper().pendingGrace(b.pendingGrace).interval(b.sweepInterval).build();
+        sweeper.start();
         LOG.info("listening on port {}; stages trigger each other through {} ({})", port, b.triggerKind, baseUrl);
         return new ExampleApp(server, draining, executor, runner, worker, sweeper, batches, baseUrl, b.triggerKind, b.stopWait);
     }
@@ -141,7 +143,7 @@ public final class ExampleApp implements AutoCloseable {
     private static Trigger trigger(TriggerKind kind, URI baseUrl, String secret, DataSource ds) {
         return switch (kind) {
             case HTTP -> HttpTrigger.builder().baseUrl(baseUrl.toString()).secret(secret).build();
-            case IN_PROCESS -> new InProcessTrigger(IN_PROCESS_THREADS, 10_000, Duration.ofSeconds(30));
+            case IN_PROCESS -> InProcessTrigger.builder().threads(IN_PROCESS_THREADS).queueCapacity(10_000).shutdownWait(Duration.ofSeconds(30)).build();
             case QUEUE -> QueueTrigger.of(ds);
         };
     }

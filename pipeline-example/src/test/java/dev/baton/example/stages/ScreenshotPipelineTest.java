@@ -60,7 +60,7 @@ class ScreenshotPipelineTest {
         }
 
         BatchStatus process(long batchId) {
-            runner.start(batchId);
+            runner.client().start(batchId);
             drain();
             return runner.client().status(batchId).orElseThrow();
         }

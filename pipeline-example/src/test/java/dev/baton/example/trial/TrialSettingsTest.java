@@ -49,6 +49,10 @@ class TrialSettingsTest {
             throw new UnsupportedOperationException();
         }
 
+        public <T> Optional<T> input(Class<T> type) {
+            return Optional.empty();
+        }
+
         public <T> Optional<T> cursor(Class<T> type) {
             return Optional.empty();
         }

@@ -144,7 +144,7 @@ class HttpPipelineTest {
                 starters.execute(() -> {
                     try {
                         go.await();
-                        runner.start(id);
+                        runner.client().start(id);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
@@ -187,7 +187,7 @@ class HttpPipelineTest {
         start(pipeline, 1);
 
         assertTimeoutPreemptively(WAIT, () -> {
-            runner.start(1);                      // fires "slow" over HTTP
+            runner.client().start(1);                      // fires "slow" over HTTP
             int startReturnedAs = order.incrementAndGet();
             entered.await();                      // the stage is running in the server
             assertThat(stageFinishedAs).as("the stage cannot finish before it is released").hasValue(0);

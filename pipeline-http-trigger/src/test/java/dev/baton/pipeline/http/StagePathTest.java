@@ -72,7 +72,7 @@ class StagePathTest {
                 .threads(4).stopWait(Duration.ZERO).start();
 
         assertThat(trigger.stageUrl("setup")).isEqualTo(URI.create(base + "/jobs/stages/setup"));
-        runner.start(5);
+        runner.client().start(5);
         assertTimeoutPreemptively(WAIT, () -> completed.await(), () -> "deliveries: " + deliveries.events);
 
         assertThat(store.find(5).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);

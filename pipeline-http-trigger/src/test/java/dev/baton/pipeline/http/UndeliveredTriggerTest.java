@@ -81,11 +81,11 @@ class UndeliveredTriggerTest {
 
     @Test
     void a_batch_whose_trigger_is_refused_forever_shows_the_error_and_logs_error_once_after_three_fires() throws Exception {
-        StallSweeper sweeper = new StallSweeper(runner, Duration.ZERO);
+        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ZERO).build();
         String url = "http://127.0.0.1:" + port + "/api/batch-processing/setup";
         String log;
         try (CapturedStderr captured = new CapturedStderr()) {
-            runner.start(1);
+            runner.client().start(1);
             assertThat(delivered().kind()).isEqualTo("gaveUp");
             assertThat(errorLines(captured.text())).isEmpty();
             for (int fire = 2; fire <= 6; fire++) {
@@ -114,8 +114,8 @@ class UndeliveredTriggerTest {
 
     @Test
     void a_delivery_clears_the_count_and_the_stage_running_clears_the_error() throws Exception {
-        StallSweeper sweeper = new StallSweeper(runner, Duration.ZERO);
-        runner.start(2);
+        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ZERO).build();
+        runner.client().start(2);
         assertThat(delivered().kind()).isEqualTo("gaveUp");
         assertThat(store.find(2).orElseThrow().error()).contains("connection refused");
         assertThat(trigger.undeliveredTracked()).isEqualTo(1);

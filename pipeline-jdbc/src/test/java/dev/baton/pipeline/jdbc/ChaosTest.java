@@ -83,8 +83,10 @@ class ChaosTest {
                 .isPositive();
 
         Pipeline pipeline = SixStages.builder(Map.of()).lease(Duration.ofMillis(400)).build();
-        try (PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(InProcessTrigger.withThreads(2)).build();
-                StallSweeper sweeper = new StallSweeper(runner, Duration.ofMillis(200)).start(Duration.ofMillis(100))) {
+        try (PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(InProcessTrigger.builder().threads(2).build()).build();
+                StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofMillis(200)).interval(Duration.ofMillis(100)).build()) {
+            runner.start();
+            sweeper.start();
             assertTimeoutPreemptively(Duration.ofSeconds(60), () -> awaitAllEnded(batches));
         }
         assertAllCompletedCorrectly(batches);
@@ -99,10 +101,12 @@ class ChaosTest {
             Thread.sleep(5);
             return SixStages.stage("annotation").execute(ctx);
         })).retry(RetryPolicy.exponential(20, Duration.ofMillis(10))).lease(Duration.ofMillis(500)).build();
-        try (PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(InProcessTrigger.withThreads(4)).build();
-                StallSweeper sweeper = new StallSweeper(runner, Duration.ofMillis(200)).start(Duration.ofMillis(100))) {
+        try (PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(InProcessTrigger.builder().threads(4).build()).build();
+                StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofMillis(200)).interval(Duration.ofMillis(100)).build()) {
+            runner.start();
+            sweeper.start();
             for (long id = 1; id <= batches; id++) {
-                runner.start(id);
+                runner.client().start(id);
             }
             int terminated = 0;
             for (int round = 0; round < 5; round++) {
@@ -117,7 +121,7 @@ class ChaosTest {
 
     /** Drops every third fire, as a flaky network would, and never chains stages inline. */
     static final class DroppingTrigger implements Trigger {
-        private final InProcessTrigger delegate = InProcessTrigger.withThreads(2);
+        private final InProcessTrigger delegate = InProcessTrigger.builder().threads(2).build();
         private final AtomicInteger fires = new AtomicInteger();
         final AtomicInteger dropped = new AtomicInteger();
 
@@ -136,6 +140,11 @@ class ChaosTest {
         }
 
         @Override
+        public void start() {
+            delegate.start();
+        }
+
+        @Override
         public void close() {
             delegate.close();
         }
@@ -146,9 +155,11 @@ class ChaosTest {
         int batches = 30;
         DroppingTrigger trigger = new DroppingTrigger();
         try (PipelineRunner runner = PipelineRunner.builder(SixStages.pipeline(), store).trigger(trigger).build();
-                StallSweeper sweeper = new StallSweeper(runner, Duration.ofMillis(100)).start(Duration.ofMillis(50))) {
+                StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofMillis(100)).interval(Duration.ofMillis(50)).build()) {
+            runner.start();
+            sweeper.start();
             for (long id = 1; id <= batches; id++) {
-                runner.start(id);
+                runner.client().start(id);
             }
             assertTimeoutPreemptively(Duration.ofSeconds(60), () -> awaitAllEnded(batches));
         }
@@ -179,8 +190,8 @@ class ChaosTest {
         RecordingTrigger b = new RecordingTrigger();
         PipelineRunner runnerA = PipelineRunner.builder(pipeline, store).trigger(a).build();
         PipelineRunner runnerB = PipelineRunner.builder(pipeline, store).trigger(b).build();
-        StallSweeper sweeperA = new StallSweeper(runnerA, Duration.ofMinutes(1));
-        StallSweeper sweeperB = new StallSweeper(runnerB, Duration.ofMinutes(1));
+        StallSweeper sweeperA = runnerA.sweeper().pendingGrace(Duration.ofMinutes(1)).build();
+        StallSweeper sweeperB = runnerB.sweeper().pendingGrace(Duration.ofMinutes(1)).build();
         CountDownLatch go = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {

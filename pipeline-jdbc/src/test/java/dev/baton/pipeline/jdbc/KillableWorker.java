@@ -29,7 +29,8 @@ public final class KillableWorker {
             Thread.sleep(Long.MAX_VALUE);
             throw new IllegalStateException("unreachable");
         })).lease(Duration.ofMillis(400)).build();
-        PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(InProcessTrigger.withThreads(2)).owner("doomed").build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(InProcessTrigger.builder().threads(2).build()).owner("doomed").build();
+        runner.start();
         for (long id = 1; id <= batches; id++) {
             store.create(id, "setup");
         }

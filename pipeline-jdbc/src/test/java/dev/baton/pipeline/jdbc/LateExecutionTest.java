@@ -74,13 +74,13 @@ class LateExecutionTest {
                         late.add("succeeded " + stage + " " + attempt);
                     }
                 }).build();
-        lateRunner.start(1);
+        lateRunner.client().start(1);
         CompletableFuture<StageOutcome> attempt1 = CompletableFuture.supplyAsync(() -> lateRunner.runStage(1, "a"));
         assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
 
         sql.expireLease(1);
         PipelineRunner rescuer = PipelineRunner.builder(slowFirstAttempt, store).trigger(new SynchronousTrigger()).owner("rescuer").build();
-        assertThat(new StallSweeper(rescuer, Duration.ofMinutes(1)).sweepOnce()).isEqualTo(1);
+        assertThat(rescuer.sweeper().pendingGrace(Duration.ofMinutes(1)).build().sweepOnce()).isEqualTo(1);
         assertThat(rescuer.runStage(1, "a").kind()).isEqualTo(StageOutcome.Kind.ADVANCED);
         assertThat(store.find(1).orElseThrow().stage()).isEqualTo("b");
 

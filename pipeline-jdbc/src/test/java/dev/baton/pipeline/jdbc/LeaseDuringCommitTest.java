@@ -88,7 +88,7 @@ class LeaseDuringCommitTest {
                         sql.rows("SELECT pg_sleep(0.02)");
                     }
                     assertThat(seen).as("lease renewed while the output was written").hasSizeGreaterThanOrEqualTo(3);
-                    assertThat(new StallSweeper(runner, Duration.ofMinutes(1)).sweepOnce()).as("nothing to rescue").isZero();
+                    assertThat(runner.sweeper().pendingGrace(Duration.ofMinutes(1)).build().sweepOnce()).as("nothing to rescue").isZero();
                 }
                 return next++;
             }
@@ -99,7 +99,7 @@ class LeaseDuringCommitTest {
                 .build();
         SynchronousTrigger trigger = new SynchronousTrigger();
         runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
-        runner.start(1);
+        runner.client().start(1);
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> trigger.drain());
 
         assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);

@@ -61,7 +61,7 @@ class LosslessOutputsTest {
                 .stage("after", ctx -> StageResult.done(1))
                 .build();
         PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
         return runner.client().status(1).orElseThrow();
     }
@@ -114,7 +114,7 @@ class LosslessOutputsTest {
                 })
                 .build();
         PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
 
         assertThat(runner.client().status(1).orElseThrow().error()).isNull();
@@ -142,7 +142,7 @@ class LosslessOutputsTest {
                 })
                 .build();
         PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
 
         assertThat(runner.client().status(1).orElseThrow().error()).isNull();
@@ -171,7 +171,7 @@ class LosslessOutputsTest {
                 })
                 .build();
         PipelineRunner runner = PipelineRunner.builder(ok, store).trigger(trigger).build();
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
         assertThat(runner.client().status(1).orElseThrow().error()).isNull();
         assertThat(read.get()).isEqualTo(nested(1_000));
@@ -181,7 +181,7 @@ class LosslessOutputsTest {
                 .stage("consume", ctx -> StageResult.done(1))
                 .build();
         PipelineRunner refused = PipelineRunner.builder(tooDeep, store).trigger(trigger).build();
-        refused.start(2);
+        refused.client().start(2);
         trigger.drain();
         BatchStatus status = refused.client().status(2).orElseThrow();
         assertThat(status.state()).isEqualTo(BatchState.FAILED);
@@ -196,7 +196,7 @@ class LosslessOutputsTest {
         JdbcStageStore store = store(1024);
         Pipeline pipeline = Pipeline.builder().stage("broken", ctx -> StageResult.done(new Hidden())).build();
         PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).objectMapper(host).build();
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
 
         assertThat(runner.client().status(1).orElseThrow().state()).isEqualTo(BatchState.FAILED);
@@ -229,7 +229,7 @@ class LosslessOutputsTest {
                 })
                 .build();
         PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
 
         assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);

@@ -120,7 +120,8 @@ class NetworkLossTest {
         PipelineRunner runner = PipelineRunner.builder(pipeline(), store).trigger(trigger).listener(events()).owner("w").build();
         QueueWorker worker = QueueWorker.builder(runner, store, trigger).threads(BATCHES + 2).pollInterval(POLL_INTERVAL)
                 .shutdownWait(Duration.ofSeconds(1)).build().start();
-        StallSweeper sweeper = new StallSweeper(runner, Duration.ofSeconds(1)).start(SWEEP_INTERVAL);
+        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(1)).interval(SWEEP_INTERVAL).build();
+        sweeper.start();
         try {
             for (long id = 1; id <= BATCHES; id++) {
                 store.create(id, "work");
@@ -139,12 +140,14 @@ class NetworkLossTest {
     @Test
     void in_process_stages_and_the_sweeper_complete_every_batch_soon_after_a_network_that_dropped_every_connection_comes_back()
             throws Exception {
-        CountingTrigger trigger = new CountingTrigger(new InProcessTrigger(BATCHES + 2, 100, Duration.ofSeconds(1)));
+        CountingTrigger trigger = new CountingTrigger(InProcessTrigger.builder().threads(BATCHES + 2).queueCapacity(100).shutdownWait(Duration.ofSeconds(1)).build());
         PipelineRunner runner = PipelineRunner.builder(pipeline(), store).trigger(trigger).listener(events()).owner("p").build();
-        StallSweeper sweeper = new StallSweeper(runner, Duration.ofSeconds(1)).start(SWEEP_INTERVAL);
+        runner.start();
+        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(1)).interval(SWEEP_INTERVAL).build();
+        sweeper.start();
         try {
             for (long id = 1; id <= BATCHES; id++) {
-                runner.start(id);
+                runner.client().start(id);
             }
             outage(() -> trigger.running() == 0);
         } finally {
@@ -230,6 +233,11 @@ class NetworkLossTest {
         @Override
         public boolean continuesInline(String nextStage) {
             return delegate.continuesInline(nextStage);
+        }
+
+        @Override
+        public void start() {
+            delegate.start();
         }
 
         @Override

@@ -51,7 +51,7 @@ class OutputsThroughTheRunnerTest {
                     return StageResult.done(read.get().length);
                 })
                 .build();
-        runner(pipeline).start(1);
+        runner(pipeline).client().start(1);
         trigger.drain();
 
         assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
@@ -78,7 +78,7 @@ class OutputsThroughTheRunnerTest {
                     return StageResult.done("read");
                 })
                 .build();
-        runner(pipeline).start(1);
+        runner(pipeline).client().start(1);
         trigger.drain();
 
         assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
@@ -97,7 +97,7 @@ class OutputsThroughTheRunnerTest {
                 .stage("after", ctx -> StageResult.done(1))
                 .build();
         PipelineRunner runner = runner(pipeline);
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
 
         BatchStatus status = runner.client().status(1).orElseThrow();

@@ -63,7 +63,7 @@ class PipelineInvariantsTest {
     @Test
     void six_stages_complete_with_six_output_rows_in_order() {
         PipelineRunner runner = runner(SixStages.pipeline(), store);
-        runner.start(5);
+        runner.client().start(5);
         assertThat(trigger.drain()).isEqualTo(6);
         assertThat(sql.rows("SELECT stage FROM batch_processing_data WHERE batch_id = 5 ORDER BY id"))
                 .extracting(r -> r.get("stage")).containsExactlyElementsOf(SixStages.NAMES);
@@ -80,7 +80,7 @@ class PipelineInvariantsTest {
         sql.execute("CREATE TRIGGER refuse BEFORE UPDATE ON batch_processing_queue FOR EACH ROW"
                 + " WHEN (NEW.current_stage = 'extraction') EXECUTE FUNCTION refuse_extraction()");
         PipelineRunner runner = runner(SixStages.pipeline(), store);
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
         assertThat(sql.outputRows(1)).isZero();
         // the refusal fails the attempt at once, with the database's message, instead of leaving it under a live lease
@@ -102,7 +102,7 @@ class PipelineInvariantsTest {
         for (int i = 0; i < 16; i++) {
             runners.add(PipelineRunner.builder(pipeline, store).trigger(new SynchronousTrigger()).owner("worker-" + i).build());
         }
-        runners.get(0).start(1);
+        runners.get(0).client().start(1);
         CountDownLatch go = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(16);
         try {
@@ -143,13 +143,13 @@ class PipelineInvariantsTest {
         })).lease(Duration.ofMinutes(5)).build();
         PipelineRunner slow = PipelineRunner.builder(pipeline, store).trigger(new SynchronousTrigger()).owner("slow").build();
         PipelineRunner rescuer = runner(pipeline, store);
-        slow.start(1);
+        slow.client().start(1);
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
             Future<StageOutcome> late = pool.submit(() -> slow.runStage(1, "setup"));
             assertTimeoutPreemptively(Duration.ofSeconds(10), () -> firstInside.await());
             sql.expireLease(1);
-            assertThat(new StallSweeper(rescuer, Duration.ofMinutes(1)).sweepOnce()).isEqualTo(1);
+            assertThat(rescuer.sweeper().pendingGrace(Duration.ofMinutes(1)).build().sweepOnce()).isEqualTo(1);
             trigger.drain();
             assertThat(sql.queueRow(1)).containsEntry("status", "completed");
             releaseFirst.countDown();
@@ -165,9 +165,9 @@ class PipelineInvariantsTest {
     @Test
     void invariant_3_a_trigger_for_a_stage_the_batch_is_not_at_changes_nothing() {
         PipelineRunner runner = runner(SixStages.pipeline(), store);
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
-        runner.start(2);
+        runner.client().start(2);
         Map<String, Object> done = sql.queueRow(1);
         Map<String, Object> waiting = sql.queueRow(2);
         assertThat(runner.runStage(1, "annotation").kind()).isEqualTo(StageOutcome.Kind.NOT_CLAIMED);
@@ -181,7 +181,7 @@ class PipelineInvariantsTest {
     @Test
     void invariant_5_a_stage_failing_twice_then_succeeding_completes_with_attempt_3() {
         PipelineRunner runner = runner(SixStages.builder(Map.of("annotation", Faults.failTimes(SixStages.stage("annotation"), 2))).build(), store);
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
         assertThat(sql.queueRow(1)).containsEntry("status", "completed");
         assertThat(runner.client().status(1).orElseThrow().stages().get(2).attempts()).isEqualTo(3);
@@ -192,7 +192,7 @@ class PipelineInvariantsTest {
     @Test
     void invariant_5_exhausting_retries_fails_the_batch_with_the_error_and_tells_the_listener() {
         PipelineRunner runner = runner(SixStages.builder(Map.of("validation", Faults.failAlways("accuracy service down"))).build(), store);
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
         String error = InjectedFailure.class.getName() + ": accuracy service down (gave up after 3 attempts)";
         assertThat(sql.queueRow(1))
@@ -208,14 +208,14 @@ class PipelineInvariantsTest {
     void a_crash_between_execute_and_commit_leaves_no_output_and_the_stage_runnable_again() {
         PipelineRunner crashing = runner(SixStages.builder(Map.of()).lease(Duration.ofMinutes(5)).build(),
                 Faults.crashBeforeCommit(store, "metadata", 1));
-        crashing.start(1);
+        crashing.client().start(1);
         assertThatThrownBy(trigger::drain).isInstanceOf(Faults.SimulatedCrash.class);
         assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'metadata'")).isZero();
         assertThat(sql.queueRow(1)).containsEntry("current_stage", "metadata").containsEntry("status", "in_progress");
 
         sql.expireLease(1);
         PipelineRunner recovered = runner(SixStages.pipeline(), store);
-        assertThat(new StallSweeper(recovered, Duration.ofMinutes(1)).sweepOnce()).isEqualTo(1);
+        assertThat(recovered.sweeper().pendingGrace(Duration.ofMinutes(1)).build().sweepOnce()).isEqualTo(1);
         trigger.drain();
         assertThat(sql.queueRow(1)).containsEntry("status", "completed");
         assertThat(sql.outputRows(1)).isEqualTo(6);
@@ -225,10 +225,10 @@ class PipelineInvariantsTest {
     @Test
     void invariant_7_bad_input_gets_a_specific_error_and_changes_nothing() {
         PipelineRunner runner = runner(SixStages.pipeline(), store);
-        runner.start(1);
+        runner.client().start(1);
         Map<String, Object> before = sql.queueRow(1);
         assertThatThrownBy(() -> runner.runStage(1, "thumbnails")).isInstanceOf(UnknownStageException.class);
-        assertThatThrownBy(() -> runner.start(1)).isInstanceOf(BatchConflictException.class);
+        assertThatThrownBy(() -> runner.client().start(1, Map.of("other", "input"))).isInstanceOf(BatchConflictException.class);
         assertThatThrownBy(() -> runner.client().restart(1, "thumbnails")).isInstanceOf(UnknownStageException.class);
         assertThatThrownBy(() -> runner.client().retry(1)).isInstanceOf(BatchConflictException.class);
         assertThat(runner.runStage(404, "setup").kind()).isEqualTo(StageOutcome.Kind.NOT_FOUND);
@@ -240,7 +240,7 @@ class PipelineInvariantsTest {
     @Test
     void retry_from_the_failed_stage_and_restart_from_a_named_stage() {
         PipelineRunner runner = runner(SixStages.builder(Map.of("metadata", Faults.failTimes(SixStages.stage("metadata"), 3))).build(), store);
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
         assertThat(sql.queueRow(1)).containsEntry("status", "failed");
         runner.client().retry(1);

@@ -132,7 +132,8 @@ class QueueWorkerTest {
         QueueTrigger trigger = QueueTrigger.of(PG.dataSource());
         try (PipelineRunner runner = PipelineRunner.builder(QueueWorkerMain.pipeline("sweeper", Duration.ofMillis(600), Duration.ZERO), store)
                         .trigger(trigger).build();
-                StallSweeper sweeper = new StallSweeper(runner, Duration.ofSeconds(2)).start(Duration.ofMillis(200))) {
+                StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(2)).interval(Duration.ofMillis(200)).build()) {
+            sweeper.start();
             assertTimeoutPreemptively(Duration.ofSeconds(120), () -> awaitCompleted(batches));
         }
         assertEveryStageAdvancedOnce(batches);

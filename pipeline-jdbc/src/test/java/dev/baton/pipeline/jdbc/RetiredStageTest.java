@@ -49,7 +49,7 @@ class RetiredStageTest {
         sql.update("UPDATE batch_processing_queue SET updated_at = now() - interval '1 minute', run_after = now() - interval '1 minute'"
                 + " WHERE batch_id = 1002");
 
-        StallSweeper sweeper = new StallSweeper(runner, Duration.ofSeconds(30));
+        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(30)).build();
         assertThat(sweeper.sweepOnce()).as("the expired lease and the lost trigger").isEqualTo(2);
         trigger.drain();
 

@@ -121,14 +121,14 @@ class SlicerRetryTest {
     void a_stage_whose_items_fail_two_percent_of_the_time_completes_with_the_failure_free_output() {
         int count = 3_000;
         PipelineRunner clean = runner(squares(count, (i, attempt) -> false), Duration.ofHours(1));
-        clean.start(1);
+        clean.client().start(1);
         assertThat(runToTheEnd(clean, 1).state()).isEqualTo(BatchState.COMPLETED);
         String expected = store.readOutput(1, "squares").orElseThrow();
         assertThat(failedTries.getAndSet(0)).isZero();
 
         // every item whose index is a multiple of 50 fails its first try: exactly 2 %; slices of 40 items
         PipelineRunner flaky = runner(squares(count, (i, attempt) -> i % 50 == 0 && attempt == 1), Duration.ofMillis(40));
-        flaky.start(2);
+        flaky.client().start(2);
         BatchRecord done = runToTheEnd(flaky, 2);
 
         assertThat(done.state()).isEqualTo(BatchState.COMPLETED);
@@ -147,7 +147,7 @@ class SlicerRetryTest {
     @Test
     void an_item_that_always_fails_ends_the_batch_failed_after_the_policys_attempts_with_its_error() {
         PipelineRunner runner = runner(squares(10, (i, attempt) -> i == 4), Duration.ofHours(1));
-        runner.start(1);
+        runner.client().start(1);
         BatchRecord r = runToTheEnd(runner, 1);
 
         assertThat(r.state()).isEqualTo(BatchState.FAILED);

@@ -67,7 +67,7 @@ class StoreRefusalsTest {
                     return StageResult.done("read");
                 })
                 .build();
-        runner(pipeline).start(1);
+        runner(pipeline).client().start(1);
         trigger.drain();
         return read.get();
     }
@@ -92,7 +92,7 @@ class StoreRefusalsTest {
                     return StageResult.done("done");
                 })
                 .build();
-        runner(pipeline).start(1);
+        runner(pipeline).client().start(1);
         trigger.drain();
 
         assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
@@ -118,7 +118,7 @@ class StoreRefusalsTest {
                 .stage("sliced", ctx -> StageResult.progress("a\u0000", List.of()), s -> s.retry(RetryPolicy.exponential(5, Duration.ofMillis(1))))
                 .build();
         PipelineRunner runner = runner(pipeline);
-        runner.start(1);
+        runner.client().start(1);
         trigger.drain();
 
         BatchStatus status = runner.client().status(1).orElseThrow();
@@ -166,7 +166,7 @@ class StoreRefusalsTest {
                     .stage("consume", ctx -> StageResult.done("read"))
                     .build();
             PipelineRunner runner = runner(pipeline);
-            runner.start(1);
+            runner.client().start(1);
             trigger.drain();
 
             assertThat(trigger.outcomes().get(0).kind()).isEqualTo(StageOutcome.Kind.RETRYING);
@@ -194,7 +194,7 @@ class StoreRefusalsTest {
                     throw new IllegalStateException("bad byte \u0000 and half a pair \uD800 here");
                 }, s -> s.retry(RetryPolicy.none()))
                 .build();
-        runner(pipeline).start(1);
+        runner(pipeline).client().start(1);
         trigger.drain();
 
         var row = store.find(1).orElseThrow();

@@ -100,7 +100,7 @@ public final class StreamedOutputMain {
         JdbcStageStore store = JdbcStageStore.builder(ds).build();
         SynchronousTrigger trigger = new SynchronousTrigger();
         try (PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build()) {
-            runner.start(1);
+            runner.client().start(1);
             trigger.drain();
             Tally read = store.readOutput(1, "consume", in -> new com.fasterxml.jackson.databind.ObjectMapper()
                     .readValue(in, com.fasterxml.jackson.databind.JsonNode.class))

@@ -69,9 +69,9 @@ class BatchGaugesTest {
     void gaugesReadTheStoreOncePerIntervalWhateverTheScrapes() {
         MicrometerPipelineListener.builder(registry).store(store).countInterval(Duration.ofSeconds(5)).build();
         try (PipelineRunner runner = runner()) {
-            runner.start(1);
-            runner.start(2);
-            runner.start(3);
+            runner.client().start(1);
+            runner.client().start(2);
+            runner.client().start(3);
 
             assertThat(gauge("pending")).isEqualTo(3);
             for (int i = 0; i < 10; i++) {
@@ -98,8 +98,8 @@ class BatchGaugesTest {
         MicrometerPipelineListener.builder(registry).store(store).countInterval(Duration.ofSeconds(1))
                 .stalledGrace(Duration.ofSeconds(30)).build();
         try (PipelineRunner runner = runner()) {
-            runner.start(1);
-            runner.start(2);
+            runner.client().start(1);
+            runner.client().start(2);
             assertThat(gauge("stalled")).isZero();
 
             clock.advance(Duration.ofSeconds(31));
@@ -117,7 +117,7 @@ class BatchGaugesTest {
         memory.cancel(3);
         try (PipelineRunner runner = runner()) {
             MicrometerPipelineListener.builder(registry).store(store).pipeline(runner.pipeline()).build();
-            runner.start(4);
+            runner.client().start(4);
 
             assertThat(gauge(MicrometerPipelineListener.AT_UNKNOWN_STAGE)).as("cancelled ones and known stages not counted").isEqualTo(2);
         }
@@ -135,7 +135,7 @@ class BatchGaugesTest {
         MicrometerPipelineListener.builder(registry).store(store).stalledGrace(Duration.ZERO).stalledLimit(2).build();
         try (PipelineRunner runner = runner()) {
             for (long id = 1; id <= 5; id++) {
-                runner.start(id);
+                runner.client().start(id);
             }
             clock.advance(Duration.ofSeconds(1));
 
@@ -148,7 +148,7 @@ class BatchGaugesTest {
     void anUnreadableStoreShowsNanUntilTheNextInterval() {
         MicrometerPipelineListener.builder(registry).store(store).countInterval(Duration.ofSeconds(5)).build();
         try (PipelineRunner runner = runner()) {
-            runner.start(1);
+            runner.client().start(1);
             broken.set(true);
 
             assertThat(gauge("pending")).isNaN();

@@ -64,8 +64,8 @@ class MicrometerPipelineListenerTest {
         Pipeline pipeline = Pipeline.builder().retry(RetryPolicy.exponential(3, Duration.ZERO))
                 .stage("fetch", taking(10)).stage("parse", slowFailure).stage("store", taking(5)).build();
         try (PipelineRunner runner = runner(pipeline, MicrometerPipelineListener.builder(registry).build())) {
-            runner.start(1);
-            runner.start(2);
+            runner.client().start(1);
+            runner.client().start(2);
             trigger.drain();
         }
 
@@ -92,7 +92,7 @@ class MicrometerPipelineListenerTest {
     void permanentFailureCountsTheBatchAndTheStage() {
         Pipeline pipeline = Pipeline.builder().stage("fetch", taking(1)).stage("check", ctx -> StageResult.fail("bad input")).build();
         try (PipelineRunner runner = runner(pipeline, MicrometerPipelineListener.builder(registry).build())) {
-            runner.start(7);
+            runner.client().start(7);
             trigger.drain();
         }
 
@@ -111,7 +111,7 @@ class MicrometerPipelineListenerTest {
         };
         Pipeline pipeline = Pipeline.builder().stage("scan", sliced).build();
         try (PipelineRunner runner = runner(pipeline, MicrometerPipelineListener.builder(registry).build())) {
-            runner.start(3);
+            runner.client().start(3);
             trigger.drain();
         }
 
@@ -129,10 +129,10 @@ class MicrometerPipelineListenerTest {
         Pipeline pipeline = Pipeline.builder().stage("fetch", taking(1)).build();
         try (PipelineRunner runner = PipelineRunner.builder(pipeline, memory).trigger(new SynchronousTrigger(clock).dropEvery(1))
                 .clock(clock).listener(MicrometerPipelineListener.builder(registry).build()).build()) {
-            runner.start(4);
+            runner.client().start(4);
             clock.advance(Duration.ofSeconds(31));
 
-            assertThat(new StallSweeper(runner, Duration.ofSeconds(30)).sweepOnce()).isEqualTo(1);
+            assertThat(runner.sweeper().pendingGrace(Duration.ofSeconds(30)).build().sweepOnce()).isEqualTo(1);
         }
 
         assertThat(counter("baton.stage.rescued", "fetch")).isEqualTo(1);

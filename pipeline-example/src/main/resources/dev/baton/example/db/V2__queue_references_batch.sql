@@ -1,5 +1,5 @@
--- The seed's batch_processing_queue.batch_id REFERENCES batch(batch_id). Baton cannot own the
--- host's table, so the host adds the foreign key once both exist (Baton's migration runs first).
+-- batch_processing_queue.batch_id REFERENCES batch(batch_id). Baton cannot own the host's table,
+-- so the host adds the foreign key once both exist (Baton's migration runs first).
 
 DO $$
 BEGIN

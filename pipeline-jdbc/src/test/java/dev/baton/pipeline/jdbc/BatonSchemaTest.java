@@ -54,7 +54,7 @@ class BatonSchemaTest {
     }
 
     @Test
-    void the_seed_names_constraints_and_indexes_are_kept() {
+    void the_migration_creates_the_constraints_and_indexes_under_their_documented_names_with_fillfactor_70() {
         BatonSchema.migrate(PG.dataSource());
         Sql sql = new Sql(PG.dataSource());
         assertThat(sql.rows("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"))

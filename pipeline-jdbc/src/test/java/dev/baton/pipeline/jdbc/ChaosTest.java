@@ -30,7 +30,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Invariant 4 and the others under faults: killed processes, killed connections, lost triggers, racing sweepers. */
+/**
+ * The invariants of docs/architecture.md, section 3, under faults: with processes killed, connections killed
+ * and triggers lost, every batch still completes with each stage committed once, and racing sweepers rescue each
+ * stalled batch once (I5, I6, I13, I16).
+ */
 class ChaosTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();

@@ -23,7 +23,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Invariant 2 at the table level: a lost or duplicated claim writes no row at all, under real concurrency. */
+/**
+ * At most one execution of a stage commits, checked at the table level (docs/architecture.md, I2 and I3): a lost
+ * or duplicated claim writes no row at all, under real concurrency.
+ */
 class CompareAndSetTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();

@@ -33,7 +33,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The lifecycle invariants of docs/architecture.md (section 3) against a real PostgreSQL. */
+/**
+ * The lifecycle invariants of docs/architecture.md, section 3 (I1 to I5, I8 and I18), end to end through
+ * a runner against a real PostgreSQL.
+ */
 class PipelineInvariantsTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();
@@ -73,7 +76,7 @@ class PipelineInvariantsTest {
     }
 
     @Test
-    void invariant_1_output_and_advance_commit_together_or_not_at_all() {
+    void a_stage_output_and_the_advance_commit_together_or_not_at_all() {
         // the advance out of 'setup' fails inside the database, after the output row was written in the same transaction
         sql.execute("CREATE FUNCTION refuse_extraction() RETURNS trigger LANGUAGE plpgsql AS $$"
                 + " BEGIN RAISE EXCEPTION 'refused by test'; END $$");
@@ -90,7 +93,7 @@ class PipelineInvariantsTest {
     }
 
     @Test
-    void invariant_2_sixteen_concurrent_triggers_of_one_stage_commit_one_advance_and_one_output() throws Exception {
+    void sixteen_concurrent_triggers_of_one_stage_commit_one_advance_and_one_output() throws Exception {
         AtomicInteger executions = new AtomicInteger();
         CountDownLatch inside = new CountDownLatch(1);
         Pipeline pipeline = SixStages.builder(Map.of("setup", ctx -> {
@@ -129,7 +132,7 @@ class PipelineInvariantsTest {
     }
 
     @Test
-    void invariant_2_a_late_execution_whose_lease_was_taken_over_commits_nothing() throws Exception {
+    void a_late_execution_whose_lease_was_taken_over_commits_nothing() throws Exception {
         CountDownLatch firstInside = new CountDownLatch(1);
         CountDownLatch releaseFirst = new CountDownLatch(1);
         AtomicInteger calls = new AtomicInteger();
@@ -163,7 +166,7 @@ class PipelineInvariantsTest {
     }
 
     @Test
-    void invariant_3_a_trigger_for_a_stage_the_batch_is_not_at_changes_nothing() {
+    void a_trigger_for_a_stage_the_batch_is_not_at_changes_nothing() {
         PipelineRunner runner = runner(SixStages.pipeline(), store);
         runner.client().start(1);
         trigger.drain();
@@ -179,7 +182,7 @@ class PipelineInvariantsTest {
     }
 
     @Test
-    void invariant_5_a_stage_failing_twice_then_succeeding_completes_with_attempt_3() {
+    void a_stage_failing_twice_then_succeeding_completes_with_attempt_3() {
         PipelineRunner runner = runner(SixStages.builder(Map.of("annotation", Faults.failTimes(SixStages.stage("annotation"), 2))).build(), store);
         runner.client().start(1);
         trigger.drain();
@@ -190,7 +193,7 @@ class PipelineInvariantsTest {
     }
 
     @Test
-    void invariant_5_exhausting_retries_fails_the_batch_with_the_error_and_tells_the_listener() {
+    void exhausting_retries_fails_the_batch_with_the_error_and_tells_the_listener() {
         PipelineRunner runner = runner(SixStages.builder(Map.of("validation", Faults.failAlways("accuracy service down"))).build(), store);
         runner.client().start(1);
         trigger.drain();
@@ -223,7 +226,7 @@ class PipelineInvariantsTest {
     }
 
     @Test
-    void invariant_7_bad_input_gets_a_specific_error_and_changes_nothing() {
+    void bad_input_gets_a_specific_error_and_changes_nothing() {
         PipelineRunner runner = runner(SixStages.pipeline(), store);
         runner.client().start(1);
         Map<String, Object> before = sql.queueRow(1);

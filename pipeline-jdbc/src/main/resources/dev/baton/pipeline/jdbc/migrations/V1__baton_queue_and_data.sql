@@ -1,7 +1,9 @@
 -- Baton: the queue of batches and the outputs of their stages.
 -- Runs as it is under Flyway or Liquibase; BatonSchema.migrate(DataSource) applies the same file.
--- The seed's names, columns, constraints and indexes are kept; the columns after updated_at are Baton's.
--- The seed's REFERENCES batch(batch_id) points at the host's own table: add it in a host migration if you want it.
+-- The table, column, constraint and index names are an interface (hosts query these tables), kept by later
+-- migrations. The queue's columns up to updated_at say where a batch is; the ones after it hold its claim,
+-- retries, continuation and timings. batch_id has no REFERENCES batch(batch_id): that table is the host's,
+-- so a host that wants the foreign key adds it in its own migration.
 
 CREATE TABLE batch_processing_queue (
   id BIGSERIAL PRIMARY KEY,

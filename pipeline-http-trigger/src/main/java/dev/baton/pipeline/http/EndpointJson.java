@@ -38,7 +38,7 @@ final class EndpointJson {
     }
 
     /** The queue row, answered by {@code POST /api/process-batch}. */
-    static byte[] record(BatchRecord r) {
+    static byte[] record(BatchStatus r) {
         ObjectNode n = MAPPER.createObjectNode();
         n.put("batchId", r.batchId());
         n.put("currentStage", r.stage());

@@ -1,6 +1,7 @@
 package dev.baton.pipeline.http;
 
 import dev.baton.pipeline.BatchConflictException;
+import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageOutcome;
@@ -219,7 +220,7 @@ public final class StageEndpoint {
         }
         long batchId = body.batchId();
         try {
-            BatchRecord created = runner.start(batchId);
+            BatchStatus created = runner.client().start(batchId);
             return Response.json(202, EndpointJson.record(created));
         } catch (BatchConflictException e) {
             return Response.json(409, EndpointJson.error("batch " + batchId + " already has a pipeline run; see GET "

@@ -6,7 +6,6 @@ import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.InProcessTrigger;
 import dev.baton.pipeline.Pipeline;
-import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.Slicer;
@@ -48,30 +47,24 @@ class QuickStartTest {
         DataSource dataSource = PG.dataSource();
         // README: quick start
         Pipeline pipeline = Pipeline.builder()
-            .stage("fetch", ctx -> StageResult.done(List.of(1, 2, 3, 4)))
+            .stage("fetch", ctx -> StageResult.done(ctx.input(int[].class).orElseThrow()))
             .stage("square", ctx -> {
                 List<Integer> numbers = List.of(ctx.output("fetch", Integer[].class));
                 return Slicer.concurrency(4).process(ctx, numbers, n -> n * n);   // sliced to the budget
             }, s -> s.retry(RetryPolicy.exponential(5, Duration.ofSeconds(2))))
             .stage("total", ctx -> StageResult.done(Arrays.stream(ctx.output("square", int[].class)).sum()))
-            .budget(Duration.ofSeconds(50))
             .build();
 
         BatonSchema.migrate(dataSource);                                   // idempotent, advisory-locked
         JdbcStageStore store = JdbcStageStore.builder(dataSource).build();
         PipelineRunner runner = PipelineRunner.builder(pipeline, store)
-            .trigger(InProcessTrigger.builder().threads(4).build())                      // or HttpTrigger, QueueTrigger
-            .listener(new PipelineListener() {
-                @Override public void batchFailed(long batchId, String stage, String error) {
-                    System.err.println("batch " + batchId + " failed at " + stage + ": " + error);
-                }
-            })
+            .trigger(InProcessTrigger.builder().threads(4).build())        // or HttpTrigger, QueueTrigger
             .build();
-        runner.start();
-        StallSweeper sweeper = runner.sweeper().build();
+        StallSweeper sweeper = runner.sweeper().build();                   // sets lost work going again
+        runner.start();                                                    // building started no thread
         sweeper.start();
 
-        runner.client().start(42);                                                  // fetch → square → total, on the pool's threads
+        runner.client().start(42, List.of(1, 2, 3, 4));                    // fetch → square → total, on the pool's threads
         // README: end
         awaitEnded(runner, 42);
         // README: quick start, after the batch ended

@@ -1,7 +1,7 @@
 package dev.baton.pipeline;
 
 /**
- * An operation does not fit the batch's current state: starting a batch that already has a run,
+ * An operation does not fit the batch's current state: starting a batch that already has a run with another input,
  * retrying one that has not failed, and so on. Nothing was changed.
  */
 public final class BatchConflictException extends PipelineException {

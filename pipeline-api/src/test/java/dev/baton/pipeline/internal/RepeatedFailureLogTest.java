@@ -1,6 +1,5 @@
-package dev.baton.pipeline;
+package dev.baton.pipeline.internal;
 
-import dev.baton.pipeline.internal.RepeatedFailureLog;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -142,7 +142,7 @@ public final class ExampleApp implements AutoCloseable {
         return switch (kind) {
             case HTTP -> HttpTrigger.builder().baseUrl(baseUrl.toString()).secret(secret).build();
             case IN_PROCESS -> new InProcessTrigger(IN_PROCESS_THREADS, 10_000, Duration.ofSeconds(30));
-            case QUEUE -> QueueTrigger.of(ds);
+            case QUEUE -> QueueTrigger.builder(ds).build();
         };
     }
 

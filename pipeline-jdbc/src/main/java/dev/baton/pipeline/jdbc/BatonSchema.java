@@ -99,8 +99,8 @@ public final class BatonSchema {
                 return now;
             });
         } catch (JdbiException e) {
-            throw Failures.failed("migrating Baton's tables " + names.queue() + ", " + names.data() + " (at " + current[0]
-                    + "; nothing was applied)", Failures.databaseSays(e), e);
+            throw Failures.failed("migrating Baton's tables " + names.queue() + ", " + names.data()
+                    + " (at " + current[0] + "; nothing was applied)", Failures.databaseSays(e), e);
         }
     }
 

@@ -31,7 +31,8 @@ final class Failures {
                     text += " (SQLState " + s.getSQLState() + ")";
                 }
                 Throwable under = s.getCause();
-                return under == null || under instanceof SQLException ? text : text + ": " + firstLine(under.toString());
+                boolean below = under != null && !(under instanceof SQLException);
+                return below ? text + ": " + firstLine(under.toString()) : text;
             }
             if (t.getCause() == t) {
                 break;

@@ -208,8 +208,8 @@ public final class JdbcStageStore implements StageStore {
      * @param digest the input's digest, or null (none, or not known yet)
      * @return the new row, or empty when the batch already has a run
      */
-    private Optional<BatchRecord> insertRun(Handle h, long batchId, String firstStage, Duration startAfter, String input,
-            String digest) {
+    private Optional<BatchRecord> insertRun(Handle h, long batchId, String firstStage, Duration startAfter,
+            String input, String digest) {
         return h.createQuery(sql.of(SqlText.CREATE))
                 .bind("b", batchId).bind("stage", firstStage).bind("after", startAfter.toMillis())
                 .bind("digest", digest).bind("input_stage", OutputRows.INPUT).bind("input", input)
@@ -218,15 +218,16 @@ public final class JdbcStageStore implements StageStore {
 
     /** A run found by a start, with its input's digest (null for none). */
     private record Existing(String digest, BatchRecord batch) {
-        static final RowMapper<Existing> ROWS = (rs, ctx) -> new Existing(rs.getString("input_digest"), BatchRowMapper.ROWS.map(rs, ctx));
+        static final RowMapper<Existing> ROWS = (rs, ctx) ->
+                new Existing(rs.getString("input_digest"), BatchRowMapper.ROWS.map(rs, ctx));
     }
 
     /** @return the run a start met, when it was started with the input of {@code digest} (null for none) */
     private Created existingRun(long batchId, String digest) {
         Existing found = jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.FIND_WITH_DIGEST)).bind("b", batchId)
                         .map(Existing.ROWS).findOne())
-                .orElseThrow(() -> new IllegalStateException("batch " + batchId + " had a run when it was started, and has"
-                        + " none now: its row was deleted outside Baton; start it again"));
+                .orElseThrow(() -> new IllegalStateException("batch " + batchId + " had a run when it was started,"
+                        + " and has none now: its row was deleted outside Baton; start it again"));
         if (Objects.equals(found.digest(), digest)) {
             return new Created(found.batch(), false);
         }
@@ -246,7 +247,8 @@ public final class JdbcStageStore implements StageStore {
     @Override
     public <T> Optional<T> readInput(long batchId, JsonReader<T> reader) {
         String where = "the input of batch " + batchId;
-        return call("reading " + where, () -> jdbi.inTransaction(h -> outputs.read(h, batchId, OutputRows.INPUT, where, reader)));
+        return call("reading " + where,
+                () -> jdbi.inTransaction(h -> outputs.read(h, batchId, OutputRows.INPUT, where, reader)));
     }
 
     @Override
@@ -258,7 +260,8 @@ public final class JdbcStageStore implements StageStore {
     @Override
     public Optional<BatchRecord> claim(long batchId, String stage, String owner, Duration lease) {
         Objects.requireNonNull(stage, "stage");
-        return call("claiming stage '" + stage + "' of batch " + batchId, () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.CLAIM))
+        return call("claiming stage '" + stage + "' of batch " + batchId, () -> jdbi.withHandle(h -> h
+                .createQuery(sql.of(SqlText.CLAIM))
                 .bind("owner", owner).bind("lease", lease.toMillis())
                 .bindArray("batches", Long.class, List.of(batchId)).bind("stage", stage)
                 .map(ROWS).findOne()));
@@ -322,11 +325,12 @@ public final class JdbcStageStore implements StageStore {
      * @param what what the output is ({@code "output"}, {@code "partial output"}), for messages
      * @return the update's {@code lease_until, updated_at}, empty when the claim was lost
      */
-    private Optional<Moved> commitHeld(BatchRecord claim, SqlText statement, Consumer<SqlStatement<?>> binds, JsonSource output,
-            String what, StageStats stats) {
+    private Optional<Moved> commitHeld(BatchRecord claim, SqlText statement, Consumer<SqlStatement<?>> binds,
+            JsonSource output, String what, StageStats stats) {
         String text = sql.of(statement);
         try (OutputRows.Write<Moved> write = outputs.write(claim.batchId(), claim.stage(), describe(claim, what),
-                h -> bindHeld(h.createQuery(text), claim, stats, binds).bind("output", (String) null).map(Moved.ROWS).findOne())) {
+                h -> bindHeld(h.createQuery(text), claim, stats, binds).bind("output", (String) null)
+                        .map(Moved.ROWS).findOne())) {
             write.from(output);
             if (write.lost()) {
                 return Optional.empty();
@@ -340,7 +344,8 @@ public final class JdbcStageStore implements StageStore {
         }
     }
 
-    private static <S extends SqlStatement<S>> S bindHeld(S statement, BatchRecord claim, StageStats stats, Consumer<SqlStatement<?>> binds) {
+    private static <S extends SqlStatement<S>> S bindHeld(S statement, BatchRecord claim, StageStats stats,
+            Consumer<SqlStatement<?>> binds) {
         statement.bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
                 .bind("stage", claim.stage()).bind("stats", BatchRowMapper.writeStats(stats));
         binds.accept(statement);
@@ -385,14 +390,14 @@ public final class JdbcStageStore implements StageStore {
             throw new IllegalArgumentException("advanceAndClaim cannot claim '" + Pipeline.COMPLETED + "'; call advance to complete a batch");
         }
         return call("committing the output of " + stageOf(claim) + " and claiming stage '" + nextStage + "'",
-                () -> commitHeld(claim, SqlText.ADVANCE_AND_CLAIM, st -> st.bind("next", nextStage).bind("lease", lease.toMillis()),
-                        output, "output", stats))
+                () -> commitHeld(claim, SqlText.ADVANCE_AND_CLAIM,
+                        st -> st.bind("next", nextStage).bind("lease", lease.toMillis()), output, "output", stats))
                 .map(moved -> {
                     Map<String, StageStats> all = new HashMap<>(claim.stageStats());
                     all.put(claim.stage(), stats);
-                    return new BatchRecord(claim.batchId(), nextStage, BatchState.IN_PROGRESS, 1, null, claim.version() + 1,
-                            claim.leaseOwner(), moved.leaseUntil(), claim.runAfter(), null, all, claim.createdAt(), moved.updatedAt(),
-                            claim.hasInput());
+                    return new BatchRecord(claim.batchId(), nextStage, BatchState.IN_PROGRESS, 1, null,
+                            claim.version() + 1, claim.leaseOwner(), moved.leaseUntil(), claim.runAfter(), null, all,
+                            claim.createdAt(), moved.updatedAt(), claim.hasInput());
                 });
     }
 
@@ -442,8 +447,9 @@ public final class JdbcStageStore implements StageStore {
 
     @Override
     public boolean fail(BatchRecord claim, String error, StageStats stats) {
-        return call("failing " + stageOf(claim), () -> jdbi.withHandle(h -> bindHeld(h.createUpdate(sql.of(SqlText.FAIL)),
-                claim, stats, st -> st.bind("error", Utf16.storableText(error))).execute()) == 1);
+        return call("failing " + stageOf(claim), () -> jdbi.withHandle(h -> bindHeld(
+                h.createUpdate(sql.of(SqlText.FAIL)), claim, stats,
+                st -> st.bind("error", Utf16.storableText(error))).execute()) == 1);
     }
 
     @Override
@@ -517,8 +523,8 @@ public final class JdbcStageStore implements StageStore {
                     .bindArray("cleared", String.class, cleared)
                     .map(ROWS).findOne();
             moved.ifPresent(r -> h.createUpdate(sql.of(SqlText.DELETE_OUTPUTS))
-                    .bind("b", batchId).bindArray("cleared", String.class, cleared).bind("input_stage", OutputRows.INPUT)
-                    .execute());
+                    .bind("b", batchId).bindArray("cleared", String.class, cleared)
+                    .bind("input_stage", OutputRows.INPUT).execute());
             return moved;
         }));
     }
@@ -573,8 +579,8 @@ public final class JdbcStageStore implements StageStore {
     static Duration requireNetworkTimeout(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.compareTo(MIN_NETWORK_TIMEOUT) < 0 || timeout.compareTo(MAX_NETWORK_TIMEOUT) > 0) {
-            throw new IllegalArgumentException("networkTimeout must be between 100ms and 10min (about a third of the lease),"
-                    + " got " + timeout);
+            throw new IllegalArgumentException("networkTimeout must be between 100ms and 10min"
+                    + " (about a third of the lease), got " + timeout);
         }
         return timeout;
     }

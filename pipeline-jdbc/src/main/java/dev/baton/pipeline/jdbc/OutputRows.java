@@ -167,9 +167,8 @@ final class OutputRows {
             this.utf16 = new Utf16(where);
             this.drain = drain;
             this.sha256 = drain ? newSha256() : null;
-            this.digesting = drain
-                    ? new OutputStreamWriter(new DigestOutputStream(OutputStream.nullOutputStream(), sha256), StandardCharsets.UTF_8)
-                    : null;
+            this.digesting = drain ? new OutputStreamWriter(
+                    new DigestOutputStream(OutputStream.nullOutputStream(), sha256), StandardCharsets.UTF_8) : null;
         }
 
         private static MessageDigest newSha256() {
@@ -270,7 +269,7 @@ final class OutputRows {
             return fitting;
         }
 
-        /** @return the hex SHA-256 of the UTF-8 of the whole text written, for an input's write (after {@link #from}) */
+        /** @return the hex SHA-256 of the UTF-8 of the whole text, for an input's write (after {@link #from}) */
         String digest() {
             try {
                 digesting.flush();
@@ -306,7 +305,8 @@ final class OutputRows {
                     insert(new String(slice, 0, filled));
                     filled = 0;
                 }
-                h.createUpdate(sql.of(SqlText.COUNT_CHUNKS)).bind("n", chunks).bind("b", batchId).bind("s", stage).execute();
+                h.createUpdate(sql.of(SqlText.COUNT_CHUNKS)).bind("n", chunks).bind("b", batchId).bind("s", stage)
+                        .execute();
                 result[0] = last.apply(h);
                 h.commit();
             });

@@ -73,7 +73,7 @@ public final class QueueTrigger implements Trigger {
         return stageCaps;
     }
 
-    /** Wakes the workers; the batch is already due in the table. A failed {@code NOTIFY} is logged and left to polling. */
+    /** Wakes the workers; the batch is already due in the table. A failed {@code NOTIFY} is only logged. */
     @Override
     public void fire(long batchId, String stage) {
         try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(notify)) {
@@ -81,7 +81,8 @@ public final class QueueTrigger implements Trigger {
             s.setString(2, stage);
             s.execute();
         } catch (SQLException e) {
-            LOG.debug("batch {} stage {}: NOTIFY failed ({}); the workers' polling picks the batch up", batchId, stage, e.toString());
+            LOG.debug("batch {} stage {}: NOTIFY failed ({}); the workers' polling picks the batch up", batchId, stage,
+                    e.toString());
         }
     }
 
@@ -93,7 +94,7 @@ public final class QueueTrigger implements Trigger {
         }
     }
 
-    /** @return {@code true} unless {@code nextStage} has a global cap or the trigger sends every stage through the queue */
+    /** @return {@code true} unless {@code nextStage} has a cap or the trigger sends every stage through the queue */
     @Override
     public boolean continuesInline(String nextStage) {
         return inline && !stageCaps.containsKey(nextStage);
@@ -119,7 +120,8 @@ public final class QueueTrigger implements Trigger {
          */
         public Builder channel(String channel) {
             if (channel == null || !CHANNEL.matcher(channel).matches()) {
-                throw new IllegalArgumentException("channel '" + channel + "' must be lower-case letters, digits or '_', at most 63");
+                throw new IllegalArgumentException("channel '" + channel
+                        + "' must be lower-case letters, digits or '_', at most 63");
             }
             this.channel = channel;
             return this;

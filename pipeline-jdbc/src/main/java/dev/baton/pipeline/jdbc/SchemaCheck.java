@@ -41,7 +41,8 @@ final class SchemaCheck {
      */
     List<String> missing(Handle h) {
         Map<String, List<String>> found = new HashMap<>();
-        h.createQuery(sql.of(SqlText.SCHEMA_COLUMNS)).bindArray("tables", String.class, new ArrayList<>(expected.keySet()))
+        h.createQuery(sql.of(SqlText.SCHEMA_COLUMNS))
+                .bindArray("tables", String.class, new ArrayList<>(expected.keySet()))
                 .map((rs, ctx) -> new Column(rs.getString(1), rs.getString(2)))
                 .forEach(c -> {
                     List<String> columns = found.computeIfAbsent(c.table(), k -> new ArrayList<>());
@@ -88,7 +89,8 @@ final class SchemaCheck {
                 : " (Flyway's copy of the files, " + FLYWAY_LOCATION + ", creates the tables without a prefix)";
         return "Baton's tables are missing or out of date: " + String.join("; ", missing) + where
                 + ". Apply the migrations " + String.join(", ", BatonSchema.MIGRATIONS)
-                + " (those not applied yet) before building the JdbcStageStore: call " + call + " at start-up," + flyway;
+                + " (those not applied yet) before building the JdbcStageStore: call " + call + " at start-up,"
+                + flyway;
     }
 
     /**

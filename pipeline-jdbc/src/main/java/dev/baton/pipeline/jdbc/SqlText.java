@@ -24,13 +24,14 @@ enum SqlText {
      */
     CREATE("""
             WITH created AS (
-                INSERT INTO <queue> (batch_id, current_stage, status, created_at, updated_at, attempt, version, run_after,
-                                     input_digest)
+                INSERT INTO <queue> (batch_id, current_stage, status, created_at, updated_at, attempt, version,
+                                     run_after, input_digest)
                 VALUES (:b, :stage, 'pending', now(), now(), 1, 0, now() + :after * interval '1 millisecond', :digest)
                 ON CONFLICT (batch_id) DO NOTHING
                 RETURNING <columns>),
             stale AS (
-                DELETE FROM <data> WHERE batch_id = :b AND stage = :input_stage AND chunk > 0 AND EXISTS (SELECT FROM created)),
+                DELETE FROM <data>
+                 WHERE batch_id = :b AND stage = :input_stage AND chunk > 0 AND EXISTS (SELECT FROM created)),
             written AS (
                 INSERT INTO <data> (batch_id, stage, data, created_at, chunk, chunks)
                 SELECT :b, :input_stage, CAST(:input AS jsonb), now(), 0, 1 FROM created WHERE :input IS NOT NULL
@@ -57,8 +58,8 @@ enum SqlText {
      */
     CLAIM("""
             UPDATE <queue>
-               SET status = 'in_progress', lease_owner = :owner, lease_until = now() + :lease * interval '1 millisecond',
-                   version = version + 1, updated_at = now()
+               SET status = 'in_progress', lease_owner = :owner,
+                   lease_until = now() + :lease * interval '1 millisecond', version = version + 1, updated_at = now()
              WHERE batch_id = ANY(:batches) AND status = 'pending' AND run_after <= now()
                AND (CAST(:stage AS text) IS NULL OR current_stage = :stage)
             RETURNING <columns>"""),
@@ -83,7 +84,8 @@ enum SqlText {
             WITH moved AS (
                 UPDATE <queue>
                    SET current_stage = :next, status = :status, attempt = 1, cursor = NULL, error_message = NULL,
-                       run_after = now(), version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL,
+                       run_after = now(), version = version + 1, updated_at = now(),
+                       lease_owner = NULL, lease_until = NULL,
                        stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))
                  WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'
                 RETURNING lease_until, updated_at),
@@ -104,7 +106,8 @@ enum SqlText {
             WITH moved AS (
                 UPDATE <queue>
                    SET current_stage = :next, attempt = 1, cursor = NULL, error_message = NULL,
-                       version = version + 1, updated_at = now(), lease_until = now() + :lease * interval '1 millisecond',
+                       version = version + 1, updated_at = now(),
+                       lease_until = now() + :lease * interval '1 millisecond',
                        stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))
                  WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'
                 RETURNING lease_until, updated_at),
@@ -217,11 +220,12 @@ enum SqlText {
     /** Cancels a batch that has not ended. */
     CANCEL("""
             UPDATE <queue>
-               SET status = 'cancelled', version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL
+               SET status = 'cancelled',
+                   version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL
              WHERE batch_id = :b AND status IN ('pending', 'in_progress')
             RETURNING <columns>"""),
 
-    /** Moves a batch to {@code :stage} (any version when {@code :v} is negative), forgetting the stats of {@code :cleared}. */
+    /** Moves a batch to {@code :stage} (any version when {@code :v} is below 0), dropping stats of {@code :cleared}. */
     RESET("""
             UPDATE <queue>
                SET current_stage = :stage, status = 'pending', attempt = 1, error_message = NULL, cursor = NULL,

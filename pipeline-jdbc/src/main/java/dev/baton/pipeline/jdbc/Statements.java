@@ -32,7 +32,8 @@ final class Statements {
     String of(SqlText statement) {
         String text = texts.get(statement);
         if (text == null) {
-            throw new IllegalArgumentException(statement + " has a placeholder that is not a table: render it where it is used");
+            throw new IllegalArgumentException(statement + " has a placeholder that is not a table:"
+                    + " render it where it is used");
         }
         return text;
     }

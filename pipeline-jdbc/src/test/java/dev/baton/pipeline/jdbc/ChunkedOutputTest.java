@@ -92,11 +92,15 @@ class ChunkedOutputTest {
         String large = "{\"a\":[" + "1,".repeat(2000) + "]}";
         for (String bad : List.of(large, "{\"a\":", "", "1 2", "[1]]")) {
             assertThatThrownBy(() -> small.advance(c, bad, "extraction", StageStats.NONE))
-                    .isInstanceOf(UnstorableValueException.class).hasMessageContaining("output of stage 'setup' of batch 1");
-            assertThatThrownBy(() -> small.saveProgress(c, "{}", bad, StageStats.NONE)).isInstanceOf(UnstorableValueException.class);
-            assertThatThrownBy(() -> small.saveProgress(c, bad, "{}", StageStats.NONE)).isInstanceOf(UnstorableValueException.class);
+                    .isInstanceOf(UnstorableValueException.class)
+                    .hasMessageContaining("output of stage 'setup' of batch 1");
+            assertThatThrownBy(() -> small.saveProgress(c, "{}", bad, StageStats.NONE))
+                    .isInstanceOf(UnstorableValueException.class);
+            assertThatThrownBy(() -> small.saveProgress(c, bad, "{}", StageStats.NONE))
+                    .isInstanceOf(UnstorableValueException.class);
         }
-        assertThatThrownBy(() -> small.advance(c, (String) null, "extraction", StageStats.NONE)).isInstanceOf(UnstorableValueException.class);
+        assertThatThrownBy(() -> small.advance(c, (String) null, "extraction", StageStats.NONE))
+                .isInstanceOf(UnstorableValueException.class);
         assertThatThrownBy(() -> small.advance(c, large, "extraction", StageStats.NONE)).hasMessageMatching("(?s).*line 1, column 400\\d.*");
         assertThat(sql.queueRow(1)).isEqualTo(before);
         assertThat(sql.outputRows(1)).isZero();
@@ -238,7 +242,8 @@ class ChunkedOutputTest {
         Map<String, Object> before = sql.queueRow(1);
         for (String bad : List.of("{\"a\":", "1 2", "")) {
             assertThatThrownBy(() -> small.advance(c, streamedInPieces(bad, new AtomicInteger()), "extraction", StageStats.NONE))
-                    .isInstanceOf(UnstorableValueException.class).hasMessageContaining("output of stage 'setup' of batch 1");
+                    .isInstanceOf(UnstorableValueException.class)
+                    .hasMessageContaining("output of stage 'setup' of batch 1");
         }
         assertThat(sql.queueRow(1)).isEqualTo(before);
         assertThat(sql.outputRows(1)).isZero();

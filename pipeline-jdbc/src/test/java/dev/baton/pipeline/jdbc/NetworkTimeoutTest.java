@@ -78,8 +78,10 @@ class NetworkTimeoutTest {
                 store.create(1, "setup");
                 proxy.freeze();
                 assertTimeoutPreemptively(Duration.ofSeconds(30), () ->
-                        assertThatThrownBy(() -> store.findStalled(Duration.ZERO, 10)).isInstanceOf(StoreException.class)
-                                .hasMessageContaining("finding stalled batches failed").hasCauseInstanceOf(JdbiException.class)
+                        assertThatThrownBy(() -> store.findStalled(Duration.ZERO, 10))
+                                .isInstanceOf(StoreException.class)
+                                .hasMessageContaining("finding stalled batches failed")
+                                .hasCauseInstanceOf(JdbiException.class)
                                 .hasRootCauseInstanceOf(java.net.SocketTimeoutException.class));
                 assertThat(shared.isClosed()).as("the driver closed the dead connection").isTrue();
             }

@@ -105,7 +105,8 @@ class SchemaCheckTest {
                 () -> store.advance(claim, JsonSource.ofText("[1]"), "next", StageStats.NONE),
                 () -> store.advance(claim, JsonSource.ofText(big), "next", StageStats.NONE))) {
             assertThatThrownBy(call::run).isInstanceOf(StoreException.class)
-                    .hasMessageContaining("of stage 'setup' of batch 1 failed: Baton's tables are missing or out of date")
+                    .hasMessageContaining("of stage 'setup' of batch 1 failed:")
+                    .hasMessageContaining("Baton's tables are missing or out of date")
                     .hasMessageContaining("table batch_processing_data is missing")
                     .hasMessageContaining(MIGRATION).hasMessageContaining("BatonSchema.migrate(dataSource)")
                     .hasMessageNotContaining("SELECT").hasMessageNotContaining("INSERT")

@@ -126,7 +126,8 @@ public abstract class StageStoreContract {
     void starting_a_batch_again_with_the_same_input_is_the_same_run() {
         store.create(1, "setup", JsonSource.ofText(INPUT), Duration.ZERO);
         BatchRecord running = claimed(1, "setup");
-        StageStore.Created again = store.create(1, "setup", JsonSource.streamed(out -> out.write(INPUT)), Duration.ZERO);
+        StageStore.Created again =
+                store.create(1, "setup", JsonSource.streamed(out -> out.write(INPUT)), Duration.ZERO);
         assertFalse(again.isNew());
         assertEquals(running, again.batch(), "the run as it is: in progress, version unchanged");
         assertEquals(running.version(), store.find(1).orElseThrow().version());
@@ -184,7 +185,8 @@ public abstract class StageStoreContract {
     void a_large_input_reads_back_exactly_as_it_was_written() {
         StringBuilder big = new StringBuilder("{\"items\":[");
         for (int i = 0; i < 20_000; i++) {
-            big.append(i == 0 ? "" : ", ").append("{\"n\": ").append(i).append(", \"s\": \"é😀\\u0000").append(i).append("\"}");
+            big.append(i == 0 ? "" : ", ").append("{\"n\": ").append(i)
+                    .append(", \"s\": \"é😀\\u0000").append(i).append("\"}");
         }
         String json = big.append("]}").toString();
         JsonSource streamed = JsonSource.streamed(out -> {
@@ -195,8 +197,8 @@ public abstract class StageStoreContract {
         assertTrue(store.create(1, "setup", streamed, Duration.ZERO).isNew());
         assertEquals(json, store.readInput(1, StageStoreContract::text).orElseThrow(), "byte for byte");
         assertFalse(store.create(1, "setup", JsonSource.ofText(json), Duration.ZERO).isNew());
-        assertThrows(BatchConflictException.class, () -> store.create(1, "setup", JsonSource.ofText(json.replace("]}", ",1]}")),
-                Duration.ZERO));
+        JsonSource longer = JsonSource.ofText(json.replace("]}", ",1]}"));
+        assertThrows(BatchConflictException.class, () -> store.create(1, "setup", longer, Duration.ZERO));
     }
 
     @Test
@@ -209,10 +211,12 @@ public abstract class StageStoreContract {
                 () -> store.create(1, "setup", failing, Duration.ZERO));
         assertTrue(e.getMessage().contains("input of batch 1"), e.getMessage());
         assertTrue(e.getCause() instanceof IOException, String.valueOf(e.getCause()));
-        assertThrows(UnstorableValueException.class, () -> store.create(1, "setup", JsonSource.ofText(null), Duration.ZERO));
+        assertThrows(UnstorableValueException.class,
+                () -> store.create(1, "setup", JsonSource.ofText(null), Duration.ZERO));
         assertTrue(store.find(1).isEmpty());
         assertEquals(Optional.empty(), store.readInput(1, StageStoreContract::text));
-        assertTrue(store.create(1, "setup", JsonSource.ofText(INPUT), Duration.ZERO).isNew(), "nothing was left behind");
+        assertTrue(store.create(1, "setup", JsonSource.ofText(INPUT), Duration.ZERO).isNew(),
+                "nothing was left behind");
     }
 
     @Test
@@ -519,7 +523,8 @@ public abstract class StageStoreContract {
             throw new IOException("the source went away");
         });
 
-        UnstorableValueException e = assertThrows(UnstorableValueException.class, () -> store.advance(claim, failing, "extraction", STATS));
+        UnstorableValueException e = assertThrows(UnstorableValueException.class,
+                () -> store.advance(claim, failing, "extraction", STATS));
         assertTrue(e.getMessage().contains("stage 'setup' of batch 1"), e.getMessage());
         assertTrue(e.getCause() instanceof IOException, String.valueOf(e.getCause()));
         assertThrows(UnstorableValueException.class, () -> store.saveProgress(claim, "1", failing, STATS));

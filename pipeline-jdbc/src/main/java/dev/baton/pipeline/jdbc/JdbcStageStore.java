@@ -185,22 +185,26 @@ public final class JdbcStageStore implements StageStore {
     }
 
     private Created createWithInput(long batchId, String firstStage, JsonSource input, Duration startAfter) {
+        String digest;
         try (OutputRows.Write<BatchRecord> write = outputs.writeInput(batchId, "the input of batch " + batchId,
                 h -> insertRun(h, batchId, firstStage, startAfter, null, null))) {
             write.from(input);
-            String digest = write.digest();
-            if (write.lost()) {
-                return existingRun(batchId, digest);
-            }
+            digest = write.digest();
             String fits = write.fitting();
-            if (fits == null) {
+            if (!write.lost() && fits == null) {
                 return new Created(write.commit(h -> h.createQuery(sql.of(SqlText.FINISH_INPUT))
                         .bind("digest", digest).bind("b", batchId).map(ROWS).one()), true);
             }
-            return jdbi.withHandle(h -> insertRun(h, batchId, firstStage, startAfter, fits, digest))
-                    .map(r -> new Created(r, true))
-                    .orElseGet(() -> existingRun(batchId, digest));
+            if (fits != null) {
+                Optional<BatchRecord> created =
+                        jdbi.withHandle(h -> insertRun(h, batchId, firstStage, startAfter, fits, digest));
+                if (created.isPresent()) {
+                    return new Created(created.get(), true);
+                }
+            }
         }
+        // the batch has a run: compare once the chunked write's connection is back (a pool of one must do)
+        return existingRun(batchId, digest);
     }
 
     /**

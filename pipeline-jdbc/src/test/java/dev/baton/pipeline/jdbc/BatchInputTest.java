@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.baton.pipeline.BatchConflictException;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.JsonSource;
@@ -251,6 +253,22 @@ class BatchInputTest {
                 .isInstanceOf(BatchConflictException.class).hasMessageContaining("another input")
                 .hasMessageContaining("in_progress at stage 'setup'");
         assertThat(sql.rows("SELECT * FROM batch_processing_data ORDER BY id")).isEqualTo(before);
+    }
+
+    @Test
+    void starting_a_batch_again_needs_one_connection_at_a_time() {
+        HikariConfig config = new HikariConfig();
+        config.setDataSource(PG.dataSource());
+        config.setMaximumPoolSize(1);
+        config.setConnectionTimeout(2_000);
+        try (HikariDataSource one = new HikariDataSource(config)) {
+            JdbcStageStore pooled = JdbcStageStore.builder(one).chunkThreshold(1024).build();
+            String large = JdbcStageStoreTest.bigJson(5_000);
+            assertThat(pooled.create(1, "setup", JsonSource.ofText(large), Duration.ZERO).isNew()).isTrue();
+            assertThat(pooled.create(1, "setup", JsonSource.ofText(large), Duration.ZERO).isNew()).isFalse();
+            assertThatThrownBy(() -> pooled.create(1, "setup", JsonSource.ofText(large + " "), Duration.ZERO))
+                    .isInstanceOf(BatchConflictException.class);
+        }
     }
 
     @Test

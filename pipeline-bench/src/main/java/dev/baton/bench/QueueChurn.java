@@ -108,7 +108,7 @@ final class QueueChurn {
                 pipeline.stage("stage" + (i + 1), ctx -> StageResult.done(payload.asObject()));
             }
             JdbcStageStore store = JdbcStageStore.builder(pool).schema(SCHEMA).build();
-            QueueTrigger trigger = QueueTrigger.of(pool);
+            QueueTrigger trigger = QueueTrigger.builder(pool).build();
             runner = PipelineRunner.builder(pipeline.build(), store).trigger(trigger).listener(new PipelineListener() {
                 @Override
                 public void stageSucceeded(long batchId, String stage, int attempt, Duration duration) {

@@ -25,7 +25,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -101,7 +100,7 @@ class QuickStartTest {
         for (int process = 0; process < 2; process++) {
             // README: queue workers
             JdbcStageStore store = JdbcStageStore.builder(dataSource).build();
-            QueueTrigger trigger = new QueueTrigger(dataSource, QueueTrigger.DEFAULT_CHANNEL, Map.of("square", 4));
+            QueueTrigger trigger = QueueTrigger.builder(dataSource).stageCap("square", 4).build();
             PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
             QueueWorker worker = QueueWorker.builder(runner, store, trigger).threads(8).build().start();
             StallSweeper sweeper = runner.sweeper().build();

@@ -58,7 +58,7 @@ public final class InMemoryStageStore implements StageStore {
             }
             throw new BatchConflictException(batchId, "batch " + batchId + " already has a run (" + existing.state().dbValue()
                     + " at stage '" + existing.stage() + "') that was started with "
-                    + (existing.hasInput() ? "another input" : "no input")
+                    + (!existing.hasInput() ? "no input" : text == null ? "an input" : "another input")
                     + "; give the new work its own batch id, or retry or restart the existing run");
         }
         Instant now = clock.instant();
@@ -208,7 +208,7 @@ public final class InMemoryStageStore implements StageStore {
     public boolean saveProgressAndRetry(BatchRecord claim, String cursor, JsonSource partialOutput, int nextAttempt, String error,
             Duration backoff, StageStats stats) {
         if (nextAttempt < 1) {
-            throw new IllegalArgumentException("batch " + claim.batchId() + " stage '" + claim.stage()
+            throw new UnstorableValueException("batch " + claim.batchId() + " stage '" + claim.stage()
                     + "': the next attempt must be at least 1, got " + nextAttempt);
         }
         String text = text(claim, partialOutput, "partial output");

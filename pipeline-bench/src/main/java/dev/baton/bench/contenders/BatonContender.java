@@ -33,7 +33,7 @@ import java.util.concurrent.TimeoutException;
  * heard every batch complete.
  *
  * <p>For the queue worker's thread scaling there are two more: {@code baton-queue-inline}, the same
- * queue trigger, and {@code baton-queue-every-stage}, {@link QueueTrigger#everyStageThroughQueue()}
+ * queue trigger, and {@code baton-queue-every-stage}, {@link QueueTrigger.Builder#everyStageThroughQueue()}
  * (every stage is a {@code NOTIFY} and a {@code FOR UPDATE SKIP LOCKED} claim by the dispatcher, so the
  * hand-off is the queue's). Both keep a bounded number of batches in flight (started and not yet
  * completed) instead of starting every batch at once, so that the hand-off measures the queue rather
@@ -77,7 +77,7 @@ public final class BatonContender implements Contender {
     }
 
     /**
-     * @param everyStage {@code true}: {@link QueueTrigger#everyStageThroughQueue()}; {@code false}: the default
+     * @param everyStage {@code true}: {@link QueueTrigger.Builder#everyStageThroughQueue()}; {@code false}: the default
      *     trigger, whose worker thread continues a batch inline
      * @param inFlightPerWorker batches in flight per worker thread; 0 starts every batch at once
      * @return Baton's queue as the thread-scaling section runs it
@@ -145,7 +145,8 @@ public final class BatonContender implements Contender {
             });
         }
         JdbcStageStore store = JdbcStageStore.builder(pool).schema(schema).build();
-        QueueTrigger queueTrigger = !queue ? null : everyStage ? QueueTrigger.of(pool).everyStageThroughQueue() : QueueTrigger.of(pool);
+        QueueTrigger queueTrigger = !queue ? null
+                : everyStage ? QueueTrigger.builder(pool).everyStageThroughQueue().build() : QueueTrigger.builder(pool).build();
         runner = PipelineRunner.builder(pipeline.build(), store)
                 .trigger(queue ? queueTrigger : InProcessTrigger.builder().threads(round.workers()).queueCapacity(round.batches() + 16).shutdownWait(Duration.ofSeconds(30)).build())
                 .listener(new PipelineListener() {

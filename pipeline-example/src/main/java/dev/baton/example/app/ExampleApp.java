@@ -143,8 +143,9 @@ public final class ExampleApp implements AutoCloseable {
     private static Trigger trigger(TriggerKind kind, URI baseUrl, String secret, DataSource ds) {
         return switch (kind) {
             case HTTP -> HttpTrigger.builder().baseUrl(baseUrl.toString()).secret(secret).build();
-            case IN_PROCESS -> InProcessTrigger.builder().threads(IN_PROCESS_THREADS).queueCapacity(10_000).shutdownWait(Duration.ofSeconds(30)).build();
-            case QUEUE -> QueueTrigger.of(ds);
+            case IN_PROCESS -> InProcessTrigger.builder().threads(IN_PROCESS_THREADS).queueCapacity(10_000)
+                    .shutdownWait(Duration.ofSeconds(30)).build();
+            case QUEUE -> QueueTrigger.builder(ds).build();
         };
     }
 

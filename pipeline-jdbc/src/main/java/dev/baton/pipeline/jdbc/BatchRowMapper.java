@@ -21,7 +21,8 @@ import org.jdbi.v3.core.statement.StatementContext;
 final class BatchRowMapper implements RowMapper<BatchRecord> {
     static final BatchRowMapper ROWS = new BatchRowMapper();
     static final String COLUMNS = "batch_id, current_stage, status, attempt, error_message, version, lease_owner, lease_until,"
-            + " run_after, cursor::text AS cursor_json, stage_stats::text AS stats_json, created_at, updated_at";
+            + " run_after, cursor::text AS cursor_json, stage_stats::text AS stats_json, created_at, updated_at,"
+            + " input_digest IS NOT NULL AS has_input";
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .addModule(new JavaTimeModule())
@@ -44,7 +45,8 @@ final class BatchRowMapper implements RowMapper<BatchRecord> {
                 rs.getString("cursor_json"),
                 readStats(rs.getString("stats_json")),
                 instant(rs, "created_at"),
-                instant(rs, "updated_at"), false);
+                instant(rs, "updated_at"),
+                rs.getBoolean("has_input"));
     }
 
     static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -1,5 +1,6 @@
 package dev.baton.pipeline.jdbc;
 
+import dev.baton.pipeline.spi.StoreException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -7,10 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,9 +23,9 @@ import org.slf4j.LoggerFactory;
  * any number of processes may start at once, and records them in {@code baton_schema_history}.
  *
  * <p>The same versioned files ship in the jar under {@code dev/baton/pipeline/jdbc/migrations/}
- * ({@code V1__baton_queue_and_data.sql}, …) and run as they are under Flyway or Liquibase, with the
- * default table names in the default schema. Give them their own history table, so their versions do
- * not mix with the host's:
+ * ({@code V1__baton_queue_and_data.sql}, {@code V2__batch_inputs.sql}, …) and run as they are under Flyway
+ * or Liquibase, with the default table names in the default schema. Give them their own history table, so
+ * their versions do not mix with the host's:
  *
  * <pre>{@code
  * Flyway.configure().dataSource(dataSource)
@@ -40,7 +43,7 @@ public final class BatonSchema {
     private static final Logger LOG = LoggerFactory.getLogger(BatonSchema.class);
     private static final String FOLDER = "/dev/baton/pipeline/jdbc/migrations/";
     /** The shipped migrations, in order. */
-    static final List<String> MIGRATIONS = List.of("V1__baton_queue_and_data.sql");
+    static final List<String> MIGRATIONS = List.of("V1__baton_queue_and_data.sql", "V2__batch_inputs.sql");
 
     private BatonSchema() {}
 
@@ -49,7 +52,7 @@ public final class BatonSchema {
      *
      * @param dataSource the database
      * @return the versions applied now (empty when already up to date)
-     * @throws org.jdbi.v3.core.JdbiException if the database refuses a statement
+     * @throws StoreException if the database refuses a statement (nothing is applied)
      */
     public static List<Integer> migrate(DataSource dataSource) {
         return migrate(dataSource, null, "");
@@ -65,34 +68,40 @@ public final class BatonSchema {
      *     a lower-case SQL identifier of at most 24 characters
      * @return the versions applied now (empty when already up to date)
      * @throws IllegalArgumentException if the schema or prefix is not a plain lower-case identifier
-     * @throws org.jdbi.v3.core.JdbiException if the database refuses a statement
+     * @throws StoreException if the database refuses a statement (nothing is applied)
      */
     public static List<Integer> migrate(DataSource dataSource, String schema, String tablePrefix) {
         TableNames names = new TableNames(schema, tablePrefix == null ? "" : tablePrefix);
-        return Jdbi.create(dataSource).inTransaction(h -> {
-            h.createQuery("SELECT pg_advisory_xact_lock(hashtext(:key)) IS NULL").bind("key", names.lockKey()).mapTo(Boolean.class).one();
-            h.execute("CREATE TABLE IF NOT EXISTS " + names.history()
-                    + " (version INT PRIMARY KEY, script TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
-            Set<Integer> applied = h.createQuery("SELECT version FROM " + names.history()).mapTo(Integer.class).set();
-            if (schema != null) {
-                h.execute("SET LOCAL search_path TO " + schema);
-            }
-            List<Integer> now = new ArrayList<>();
-            for (String script : MIGRATIONS) {
-                int version = version(script);
-                if (applied.contains(version)) {
-                    continue;
+        Statements sql = new Statements(names);
+        String[] current = {"the migration history"};
+        try {
+            return Jdbi.create(dataSource).inTransaction(h -> {
+                h.createQuery(sql.of(SqlText.ADVISORY_LOCK)).bind("key", names.lockKey()).mapTo(Boolean.class).one();
+                h.execute(sql.of(SqlText.CREATE_HISTORY));
+                Set<Integer> applied = h.createQuery(sql.of(SqlText.APPLIED_VERSIONS)).mapTo(Integer.class).set();
+                if (schema != null) {
+                    h.execute(SqlText.MIGRATE_IN_SCHEMA.render(Map.of("schema", schema)));
                 }
-                for (String statement : statements(names.rewrite(read(script)))) {
-                    h.execute(statement);
+                List<Integer> now = new ArrayList<>();
+                for (String script : MIGRATIONS) {
+                    int version = version(script);
+                    if (applied.contains(version)) {
+                        continue;
+                    }
+                    current[0] = script;
+                    for (String statement : statements(names.rewrite(read(script)))) {
+                        h.execute(statement);
+                    }
+                    h.createUpdate(sql.of(SqlText.RECORD_MIGRATION)).bind("v", version).bind("s", script).execute();
+                    now.add(version);
+                    LOG.info("applied Baton migration {} to {}", script, names.queue());
                 }
-                h.createUpdate("INSERT INTO " + names.history() + " (version, script) VALUES (:v, :s)")
-                        .bind("v", version).bind("s", script).execute();
-                now.add(version);
-                LOG.info("applied Baton migration {} to {}", script, names.queue());
-            }
-            return now;
-        });
+                return now;
+            });
+        } catch (JdbiException e) {
+            throw Failures.failed("migrating Baton's tables " + names.queue() + ", " + names.data()
+                    + " (at " + current[0] + "; nothing was applied)", Failures.databaseSays(e), e);
+        }
     }
 
     static int version(String script) {

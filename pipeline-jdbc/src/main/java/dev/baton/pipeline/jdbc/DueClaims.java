@@ -11,11 +11,13 @@ import org.jdbi.v3.core.Jdbi;
 /** The {@link QueueWorker}'s claims: due batches of any stage, many at once, skipping rows other workers hold. */
 final class DueClaims {
     private final Jdbi jdbi;
-    private final String q;
+    private final Statements sql;
+    private final String capsLockKey;
 
-    DueClaims(Jdbi jdbi, String queueTable) {
+    DueClaims(Jdbi jdbi, Statements sql, TableNames names) {
         this.jdbi = jdbi;
-        this.q = queueTable;
+        this.sql = sql;
+        this.capsLockKey = "baton-caps:" + names.queue();
     }
 
     /**
@@ -31,43 +33,38 @@ final class DueClaims {
      * @return the claimed rows
      */
     List<BatchRecord> claim(String owner, Duration lease, int limit, Map<String, Integer> stageCaps) {
-        String claim = "UPDATE " + q + " SET status = 'in_progress', lease_owner = :owner,"
-                + " lease_until = now() + :lease * interval '1 millisecond', version = version + 1, updated_at = now()"
-                + " WHERE id = ANY(:ids) AND status = 'pending' RETURNING " + BatchRowMapper.COLUMNS;
         return jdbi.inTransaction(h -> {
             Map<String, Integer> room = new HashMap<>();
             if (!stageCaps.isEmpty()) {
-                h.createQuery("SELECT pg_advisory_xact_lock(hashtext(:key)) IS NULL").bind("key", "baton-caps:" + q)
-                        .mapTo(Boolean.class).one();
-                stageCaps.forEach((stage, cap) -> room.put(stage, cap));
-                h.createQuery("SELECT current_stage, count(*) FROM " + q + " WHERE status = 'in_progress' AND lease_until > now()"
-                                + " AND current_stage = ANY(:capped) GROUP BY current_stage")
+                h.createQuery(sql.of(SqlText.ADVISORY_LOCK)).bind("key", capsLockKey).mapTo(Boolean.class).one();
+                room.putAll(stageCaps);
+                h.createQuery(sql.of(SqlText.COUNT_RUNNING))
                         .bindArray("capped", String.class, List.copyOf(stageCaps.keySet()))
                         .map((rs, ctx) -> Map.entry(rs.getString(1), rs.getInt(2)))
                         .forEach(e -> room.merge(e.getKey(), -e.getValue(), Integer::sum));
             }
             List<String> full = room.entrySet().stream().filter(e -> e.getValue() <= 0).map(Map.Entry::getKey).toList();
-            List<Map.Entry<Long, String>> due = h.createQuery("SELECT id, current_stage FROM " + q
-                            + " WHERE status = 'pending' AND run_after <= now() AND NOT (current_stage = ANY(:full))"
-                            + " ORDER BY run_after, id LIMIT :limit FOR UPDATE SKIP LOCKED")
+            List<Map.Entry<Long, String>> due = h.createQuery(sql.of(SqlText.LOCK_DUE))
                     .bindArray("full", String.class, full).bind("limit", limit)
                     .map((rs, ctx) -> Map.entry(rs.getLong(1), rs.getString(2)))
                     .list();
-            List<Long> ids = new ArrayList<>();
+            List<Long> batches = new ArrayList<>();
             for (Map.Entry<Long, String> row : due) {
                 Integer left = room.get(row.getValue());
                 if (left == null) {
-                    ids.add(row.getKey());
+                    batches.add(row.getKey());
                 } else if (left > 0) {
                     room.put(row.getValue(), left - 1);
-                    ids.add(row.getKey());
+                    batches.add(row.getKey());
                 }
             }
-            if (ids.isEmpty()) {
+            if (batches.isEmpty()) {
                 return List.of();
             }
-            return h.createQuery(claim).bind("owner", owner).bind("lease", lease.toMillis())
-                    .bindArray("ids", Long.class, ids).map(BatchRowMapper.ROWS).list();
+            // the rows are locked and due: the claim of any stage ("stage" NULL) takes them all
+            return h.createQuery(sql.of(SqlText.CLAIM)).bind("owner", owner).bind("lease", lease.toMillis())
+                    .bindArray("batches", Long.class, batches).bind("stage", (String) null)
+                    .map(BatchRowMapper.ROWS).list();
         });
     }
 }

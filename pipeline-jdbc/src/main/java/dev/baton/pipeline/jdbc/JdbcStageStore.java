@@ -1,12 +1,14 @@
 package dev.baton.pipeline.jdbc;
 
 import dev.baton.pipeline.BatchConflictException;
-import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StageStore;
+import dev.baton.pipeline.spi.StoreException;
+import dev.baton.pipeline.spi.UnstorableValueException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,13 +20,20 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
 import org.jdbi.v3.core.array.SqlArrayTypes;
 import org.jdbi.v3.core.collector.JdbiCollectors;
 import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.core.statement.SqlStatement;
+import org.jdbi.v3.core.statement.SqlStatements;
+import org.jdbi.v3.core.statement.TemplateEngine;
 
 /**
  * {@link StageStore} on PostgreSQL, with Jdbi over {@code batch_processing_queue} and
@@ -57,15 +66,21 @@ import org.jdbi.v3.core.statement.SqlStatement;
  * {@link JsonSource#ofText}), which hold it as one Java string (at most about 2^31 Latin-1 or 2^30
  * other characters).
  *
+ * <p><b>Inputs.</b> A batch's input is stored like an output, under the stage name {@code :input}, which
+ * no stage can have; a restart keeps it. The queue row's {@code input_digest} (migration
+ * {@code V2__batch_inputs.sql}) holds the hex SHA-256 of its text, so that a second start with the same
+ * input is recognised as the same run.
+ *
  * <p><b>Schema.</b> {@link Builder#build()} checks that the tables and their columns exist and fails with
- * an {@link IllegalStateException} naming what is missing and how to migrate; a table or column dropped
- * later makes the method that meets it throw an {@link IllegalStateException} with the same message (the
- * database's error as its cause).
+ * an {@link IllegalStateException} naming what is missing and how to migrate (a 0.1 database lacks the
+ * column {@code input_digest}); a table or column dropped later makes the method that meets it throw a
+ * {@link StoreException} with the same explanation.
  *
  * <p><b>Failures.</b> A failure of the database or of the connection (a restart,
- * {@code pg_terminate_backend}, a network cut) surfaces as an {@link org.jdbi.v3.core.JdbiException}
- * from the method that met it, never as an empty or {@code false} result; a transaction cut short
- * commits nothing. When a commit's reply is lost the outcome is unknown: read the row.
+ * {@code pg_terminate_backend}, a network cut) surfaces as a {@link StoreException} from the method that
+ * met it, naming what it was doing (the batch and stage) and what the database said, with Jdbi's exception
+ * (and the driver's below it) as its cause; never as an empty or {@code false} result. A transaction cut
+ * short commits nothing. When a commit's reply is lost the outcome is unknown: read the row.
  *
  * <p>Thread-safe; each call takes a connection from the data source (use a pool in production).
  */
@@ -87,15 +102,11 @@ public final class JdbcStageStore implements StageStore {
     public static final Duration MAX_NETWORK_TIMEOUT = Duration.ofMinutes(10);
 
     private static final BatchRowMapper ROWS = BatchRowMapper.ROWS;
-    private static final String MOVE_ON = ", version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL";
-    private static final String STATS = ", stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))";
-    private static final String HELD = " WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'";
 
     private final DataSource dataSource;
     private final Jdbi jdbi;
-    private final TableNames names;
+    private final Statements sql;
     private final OutputRows outputs;
-    private final String q;
     private final DueClaims dueClaims;
     private final Duration networkTimeout;
     private final SchemaCheck schema;
@@ -109,13 +120,17 @@ public final class JdbcStageStore implements StageStore {
         // every default) any configuration class its root never created: create those once here
         jdbi.getConfig(SqlArrayTypes.class);
         jdbi.getConfig(JdbiCollectors.class);
-        this.names = new TableNames(b.schema, b.tablePrefix);
-        this.outputs = new OutputRows(jdbi, names, b.chunkThreshold);
-        this.q = names.queue();
-        this.dueClaims = new DueClaims(jdbi, q);
-        this.schema = new SchemaCheck(names);
-        jdbi.setHandleCallbackDecorator(schema.translating());
-        jdbi.useHandle(schema::require);
+        // the statements are whole (SqlText): nothing for Jdbi's template engine to render
+        jdbi.getConfig(SqlStatements.class).setTemplateEngine(TemplateEngine.NOP);
+        TableNames names = new TableNames(b.schema, b.tablePrefix);
+        this.sql = new Statements(names);
+        this.outputs = new OutputRows(jdbi, sql, b.chunkThreshold);
+        this.dueClaims = new DueClaims(jdbi, sql, names);
+        this.schema = new SchemaCheck(names, sql);
+        call("checking Baton's tables", () -> {
+            jdbi.useHandle(schema::require);
+            return null;
+        });
     }
 
     /**
@@ -133,51 +148,132 @@ public final class JdbcStageStore implements StageStore {
         return dataSource;
     }
 
-    @Override
-    public Created create(long batchId, String firstStage, JsonSource input, Duration startAfter) {
-        if (input != null || !startAfter.isZero()) {
-            throw new UnsupportedOperationException("TODO(inputs): inputs and startAfter in the PostgreSQL store");
+    /**
+     * Runs one call of the store, turning a failure of Jdbi or the driver into a {@link StoreException} that
+     * names {@code operation}; an undefined table or column is explained with the schema's message.
+     */
+    private <R> R call(String operation, Supplier<R> body) {
+        try {
+            return body.get();
+        } catch (JdbiException e) {
+            String problem = schema.problem(e, () -> jdbi.withHandle(schema::missing));
+            throw Failures.failed(operation, problem != null ? problem : Failures.databaseSays(e), e);
         }
-        Optional<BatchRecord> created = jdbi.withHandle(h -> h.createQuery("INSERT INTO " + q
-                        + " (batch_id, current_stage, status, created_at, updated_at, attempt, version, run_after)"
-                        + " VALUES (:b, :stage, 'pending', now(), now(), 1, 0, now())"
-                        + " ON CONFLICT (batch_id) DO NOTHING RETURNING " + BatchRowMapper.COLUMNS)
-                .bind("b", batchId).bind("stage", firstStage).map(ROWS).findOne());
-        if (created.isPresent()) {
-            return new Created(created.get(), true);
-        }
-        BatchRecord r = find(batchId).orElseThrow(() -> new IllegalStateException("batch " + batchId + " vanished during create"));
-        if (!r.hasInput()) {
-            return new Created(r, false);
-        }
-        throw new BatchConflictException(batchId, "batch " + batchId + " already has a run (" + r.state().dbValue()
-                + " at stage '" + r.stage() + "'); retry or restart it instead of starting it again");
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The input is stored like an output, in {@code batch_processing_data} under the stage name
+     * {@code :input} (one jsonb row, or chunk rows that read back as the same text), and the queue row keeps
+     * the hex SHA-256 of its UTF-8 text as written, in {@code input_digest}. A second start compares that
+     * digest with the new input's, which it computes as the input streams, storing nothing. Two starts of the
+     * same batch at once leave one run: the second waits for the first's transaction on the row's unique key.
+     */
+    @Override
+    public Created create(long batchId, String firstStage, JsonSource input, Duration startAfter) {
+        Objects.requireNonNull(firstStage, "firstStage");
+        Objects.requireNonNull(startAfter, "startAfter");
+        return call("starting batch " + batchId, () -> {
+            if (input == null) {
+                return jdbi.withHandle(h -> insertRun(h, batchId, firstStage, startAfter, null, null))
+                        .map(r -> new Created(r, true))
+                        .orElseGet(() -> existingRun(batchId, null));
+            }
+            return createWithInput(batchId, firstStage, input, startAfter);
+        });
+    }
+
+    private Created createWithInput(long batchId, String firstStage, JsonSource input, Duration startAfter) {
+        String digest;
+        try (OutputRows.Write<BatchRecord> write = outputs.writeInput(batchId, "the input of batch " + batchId,
+                h -> insertRun(h, batchId, firstStage, startAfter, null, null))) {
+            write.from(input);
+            digest = write.digest();
+            String fits = write.fitting();
+            if (!write.lost() && fits == null) {
+                return new Created(write.commit(h -> h.createQuery(sql.of(SqlText.FINISH_INPUT))
+                        .bind("digest", digest).bind("b", batchId).map(ROWS).one()), true);
+            }
+            if (fits != null) {
+                Optional<BatchRecord> created =
+                        jdbi.withHandle(h -> insertRun(h, batchId, firstStage, startAfter, fits, digest));
+                if (created.isPresent()) {
+                    return new Created(created.get(), true);
+                }
+            }
+        }
+        // the batch has a run: compare once the chunked write's connection is back (a pool of one must do)
+        return existingRun(batchId, digest);
+    }
+
+    /**
+     * @param input the input when it fits one row, else null (none, or streamed into chunk rows after this)
+     * @param digest the input's digest, or null (none, or not known yet)
+     * @return the new row, or empty when the batch already has a run
+     */
+    private Optional<BatchRecord> insertRun(Handle h, long batchId, String firstStage, Duration startAfter,
+            String input, String digest) {
+        return h.createQuery(sql.of(SqlText.CREATE))
+                .bind("b", batchId).bind("stage", firstStage).bind("after", startAfter.toMillis())
+                .bind("digest", digest).bind("input_stage", OutputRows.INPUT).bind("input", input)
+                .map(ROWS).findOne();
+    }
+
+    /** A run found by a start, with its input's digest (null for none). */
+    private record Existing(String digest, BatchRecord batch) {
+        static final RowMapper<Existing> ROWS = (rs, ctx) ->
+                new Existing(rs.getString("input_digest"), BatchRowMapper.ROWS.map(rs, ctx));
+    }
+
+    /** @return the run a start met, when it was started with the input of {@code digest} (null for none) */
+    private Created existingRun(long batchId, String digest) {
+        Existing found = jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.FIND_WITH_DIGEST)).bind("b", batchId)
+                        .map(Existing.ROWS).findOne())
+                .orElseThrow(() -> new IllegalStateException("batch " + batchId + " had a run when it was started,"
+                        + " and has none now: its row was deleted outside Baton; start it again"));
+        if (Objects.equals(found.digest(), digest)) {
+            return new Created(found.batch(), false);
+        }
+        BatchRecord r = found.batch();
+        String started = found.digest() == null ? "no input" : digest == null ? "an input" : "another input";
+        throw new BatchConflictException(batchId, "batch " + batchId + " already has a run (" + r.state().dbValue()
+                + " at stage '" + r.stage() + "') that was started with " + started
+                + "; give the new work its own batch id, or retry or restart the existing run");
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A chunked input reaches {@code reader} one row at a time, as {@link #readOutput(long, String, JsonReader)}
+     * reads an output.
+     */
     @Override
     public <T> Optional<T> readInput(long batchId, JsonReader<T> reader) {
-        return Optional.empty(); // TODO(inputs)
+        String where = "the input of batch " + batchId;
+        return call("reading " + where,
+                () -> jdbi.inTransaction(h -> outputs.read(h, batchId, OutputRows.INPUT, where, reader)));
     }
 
     @Override
     public Optional<BatchRecord> find(long batchId) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT " + BatchRowMapper.COLUMNS + " FROM " + q + " WHERE batch_id = :b")
-                .bind("b", batchId).map(ROWS).findOne());
+        return call("reading batch " + batchId, () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.FIND))
+                .bind("b", batchId).map(ROWS).findOne()));
     }
 
     @Override
     public Optional<BatchRecord> claim(long batchId, String stage, String owner, Duration lease) {
-        return jdbi.withHandle(h -> h.createQuery("UPDATE " + q + " SET status = 'in_progress', lease_owner = :owner,"
-                        + " lease_until = now() + :lease * interval '1 millisecond', version = version + 1, updated_at = now()"
-                        + " WHERE batch_id = :b AND current_stage = :stage AND status = 'pending' AND run_after <= now()"
-                        + " RETURNING " + BatchRowMapper.COLUMNS)
-                .bind("b", batchId).bind("stage", stage).bind("owner", owner).bind("lease", lease.toMillis())
-                .map(ROWS).findOne());
+        Objects.requireNonNull(stage, "stage");
+        return call("claiming stage '" + stage + "' of batch " + batchId, () -> jdbi.withHandle(h -> h
+                .createQuery(sql.of(SqlText.CLAIM))
+                .bind("owner", owner).bind("lease", lease.toMillis())
+                .bindArray("batches", Long.class, List.of(batchId)).bind("stage", stage)
+                .map(ROWS).findOne()));
     }
 
     /** The queue worker's claims of due batches; see {@link DueClaims#claim}. */
     List<BatchRecord> claimDue(String owner, Duration lease, int limit, Map<String, Integer> stageCaps) {
-        return dueClaims.claim(owner, lease, limit, stageCaps);
+        return call("claiming due batches", () -> dueClaims.claim(owner, lease, limit, stageCaps));
     }
 
     /**
@@ -189,15 +285,14 @@ public final class JdbcStageStore implements StageStore {
      */
     @Override
     public boolean heartbeat(BatchRecord claim, Duration lease) {
-        return jdbi.withHandle(h -> {
-            int renewed = h.createUpdate("UPDATE " + q + " SET lease_until = now() + :lease * interval '1 millisecond'"
-                            + " WHERE id = (SELECT id FROM " + q + HELD + " FOR UPDATE SKIP LOCKED)")
-                    .bind("lease", lease.toMillis()).bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
+        return call("renewing the lease of " + stageOf(claim), () -> jdbi.withHandle(h -> {
+            int renewed = h.createUpdate(sql.of(SqlText.RENEW_LEASE)).bind("lease", lease.toMillis())
+                    .bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
                     .execute();
-            return renewed == 1 || h.createQuery("SELECT count(*) FROM " + q + HELD)
+            return renewed == 1 || h.createQuery(sql.of(SqlText.HOLDS))
                     .bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
                     .mapTo(Integer.class).one() == 1;
-        });
+        }));
     }
 
     /**
@@ -211,28 +306,35 @@ public final class JdbcStageStore implements StageStore {
      */
     @Override
     public <T> Optional<T> readOutput(long batchId, String stage, JsonReader<T> reader) {
-        return jdbi.inTransaction(h -> outputs.read(h, batchId, stage, reader));
+        String where = "the output of stage '" + stage + "' of batch " + batchId;
+        return call("reading " + where, () -> jdbi.inTransaction(h -> outputs.read(h, batchId, stage, where, reader)));
+    }
+
+    private static String stageOf(BatchRecord claim) {
+        return "stage '" + claim.stage() + "' of batch " + claim.batchId();
     }
 
     private static String describe(BatchRecord claim, String what) {
-        return "the " + what + " of stage '" + claim.stage() + "' of batch " + claim.batchId();
+        return "the " + what + " of " + stageOf(claim);
     }
 
     /**
-     * Commits a compare-and-set on the claimed row ({@code UPDATE q SET <set> WHERE held}) together with
-     * the stage's output. An output that fits one row goes in the same statement as the update (one
-     * round trip, one commit: the hot path); a longer one is streamed into chunk rows in a transaction
-     * that starts with the update. The source is written once.
+     * Commits a compare-and-set on the claimed row with {@code statement} (one of the {@link SqlText}
+     * commits, whose {@code :output} is the output when it fits one row) together with the stage's output.
+     * An output that fits one row goes in the same statement as the update (one round trip, one commit: the
+     * hot path); a longer one is streamed into chunk rows in a transaction that starts with the update
+     * ({@code :output} NULL). The source is written once.
      *
-     * @param set the SET list of the update; its parameters are bound by {@code binds}
+     * @param binds binds the statement's own parameters
      * @param what what the output is ({@code "output"}, {@code "partial output"}), for messages
      * @return the update's {@code lease_until, updated_at}, empty when the claim was lost
      */
-    private Optional<Moved> commitHeldAsIs(BatchRecord claim, String set, Consumer<SqlStatement<?>> binds, JsonSource output,
-            String what, StageStats stats) {
-        String update = "UPDATE " + q + " SET " + set + STATS + HELD + " RETURNING lease_until, updated_at";
+    private Optional<Moved> commitHeld(BatchRecord claim, SqlText statement, Consumer<SqlStatement<?>> binds,
+            JsonSource output, String what, StageStats stats) {
+        String text = sql.of(statement);
         try (OutputRows.Write<Moved> write = outputs.write(claim.batchId(), claim.stage(), describe(claim, what),
-                h -> bindHeld(h.createQuery(update), claim, stats, binds).map(Moved.ROWS).findOne())) {
+                h -> bindHeld(h.createQuery(text), claim, stats, binds).bind("output", (String) null)
+                        .map(Moved.ROWS).findOne())) {
             write.from(output);
             if (write.lost()) {
                 return Optional.empty();
@@ -241,19 +343,13 @@ public final class JdbcStageStore implements StageStore {
             if (fits == null) {
                 return Optional.of(write.commit());
             }
-            String sql = "WITH moved AS (" + update + "),"
-                    + " stale AS (DELETE FROM " + names.data() + " WHERE batch_id = :b AND stage = :stage AND chunk > 0"
-                    + "   AND EXISTS (SELECT FROM moved)),"
-                    + " written AS (INSERT INTO " + names.data() + " (batch_id, stage, data, created_at, chunk, chunks)"
-                    + "   SELECT :b, :stage, CAST(:output AS jsonb), now(), 0, 1 FROM moved"
-                    + "   ON CONFLICT (batch_id, stage, chunk) DO UPDATE SET data = EXCLUDED.data, chunks = 1, created_at = EXCLUDED.created_at)"
-                    + " SELECT lease_until, updated_at FROM moved";
-            return jdbi.withHandle(h -> bindHeld(h.createQuery(sql), claim, stats, binds).bind("output", fits)
+            return jdbi.withHandle(h -> bindHeld(h.createQuery(text), claim, stats, binds).bind("output", fits)
                     .map(Moved.ROWS).findOne());
         }
     }
 
-    private static <S extends SqlStatement<S>> S bindHeld(S statement, BatchRecord claim, StageStats stats, Consumer<SqlStatement<?>> binds) {
+    private static <S extends SqlStatement<S>> S bindHeld(S statement, BatchRecord claim, StageStats stats,
+            Consumer<SqlStatement<?>> binds) {
         statement.bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
                 .bind("stage", claim.stage()).bind("stats", BatchRowMapper.writeStats(stats));
         binds.accept(statement);
@@ -269,16 +365,15 @@ public final class JdbcStageStore implements StageStore {
     /**
      * {@inheritDoc}
      *
-     * @throws IllegalArgumentException if {@code output} is not one JSON value or fails to write itself
+     * @throws UnstorableValueException if {@code output} is not one JSON value or fails to write itself
      *     (nothing is written)
-     * @throws org.jdbi.v3.core.JdbiException if the database fails (nothing is written)
+     * @throws StoreException if the database fails (nothing is written, unless the commit's reply was lost)
      */
     @Override
     public boolean advance(BatchRecord claim, JsonSource output, String nextStage, StageStats stats) {
         String status = Pipeline.COMPLETED.equals(nextStage) ? "completed" : "pending";
-        return commitHeld(claim, "current_stage = :next, status = :status, attempt = 1, cursor = NULL, error_message = NULL, run_after = now()"
-                        + MOVE_ON,
-                st -> st.bind("next", nextStage).bind("status", status), output, "output", stats).isPresent();
+        return call("committing the output of " + stageOf(claim), () -> commitHeld(claim, SqlText.ADVANCE,
+                st -> st.bind("next", nextStage).bind("status", status), output, "output", stats).isPresent());
     }
 
     /**
@@ -287,9 +382,10 @@ public final class JdbcStageStore implements StageStore {
      * <p>The row stays {@code in_progress} and {@code run_after} is left as it is, so the update changes
      * no indexed column and PostgreSQL makes it a HOT update.
      *
-     * @throws IllegalArgumentException if {@code output} is not one JSON value or fails to write itself,
-     *     or {@code nextStage} is {@link Pipeline#COMPLETED} (nothing is written)
-     * @throws org.jdbi.v3.core.JdbiException if the database fails (nothing is written)
+     * @throws UnstorableValueException if {@code output} is not one JSON value or fails to write itself
+     *     (nothing is written)
+     * @throws IllegalArgumentException if {@code nextStage} is {@link Pipeline#COMPLETED}
+     * @throws StoreException if the database fails (nothing is written, unless the commit's reply was lost)
      */
     @Override
     public Optional<BatchRecord> advanceAndClaim(BatchRecord claim, JsonSource output, String nextStage, StageStats stats,
@@ -297,37 +393,37 @@ public final class JdbcStageStore implements StageStore {
         if (Pipeline.COMPLETED.equals(nextStage)) {
             throw new IllegalArgumentException("advanceAndClaim cannot claim '" + Pipeline.COMPLETED + "'; call advance to complete a batch");
         }
-        return commitHeld(claim, "current_stage = :next, attempt = 1, cursor = NULL, error_message = NULL, version = version + 1,"
-                        + " updated_at = now(), lease_until = now() + :lease * interval '1 millisecond'",
-                st -> st.bind("next", nextStage).bind("lease", lease.toMillis()), output, "output", stats)
+        return call("committing the output of " + stageOf(claim) + " and claiming stage '" + nextStage + "'",
+                () -> commitHeld(claim, SqlText.ADVANCE_AND_CLAIM,
+                        st -> st.bind("next", nextStage).bind("lease", lease.toMillis()), output, "output", stats))
                 .map(moved -> {
                     Map<String, StageStats> all = new HashMap<>(claim.stageStats());
                     all.put(claim.stage(), stats);
-                    return new BatchRecord(claim.batchId(), nextStage, BatchState.IN_PROGRESS, 1, null, claim.version() + 1,
-                            claim.leaseOwner(), moved.leaseUntil(), claim.runAfter(), null, all, claim.createdAt(), moved.updatedAt(), claim.hasInput());
+                    return new BatchRecord(claim.batchId(), nextStage, BatchState.IN_PROGRESS, 1, null,
+                            claim.version() + 1, claim.leaseOwner(), moved.leaseUntil(), claim.runAfter(), null, all,
+                            claim.createdAt(), moved.updatedAt(), claim.hasInput());
                 });
     }
 
     /**
      * {@inheritDoc}
      *
-     * @throws IllegalArgumentException if {@code cursor} or {@code partialOutput} is not one JSON value,
+     * @throws UnstorableValueException if {@code cursor} or {@code partialOutput} is not one JSON value,
      *     or {@code partialOutput} fails to write itself (nothing is written)
-     * @throws org.jdbi.v3.core.JdbiException if the database fails (nothing is written)
+     * @throws StoreException if the database fails (nothing is written, unless the commit's reply was lost)
      */
     @Override
     public boolean saveProgress(BatchRecord claim, String cursor, JsonSource partialOutput, StageStats stats) {
         JsonText.requireStorableCursor(cursor, describe(claim, "cursor"));
-        return commitHeld(claim, "status = 'pending', cursor = CAST(:cursor AS jsonb), run_after = now()" + MOVE_ON,
-                st -> st.bind("cursor", cursor), partialOutput, "partial output", stats).isPresent();
+        return call("committing the progress of " + stageOf(claim), () -> commitHeld(claim, SqlText.SAVE_PROGRESS,
+                st -> st.bind("cursor", cursor), partialOutput, "partial output", stats).isPresent());
     }
 
     @Override
     public boolean scheduleRetry(BatchRecord claim, String error, Duration backoff, StageStats stats) {
-        String sql = "UPDATE " + q + " SET status = 'pending', attempt = attempt + 1, error_message = :error,"
-                + " run_after = now() + :backoff * interval '1 millisecond'" + MOVE_ON + STATS + HELD;
-        return jdbi.withHandle(h -> bindHeld(h.createUpdate(sql), claim, stats,
-                st -> st.bind("error", Utf16.storableText(error)).bind("backoff", backoff.toMillis())).execute()) == 1;
+        return call("scheduling a retry of " + stageOf(claim), () -> jdbi.withHandle(h -> bindHeld(
+                h.createUpdate(sql.of(SqlText.SCHEDULE_RETRY)), claim, stats,
+                st -> st.bind("error", Utf16.storableText(error)).bind("backoff", backoff.toMillis())).execute()) == 1);
     }
 
     /**
@@ -335,28 +431,29 @@ public final class JdbcStageStore implements StageStore {
      *
      * <p>One compare-and-set update with the partial output, like {@link #saveProgress}.
      *
-     * @throws IllegalArgumentException if {@code cursor} or {@code partialOutput} is not one JSON value,
+     * @throws UnstorableValueException if {@code cursor} or {@code partialOutput} is not one JSON value,
      *     {@code partialOutput} fails to write itself, or {@code nextAttempt} is below 1 (nothing is written)
-     * @throws org.jdbi.v3.core.JdbiException if the database fails (nothing is written)
+     * @throws StoreException if the database fails (nothing is written, unless the commit's reply was lost)
      */
     @Override
     public boolean saveProgressAndRetry(BatchRecord claim, String cursor, JsonSource partialOutput, int nextAttempt, String error,
             Duration backoff, StageStats stats) {
         if (nextAttempt < 1) {
-            throw new IllegalArgumentException("batch " + claim.batchId() + " stage '" + claim.stage()
+            throw new UnstorableValueException("batch " + claim.batchId() + " stage '" + claim.stage()
                     + "': the next attempt must be at least 1, got " + nextAttempt);
         }
         JsonText.requireStorableCursor(cursor, describe(claim, "cursor"));
-        return commitHeld(claim, "status = 'pending', cursor = CAST(:cursor AS jsonb), attempt = :attempt, error_message = :error,"
-                        + " run_after = now() + :backoff * interval '1 millisecond'" + MOVE_ON,
-                st -> st.bind("cursor", cursor).bind("attempt", nextAttempt).bind("error", Utf16.storableText(error)).bind("backoff", backoff.toMillis()),
-                partialOutput, "partial output", stats).isPresent();
+        return call("committing the progress and a retry of " + stageOf(claim), () -> commitHeld(claim,
+                SqlText.SAVE_PROGRESS_AND_RETRY, st -> st.bind("cursor", cursor).bind("attempt", nextAttempt)
+                        .bind("error", Utf16.storableText(error)).bind("backoff", backoff.toMillis()),
+                partialOutput, "partial output", stats).isPresent());
     }
 
     @Override
     public boolean fail(BatchRecord claim, String error, StageStats stats) {
-        String sql = "UPDATE " + q + " SET status = 'failed', error_message = :error" + MOVE_ON + STATS + HELD;
-        return jdbi.withHandle(h -> bindHeld(h.createUpdate(sql), claim, stats, st -> st.bind("error", Utf16.storableText(error))).execute()) == 1;
+        return call("failing " + stageOf(claim), () -> jdbi.withHandle(h -> bindHeld(
+                h.createUpdate(sql.of(SqlText.FAIL)), claim, stats,
+                st -> st.bind("error", Utf16.storableText(error))).execute()) == 1);
     }
 
     @Override
@@ -371,25 +468,22 @@ public final class JdbcStageStore implements StageStore {
 
     /** @param stages only batches at these stages, or null for any stage */
     private List<BatchRecord> stalled(Duration pendingGrace, int limit, Set<String> stages) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT " + BatchRowMapper.COLUMNS + " FROM " + q
-                        + " WHERE ((status = 'in_progress' AND lease_until < now())"
-                        + "     OR (status = 'pending' AND run_after <= now() - :grace * interval '1 millisecond'"
-                        + "         AND updated_at <= now() - :grace * interval '1 millisecond'))"
-                        + " AND (:any OR current_stage = ANY(:stages))"
-                        + " ORDER BY updated_at, id LIMIT :limit")
+        return call("finding stalled batches", () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.FIND_STALLED))
                 .bind("grace", pendingGrace.toMillis()).bind("limit", limit)
                 .bind("any", stages == null).bindArray("stages", String.class, stages == null ? List.of() : List.copyOf(stages))
-                .map(ROWS).list());
+                .map(ROWS).list()));
     }
 
     @Override
     public Map<String, Long> countActiveOutside(Set<String> stages) {
         Map<String, Long> counts = new TreeMap<>();
-        jdbi.useHandle(h -> h.createQuery("SELECT current_stage, count(*) FROM " + q
-                        + " WHERE status IN ('pending', 'in_progress') AND NOT (current_stage = ANY(:stages)) GROUP BY current_stage")
-                .bindArray("stages", String.class, List.copyOf(stages))
-                .map((rs, ctx) -> Map.entry(rs.getString(1), rs.getLong(2)))
-                .forEach(e -> counts.put(e.getKey(), e.getValue())));
+        call("counting the unfinished batches at stages outside " + new TreeSet<>(stages), () -> {
+            jdbi.useHandle(h -> h.createQuery(sql.of(SqlText.COUNT_ACTIVE_OUTSIDE))
+                    .bindArray("stages", String.class, List.copyOf(stages))
+                    .map((rs, ctx) -> Map.entry(rs.getString(1), rs.getLong(2)))
+                    .forEach(e -> counts.put(e.getKey(), e.getValue())));
+            return null;
+        });
         return counts;
     }
 
@@ -401,54 +495,50 @@ public final class JdbcStageStore implements StageStore {
      */
     @Override
     public Optional<BatchRecord> rescue(BatchRecord stalled, String error, boolean exhausted) {
-        String set;
-        String still;
-        if (stalled.state() == BatchState.PENDING) {
-            set = "version = version + 1, updated_at = now()";
-            still = "status = 'pending'";
-        } else {
-            set = (exhausted ? "status = 'failed', error_message = :error" : "status = 'pending', attempt = attempt + 1,"
-                    + " error_message = :error, run_after = now()") + MOVE_ON;
-            still = "status = 'in_progress' AND lease_until < now()";
-        }
-        return jdbi.withHandle(h -> h.createQuery("UPDATE " + q + " SET " + set + " WHERE id = (SELECT id FROM " + q
-                        + " WHERE batch_id = :b AND version = :v AND " + still + " FOR UPDATE SKIP LOCKED)"
-                        + " RETURNING " + BatchRowMapper.COLUMNS)
-                .bind("b", stalled.batchId()).bind("v", stalled.version()).bind("error", Utf16.storableText(error))
-                .map(ROWS).findOne());
+        boolean pending = stalled.state() == BatchState.PENDING;
+        SqlText statement = pending ? SqlText.TOUCH_PENDING : exhausted ? SqlText.FAIL_EXPIRED : SqlText.RESCUE_EXPIRED;
+        return call("rescuing " + stageOf(stalled), () -> jdbi.withHandle(h -> {
+            Query rescue = h.createQuery(sql.of(statement)).bind("b", stalled.batchId()).bind("v", stalled.version());
+            if (!pending) {
+                rescue.bind("error", Utf16.storableText(error));
+            }
+            return rescue.map(ROWS).findOne();
+        }));
     }
 
     @Override
     public Optional<BatchRecord> cancel(long batchId) {
-        return jdbi.withHandle(h -> h.createQuery("UPDATE " + q + " SET status = 'cancelled'" + MOVE_ON
-                        + " WHERE batch_id = :b AND status IN ('pending', 'in_progress') RETURNING " + BatchRowMapper.COLUMNS)
-                .bind("b", batchId).map(ROWS).findOne());
+        return call("cancelling batch " + batchId, () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.CANCEL))
+                .bind("b", batchId).map(ROWS).findOne()));
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The batch's input is kept.
+     */
     @Override
     public Optional<BatchRecord> reset(long batchId, String stage, List<String> laterStages, long expectedVersion) {
         List<String> cleared = new ArrayList<>(laterStages);
         cleared.add(0, stage);
-        return jdbi.inTransaction(h -> {
-            Optional<BatchRecord> moved = h.createQuery("UPDATE " + q + " SET current_stage = :stage, status = 'pending', attempt = 1,"
-                            + " error_message = NULL, cursor = NULL, run_after = now(), stage_stats = stage_stats - CAST(:cleared AS text[])"
-                            + MOVE_ON + " WHERE batch_id = :b AND (:v < 0 OR version = :v) RETURNING " + BatchRowMapper.COLUMNS)
+        return call("restarting batch " + batchId + " from stage '" + stage + "'", () -> jdbi.inTransaction(h -> {
+            Optional<BatchRecord> moved = h.createQuery(sql.of(SqlText.RESET))
                     .bind("stage", stage).bind("b", batchId).bind("v", expectedVersion)
                     .bindArray("cleared", String.class, cleared)
                     .map(ROWS).findOne();
-            moved.ifPresent(r -> h.createUpdate("DELETE FROM " + names.data() + " WHERE batch_id = :b AND stage = ANY(:cleared)")
-                    .bind("b", batchId).bindArray("cleared", String.class, cleared).execute());
+            moved.ifPresent(r -> h.createUpdate(sql.of(SqlText.DELETE_OUTPUTS))
+                    .bind("b", batchId).bindArray("cleared", String.class, cleared)
+                    .bind("input_stage", OutputRows.INPUT).execute());
             return moved;
-        });
+        }));
     }
 
     @Override
     public List<BatchRecord> list(Set<BatchState> states, int offset, int limit) {
         List<String> wanted = states.stream().map(BatchState::dbValue).toList();
-        return jdbi.withHandle(h -> h.createQuery("SELECT " + BatchRowMapper.COLUMNS + " FROM " + q
-                        + " WHERE (:all OR status = ANY(:states)) ORDER BY updated_at, id OFFSET :offset LIMIT :limit")
+        return call("listing batches", () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.LIST))
                 .bind("all", wanted.isEmpty()).bindArray("states", String.class, wanted)
-                .bind("offset", offset).bind("limit", limit).map(ROWS).list());
+                .bind("offset", offset).bind("limit", limit).map(ROWS).list()));
     }
 
     @Override
@@ -457,9 +547,12 @@ public final class JdbcStageStore implements StageStore {
         for (BatchState s : BatchState.values()) {
             counts.put(s, 0L);
         }
-        jdbi.useHandle(h -> h.createQuery("SELECT status, count(*) FROM " + q + " GROUP BY status")
-                .map((rs, ctx) -> Map.entry(BatchState.fromDb(rs.getString(1)), rs.getLong(2)))
-                .forEach(e -> counts.put(e.getKey(), e.getValue())));
+        call("counting batches by state", () -> {
+            jdbi.useHandle(h -> h.createQuery(sql.of(SqlText.COUNT_BY_STATE))
+                    .map((rs, ctx) -> Map.entry(BatchState.fromDb(rs.getString(1)), rs.getLong(2)))
+                    .forEach(e -> counts.put(e.getKey(), e.getValue())));
+            return null;
+        });
         return counts;
     }
 
@@ -470,9 +563,11 @@ public final class JdbcStageStore implements StageStore {
      */
     @Override
     public void recordTriggerError(long batchId, String stage, String error) {
-        jdbi.useHandle(h -> h.createUpdate("UPDATE " + q + " SET error_message = :error"
-                        + " WHERE batch_id = :b AND current_stage = :stage AND status = 'pending'")
-                .bind("error", Utf16.storableText(error)).bind("b", batchId).bind("stage", stage).execute());
+        call("recording the trigger error of stage '" + stage + "' of batch " + batchId, () -> {
+            jdbi.useHandle(h -> h.createUpdate(sql.of(SqlText.RECORD_TRIGGER_ERROR))
+                    .bind("error", Utf16.storableText(error)).bind("b", batchId).bind("stage", stage).execute());
+            return null;
+        });
     }
 
     /** The longest wait of one round trip on the store's connections; the queue worker's LISTEN connection uses it too. */
@@ -481,16 +576,17 @@ public final class JdbcStageStore implements StageStore {
     }
 
     /**
-     * {@link #commitHeldAsIs}, with an undefined table or column met by a chunked write (whose handle the
-     * Jdbi's callback decorator does not see) turned into the schema's message.
+     * @return {@code timeout}, when it is a network timeout Baton accepts
+     * @throws IllegalArgumentException if it is outside {@link #MIN_NETWORK_TIMEOUT} to {@link #MAX_NETWORK_TIMEOUT}
+     * @throws NullPointerException if it is null
      */
-    private Optional<Moved> commitHeld(BatchRecord claim, String set, Consumer<SqlStatement<?>> binds, JsonSource output,
-            String what, StageStats stats) {
-        try {
-            return commitHeldAsIs(claim, set, binds, output, what, stats);
-        } catch (RuntimeException e) {
-            throw schema.translate(e, () -> jdbi.withHandle(schema::missing));
+    static Duration requireNetworkTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.compareTo(MIN_NETWORK_TIMEOUT) < 0 || timeout.compareTo(MAX_NETWORK_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("networkTimeout must be between 100ms and 10min"
+                    + " (about a third of the lease), got " + timeout);
         }
+        return timeout;
     }
 
     /** Builds a {@link JdbcStageStore}; every setter validates. Not thread-safe. */
@@ -561,12 +657,7 @@ public final class JdbcStageStore implements StageStore {
          * @throws NullPointerException if {@code timeout} is null
          */
         public Builder networkTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "timeout");
-            if (timeout.compareTo(MIN_NETWORK_TIMEOUT) < 0 || timeout.compareTo(MAX_NETWORK_TIMEOUT) > 0) {
-                throw new IllegalArgumentException("networkTimeout must be between 100ms and 10min (about a third of the lease),"
-                        + " got " + timeout);
-            }
-            this.networkTimeout = timeout;
+            this.networkTimeout = requireNetworkTimeout(timeout);
             return this;
         }
 
@@ -574,9 +665,9 @@ public final class JdbcStageStore implements StageStore {
          * Builds the store and checks, in one query, that its tables exist with every column it uses.
          *
          * @return the store
-         * @throws IllegalStateException if a table or column is missing: the message names them, the migration
-         *     and how to apply it ({@link BatonSchema#migrate})
-         * @throws org.jdbi.v3.core.JdbiException if the database cannot be reached
+         * @throws IllegalStateException if a table or column is missing: the message names them, the migrations
+         *     and how to apply them ({@link BatonSchema#migrate})
+         * @throws StoreException if the database cannot be reached
          */
         public JdbcStageStore build() {
             return new JdbcStageStore(this);

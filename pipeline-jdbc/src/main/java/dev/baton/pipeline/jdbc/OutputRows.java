@@ -1,13 +1,20 @@
 package dev.baton.pipeline.jdbc;
 
-import dev.baton.pipeline.spi.UnstorableValueException;
 import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.spi.StageStore;
+import dev.baton.pipeline.spi.UnstorableValueException;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
 import java.io.Reader;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.function.Function;
 import org.jdbi.v3.core.Handle;
@@ -24,18 +31,22 @@ import org.jdbi.v3.core.result.ResultIterator;
  * <p>Both directions stream: a source writes once into a {@link Write} that inserts a row each time a
  * slice fills, and a reader reads the rows one at a time, so memory per output is one slice whatever
  * the output's size.
+ *
+ * <p>A batch's input is stored the same way, under the stage name {@link #INPUT}.
  */
 final class OutputRows {
+    /** The stage name of a batch's input: no stage can have it (stage names start with a letter). */
+    static final String INPUT = ":input";
     /** {@code chunks} of rows being written; the last statement of a write sets the real count. */
     private static final int COUNT_PENDING = Integer.MAX_VALUE;
 
     private final Jdbi jdbi;
-    private final TableNames names;
+    private final Statements sql;
     private final int threshold;
 
-    OutputRows(Jdbi jdbi, TableNames names, int threshold) {
+    OutputRows(Jdbi jdbi, Statements sql, int threshold) {
         this.jdbi = jdbi;
-        this.names = names;
+        this.sql = sql;
         this.threshold = threshold;
     }
 
@@ -47,20 +58,32 @@ final class OutputRows {
      *     empty when the claim was lost
      */
     <M> Write<M> write(long batchId, String stage, String where, Function<Handle, Optional<M>> lockRow) {
-        return new Write<>(batchId, stage, where, lockRow);
+        return new Write<>(batchId, stage, where, lockRow, false);
+    }
+
+    /**
+     * Starts the write of a batch's input; see {@link Write}. Unlike an output's, it computes the
+     * {@linkplain Write#digest() digest} of the text, and when {@code insertRow} finds the batch already
+     * there it still takes the whole text from the source, for the digest, and writes nothing.
+     *
+     * @param where what the input is, for messages ({@code "the input of batch 1"})
+     * @param insertRow the caller's insert of the queue row, run first in the transaction of a chunked
+     *     write; empty when the batch already has a run
+     */
+    <M> Write<M> writeInput(long batchId, String where, Function<Handle, Optional<M>> insertRow) {
+        return new Write<>(batchId, INPUT, where, insertRow, true);
     }
 
     /**
      * Reads (batch, stage) through {@code reader}, fetching one row at a time (the caller's transaction
      * keeps the server-side cursor open).
      *
+     * @param where what the text is, for messages ({@code "the output of stage 'x' of batch 1"})
      * @throws IllegalStateException if the stored chunks are not a complete sequence
      * @throws UncheckedIOException wrapping the reader's {@link IOException}
      */
-    <T> Optional<T> read(Handle h, long batchId, String stage, StageStore.JsonReader<T> reader) {
-        try (ResultIterator<Slice> rows = h.createQuery("SELECT chunk, chunks,"
-                        + " CASE WHEN chunks > 1 THEN data #>> '{}' ELSE data::text END AS text"
-                        + " FROM " + names.data() + " WHERE batch_id = :b AND stage = :s ORDER BY chunk")
+    <T> Optional<T> read(Handle h, long batchId, String stage, String where, StageStore.JsonReader<T> reader) {
+        try (ResultIterator<Slice> rows = h.createQuery(sql.of(SqlText.READ_ROWS))
                 .bind("b", batchId).bind("s", stage)
                 .setFetchSize(1)
                 .map((rs, ctx) -> new Slice(rs.getInt("chunk"), rs.getInt("chunks"), rs.getString("text")))
@@ -69,11 +92,11 @@ final class OutputRows {
                 return Optional.empty();
             }
             Slice first = rows.next();
-            check(first, 0, first.chunks(), batchId, stage);
+            check(first, 0, first.chunks(), where);
             if (first.chunks() == 1) {
                 return Optional.ofNullable(reader.read(new StringReader(first.text())));
             }
-            Joined joined = new Joined(rows, first, batchId, stage);
+            Joined joined = new Joined(rows, first, where);
             try {
                 return Optional.ofNullable(reader.read(joined));
             } catch (IOException | RuntimeException e) {
@@ -87,16 +110,17 @@ final class OutputRows {
         }
     }
 
-    private static void check(Slice slice, int expected, int chunks, long batchId, String stage) {
+    private static void check(Slice slice, int expected, int chunks, String where) {
         if (slice.chunk() != expected || slice.chunks() != chunks) {
-            throw incomplete(batchId, stage, "has chunk " + slice.chunk() + " of " + slice.chunks() + " where chunk "
+            throw incomplete(where, "has chunk " + slice.chunk() + " of " + slice.chunks() + " where chunk "
                     + expected + " of " + chunks + " was expected");
         }
     }
 
-    private static IllegalStateException incomplete(long batchId, String stage, String what) {
-        return new IllegalStateException("the output of stage '" + stage + "' of batch " + batchId + " " + what
-                + " in batch_processing_data; the rows were changed outside Baton: restart the batch from that stage");
+    private static IllegalStateException incomplete(String where, String what) {
+        return new IllegalStateException(where + " " + what + " in batch_processing_data; the rows were changed outside"
+                + " Baton: " + (where.startsWith("the input") ? "start the work again as a new batch"
+                        : "restart the batch from that stage"));
     }
 
     private record Slice(int chunk, int chunks, String text) {}
@@ -111,12 +135,18 @@ final class OutputRows {
      * JSON writer, and a jsonb cast would not see it). A failure of the database is kept in
      * {@link #failure}, since a serialiser may wrap what its writer throws.
      * {@link #close} rolls back whatever was not committed.
+     *
+     * <p>An input's write ({@code drain}) also computes the SHA-256 of the text's UTF-8 as it passes, and
+     * when the row is not there to write for, it takes the rest of the text for the digest alone.
      */
     final class Write<M> extends Writer {
         private final long batchId;
         private final String stage;
         private final String where;
         private final Function<Handle, Optional<M>> lockRow;
+        private final boolean drain;
+        private final MessageDigest sha256;
+        private final Writer digesting;
         private StringBuilder head = new StringBuilder();
         private String fitting;
         private Handle h;
@@ -129,12 +159,24 @@ final class OutputRows {
         private final Utf16 utf16;
         private UnstorableValueException refused;
 
-        private Write(long batchId, String stage, String where, Function<Handle, Optional<M>> lockRow) {
+        private Write(long batchId, String stage, String where, Function<Handle, Optional<M>> lockRow, boolean drain) {
             this.batchId = batchId;
             this.stage = stage;
             this.where = where;
             this.lockRow = lockRow;
             this.utf16 = new Utf16(where);
+            this.drain = drain;
+            this.sha256 = drain ? newSha256() : null;
+            this.digesting = drain ? new OutputStreamWriter(
+                    new DigestOutputStream(OutputStream.nullOutputStream(), sha256), StandardCharsets.UTF_8) : null;
+        }
+
+        private static MessageDigest newSha256() {
+            try {
+                return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every Java platform has SHA-256", e);
+            }
         }
 
         /**
@@ -151,7 +193,7 @@ final class OutputRows {
                 source.writeTo(this);
                 refuseIf(utf16::end);
             } catch (IOException | RuntimeException e) {
-                if (lost) {
+                if (lost && !drain) {
                     return;
                 }
                 if (failure != null) {
@@ -162,7 +204,7 @@ final class OutputRows {
                 }
                 throw new UnstorableValueException(where + " could not be written: " + e.getMessage(), e);
             }
-            if (slice == null) {
+            if (slice == null && !lost) {
                 String text = head.toString();
                 if (!source.isText()) {
                     JsonText.requireValid(text, where);
@@ -227,30 +269,91 @@ final class OutputRows {
             return fitting;
         }
 
-        /** Writes the last slice and every row's count, and commits; @return what the compare-and-set returned */
+        /** @return the hex SHA-256 of the UTF-8 of the whole text, for an input's write (after {@link #from}) */
+        String digest() {
+            try {
+                digesting.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // a null stream does not fail
+            }
+            return HexFormat.of().formatHex(sha256.digest());
+        }
+
+        /**
+         * Writes the last slice and every row's count, and commits an output's chunked write.
+         *
+         * @return what the compare-and-set returned
+         */
         M commit() {
+            return commit(handle -> {
+                // the compare-and-set ran when the transaction began: a lease it set (the next stage's claim)
+                // counts from now, not from then, however long the output took to stream
+                handle.createUpdate(sql.of(SqlText.SHIFT_LEASE)).bind("b", batchId).execute();
+                return moved.orElseThrow();
+            });
+        }
+
+        /**
+         * Writes the last slice and every row's count, runs {@code last} in the same transaction, and commits.
+         *
+         * @return what {@code last} returned
+         */
+        <R> R commit(Function<Handle, R> last) {
+            Object[] result = new Object[1];
             run(() -> {
                 if (filled > 0) {
                     insert(new String(slice, 0, filled));
                     filled = 0;
                 }
-                h.createUpdate("UPDATE " + names.data() + " SET chunks = :n WHERE batch_id = :b AND stage = :s")
-                        .bind("n", chunks).bind("b", batchId).bind("s", stage).execute();
-                // the compare-and-set ran when the transaction began: a lease it set (the next stage's claim)
-                // counts from now, not from then, however long the output took to stream
-                h.createUpdate("UPDATE " + names.queue() + " SET lease_until = lease_until + (clock_timestamp() - now())"
-                                + " WHERE batch_id = :b AND lease_until IS NOT NULL")
-                        .bind("b", batchId).execute();
+                h.createUpdate(sql.of(SqlText.COUNT_CHUNKS)).bind("n", chunks).bind("b", batchId).bind("s", stage)
+                        .execute();
+                result[0] = last.apply(h);
                 h.commit();
             });
-            return moved.orElseThrow();
+            @SuppressWarnings("unchecked")
+            R r = (R) result[0];
+            return r;
+        }
+
+        /**
+         * @return {@code true} when the characters just checked go nowhere: the row was not there to write for
+         *     and this write only digests
+         * @throws IOException when the row was not there and this is an output's write: it stops the source
+         */
+        private boolean dropped() throws IOException {
+            if (!lost) {
+                return false;
+            }
+            if (drain) {
+                return true;
+            }
+            throw new IOException("the claim of " + where + " was lost; nothing is written");
+        }
+
+        private void digest(char[] chars, int off, int len) throws IOException {
+            if (digesting != null) {
+                digesting.write(chars, off, len);
+            }
+        }
+
+        private void digest(String s, int off, int len) throws IOException {
+            if (digesting != null) {
+                digesting.write(s, off, len);
+            }
         }
 
         @Override
         public void write(char[] chars, int off, int len) throws IOException {
             check(chars, off, len);
+            digest(chars, off, len);
+            if (dropped()) {
+                return;
+            }
             if (slice == null && !spills(len)) {
                 head.append(chars, off, len);
+                return;
+            }
+            if (dropped()) {
                 return;
             }
             while (len > 0) {
@@ -265,8 +368,15 @@ final class OutputRows {
         @Override
         public void write(String s, int off, int len) throws IOException {
             check(s, off, len);
+            digest(s, off, len);
+            if (dropped()) {
+                return;
+            }
             if (slice == null && !spills(len)) {
                 head.append(s, off, off + len);
+                return;
+            }
+            if (dropped()) {
                 return;
             }
             fill(s, off, len);
@@ -282,17 +392,18 @@ final class OutputRows {
             }
         }
 
-        /** @return false while {@code len} more characters still fit the head; else begins the chunked write */
-        private boolean spills(int len) throws IOException {
-            if (lost) {
-                throw new IOException("the claim of " + where + " was lost; nothing is written");
-            }
+        /**
+         * @return false while {@code len} more characters still fit the head; else begins the chunked write
+         *     (which may find the row gone: see {@link #dropped})
+         */
+        private boolean spills(int len) {
             if (head.length() + len <= threshold) {
                 return false;
             }
             begin();
             if (lost) {
-                throw new IOException("the claim of " + where + " was lost; nothing is written");
+                head = null;
+                return true;
             }
             slice = new char[threshold];
             String text = head.toString();
@@ -308,8 +419,7 @@ final class OutputRows {
                 h.begin();
                 moved = lockRow.apply(h);
                 if (moved.isPresent()) {
-                    h.createUpdate("DELETE FROM " + names.data() + " WHERE batch_id = :b AND stage = :s")
-                            .bind("b", batchId).bind("s", stage).execute();
+                    h.createUpdate(sql.of(SqlText.DELETE_ROWS)).bind("b", batchId).bind("s", stage).execute();
                 }
             });
             lost = moved.isEmpty();
@@ -330,8 +440,7 @@ final class OutputRows {
         }
 
         private void insert(String text) {
-            h.createUpdate("INSERT INTO " + names.data() + " (batch_id, stage, data, created_at, chunk, chunks)"
-                            + " VALUES (:b, :s, to_jsonb(CAST(:d AS text)), now(), :c, :n)")
+            h.createUpdate(sql.of(SqlText.INSERT_CHUNK))
                     .bind("b", batchId).bind("s", stage).bind("d", text).bind("c", chunks).bind("n", COUNT_PENDING)
                     .execute();
             chunks++;
@@ -372,18 +481,16 @@ final class OutputRows {
     private static final class Joined extends Reader {
         private final ResultIterator<Slice> rows;
         private final int chunks;
-        private final long batchId;
-        private final String stage;
+        private final String where;
         private String current;
         private int pos;
         private int next = 1;
         private RuntimeException failure;
 
-        Joined(ResultIterator<Slice> rows, Slice first, long batchId, String stage) {
+        Joined(ResultIterator<Slice> rows, Slice first, String where) {
             this.rows = rows;
             this.chunks = first.chunks();
-            this.batchId = batchId;
-            this.stage = stage;
+            this.where = where;
             this.current = first.text();
         }
 
@@ -407,12 +514,12 @@ final class OutputRows {
             try {
                 if (!rows.hasNext()) {
                     if (next != chunks) {
-                        throw incomplete(batchId, stage, "has " + next + " of its " + chunks + " chunks");
+                        throw incomplete(where, "has " + next + " of its " + chunks + " chunks");
                     }
                     return false;
                 }
                 Slice slice = rows.next();
-                check(slice, next++, chunks, batchId, stage);
+                check(slice, next++, chunks, where);
                 current = slice.text();
                 pos = 0;
                 return true;

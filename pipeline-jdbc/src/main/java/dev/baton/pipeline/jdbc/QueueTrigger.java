@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -22,7 +23,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A worker thread that finishes a stage runs the next one itself, claiming it in the advance's
  * transaction, except for stages with a global cap, which go back through the queue so the cap is
- * enforced in the database. Thread-safe.
+ * enforced in the database.
+ *
+ * <pre>{@code
+ * QueueTrigger trigger = QueueTrigger.builder(dataSource).stageCap("render", 4).build();
+ * }</pre>
+ *
+ * <p>Holds no thread and no connection: it takes one from the data source for each {@code NOTIFY}.
+ * Thread-safe.
  */
 public final class QueueTrigger implements Trigger {
     private static final Logger LOG = LoggerFactory.getLogger(QueueTrigger.class);
@@ -35,46 +43,24 @@ public final class QueueTrigger implements Trigger {
     private final String channel;
     private final Map<String, Integer> stageCaps;
     private final boolean inline;
+    private final String notify = SqlText.NOTIFY.text();
 
-    /**
-     * @param dataSource the database the workers listen on
-     * @param channel the NOTIFY channel, lower-case letters, digits and {@code _}
-     * @param stageCaps global caps of concurrent executions per stage (the workers' caps)
-     * @throws IllegalArgumentException on a bad channel name
-     */
-    public QueueTrigger(DataSource dataSource, String channel, Map<String, Integer> stageCaps) {
+    private QueueTrigger(Builder b) {
         // the NOTIFY runs on the thread that finished a stage: bound it like every other round trip of Baton's
-        this(new TimedDataSource(Objects.requireNonNull(dataSource, "dataSource"), JdbcStageStore.DEFAULT_NETWORK_TIMEOUT),
-                channel, stageCaps, true);
-    }
-
-    private QueueTrigger(TimedDataSource dataSource, String channel, Map<String, Integer> stageCaps, boolean inline) {
-        this.dataSource = dataSource;
-        if (channel == null || !CHANNEL.matcher(channel).matches()) {
-            throw new IllegalArgumentException("channel '" + channel + "' must be lower-case letters, digits or '_', at most 63");
-        }
-        this.channel = channel;
-        this.stageCaps = Map.copyOf(stageCaps);
-        this.inline = inline;
-    }
-
-    /**
-     * A trigger that sends every stage back through the queue instead of letting the worker thread that
-     * finished a stage run the next one: a batch's stages spread over all workers, at the cost of a
-     * {@code NOTIFY}, a claim and a commit more per stage.
-     *
-     * @return a trigger like this one whose {@link #continuesInline} is always {@code false}
-     */
-    public QueueTrigger everyStageThroughQueue() {
-        return new QueueTrigger(dataSource, channel, stageCaps, false);
+        this.dataSource = new TimedDataSource(b.dataSource, b.networkTimeout);
+        this.channel = b.channel;
+        this.stageCaps = Map.copyOf(b.stageCaps);
+        this.inline = b.inline;
     }
 
     /**
      * @param dataSource the database the workers listen on
-     * @return a trigger on {@link #DEFAULT_CHANNEL} with no caps
+     * @return a builder with the defaults: {@link #DEFAULT_CHANNEL}, no caps, the next stage run inline,
+     *     {@link JdbcStageStore#DEFAULT_NETWORK_TIMEOUT}
+     * @throws NullPointerException if {@code dataSource} is null
      */
-    public static QueueTrigger of(DataSource dataSource) {
-        return new QueueTrigger(dataSource, DEFAULT_CHANNEL, Map.of());
+    public static Builder builder(DataSource dataSource) {
+        return new Builder(dataSource);
     }
 
     /** @return the NOTIFY channel */
@@ -87,15 +73,16 @@ public final class QueueTrigger implements Trigger {
         return stageCaps;
     }
 
-    /** Wakes the workers; the batch is already due in the table. */
+    /** Wakes the workers; the batch is already due in the table. A failed {@code NOTIFY} is only logged. */
     @Override
     public void fire(long batchId, String stage) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(notify)) {
             s.setString(1, channel);
             s.setString(2, stage);
             s.execute();
         } catch (SQLException e) {
-            LOG.debug("batch {} stage {}: NOTIFY failed ({}); the workers' polling picks the batch up", batchId, stage, e.toString());
+            LOG.debug("batch {} stage {}: NOTIFY failed ({}); the workers' polling picks the batch up", batchId, stage,
+                    e.toString());
         }
     }
 
@@ -107,9 +94,87 @@ public final class QueueTrigger implements Trigger {
         }
     }
 
-    /** @return {@code true} unless {@code nextStage} has a global cap or this is {@link #everyStageThroughQueue()} */
+    /** @return {@code true} unless {@code nextStage} has a cap or the trigger sends every stage through the queue */
     @Override
     public boolean continuesInline(String nextStage) {
         return inline && !stageCaps.containsKey(nextStage);
+    }
+
+    /** Builds a {@link QueueTrigger}; every setter validates. Not thread-safe. */
+    public static final class Builder {
+        private final DataSource dataSource;
+        private String channel = DEFAULT_CHANNEL;
+        private final Map<String, Integer> stageCaps = new LinkedHashMap<>();
+        private boolean inline = true;
+        private Duration networkTimeout = JdbcStageStore.DEFAULT_NETWORK_TIMEOUT;
+
+        private Builder(DataSource dataSource) {
+            this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        }
+
+        /**
+         * @param channel the NOTIFY channel, lower-case letters, digits and {@code _}, at most 63; the workers
+         *     built with this trigger listen on it. Default {@link QueueTrigger#DEFAULT_CHANNEL}
+         * @return this
+         * @throws IllegalArgumentException on a bad channel name
+         */
+        public Builder channel(String channel) {
+            if (channel == null || !CHANNEL.matcher(channel).matches()) {
+                throw new IllegalArgumentException("channel '" + channel
+                        + "' must be lower-case letters, digits or '_', at most 63");
+            }
+            this.channel = channel;
+            return this;
+        }
+
+        /**
+         * Caps the executions of {@code stage} that run at once across all queue workers; the workers claim a
+         * capped stage only while fewer run, and it always goes back through the queue. Call once per stage.
+         *
+         * @param stage the stage's name
+         * @param cap at most this many at once, at least 1
+         * @return this
+         * @throws IllegalArgumentException if {@code cap} is below 1
+         * @throws NullPointerException if {@code stage} is null
+         */
+        public Builder stageCap(String stage, int cap) {
+            Objects.requireNonNull(stage, "stage");
+            if (cap < 1) {
+                throw new IllegalArgumentException("the cap of stage '" + stage + "' must be at least 1, got " + cap
+                        + "; leave the stage out for no cap");
+            }
+            stageCaps.put(stage, cap);
+            return this;
+        }
+
+        /**
+         * Sends every stage back through the queue instead of letting the worker thread that finished a stage
+         * run the next one: a batch's stages spread over all workers, at the cost of a {@code NOTIFY}, a claim
+         * and a commit more per stage.
+         *
+         * @return this
+         */
+        public Builder everyStageThroughQueue() {
+            this.inline = false;
+            return this;
+        }
+
+        /**
+         * @param timeout the longest wait of the {@code NOTIFY}'s round trips, as
+         *     {@link JdbcStageStore.Builder#networkTimeout}: 100 ms to 10 min, default
+         *     {@link JdbcStageStore#DEFAULT_NETWORK_TIMEOUT}
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         * @throws NullPointerException if {@code timeout} is null
+         */
+        public Builder networkTimeout(Duration timeout) {
+            this.networkTimeout = JdbcStageStore.requireNetworkTimeout(timeout);
+            return this;
+        }
+
+        /** @return the trigger (it starts nothing) */
+        public QueueTrigger build() {
+            return new QueueTrigger(this);
+        }
     }
 }

@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -31,11 +32,14 @@ import org.slf4j.LoggerFactory;
  * is alive with a round trip bounded by the store's {@linkplain JdbcStageStore.Builder#networkTimeout
  * network timeout}, and replaces it when it fails; polling covers the gap. A claim that fails, times
  * out or throws is logged and tried again at the next poll; one that takes longer than the poll
- * interval is logged too. {@link #close()} stops claiming and waits for running stages; a stage still
- * running after the wait keeps its lease until it expires and the sweeper takes over.
+ * interval is logged too.
+ *
+ * <p>{@link Builder#build()} starts nothing; {@link #start()} starts the threads; {@link #close()} stops
+ * claiming and waits for running stages (a stage still running after the wait keeps its lease until it
+ * expires and the sweeper takes over). A closed worker cannot start again: build a new one.
  *
  * <pre>{@code
- * QueueTrigger trigger = QueueTrigger.of(dataSource);
+ * QueueTrigger trigger = QueueTrigger.builder(dataSource).build();
  * PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
  * QueueWorker worker = QueueWorker.builder(runner, store, trigger).threads(4).build().start();
  * }</pre>
@@ -66,10 +70,13 @@ public final class QueueWorker implements AutoCloseable {
     private final Duration pollInterval;
     private final Duration shutdownWait;
     private final ThreadPoolExecutor pool;
+    private final String listen;
+    private final String ping = SqlText.PING.text();
     private final Semaphore wake = new Semaphore(0);
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicLong claimed = new AtomicLong();
     private volatile boolean running;
+    private boolean closed;
     private Thread dispatcher;
     private Thread listener;
 
@@ -81,6 +88,7 @@ public final class QueueWorker implements AutoCloseable {
         this.threads = b.threads;
         this.pollInterval = b.pollInterval;
         this.shutdownWait = b.shutdownWait;
+        this.listen = SqlText.LISTEN.render(Map.of("channel", trigger.channel()));
         AtomicInteger n = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "baton-queue-" + n.incrementAndGet());
@@ -100,14 +108,17 @@ public final class QueueWorker implements AutoCloseable {
     }
 
     /**
-     * Starts claiming.
+     * Starts claiming: the dispatcher and {@code LISTEN} threads, and the pool's threads as stages come.
      *
      * @return this
-     * @throws IllegalStateException if already started
+     * @throws IllegalStateException if already started, or closed
      */
     public synchronized QueueWorker start() {
+        if (closed) {
+            throw new IllegalStateException("this queue worker was closed; build a new one to claim again");
+        }
         if (dispatcher != null) {
-            throw new IllegalStateException("worker already started");
+            throw new IllegalStateException("this queue worker is already started");
         }
         running = true;
         listener = new Thread(this::listen, "baton-queue-listen");
@@ -186,7 +197,7 @@ public final class QueueWorker implements AutoCloseable {
         long backoff = 100;
         while (running) {
             try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-                s.execute("LISTEN " + trigger.channel());
+                s.execute(listen);
                 backoff = 100;
                 wake.release(); // catch up on anything notified while we were not listening
                 PGConnection pg = c.unwrap(PGConnection.class);
@@ -202,7 +213,7 @@ public final class QueueWorker implements AutoCloseable {
                     if (System.nanoTime() - lastCheck >= checkNanos) {
                         // waiting for notifications never notices a connection the network dropped: a round trip
                         // does, within the network timeout, and its failure replaces the connection
-                        s.execute("SELECT 1");
+                        s.execute(ping);
                         lastCheck = System.nanoTime();
                     }
                 }
@@ -231,11 +242,19 @@ public final class QueueWorker implements AutoCloseable {
         return Math.max(MIN_LISTEN_CHECK_MILLIS, Math.min(MAX_LISTEN_CHECK_MILLIS, pollInterval.toMillis() * POLLS_PER_LISTEN_CHECK));
     }
 
-    /** Stops claiming, waits up to the shutdown wait for running stages, and closes the LISTEN connection. */
+    /**
+     * Stops claiming, waits up to the shutdown wait for running stages, and closes the LISTEN connection.
+     * Idempotent; closing a worker that never started only stops it from starting.
+     */
     @Override
     public void close() {
         synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
             if (!running) {
+                pool.shutdown();
                 return;
             }
             running = false;

@@ -83,6 +83,51 @@ class BatonSchemaTest {
         assertThat(store.create(1, "setup").attempt()).isEqualTo(1);
     }
 
+    List<Object> constraints(String table) {
+        return new Sql(PG.dataSource()).rows("SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(?)"
+                + " ORDER BY conname", table).stream().map(r -> r.get("conname")).toList();
+    }
+
+    List<Object> columns(String table) {
+        return new Sql(PG.dataSource()).rows("SELECT column_name FROM information_schema.columns"
+                + " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position", table)
+                .stream().map(r -> r.get("column_name")).toList();
+    }
+
+    @Test
+    void a_0_1_database_is_upgraded_in_place_keeping_its_tables_and_batches_and_its_batches_have_no_input() {
+        Sql sql = new Sql(PG.dataSource());
+        // what BatonSchema.migrate of 0.1 left: V1 and its history, a batch with an output
+        sql.execute(BatonSchema.read("V1__baton_queue_and_data.sql"));
+        sql.execute("CREATE TABLE baton_schema_history (version INT PRIMARY KEY, script TEXT NOT NULL,"
+                + " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+        sql.update("INSERT INTO baton_schema_history (version, script) VALUES (1, 'V1__baton_queue_and_data.sql')");
+        sql.update("INSERT INTO batch_processing_queue (batch_id, current_stage, status, created_at, updated_at)"
+                + " VALUES (7, 'extraction', 'pending', now(), now())");
+        sql.update("INSERT INTO batch_processing_data (batch_id, stage, data, created_at)"
+                + " VALUES (7, 'setup', '{\"rows\": 3}', now())");
+        List<Object> indexes = indexes("batch_processing_queue");
+        List<Object> dataIndexes = indexes("batch_processing_data");
+        List<Object> constraints = constraints("batch_processing_queue");
+        List<Object> v1Columns = columns("batch_processing_queue");
+        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).build()).hasMessageContaining("input_digest");
+
+        assertThat(BatonSchema.migrate(PG.dataSource())).containsExactly(2);
+
+        assertThat(indexes("batch_processing_queue")).isEqualTo(indexes);
+        assertThat(indexes("batch_processing_data")).isEqualTo(dataIndexes);
+        assertThat(constraints("batch_processing_queue")).isEqualTo(constraints);
+        assertThat(columns("batch_processing_queue")).startsWith(v1Columns.toArray()).endsWith("input_digest")
+                .hasSize(v1Columns.size() + 1);
+        JdbcStageStore store = JdbcStageStore.builder(PG.dataSource()).build();
+        BatchRecord old = store.find(7).orElseThrow();
+        assertThat(old.hasInput()).isFalse();
+        assertThat(store.readInput(7, in -> "never called")).isEmpty();
+        assertThat(store.readOutput(7, "setup")).contains("{\"rows\": 3}");
+        assertThat(store.create(7, "setup", null, Duration.ZERO).isNew()).as("a start again is the same run").isFalse();
+        assertThat(BatonSchema.migrate(PG.dataSource())).isEmpty();
+    }
+
     @Test
     void a_prefix_renames_every_index_and_constraint_so_two_sets_of_tables_share_a_schema() {
         BatonSchema.migrate(PG.dataSource());

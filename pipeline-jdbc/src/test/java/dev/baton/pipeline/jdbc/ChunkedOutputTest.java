@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.spi.StageStats;
+import dev.baton.pipeline.spi.UnstorableValueException;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.io.IOException;
 import java.time.Duration;
@@ -91,11 +92,15 @@ class ChunkedOutputTest {
         String large = "{\"a\":[" + "1,".repeat(2000) + "]}";
         for (String bad : List.of(large, "{\"a\":", "", "1 2", "[1]]")) {
             assertThatThrownBy(() -> small.advance(c, bad, "extraction", StageStats.NONE))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("output of stage 'setup' of batch 1");
-            assertThatThrownBy(() -> small.saveProgress(c, "{}", bad, StageStats.NONE)).isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> small.saveProgress(c, bad, "{}", StageStats.NONE)).isInstanceOf(IllegalArgumentException.class);
+                    .isInstanceOf(UnstorableValueException.class)
+                    .hasMessageContaining("output of stage 'setup' of batch 1");
+            assertThatThrownBy(() -> small.saveProgress(c, "{}", bad, StageStats.NONE))
+                    .isInstanceOf(UnstorableValueException.class);
+            assertThatThrownBy(() -> small.saveProgress(c, bad, "{}", StageStats.NONE))
+                    .isInstanceOf(UnstorableValueException.class);
         }
-        assertThatThrownBy(() -> small.advance(c, (String) null, "extraction", StageStats.NONE)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> small.advance(c, (String) null, "extraction", StageStats.NONE))
+                .isInstanceOf(UnstorableValueException.class);
         assertThatThrownBy(() -> small.advance(c, large, "extraction", StageStats.NONE)).hasMessageMatching("(?s).*line 1, column 400\\d.*");
         assertThat(sql.queueRow(1)).isEqualTo(before);
         assertThat(sql.outputRows(1)).isZero();
@@ -195,10 +200,10 @@ class ChunkedOutputTest {
             throw new IllegalStateException("not serialisable");
         }))) {
             assertThatThrownBy(() -> small.advance(again, bad, "extraction", StageStats.NONE))
-                    .isInstanceOf(IllegalArgumentException.class)
+                    .isInstanceOf(UnstorableValueException.class)
                     .hasMessageStartingWith("the output of stage 'setup' of batch 1 could not be written: ");
             assertThatThrownBy(() -> small.saveProgress(again, "2", bad, StageStats.NONE))
-                    .isInstanceOf(IllegalArgumentException.class)
+                    .isInstanceOf(UnstorableValueException.class)
                     .hasMessageStartingWith("the partial output of stage 'setup' of batch 1 could not be written: ");
         }
         assertThatThrownBy(() -> small.advance(again, failing, "extraction", StageStats.NONE))
@@ -237,7 +242,8 @@ class ChunkedOutputTest {
         Map<String, Object> before = sql.queueRow(1);
         for (String bad : List.of("{\"a\":", "1 2", "")) {
             assertThatThrownBy(() -> small.advance(c, streamedInPieces(bad, new AtomicInteger()), "extraction", StageStats.NONE))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("output of stage 'setup' of batch 1");
+                    .isInstanceOf(UnstorableValueException.class)
+                    .hasMessageContaining("output of stage 'setup' of batch 1");
         }
         assertThat(sql.queueRow(1)).isEqualTo(before);
         assertThat(sql.outputRows(1)).isZero();

@@ -8,6 +8,7 @@ import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.spi.StageStats;
+import dev.baton.pipeline.spi.StoreException;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationHandler;
@@ -31,8 +32,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A connection terminated by the server ({@code pg_terminate_backend}) at the worst moment surfaces as an
- * exception, never as an empty, {@code false} or partial result, and leaves nothing half-written.
+ * A connection terminated by the server ({@code pg_terminate_backend}) at the worst moment surfaces as a
+ * {@link StoreException} naming the operation and the batch, with Jdbi's exception as its cause, never as an
+ * empty, {@code false} or partial result, and leaves nothing half-written.
  */
 class ConnectionLossTest {
     @RegisterExtension
@@ -69,7 +71,9 @@ class ConnectionLossTest {
         healthy.create(1, "setup");
         Map<String, Object> before = sql.queueRow(1);
         JdbcStageStore store = killingBefore(s -> s.startsWith("UPDATE"));
-        assertThatThrownBy(() -> store.claim(1, "setup", "w", LEASE)).isInstanceOf(JdbiException.class);
+        assertThatThrownBy(() -> store.claim(1, "setup", "w", LEASE))
+                .isInstanceOf(StoreException.class).hasMessageContaining("claiming stage 'setup' of batch 1 failed")
+                .hasCauseInstanceOf(JdbiException.class);
         assertThat(sql.queueRow(1)).isEqualTo(before);
     }
 
@@ -81,7 +85,10 @@ class ConnectionLossTest {
         JdbcStageStore store = killingBefore(s -> s.startsWith("INSERT INTO batch_processing_data"));
         String output = JdbcStageStoreTest.bigJson(5_000);
 
-        assertThatThrownBy(() -> store.advance(claim, output, "extraction", StageStats.NONE)).isInstanceOf(JdbiException.class);
+        assertThatThrownBy(() -> store.advance(claim, output, "extraction", StageStats.NONE))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("committing the output of stage 'setup' of batch 1 failed")
+                .hasCauseInstanceOf(JdbiException.class);
         assertThat(sql.queueRow(1)).isEqualTo(before);
         assertThat(sql.outputRows(1)).isZero();
         assertThat(healthy.advance(claim, output, "extraction", StageStats.NONE)).as("the claim still holds").isTrue();
@@ -99,7 +106,10 @@ class ConnectionLossTest {
         JsonSource output = JsonSource.streamed(out -> new ObjectMapper().writer()
                 .without(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET).writeValue(out, items));
 
-        assertThatThrownBy(() -> store.advance(claim, output, "extraction", StageStats.NONE)).isInstanceOf(JdbiException.class);
+        assertThatThrownBy(() -> store.advance(claim, output, "extraction", StageStats.NONE))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("committing the output of stage 'setup' of batch 1 failed")
+                .hasCauseInstanceOf(JdbiException.class);
         assertThat(sql.queueRow(1)).isEqualTo(before);
         assertThat(sql.outputRows(1)).isZero();
         assertThat(healthy.advance(claim, output, "extraction", StageStats.NONE)).as("the claim still holds").isTrue();
@@ -113,8 +123,26 @@ class ConnectionLossTest {
         assertThat(healthy.advance(healthy.claim(1, "setup", "w", LEASE).orElseThrow(), output, "extraction", StageStats.NONE)).isTrue();
         assertThat(sql.outputRows(1)).isGreaterThan(2);
         JdbcStageStore store = killingAfter(s -> s.startsWith("SELECT chunk"));
-        assertThatThrownBy(() -> store.readOutput(1, "setup")).isInstanceOf(JdbiException.class);
+        assertThatThrownBy(() -> store.readOutput(1, "setup"))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("reading the output of stage 'setup' of batch 1 failed")
+                .hasCauseInstanceOf(JdbiException.class);
         assertThat(healthy.readOutput(1, "setup")).contains(output);
+    }
+
+    @Test
+    void a_start_whose_connection_dies_while_its_input_streams_in_throws_and_leaves_no_run() {
+        JdbcStageStore store = killingBefore(s -> s.startsWith("INSERT INTO batch_processing_data"));
+        String input = JdbcStageStoreTest.bigJson(5_000);
+
+        assertThatThrownBy(() -> store.create(1, "setup", JsonSource.ofText(input), Duration.ZERO))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("starting batch 1 failed")
+                .hasCauseInstanceOf(JdbiException.class);
+        assertThat(sql.queueRow(1)).isEmpty();
+        assertThat(sql.outputRows(1)).isZero();
+        assertThat(healthy.create(1, "setup", JsonSource.ofText(input), Duration.ZERO).isNew()).isTrue();
+        assertThat(healthy.readInput(1, in -> in.read() >= 0)).contains(true);
     }
 
     @Test
@@ -124,8 +152,12 @@ class ConnectionLossTest {
         sql.expireLease(1);
         BatchRecord stalled = healthy.findStalled(Duration.ZERO, 1).get(0);
         JdbcStageStore store = killingBefore(s -> true);
-        assertThatThrownBy(() -> store.findStalled(Duration.ZERO, 10)).isInstanceOf(JdbiException.class);
-        assertThatThrownBy(() -> store.rescue(stalled, "lease expired", false)).isInstanceOf(JdbiException.class);
+        assertThatThrownBy(() -> store.findStalled(Duration.ZERO, 10))
+                .isInstanceOf(StoreException.class).hasMessageContaining("finding stalled batches failed")
+                .hasCauseInstanceOf(JdbiException.class);
+        assertThatThrownBy(() -> store.rescue(stalled, "lease expired", false))
+                .isInstanceOf(StoreException.class).hasMessageContaining("rescuing stage 'setup' of batch 1 failed")
+                .hasCauseInstanceOf(JdbiException.class);
         assertThat(healthy.find(1).orElseThrow().state()).isEqualTo(BatchState.IN_PROGRESS);
     }
 

@@ -116,7 +116,7 @@ class NetworkLossTest {
     @Test
     void queue_workers_complete_every_batch_soon_after_a_network_that_dropped_every_connection_comes_back() throws Exception {
         // the trigger's NOTIFY has its own data source; a timed one keeps it from blocking the sweeper's rescues
-        QueueTrigger trigger = QueueTrigger.of(new TimedDataSource(pool, NETWORK_TIMEOUT));
+        QueueTrigger trigger = QueueTrigger.builder(pool).networkTimeout(NETWORK_TIMEOUT).build();
         PipelineRunner runner = PipelineRunner.builder(pipeline(), store).trigger(trigger).listener(events()).owner("w").build();
         QueueWorker worker = QueueWorker.builder(runner, store, trigger).threads(BATCHES + 2).pollInterval(POLL_INTERVAL)
                 .shutdownWait(Duration.ofSeconds(1)).build().start();

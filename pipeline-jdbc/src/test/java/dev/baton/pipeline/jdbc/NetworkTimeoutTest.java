@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.spi.StoreException;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.io.PrintWriter;
 import java.lang.reflect.Proxy;
@@ -77,7 +78,10 @@ class NetworkTimeoutTest {
                 store.create(1, "setup");
                 proxy.freeze();
                 assertTimeoutPreemptively(Duration.ofSeconds(30), () ->
-                        assertThatThrownBy(() -> store.findStalled(Duration.ZERO, 10)).isInstanceOf(JdbiException.class)
+                        assertThatThrownBy(() -> store.findStalled(Duration.ZERO, 10))
+                                .isInstanceOf(StoreException.class)
+                                .hasMessageContaining("finding stalled batches failed")
+                                .hasCauseInstanceOf(JdbiException.class)
                                 .hasRootCauseInstanceOf(java.net.SocketTimeoutException.class));
                 assertThat(shared.isClosed()).as("the driver closed the dead connection").isTrue();
             }

@@ -46,7 +46,7 @@ public final class QueueWorkerMain {
         HikariDataSource ds = new HikariDataSource(config);
         String name = args[1];
         JdbcStageStore store = JdbcStageStore.builder(ds).build();
-        QueueTrigger trigger = QueueTrigger.of(ds);
+        QueueTrigger trigger = QueueTrigger.builder(ds).build();
         PipelineRunner runner = PipelineRunner.builder(pipeline(name, Duration.ofMillis(Long.parseLong(args[3])),
                         Duration.ofMillis(Long.parseLong(args[4]))), store)
                 .trigger(trigger).owner(name).build();

@@ -62,7 +62,7 @@ class QueueWorkerTest {
         for (long id = from; id <= to; id++) {
             store.create(id, "setup");
         }
-        QueueTrigger.of(PG.dataSource()).fire(0, "setup");
+        QueueTrigger.builder(PG.dataSource()).build().fire(0, "setup");
     }
 
     void awaitCompleted(long batches) throws InterruptedException {
@@ -129,7 +129,7 @@ class QueueWorkerTest {
             }
         });
         doomed.destroyForcibly().waitFor();
-        QueueTrigger trigger = QueueTrigger.of(PG.dataSource());
+        QueueTrigger trigger = QueueTrigger.builder(PG.dataSource()).build();
         try (PipelineRunner runner = PipelineRunner.builder(QueueWorkerMain.pipeline("sweeper", Duration.ofMillis(600), Duration.ZERO), store)
                         .trigger(trigger).build();
                 StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(2)).interval(Duration.ofMillis(200)).build()) {
@@ -158,7 +158,7 @@ class QueueWorkerTest {
             });
         }
         Pipeline pipeline = b.build();
-        QueueTrigger trigger = new QueueTrigger(PG.dataSource(), QueueTrigger.DEFAULT_CHANNEL, Map.of("annotation", 2));
+        QueueTrigger trigger = QueueTrigger.builder(PG.dataSource()).stageCap("annotation", 2).build();
         runWorkersInThisJvm(3, 4, worker -> pipeline, trigger, 60);
         assertEveryStageAdvancedOnce(60);
         assertThat(max.get()).as("most annotation stages running at once").isEqualTo(2);
@@ -166,9 +166,9 @@ class QueueWorkerTest {
 
     @Test
     void every_stage_through_the_queue_claims_each_stage_once_and_spreads_a_batch_over_workers() throws Exception {
-        QueueTrigger trigger = QueueTrigger.of(PG.dataSource()).everyStageThroughQueue();
+        QueueTrigger trigger = QueueTrigger.builder(PG.dataSource()).everyStageThroughQueue().build();
         assertThat(trigger.continuesInline("extraction")).isFalse();
-        assertThat(QueueTrigger.of(PG.dataSource()).continuesInline("extraction")).isTrue();
+        assertThat(QueueTrigger.builder(PG.dataSource()).build().continuesInline("extraction")).isTrue();
         List<QueueWorker> workers = runWorkersInThisJvm(2, 2,
                 worker -> QueueWorkerMain.pipeline(worker, Duration.ofSeconds(30), Duration.ZERO), trigger, 40);
         assertEveryStageAdvancedOnce(40);
@@ -179,7 +179,7 @@ class QueueWorkerTest {
 
     @Test
     void close_stops_claiming_and_leaves_no_claim_behind() throws Exception {
-        QueueTrigger trigger = QueueTrigger.of(PG.dataSource());
+        QueueTrigger trigger = QueueTrigger.builder(PG.dataSource()).build();
         for (int round = 0; round < 5; round++) {
             try (PipelineRunner runner = PipelineRunner.builder(QueueWorkerMain.pipeline("w", Duration.ofSeconds(30), Duration.ZERO), store)
                     .trigger(trigger).build()) {
@@ -203,7 +203,7 @@ class QueueWorkerTest {
         config.setMaximumPoolSize(6);
         try (HikariDataSource pool = new HikariDataSource(config)) {
             JdbcStageStore pooled = JdbcStageStore.builder(pool).build();
-            QueueTrigger trigger = QueueTrigger.of(pool);
+            QueueTrigger trigger = QueueTrigger.builder(pool).build();
             // polling alone would take a minute: only NOTIFY on a re-established LISTEN finishes in time
             try (PipelineRunner runner = PipelineRunner.builder(SixStages.pipeline(), pooled).trigger(trigger).build();
                     QueueWorker worker = QueueWorker.builder(runner, pooled, trigger).threads(2).pollInterval(Duration.ofSeconds(60)).build().start()) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.spi.StageStats;
+import dev.baton.pipeline.spi.StoreException;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.time.Duration;
 import java.util.List;
@@ -14,7 +15,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** A missing or old schema is reported when the store is built, and later as the same clear message. */
+/**
+ * A missing or old schema is reported when the store is built, and later, from the call that meets it, as a
+ * {@link StoreException} with the same clear message.
+ */
 class SchemaCheckTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();
@@ -77,6 +81,17 @@ class SchemaCheckTest {
     }
 
     @Test
+    void a_store_built_on_a_0_1_schema_fails_naming_the_column_and_the_migration_that_adds_it() {
+        new Sql(PG.dataSource()).execute(BatonSchema.read(MIGRATION));
+        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).build())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("table batch_processing_queue lacks the column input_digest")
+                .hasMessageNotContaining("batch_processing_data lacks")
+                .hasMessageContaining("V2__batch_inputs.sql")
+                .hasMessageContaining("BatonSchema.migrate(dataSource)");
+    }
+
+    @Test
     void tables_dropped_after_the_build_give_the_same_message_from_every_method_with_the_database_error_as_cause() {
         BatonSchema.migrate(PG.dataSource());
         JdbcStageStore store = JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).build();
@@ -89,7 +104,9 @@ class SchemaCheckTest {
                 () -> store.readOutput(1, "setup"),
                 () -> store.advance(claim, JsonSource.ofText("[1]"), "next", StageStats.NONE),
                 () -> store.advance(claim, JsonSource.ofText(big), "next", StageStats.NONE))) {
-            assertThatThrownBy(call::run).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(call::run).isInstanceOf(StoreException.class)
+                    .hasMessageContaining("of stage 'setup' of batch 1 failed:")
+                    .hasMessageContaining("Baton's tables are missing or out of date")
                     .hasMessageContaining("table batch_processing_data is missing")
                     .hasMessageContaining(MIGRATION).hasMessageContaining("BatonSchema.migrate(dataSource)")
                     .hasMessageNotContaining("SELECT").hasMessageNotContaining("INSERT")
@@ -98,13 +115,14 @@ class SchemaCheckTest {
         assertThat(store.find(1).orElseThrow().version()).as("nothing was committed").isEqualTo(claim.version());
 
         sql.execute("ALTER TABLE batch_processing_queue DROP COLUMN stage_stats");
-        assertThatThrownBy(() -> store.find(1)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> store.find(1)).isInstanceOf(StoreException.class)
+                .hasMessageContaining("reading batch 1 failed")
                 .hasMessageContaining("table batch_processing_queue lacks the column stage_stats")
                 .hasCauseInstanceOf(JdbiException.class);
         sql.execute("DROP TABLE batch_processing_queue");
-        assertThatThrownBy(() -> store.findStalled(Duration.ZERO, 10)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> store.findStalled(Duration.ZERO, 10)).isInstanceOf(StoreException.class)
                 .hasMessageContaining("table batch_processing_queue is missing");
         assertThatThrownBy(() -> store.claimDue("w", Duration.ofMinutes(1), 10, java.util.Map.of()))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("table batch_processing_queue is missing");
+                .isInstanceOf(StoreException.class).hasMessageContaining("table batch_processing_queue is missing");
     }
 }

@@ -15,7 +15,10 @@ import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StageStore;
+import dev.baton.pipeline.spi.UnstorableValueException;
 import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,6 +44,8 @@ public abstract class StageStoreContract {
     /** A lease long enough never to expire by itself during a test. */
     protected static final Duration LEASE = Duration.ofMinutes(5);
     private static final StageStats STATS = new StageStats(1, 1, 12, Instant.parse("2026-01-01T00:00:00Z"), null);
+    /** An input whose key order and spacing PostgreSQL's jsonb keeps. */
+    private static final String INPUT = "{\"a\":1,\"b\":[\"x\",\"é😀\"]}";
 
     /** The store under test, new for each test. */
     protected StageStore store;
@@ -92,12 +97,126 @@ public abstract class StageStoreContract {
     }
 
     @Test
-    void starting_a_batch_twice_is_a_conflict_and_changes_nothing() {
+    void starting_a_batch_twice_without_an_input_returns_the_run_as_it_is_and_changes_nothing() {
         store.create(1, "setup");
-        claimed(1, "setup");
-        BatchRecord before = store.find(1).orElseThrow();
-        assertThrows(BatchConflictException.class, () -> store.create(1, "setup"));
+        BatchRecord before = claimed(1, "setup");
+        StageStore.Created again = store.create(1, "setup", null, Duration.ZERO);
+        assertFalse(again.isNew());
+        assertEquals(before, again.batch(), "the existing run, in progress, at its version");
+        assertEquals(before, store.create(1, "setup"));
         assertEquals(before, store.find(1).orElseThrow());
+        assertFalse(before.hasInput());
+    }
+
+    @Test
+    void a_batch_started_with_an_input_reads_it_back() {
+        StageStore.Created created = store.create(1, "setup", JsonSource.ofText(INPUT), Duration.ZERO);
+        assertTrue(created.isNew());
+        assertTrue(created.batch().hasInput());
+        assertEquals(BatchState.PENDING, created.batch().state());
+        assertEquals(created.batch(), store.find(1).orElseThrow());
+        assertJsonEquals(INPUT, store.readInput(1, StageStoreContract::text).orElseThrow());
+        assertEquals(Optional.empty(), store.readInput(2, in -> "never called"), "no run, no input");
+        store.create(2, "setup");
+        assertEquals(Optional.empty(), store.readInput(2, in -> "never called"), "a run without an input");
+        assertFalse(store.find(2).orElseThrow().hasInput());
+    }
+
+    @Test
+    void starting_a_batch_again_with_the_same_input_is_the_same_run() {
+        store.create(1, "setup", JsonSource.ofText(INPUT), Duration.ZERO);
+        BatchRecord running = claimed(1, "setup");
+        StageStore.Created again =
+                store.create(1, "setup", JsonSource.streamed(out -> out.write(INPUT)), Duration.ZERO);
+        assertFalse(again.isNew());
+        assertEquals(running, again.batch(), "the run as it is: in progress, version unchanged");
+        assertEquals(running.version(), store.find(1).orElseThrow().version());
+        assertJsonEquals(INPUT, store.readInput(1, StageStoreContract::text).orElseThrow());
+    }
+
+    @Test
+    void starting_a_batch_again_with_another_input_or_none_is_a_conflict_and_changes_nothing() {
+        store.create(1, "setup", JsonSource.ofText(INPUT), Duration.ZERO);
+        store.create(2, "setup");
+        BatchRecord withInput = store.find(1).orElseThrow();
+        BatchRecord without = store.find(2).orElseThrow();
+
+        BatchConflictException other = assertThrows(BatchConflictException.class,
+                () -> store.create(1, "setup", JsonSource.ofText("{\"a\":2}"), Duration.ZERO));
+        assertEquals(1, other.batchId());
+        assertTrue(other.getMessage().contains("another input"), other.getMessage());
+        BatchConflictException none = assertThrows(BatchConflictException.class, () -> store.create(1, "setup"));
+        assertTrue(none.getMessage().contains("an input"), none.getMessage());
+        BatchConflictException added = assertThrows(BatchConflictException.class,
+                () -> store.create(2, "setup", JsonSource.ofText(INPUT), Duration.ZERO));
+        assertTrue(added.getMessage().contains("no input"), added.getMessage());
+        assertTrue(added.getMessage().contains("batch 2"), added.getMessage());
+
+        assertEquals(withInput, store.find(1).orElseThrow());
+        assertEquals(without, store.find(2).orElseThrow());
+        assertJsonEquals(INPUT, store.readInput(1, StageStoreContract::text).orElseThrow());
+        assertEquals(Optional.empty(), store.readInput(2, StageStoreContract::text));
+    }
+
+    @Test
+    void a_batch_started_after_a_delay_is_not_claimable_before_its_time_and_is_after() {
+        BatchRecord r = store.create(1, "setup", null, Duration.ofHours(1)).batch();
+        assertEquals(BatchState.PENDING, r.state());
+        assertEquals(r.createdAt().plus(Duration.ofHours(1)), r.runAfter());
+        assertTrue(store.claim(1, "setup", "worker-a", LEASE).isEmpty(), "not due before its time");
+        assertTrue(store.findStalled(Duration.ZERO, 10).isEmpty(), "not overdue either");
+        makeDue(1);
+        assertEquals(BatchState.IN_PROGRESS, claimed(1, "setup").state());
+    }
+
+    @Test
+    void a_restart_keeps_the_input() {
+        store.create(1, "a", JsonSource.ofText(INPUT), Duration.ZERO);
+        assertTrue(store.advance(claimed(1, "a"), "\"A\"", "b", STATS));
+        assertTrue(store.fail(claimed(1, "b"), "boom", STATS));
+        BatchRecord restarted = store.reset(1, "a", List.of("b"), -1).orElseThrow();
+        assertTrue(restarted.hasInput());
+        assertJsonEquals(INPUT, store.readInput(1, StageStoreContract::text).orElseThrow());
+        assertTrue(store.readOutput(1, "a").isEmpty());
+        assertFalse(store.create(1, "a", JsonSource.ofText(INPUT), Duration.ZERO).isNew(), "still the same run");
+    }
+
+    @Test
+    void a_large_input_reads_back_exactly_as_it_was_written() {
+        StringBuilder big = new StringBuilder("{\"items\":[");
+        for (int i = 0; i < 20_000; i++) {
+            big.append(i == 0 ? "" : ", ").append("{\"n\": ").append(i)
+                    .append(", \"s\": \"é😀\\u0000").append(i).append("\"}");
+        }
+        String json = big.append("]}").toString();
+        JsonSource streamed = JsonSource.streamed(out -> {
+            for (int from = 0; from < json.length(); from += 3001) {
+                out.write(json, from, Math.min(3001, json.length() - from));
+            }
+        });
+        assertTrue(store.create(1, "setup", streamed, Duration.ZERO).isNew());
+        assertEquals(json, store.readInput(1, StageStoreContract::text).orElseThrow(), "byte for byte");
+        assertFalse(store.create(1, "setup", JsonSource.ofText(json), Duration.ZERO).isNew());
+        JsonSource longer = JsonSource.ofText(json.replace("]}", ",1]}"));
+        assertThrows(BatchConflictException.class, () -> store.create(1, "setup", longer, Duration.ZERO));
+    }
+
+    @Test
+    void an_input_that_fails_to_write_itself_is_refused_and_starts_no_run() {
+        JsonSource failing = JsonSource.streamed(out -> {
+            out.write("{\"partly\":");
+            throw new IOException("the source went away");
+        });
+        UnstorableValueException e = assertThrows(UnstorableValueException.class,
+                () -> store.create(1, "setup", failing, Duration.ZERO));
+        assertTrue(e.getMessage().contains("input of batch 1"), e.getMessage());
+        assertTrue(e.getCause() instanceof IOException, String.valueOf(e.getCause()));
+        assertThrows(UnstorableValueException.class,
+                () -> store.create(1, "setup", JsonSource.ofText(null), Duration.ZERO));
+        assertTrue(store.find(1).isEmpty());
+        assertEquals(Optional.empty(), store.readInput(1, StageStoreContract::text));
+        assertTrue(store.create(1, "setup", JsonSource.ofText(INPUT), Duration.ZERO).isNew(),
+                "nothing was left behind");
     }
 
     @Test
@@ -404,11 +523,12 @@ public abstract class StageStoreContract {
             throw new IOException("the source went away");
         });
 
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.advance(claim, failing, "extraction", STATS));
+        UnstorableValueException e = assertThrows(UnstorableValueException.class,
+                () -> store.advance(claim, failing, "extraction", STATS));
         assertTrue(e.getMessage().contains("stage 'setup' of batch 1"), e.getMessage());
         assertTrue(e.getCause() instanceof IOException, String.valueOf(e.getCause()));
-        assertThrows(IllegalArgumentException.class, () -> store.saveProgress(claim, "1", failing, STATS));
-        assertThrows(IllegalArgumentException.class, () -> store.advance(claim, (String) null, "extraction", STATS));
+        assertThrows(UnstorableValueException.class, () -> store.saveProgress(claim, "1", failing, STATS));
+        assertThrows(UnstorableValueException.class, () -> store.advance(claim, (String) null, "extraction", STATS));
         assertEquals(before, store.find(1).orElseThrow());
         assertEquals(Optional.empty(), store.readOutput(1, "setup"));
         assertTrue(store.advance(claim, "{}", "extraction", STATS), "the claim still holds");
@@ -490,15 +610,21 @@ public abstract class StageStoreContract {
             out.write("[1,");
             throw new IOException("the source went away");
         });
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        UnstorableValueException e = assertThrows(UnstorableValueException.class,
                 () -> store.saveProgressAndRetry(claim, "3", failing, 2, "item 3 failed", Duration.ZERO, STATS));
         assertTrue(e.getMessage().contains("stage 'annotation' of batch 1"), e.getMessage());
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(UnstorableValueException.class,
                 () -> store.saveProgressAndRetry(claim, "3", JsonSource.ofText("[1]"), 0, "item 3 failed", Duration.ZERO, STATS));
         assertEquals(before, store.find(1).orElseThrow());
         assertEquals(Optional.empty(), store.readOutput(1, "annotation"));
         assertTrue(store.saveProgressAndRetry(claim, "3", JsonSource.ofText("[1]"), 2, "item 3 failed", Duration.ZERO, STATS),
                 "the claim still holds");
+    }
+
+    private static String text(Reader in) throws IOException {
+        StringWriter out = new StringWriter();
+        in.transferTo(out);
+        return out.toString();
     }
 
     /**

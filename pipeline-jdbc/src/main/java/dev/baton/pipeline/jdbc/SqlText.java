@@ -1,0 +1,378 @@
+package dev.baton.pipeline.jdbc;
+
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Every SQL statement of pipeline-jdbc, each whole. {@code <queue>}, {@code <data>} and {@code <history>} stand
+ * for the tables, {@code <columns>} for the queue columns {@link BatchRowMapper} reads; {@link Statements}
+ * fills them in once per store. Parameters are Jdbi's {@code :name}, except in the plain JDBC statements of
+ * the queue trigger and worker.
+ *
+ * <p>Time: {@code now()} is the start of the transaction, so every row a statement (or a transaction) writes
+ * gets the same time; only the lease of a commit that streamed a chunked output uses {@code clock_timestamp()}.
+ *
+ * <p>Indexes: a queue update that changes none of {@code status}, {@code run_after} and {@code id} (see V1) is
+ * a HOT update; the statements that keep a row {@code in_progress} (a heartbeat, an advance that claims the
+ * next stage) and the sweeper's touch of a pending row rely on it.
+ */
+enum SqlText {
+    /**
+     * Starts a run: the queue row and, when the input fits one row, the input (else {@code :input} is NULL and
+     * the input streams into chunk rows in the same transaction). Returns nothing when the batch already has a run.
+     */
+    CREATE("""
+            WITH created AS (
+                INSERT INTO <queue> (batch_id, current_stage, status, created_at, updated_at, attempt, version,
+                                     run_after, input_digest)
+                VALUES (:b, :stage, 'pending', now(), now(), 1, 0, now() + :after * interval '1 millisecond', :digest)
+                ON CONFLICT (batch_id) DO NOTHING
+                RETURNING <columns>),
+            stale AS (
+                DELETE FROM <data>
+                 WHERE batch_id = :b AND stage = :input_stage AND chunk > 0 AND EXISTS (SELECT FROM created)),
+            written AS (
+                INSERT INTO <data> (batch_id, stage, data, created_at, chunk, chunks)
+                SELECT :b, :input_stage, CAST(:input AS jsonb), now(), 0, 1 FROM created WHERE :input IS NOT NULL
+                ON CONFLICT (batch_id, stage, chunk) DO UPDATE
+                    SET data = EXCLUDED.data, chunks = 1, created_at = EXCLUDED.created_at)
+            SELECT * FROM created"""),
+
+    /** Ends the start of a run whose input streamed into chunk rows: its digest, known once it has streamed. */
+    FINISH_INPUT("""
+            UPDATE <queue> SET input_digest = :digest WHERE batch_id = :b
+            RETURNING <columns>"""),
+
+    /** The run a start met, with the digest of its input. */
+    FIND_WITH_DIGEST("""
+            SELECT input_digest, <columns> FROM <queue> WHERE batch_id = :b"""),
+
+    /** One batch's row. */
+    FIND("""
+            SELECT <columns> FROM <queue> WHERE batch_id = :b"""),
+
+    /**
+     * The claim, of one stage of one batch ({@code :stage} given) or of batches the queue worker found due and
+     * locked (any stage): only a {@code pending} row whose time has come.
+     */
+    CLAIM("""
+            UPDATE <queue>
+               SET status = 'in_progress', lease_owner = :owner,
+                   lease_until = now() + :lease * interval '1 millisecond', version = version + 1, updated_at = now()
+             WHERE batch_id = ANY(:batches) AND status = 'pending' AND run_after <= now()
+               AND (CAST(:stage AS text) IS NULL OR current_stage = :stage)
+            RETURNING <columns>"""),
+
+    /** Renews a held lease, skipping the row while the claim's own commit holds its lock. */
+    RENEW_LEASE("""
+            UPDATE <queue> SET lease_until = now() + :lease * interval '1 millisecond'
+             WHERE id = (SELECT id FROM <queue>
+                          WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'
+                          FOR UPDATE SKIP LOCKED)"""),
+
+    /** Whether a claim still holds (1) or not (0), whether or not its row is locked. */
+    HOLDS("""
+            SELECT count(*) FROM <queue>
+             WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'"""),
+
+    /**
+     * Advances a held claim to {@code :next} ({@code :status} {@code pending}) or completes it; with the output
+     * when it fits one row ({@code :output} NULL when it streams into chunk rows in the same transaction).
+     */
+    ADVANCE("""
+            WITH moved AS (
+                UPDATE <queue>
+                   SET current_stage = :next, status = :status, attempt = 1, cursor = NULL, error_message = NULL,
+                       run_after = now(), version = version + 1, updated_at = now(),
+                       lease_owner = NULL, lease_until = NULL,
+                       stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))
+                 WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'
+                RETURNING lease_until, updated_at),
+            stale AS (
+                DELETE FROM <data> WHERE batch_id = :b AND stage = :stage AND chunk > 0 AND EXISTS (SELECT FROM moved)),
+            written AS (
+                INSERT INTO <data> (batch_id, stage, data, created_at, chunk, chunks)
+                SELECT :b, :stage, CAST(:output AS jsonb), now(), 0, 1 FROM moved WHERE :output IS NOT NULL
+                ON CONFLICT (batch_id, stage, chunk) DO UPDATE
+                    SET data = EXCLUDED.data, chunks = 1, created_at = EXCLUDED.created_at)
+            SELECT lease_until, updated_at FROM moved"""),
+
+    /**
+     * {@link #ADVANCE} that claims {@code :next} for the same owner: the row stays {@code in_progress} and
+     * {@code run_after} is left alone, so the update is HOT.
+     */
+    ADVANCE_AND_CLAIM("""
+            WITH moved AS (
+                UPDATE <queue>
+                   SET current_stage = :next, attempt = 1, cursor = NULL, error_message = NULL,
+                       version = version + 1, updated_at = now(),
+                       lease_until = now() + :lease * interval '1 millisecond',
+                       stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))
+                 WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'
+                RETURNING lease_until, updated_at),
+            stale AS (
+                DELETE FROM <data> WHERE batch_id = :b AND stage = :stage AND chunk > 0 AND EXISTS (SELECT FROM moved)),
+            written AS (
+                INSERT INTO <data> (batch_id, stage, data, created_at, chunk, chunks)
+                SELECT :b, :stage, CAST(:output AS jsonb), now(), 0, 1 FROM moved WHERE :output IS NOT NULL
+                ON CONFLICT (batch_id, stage, chunk) DO UPDATE
+                    SET data = EXCLUDED.data, chunks = 1, created_at = EXCLUDED.created_at)
+            SELECT lease_until, updated_at FROM moved"""),
+
+    /** Saves a sliced stage's cursor and partial output ({@code :output} as in {@link #ADVANCE}); due now. */
+    SAVE_PROGRESS("""
+            WITH moved AS (
+                UPDATE <queue>
+                   SET status = 'pending', cursor = CAST(:cursor AS jsonb), run_after = now(),
+                       version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL,
+                       stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))
+                 WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'
+                RETURNING lease_until, updated_at),
+            stale AS (
+                DELETE FROM <data> WHERE batch_id = :b AND stage = :stage AND chunk > 0 AND EXISTS (SELECT FROM moved)),
+            written AS (
+                INSERT INTO <data> (batch_id, stage, data, created_at, chunk, chunks)
+                SELECT :b, :stage, CAST(:output AS jsonb), now(), 0, 1 FROM moved WHERE :output IS NOT NULL
+                ON CONFLICT (batch_id, stage, chunk) DO UPDATE
+                    SET data = EXCLUDED.data, chunks = 1, created_at = EXCLUDED.created_at)
+            SELECT lease_until, updated_at FROM moved"""),
+
+    /** {@link #SAVE_PROGRESS} and a failed try: attempt {@code :attempt}, due after {@code :backoff}. */
+    SAVE_PROGRESS_AND_RETRY("""
+            WITH moved AS (
+                UPDATE <queue>
+                   SET status = 'pending', cursor = CAST(:cursor AS jsonb), attempt = :attempt, error_message = :error,
+                       run_after = now() + :backoff * interval '1 millisecond',
+                       version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL,
+                       stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))
+                 WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'
+                RETURNING lease_until, updated_at),
+            stale AS (
+                DELETE FROM <data> WHERE batch_id = :b AND stage = :stage AND chunk > 0 AND EXISTS (SELECT FROM moved)),
+            written AS (
+                INSERT INTO <data> (batch_id, stage, data, created_at, chunk, chunks)
+                SELECT :b, :stage, CAST(:output AS jsonb), now(), 0, 1 FROM moved WHERE :output IS NOT NULL
+                ON CONFLICT (batch_id, stage, chunk) DO UPDATE
+                    SET data = EXCLUDED.data, chunks = 1, created_at = EXCLUDED.created_at)
+            SELECT lease_until, updated_at FROM moved"""),
+
+    /** A failed try of a held claim: attempt + 1, due after {@code :backoff}. */
+    SCHEDULE_RETRY("""
+            UPDATE <queue>
+               SET status = 'pending', attempt = attempt + 1, error_message = :error,
+                   run_after = now() + :backoff * interval '1 millisecond',
+                   version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL,
+                   stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))
+             WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'"""),
+
+    /** Fails a held claim's batch for good. */
+    FAIL("""
+            UPDATE <queue>
+               SET status = 'failed', error_message = :error,
+                   version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL,
+                   stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))
+             WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'"""),
+
+    /** Expired leases and overdue pending rows, at any stage ({@code :any}) or at {@code :stages}. */
+    FIND_STALLED("""
+            SELECT <columns> FROM <queue>
+             WHERE ((status = 'in_progress' AND lease_until < now())
+                    OR (status = 'pending' AND run_after <= now() - :grace * interval '1 millisecond'
+                        AND updated_at <= now() - :grace * interval '1 millisecond'))
+               AND (:any OR current_stage = ANY(:stages))
+             ORDER BY updated_at, id
+             LIMIT :limit"""),
+
+    /** Unfinished batches per stage outside {@code :stages}. */
+    COUNT_ACTIVE_OUTSIDE("""
+            SELECT current_stage, count(*) FROM <queue>
+             WHERE status IN ('pending', 'in_progress') AND NOT (current_stage = ANY(:stages))
+             GROUP BY current_stage"""),
+
+    /** The sweeper's touch of an overdue pending row it found: only its version and {@code updated_at} move (HOT). */
+    TOUCH_PENDING("""
+            UPDATE <queue> SET version = version + 1, updated_at = now()
+             WHERE id = (SELECT id FROM <queue> WHERE batch_id = :b AND version = :v AND status = 'pending'
+                         FOR UPDATE SKIP LOCKED)
+            RETURNING <columns>"""),
+
+    /** The rescue of an expired lease the sweeper found: pending again with attempt + 1, due now. */
+    RESCUE_EXPIRED("""
+            UPDATE <queue>
+               SET status = 'pending', attempt = attempt + 1, error_message = :error, run_after = now(),
+                   version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL
+             WHERE id = (SELECT id FROM <queue>
+                          WHERE batch_id = :b AND version = :v AND status = 'in_progress' AND lease_until < now()
+                          FOR UPDATE SKIP LOCKED)
+            RETURNING <columns>"""),
+
+    /** The rescue of an expired lease whose stage has no attempts left: the batch fails. */
+    FAIL_EXPIRED("""
+            UPDATE <queue>
+               SET status = 'failed', error_message = :error,
+                   version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL
+             WHERE id = (SELECT id FROM <queue>
+                          WHERE batch_id = :b AND version = :v AND status = 'in_progress' AND lease_until < now()
+                          FOR UPDATE SKIP LOCKED)
+            RETURNING <columns>"""),
+
+    /** Cancels a batch that has not ended. */
+    CANCEL("""
+            UPDATE <queue>
+               SET status = 'cancelled',
+                   version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL
+             WHERE batch_id = :b AND status IN ('pending', 'in_progress')
+            RETURNING <columns>"""),
+
+    /** Moves a batch to {@code :stage} (any version when {@code :v} is below 0), dropping stats of {@code :cleared}. */
+    RESET("""
+            UPDATE <queue>
+               SET current_stage = :stage, status = 'pending', attempt = 1, error_message = NULL, cursor = NULL,
+                   run_after = now(), stage_stats = stage_stats - CAST(:cleared AS text[]),
+                   version = version + 1, updated_at = now(), lease_owner = NULL, lease_until = NULL
+             WHERE batch_id = :b AND (:v < 0 OR version = :v)
+            RETURNING <columns>"""),
+
+    /** Deletes the outputs of the stages {@code :cleared}; never the input ({@code :input_stage}). */
+    DELETE_OUTPUTS("""
+            DELETE FROM <data> WHERE batch_id = :b AND stage = ANY(:cleared) AND stage <> :input_stage"""),
+
+    /** A page of batches in {@code :states} (all when {@code :all}), oldest change first. */
+    LIST("""
+            SELECT <columns> FROM <queue>
+             WHERE (:all OR status = ANY(:states))
+             ORDER BY updated_at, id
+            OFFSET :offset LIMIT :limit"""),
+
+    /** Batches per state. */
+    COUNT_BY_STATE("""
+            SELECT status, count(*) FROM <queue> GROUP BY status"""),
+
+    /** Notes a trigger's delivery error on a batch pending at that stage; nothing else moves. */
+    RECORD_TRIGGER_ERROR("""
+            UPDATE <queue> SET error_message = :error
+             WHERE batch_id = :b AND current_stage = :stage AND status = 'pending'"""),
+
+    /** The rows of one stage's output (or of the input), a chunk row's slice as text, in order. */
+    READ_ROWS("""
+            SELECT chunk, chunks, CASE WHEN chunks > 1 THEN data #>> '{}' ELSE data::text END AS text
+              FROM <data> WHERE batch_id = :b AND stage = :s
+             ORDER BY chunk"""),
+
+    /** Deletes every row of one stage's output before a chunked write. */
+    DELETE_ROWS("""
+            DELETE FROM <data> WHERE batch_id = :b AND stage = :s"""),
+
+    /** One chunk row, its slice as a JSON string; {@code chunks} is set when the last one is written. */
+    INSERT_CHUNK("""
+            INSERT INTO <data> (batch_id, stage, data, created_at, chunk, chunks)
+            VALUES (:b, :s, to_jsonb(CAST(:d AS text)), now(), :c, :n)"""),
+
+    /** Sets the chunk count on every row of a chunked write. */
+    COUNT_CHUNKS("""
+            UPDATE <data> SET chunks = :n WHERE batch_id = :b AND stage = :s"""),
+
+    /**
+     * At the end of a chunked write: a lease that its first statement set counts from now (the wall clock), not
+     * from the start of the transaction, however long the output took to stream.
+     */
+    SHIFT_LEASE("""
+            UPDATE <queue> SET lease_until = lease_until + (clock_timestamp() - now())
+             WHERE batch_id = :b AND lease_until IS NOT NULL"""),
+
+    /**
+     * Serialises, until the transaction ends, what shares {@code :key}: migrations of one set of tables, and the
+     * queue workers' claims of capped stages.
+     */
+    ADVISORY_LOCK("""
+            SELECT pg_advisory_xact_lock(hashtext(:key)) IS NULL"""),
+
+    /** Live claims per capped stage ({@code :capped}), across all workers. */
+    COUNT_RUNNING("""
+            SELECT current_stage, count(*) FROM <queue>
+             WHERE status = 'in_progress' AND lease_until > now() AND current_stage = ANY(:capped)
+             GROUP BY current_stage"""),
+
+    /** Due batches at stages other than {@code :full}, oldest first, locked, skipping rows other workers hold. */
+    LOCK_DUE("""
+            SELECT batch_id, current_stage FROM <queue>
+             WHERE status = 'pending' AND run_after <= now() AND NOT (current_stage = ANY(:full))
+             ORDER BY run_after, id
+             LIMIT :limit
+               FOR UPDATE SKIP LOCKED"""),
+
+    /**
+     * The columns of {@code :tables} (an unknown table gives one row with a NULL column), resolved like the
+     * store's statements: through the {@code search_path} unless a schema is given.
+     */
+    SCHEMA_COLUMNS("""
+            SELECT t.name, a.attname
+              FROM unnest(CAST(:tables AS text[])) AS t(name)
+              LEFT JOIN pg_catalog.pg_attribute a
+                ON a.attrelid = to_regclass(t.name) AND a.attnum > 0 AND NOT a.attisdropped"""),
+
+    /** The migrations' own history. */
+    CREATE_HISTORY("""
+            CREATE TABLE IF NOT EXISTS <history> (
+              version INT PRIMARY KEY,
+              script TEXT NOT NULL,
+              applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )"""),
+
+    /** The versions applied. */
+    APPLIED_VERSIONS("""
+            SELECT version FROM <history>"""),
+
+    /** Records a migration as applied. */
+    RECORD_MIGRATION("""
+            INSERT INTO <history> (version, script) VALUES (:v, :s)"""),
+
+    /** Runs the migrations' statements in {@code <schema>} for the rest of the transaction. */
+    MIGRATE_IN_SCHEMA("""
+            SET LOCAL search_path TO <schema>"""),
+
+    /** Wakes the queue workers listening on a channel (plain JDBC: the channel, then the payload). */
+    NOTIFY("""
+            SELECT pg_notify(?, ?)"""),
+
+    /** Subscribes the queue worker's connection to {@code <channel>}. */
+    LISTEN("""
+            LISTEN <channel>"""),
+
+    /** A round trip that proves a connection alive. */
+    PING("""
+            SELECT 1""");
+
+    private static final Pattern PLACEHOLDER = Pattern.compile("<([a-z_]+)>");
+
+    private final String template;
+
+    SqlText(String template) {
+        this.template = template;
+    }
+
+    /** @return the statement with no placeholder, as it is */
+    String text() {
+        return render(Map.of());
+    }
+
+    /**
+     * @param values what each placeholder stands for, by name
+     * @return the statement with every placeholder filled in
+     * @throws IllegalStateException if the statement has a placeholder {@code values} does not fill
+     */
+    String render(Map<String, String> values) {
+        Matcher m = PLACEHOLDER.matcher(template);
+        StringBuilder out = new StringBuilder(template.length() + 64);
+        while (m.find()) {
+            String value = values.get(m.group(1));
+            if (value == null) {
+                throw new IllegalStateException("statement " + name() + " has the placeholder <" + m.group(1)
+                        + "> that nothing fills");
+            }
+            m.appendReplacement(out, Matcher.quoteReplacement(value));
+        }
+        return m.appendTail(out).toString();
+    }
+}

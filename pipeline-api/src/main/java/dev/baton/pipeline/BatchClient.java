@@ -118,7 +118,11 @@ public final class BatchClient {
             try {
                 trigger.fireAfter(batchId, first, startAfter);
             } catch (RuntimeException e) {
-                LOG.warn("batch {} stage {}: trigger failed ({}); the sweeper will fire it again", batchId, first, e.toString());
+                LOG.warn(
+                        "batch {} stage {}: trigger failed ({}); the sweeper will fire it again",
+                        batchId,
+                        first,
+                        e.toString());
             }
         }
         return BatchStatus.of(pipeline, created.batch());
@@ -156,8 +160,10 @@ public final class BatchClient {
     public BatchStatus retry(long batchId) {
         BatchRecord r = store.find(batchId).orElseThrow(() -> new BatchNotFoundException(batchId));
         if (r.state() != BatchState.FAILED && r.state() != BatchState.CANCELLED) {
-            throw new BatchConflictException(batchId, "batch " + batchId + " is " + r.state().dbValue() + " at stage '"
-                    + r.stage() + "'; only a failed or cancelled batch can be retried (use restart to run a stage again)");
+            throw new BatchConflictException(
+                    batchId,
+                    "batch " + batchId + " is " + r.state().dbValue() + " at stage '" + r.stage()
+                            + "'; only a failed or cancelled batch can be retried (use restart to run a stage again)");
         }
         return reset(r, r.stage());
     }
@@ -184,13 +190,18 @@ public final class BatchClient {
         List<String> names = pipeline.stageNames();
         List<String> later = names.subList(pipeline.indexOf(stage) + 1, names.size());
         BatchRecord moved = store.reset(r.batchId(), stage, later, r.version())
-                .orElseThrow(() -> new BatchConflictException(r.batchId(), "batch " + r.batchId()
-                        + " changed while it was being reset to '" + stage + "'; read its status and try again"));
+                .orElseThrow(() -> new BatchConflictException(
+                        r.batchId(),
+                        "batch " + r.batchId() + " changed while it was being reset to '" + stage
+                                + "'; read its status and try again"));
         if (trigger != null) {
             try {
                 trigger.fire(moved.batchId(), stage);
             } catch (RuntimeException e) {
-                LOG.warn("batch {} stage {}: trigger failed ({}); the sweeper will fire it again", moved.batchId(), stage,
+                LOG.warn(
+                        "batch {} stage {}: trigger failed ({}); the sweeper will fire it again",
+                        moved.batchId(),
+                        stage,
                         e.toString());
             }
         }
@@ -209,8 +220,10 @@ public final class BatchClient {
     public BatchStatus cancel(long batchId) {
         return store.cancel(batchId).map(r -> BatchStatus.of(pipeline, r)).orElseThrow(() -> {
             BatchRecord r = store.find(batchId).orElseThrow(() -> new BatchNotFoundException(batchId));
-            return new BatchConflictException(batchId, "batch " + batchId + " is already " + r.state().dbValue()
-                    + "; only a pending or running batch can be cancelled");
+            return new BatchConflictException(
+                    batchId,
+                    "batch " + batchId + " is already " + r.state().dbValue()
+                            + "; only a pending or running batch can be cancelled");
         });
     }
 
@@ -223,9 +236,12 @@ public final class BatchClient {
      */
     public List<BatchStatus> list(Set<BatchState> states, int offset, int limit) {
         if (offset < 0 || limit < 1 || limit > 1000) {
-            throw new IllegalArgumentException("offset must be >= 0 and limit in 1..1000, got offset=" + offset + " limit=" + limit);
+            throw new IllegalArgumentException(
+                    "offset must be >= 0 and limit in 1..1000, got offset=" + offset + " limit=" + limit);
         }
-        return store.list(states, offset, limit).stream().map(r -> BatchStatus.of(pipeline, r)).toList();
+        return store.list(states, offset, limit).stream()
+                .map(r -> BatchStatus.of(pipeline, r))
+                .toList();
     }
 
     /**
@@ -238,7 +254,9 @@ public final class BatchClient {
         if (limit < 1 || limit > 1000) {
             throw new IllegalArgumentException("limit must be in 1..1000, got " + limit);
         }
-        return store.findStalled(pendingGrace, limit).stream().map(r -> BatchStatus.of(pipeline, r)).toList();
+        return store.findStalled(pendingGrace, limit).stream()
+                .map(r -> BatchStatus.of(pipeline, r))
+                .toList();
     }
 
     /** @return the number of batches per state, every state present */

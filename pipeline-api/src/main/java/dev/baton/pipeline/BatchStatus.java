@@ -2,7 +2,6 @@ package dev.baton.pipeline;
 
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStats;
-
 import java.time.Instant;
 import java.util.List;
 
@@ -51,18 +50,35 @@ public record BatchStatus(
      * @param startedAt when it first started, or {@code null}
      * @param finishedAt when it finished, or {@code null}
      */
-    public record StageView(String name, int attempts, int invocations, long maxInvocationMs, Instant startedAt, Instant finishedAt) {}
+    public record StageView(
+            String name, int attempts, int invocations, long maxInvocationMs, Instant startedAt, Instant finishedAt) {}
 
     static BatchStatus of(Pipeline pipeline, BatchRecord r) {
-        List<StageView> views = pipeline.stageNames().stream().map(name -> {
-            StageStats s = r.statsOf(name);
-            int attempts = name.equals(r.stage()) && s.invocations() > 0 ? Math.max(s.attempts(), r.attempt()) : s.attempts();
-            if (name.equals(r.stage()) && r.state() == BatchState.IN_PROGRESS) {
-                attempts = Math.max(attempts, r.attempt());
-            }
-            return new StageView(name, attempts, s.invocations(), s.maxInvocationMs(), s.startedAt(), s.finishedAt());
-        }).toList();
-        return new BatchStatus(r.batchId(), r.stage(), r.state(), r.attempt(), r.error(), r.createdAt(), r.updatedAt(),
-                r.leaseOwner(), r.leaseUntil(), r.runAfter(), r.hasInput(), views);
+        List<StageView> views = pipeline.stageNames().stream()
+                .map(name -> {
+                    StageStats s = r.statsOf(name);
+                    int attempts = name.equals(r.stage()) && s.invocations() > 0
+                            ? Math.max(s.attempts(), r.attempt())
+                            : s.attempts();
+                    if (name.equals(r.stage()) && r.state() == BatchState.IN_PROGRESS) {
+                        attempts = Math.max(attempts, r.attempt());
+                    }
+                    return new StageView(
+                            name, attempts, s.invocations(), s.maxInvocationMs(), s.startedAt(), s.finishedAt());
+                })
+                .toList();
+        return new BatchStatus(
+                r.batchId(),
+                r.stage(),
+                r.state(),
+                r.attempt(),
+                r.error(),
+                r.createdAt(),
+                r.updatedAt(),
+                r.leaseOwner(),
+                r.leaseUntil(),
+                r.runAfter(),
+                r.hasInput(),
+                views);
     }
 }

@@ -2,7 +2,6 @@ package dev.baton.pipeline;
 
 import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.spi.Trigger;
-
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -37,8 +36,8 @@ public final class InProcessTrigger implements Trigger {
     private InProcessTrigger(Builder b) {
         AtomicInteger n = new AtomicInteger();
         // thread pools make their threads on demand: nothing runs before start()
-        this.pool = new ThreadPoolExecutor(b.threads, b.threads, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(b.queueCapacity), r -> {
+        this.pool = new ThreadPoolExecutor(
+                b.threads, b.threads, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(b.queueCapacity), r -> {
                     Thread t = new Thread(r, "baton-stage-" + n.incrementAndGet());
                     t.setDaemon(true);
                     return t;
@@ -82,17 +81,23 @@ public final class InProcessTrigger implements Trigger {
     public void fire(long batchId, String stage) {
         StageHandler h = handler;
         if (h == null) {
-            throw new IllegalStateException("InProcessTrigger is not bound: pass it to PipelineRunner.builder(...).trigger(...)");
+            throw new IllegalStateException(
+                    "InProcessTrigger is not bound: pass it to PipelineRunner.builder(...).trigger(...)");
         }
         if (!started) {
-            throw new IllegalStateException("InProcessTrigger is not started: call start() on the runner it was given to");
+            throw new IllegalStateException(
+                    "InProcessTrigger is not started: call start() on the runner it was given to");
         }
         try {
             pool.execute(() -> {
                 try {
                     h.runStage(batchId, stage);
                 } catch (RuntimeException e) {
-                    LOG.error("batch {} stage {}: invocation threw; the sweeper will recover the batch", batchId, stage, e);
+                    LOG.error(
+                            "batch {} stage {}: invocation threw; the sweeper will recover the batch",
+                            batchId,
+                            stage,
+                            e);
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -127,7 +132,9 @@ public final class InProcessTrigger implements Trigger {
         pool.getQueue().clear();
         try {
             if (!pool.awaitTermination(shutdownWait.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("stage invocations still running after {}; their leases will expire and the sweeper will rescue them", shutdownWait);
+                LOG.warn(
+                        "stage invocations still running after {}; their leases will expire and the sweeper will rescue them",
+                        shutdownWait);
                 pool.shutdownNow();
             }
         } catch (InterruptedException e) {

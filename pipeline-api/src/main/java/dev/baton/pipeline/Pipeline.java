@@ -182,14 +182,17 @@ public final class Pipeline {
          */
         public Builder stage(String name, Stage stage, Consumer<StageSettings> customizer) {
             if (name == null || !STAGE_NAME.matcher(name).matches()) {
-                throw new IllegalArgumentException("stage name '" + name
-                        + "' is not allowed: use lower-case letters, digits, '_' or '-', starting with a letter, at most 63 characters");
+                throw new IllegalArgumentException(
+                        "stage name '" + name
+                                + "' is not allowed: use lower-case letters, digits, '_' or '-', starting with a letter, at most 63 characters");
             }
             if (COMPLETED.equals(name)) {
-                throw new IllegalArgumentException("stage name 'completed' is reserved for the end of the pipeline; choose another");
+                throw new IllegalArgumentException(
+                        "stage name 'completed' is reserved for the end of the pipeline; choose another");
             }
             if (stages.containsKey(name)) {
-                throw new IllegalArgumentException("stage '" + name + "' is registered twice; stage names must be unique");
+                throw new IllegalArgumentException(
+                        "stage '" + name + "' is registered twice; stage names must be unique");
             }
             StageSettings s = new StageSettings();
             customizer.accept(s);
@@ -225,7 +228,8 @@ public final class Pipeline {
         public Builder lease(Duration lease) {
             positive("lease", lease);
             if (lease.toMillis() < 100) {
-                throw new IllegalArgumentException("lease must be at least 100ms (heartbeats renew it every third), got " + lease);
+                throw new IllegalArgumentException(
+                        "lease must be at least 100ms (heartbeats renew it every third), got " + lease);
             }
             this.lease = lease;
             return this;
@@ -237,12 +241,14 @@ public final class Pipeline {
          */
         public Pipeline build() {
             if (stages.isEmpty()) {
-                throw new IllegalStateException("a pipeline needs at least one stage: call stage(name, stage) before build()");
+                throw new IllegalStateException(
+                        "a pipeline needs at least one stage: call stage(name, stage) before build()");
             }
             List<StageSpec> specs = new ArrayList<>();
             stages.forEach((name, stage) -> {
                 StageSettings s = settings.get(name);
-                specs.add(new StageSpec(name, stage, s.retry != null ? s.retry : retry, s.budget != null ? s.budget : budget));
+                specs.add(new StageSpec(
+                        name, stage, s.retry != null ? s.retry : retry, s.budget != null ? s.budget : budget));
             });
             return new Pipeline(specs, lease);
         }

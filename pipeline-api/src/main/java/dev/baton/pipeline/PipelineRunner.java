@@ -1,7 +1,7 @@
 package dev.baton.pipeline;
 
-import dev.baton.pipeline.spi.UnstorableValueException;
-
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.baton.pipeline.internal.DefaultStageContext;
 import dev.baton.pipeline.internal.Json;
 import dev.baton.pipeline.internal.Listeners;
@@ -11,9 +11,7 @@ import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.spi.Trigger;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.baton.pipeline.spi.UnstorableValueException;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,8 +22,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,7 +65,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         this.clock = b.clock;
         this.owner = b.owner;
         this.json = new Json(b.objectMapper);
-        // a few threads: a renewal that waits out the network timeout on a dead connection delays only the ones behind it
+        // a few threads: a renewal that waits out the network timeout on a dead connection delays only the ones behind
+        // it
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(HEARTBEAT_THREADS, r -> {
             Thread t = new Thread(r, "baton-heartbeat-" + owner);
             t.setDaemon(true);
@@ -211,7 +210,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             StageResult result;
             Throwable failure = null;
             try {
-                result = Objects.requireNonNull(spec.stage().execute(context),
+                result = Objects.requireNonNull(
+                        spec.stage().execute(context),
                         "stage '" + stage + "' returned null; return StageResult.done(output) instead");
             } catch (Exception | LinkageError | AssertionError e) {
                 result = null;
@@ -220,8 +220,13 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             Instant finished = clock.instant();
             Duration took = Duration.between(started, finished);
             if (finished.isAfter(deadline)) {
-                LOG.warn("batch {} stage {} attempt {} ran {} ms, past its budget of {} ms; slice the work with StageResult.progress",
-                        batchId, stage, attempt, took.toMillis(), spec.budget().toMillis());
+                LOG.warn(
+                        "batch {} stage {} attempt {} ran {} ms, past its budget of {} ms; slice the work with StageResult.progress",
+                        batchId,
+                        stage,
+                        attempt,
+                        took.toMillis(),
+                        spec.budget().toMillis());
             }
             Attempt run = new Attempt(spec, claim, claim.statsOf(stage), started, took);
             if (failure != null) {
@@ -243,7 +248,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     }
 
     /** One invocation of a claimed stage, as far as its commit needs to know. */
-    private record Attempt(Pipeline.StageSpec spec, BatchRecord claim, StageStats before, Instant started, Duration took) {
+    private record Attempt(
+            Pipeline.StageSpec spec, BatchRecord claim, StageStats before, Instant started, Duration took) {
         long batchId() {
             return claim.batchId();
         }
@@ -296,7 +302,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         BatchRecord nextClaim = null;
         try {
             if (!Pipeline.COMPLETED.equals(next) && trigger.continuesInline(next)) {
-                Optional<BatchRecord> after = store.advanceAndClaim(run.claim(), written, next, stats, pipeline.lease());
+                Optional<BatchRecord> after =
+                        store.advanceAndClaim(run.claim(), written, next, stats, pipeline.lease());
                 if (after.isEmpty()) {
                     return new Step(lost(run.claim(), stage));
                 }
@@ -311,12 +318,16 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             return new Step(unwritable(run, output, "output", e));
         } catch (RuntimeException e) {
             StageOutcome failed = commitFailed(run, "output", e);
-            Optional<BatchRecord> after = failed.kind() == StageOutcome.Kind.LOST ? committedAfterAll(run.claim(), next) : Optional.empty();
+            Optional<BatchRecord> after =
+                    failed.kind() == StageOutcome.Kind.LOST ? committedAfterAll(run.claim(), next) : Optional.empty();
             if (after.isEmpty()) {
                 return new Step(failed);
             }
-            LOG.warn("batch {} stage {} attempt {}: the reply of the commit was lost, but the commit happened; going on",
-                    batchId, stage, run.attempt());
+            LOG.warn(
+                    "batch {} stage {} attempt {}: the reply of the commit was lost, but the commit happened; going on",
+                    batchId,
+                    stage,
+                    run.attempt());
             BatchRecord r = after.get();
             if (r.state() == BatchState.IN_PROGRESS && owner.equals(r.leaseOwner())) {
                 nextClaim = r;
@@ -326,7 +337,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         if (Pipeline.COMPLETED.equals(next)) {
             LOG.info("batch {} completed after stage {}", batchId, stage);
             listeners.batchCompleted(batchId);
-            return new Step(new StageOutcome(StageOutcome.Kind.COMPLETED, batchId, stage, run.attempt(), Pipeline.COMPLETED));
+            return new Step(
+                    new StageOutcome(StageOutcome.Kind.COMPLETED, batchId, stage, run.attempt(), Pipeline.COMPLETED));
         }
         if (nextClaim != null) {
             return new Step(advanced, nextClaim);
@@ -366,11 +378,16 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
      */
     private Optional<BatchRecord> committedAfterAll(BatchRecord claim, String next) {
         try {
-            return store.find(claim.batchId()).filter(r -> r.stage().equals(next)
-                    && (r.version() == claim.version() + 1 || r.state() == BatchState.IN_PROGRESS && owner.equals(r.leaseOwner())));
+            return store.find(claim.batchId())
+                    .filter(r -> r.stage().equals(next)
+                            && (r.version() == claim.version() + 1
+                                    || r.state() == BatchState.IN_PROGRESS && owner.equals(r.leaseOwner())));
         } catch (RuntimeException e) {
-            LOG.warn("batch {} stage {}: cannot read the row after a failed commit ({}); the sweeper will find it",
-                    claim.batchId(), claim.stage(), e.toString());
+            LOG.warn(
+                    "batch {} stage {}: cannot read the row after a failed commit ({}); the sweeper will find it",
+                    claim.batchId(),
+                    claim.stage(),
+                    e.toString());
             return Optional.empty();
         }
     }
@@ -384,7 +401,14 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         RetryPolicy retry = spec.retry();
         boolean again = retryable && retry.allowsRetryAfter(attempt);
         if (again) {
-            LOG.warn("batch {} stage {} attempt {} of {} failed: {}", batchId, stage, attempt, retry.maxAttempts(), error, cause);
+            LOG.warn(
+                    "batch {} stage {} attempt {} of {} failed: {}",
+                    batchId,
+                    stage,
+                    attempt,
+                    retry.maxAttempts(),
+                    error,
+                    cause);
             Duration backoff = retry.backoffAfter(attempt);
             if (!store.scheduleRetry(claim, error, backoff, run.stats(null))) {
                 return lost(claim, stage);
@@ -394,9 +418,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             fireAfter(batchId, stage, backoff);
             return new StageOutcome(StageOutcome.Kind.RETRYING, batchId, stage, attempt, error);
         }
-        String stored = retryable && retry.maxAttempts() > 1
-                ? error + " (gave up after " + attempt + " attempts)"
-                : error;
+        String stored =
+                retryable && retry.maxAttempts() > 1 ? error + " (gave up after " + attempt + " attempts)" : error;
         LOG.error("batch {} failed at stage {} attempt {}: {}", batchId, stage, attempt, stored, cause);
         if (!store.fail(claim, stored, run.stats(clock.instant()))) {
             return lost(claim, stage);
@@ -427,12 +450,19 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             return failed(run, retry.error(), true, retry.cause());
         }
         Duration backoff = policy.backoffAfter(1);
-        LOG.warn("batch {} stage {} attempt {} committed its progress up to cursor {}, then failed: {}; trying again from there in {} ms",
-                batchId, stage, run.attempt(), cursor, retry.error(), backoff.toMillis(), retry.cause());
+        LOG.warn(
+                "batch {} stage {} attempt {} committed its progress up to cursor {}, then failed: {}; trying again from there in {} ms",
+                batchId,
+                stage,
+                run.attempt(),
+                cursor,
+                retry.error(),
+                backoff.toMillis(),
+                retry.cause());
         boolean saved;
         try {
-            saved = store.saveProgressAndRetry(claim, cursor, json.source(retry.partialOutput()), 2, retry.error(), backoff,
-                    run.stats(null));
+            saved = store.saveProgressAndRetry(
+                    claim, cursor, json.source(retry.partialOutput()), 2, retry.error(), backoff, run.stats(null));
         } catch (UnstorableValueException e) {
             return unwritable(run, retry.partialOutput(), "partial output", e);
         } catch (RuntimeException e) {
@@ -470,24 +500,33 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     }
 
     private StageOutcome lost(BatchRecord claim, String stage) {
-        LOG.warn("batch {} stage {} attempt {}: the claim was taken over (lease rescued, cancelled or restarted); its result was discarded",
-                claim.batchId(), stage, claim.attempt());
-        return new StageOutcome(StageOutcome.Kind.LOST, claim.batchId(), stage, claim.attempt(),
+        LOG.warn(
+                "batch {} stage {} attempt {}: the claim was taken over (lease rescued, cancelled or restarted); its result was discarded",
+                claim.batchId(),
+                stage,
+                claim.attempt());
+        return new StageOutcome(
+                StageOutcome.Kind.LOST,
+                claim.batchId(),
+                stage,
+                claim.attempt(),
                 "claim lost before commit; nothing was written");
     }
 
     private StageOutcome notClaimed(long batchId, String stage) {
         Optional<BatchRecord> row = store.find(batchId);
         if (row.isEmpty()) {
-            return new StageOutcome(StageOutcome.Kind.NOT_FOUND, batchId, stage, 0,
-                    "batch " + batchId + " has no pipeline run");
+            return new StageOutcome(
+                    StageOutcome.Kind.NOT_FOUND, batchId, stage, 0, "batch " + batchId + " has no pipeline run");
         }
         BatchRecord r = row.get();
         String why;
         if (!r.stage().equals(stage)) {
-            why = "batch " + batchId + " is at stage '" + r.stage() + "' (" + r.state().dbValue() + "), not '" + stage + "'";
+            why = "batch " + batchId + " is at stage '" + r.stage() + "' ("
+                    + r.state().dbValue() + "), not '" + stage + "'";
         } else if (r.state() == BatchState.IN_PROGRESS) {
-            why = "batch " + batchId + " stage '" + stage + "' is already running (lease held by " + r.leaseOwner() + ")";
+            why = "batch " + batchId + " stage '" + stage + "' is already running (lease held by " + r.leaseOwner()
+                    + ")";
         } else if (r.state() == BatchState.PENDING) {
             why = "batch " + batchId + " stage '" + stage + "' is not due before " + r.runAfter();
         } else {
@@ -521,21 +560,32 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             long started = System.nanoTime();
             try {
                 if (!store.heartbeat(claim, pipeline.lease())) {
-                    LOG.warn("batch {} stage {} attempt {}: lease lost while running; the result will be discarded",
-                            claim.batchId(), claim.stage(), claim.attempt());
+                    LOG.warn(
+                            "batch {} stage {} attempt {}: lease lost while running; the result will be discarded",
+                            claim.batchId(),
+                            claim.stage(),
+                            claim.attempt());
                     ScheduledFuture<?> self = future;
                     if (self != null) {
                         self.cancel(false);
                     }
                 }
             } catch (Exception | LinkageError | AssertionError e) {
-                LOG.warn("batch {} stage {}: heartbeat failed, will try again: {}", claim.batchId(), claim.stage(), e.toString());
+                LOG.warn(
+                        "batch {} stage {}: heartbeat failed, will try again: {}",
+                        claim.batchId(),
+                        claim.stage(),
+                        e.toString());
             }
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             if (tookMillis > pipeline.lease().toMillis() / 3) {
                 // a few timer threads renew every lease of this runner: a slow renewal delays the others
-                LOG.warn("batch {} stage {}: heartbeat took {} ms, longer than its interval of {} ms (a slow or unreachable store)",
-                        claim.batchId(), claim.stage(), tookMillis, pipeline.lease().toMillis() / 3);
+                LOG.warn(
+                        "batch {} stage {}: heartbeat took {} ms, longer than its interval of {} ms (a slow or unreachable store)",
+                        claim.batchId(),
+                        claim.stage(),
+                        tookMillis,
+                        pipeline.lease().toMillis() / 3);
             }
         }
     }
@@ -544,7 +594,11 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         try {
             trigger.fire(batchId, stage);
         } catch (RuntimeException e) {
-            LOG.warn("batch {} stage {}: trigger failed ({}); the sweeper will fire it again", batchId, stage, e.toString());
+            LOG.warn(
+                    "batch {} stage {}: trigger failed ({}); the sweeper will fire it again",
+                    batchId,
+                    stage,
+                    e.toString());
         }
     }
 
@@ -552,7 +606,11 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         try {
             trigger.fireAfter(batchId, stage, delay);
         } catch (RuntimeException e) {
-            LOG.warn("batch {} stage {}: trigger failed ({}); the sweeper will fire it again", batchId, stage, e.toString());
+            LOG.warn(
+                    "batch {} stage {}: trigger failed ({}); the sweeper will fire it again",
+                    batchId,
+                    stage,
+                    e.toString());
         }
     }
 
@@ -573,7 +631,9 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
 
     private static String describe(Throwable t) {
         String message = t.getMessage();
-        return message == null || message.isBlank() ? t.getClass().getName() : t.getClass().getName() + ": " + message;
+        return message == null || message.isBlank()
+                ? t.getClass().getName()
+                : t.getClass().getName() + ": " + message;
     }
 
     /**
@@ -589,8 +649,12 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         try {
             store.recordTriggerError(batchId, stage, error);
         } catch (RuntimeException e) {
-            LOG.warn("batch {} stage {}: could not record the trigger's delivery error ({}) on the batch: {}",
-                    batchId, stage, error, e.toString());
+            LOG.warn(
+                    "batch {} stage {}: could not record the trigger's delivery error ({}) on the batch: {}",
+                    batchId,
+                    stage,
+                    error,
+                    e.toString());
         }
     }
 
@@ -678,13 +742,15 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
          */
         public PipelineRunner build() {
             if (trigger == null) {
-                throw new IllegalStateException("set a trigger: trigger(new InProcessTrigger(...)) or an HTTP or queue trigger");
+                throw new IllegalStateException(
+                        "set a trigger: trigger(new InProcessTrigger(...)) or an HTTP or queue trigger");
             }
             return new PipelineRunner(this);
         }
 
         private static String defaultOwner() {
-            return ManagementFactory.getRuntimeMXBean().getName() + ":" + UUID.randomUUID().toString().substring(0, 8);
+            return ManagementFactory.getRuntimeMXBean().getName() + ":"
+                    + UUID.randomUUID().toString().substring(0, 8);
         }
     }
 }

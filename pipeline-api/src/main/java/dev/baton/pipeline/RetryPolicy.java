@@ -30,7 +30,8 @@ public final class RetryPolicy {
     private final Duration maxBackoff;
     private final IntervalFunction intervals;
 
-    private RetryPolicy(int maxAttempts, Duration initialBackoff, double multiplier, double jitter, Duration maxBackoff) {
+    private RetryPolicy(
+            int maxAttempts, Duration initialBackoff, double multiplier, double jitter, Duration maxBackoff) {
         if (maxAttempts < 1) {
             throw new IllegalArgumentException("maxAttempts must be at least 1 (the first try), got " + maxAttempts);
         }
@@ -44,7 +45,8 @@ public final class RetryPolicy {
             throw new IllegalArgumentException("jitter must be in [0, 1), got " + jitter);
         }
         if (maxBackoff.compareTo(initialBackoff) < 0) {
-            throw new IllegalArgumentException("maxBackoff (" + maxBackoff + ") must not be below initialBackoff (" + initialBackoff + ")");
+            throw new IllegalArgumentException(
+                    "maxBackoff (" + maxBackoff + ") must not be below initialBackoff (" + initialBackoff + ")");
         }
         this.maxAttempts = maxAttempts;
         this.initialBackoff = initialBackoff;
@@ -53,13 +55,16 @@ public final class RetryPolicy {
         this.maxBackoff = maxBackoff;
         long initialMillis = Math.max(1, initialBackoff.toMillis());
         this.intervals = jitter == 0.0
-                ? IntervalFunction.ofExponentialBackoff(initialMillis, multiplier, Math.max(initialMillis, maxBackoff.toMillis()))
-                : IntervalFunction.ofExponentialRandomBackoff(initialMillis, multiplier, jitter, Math.max(initialMillis, maxBackoff.toMillis()));
+                ? IntervalFunction.ofExponentialBackoff(
+                        initialMillis, multiplier, Math.max(initialMillis, maxBackoff.toMillis()))
+                : IntervalFunction.ofExponentialRandomBackoff(
+                        initialMillis, multiplier, jitter, Math.max(initialMillis, maxBackoff.toMillis()));
     }
 
     /** @return the default policy: 3 tries, 1 s doubling with ±50 % jitter, at most 5 min apart */
     public static RetryPolicy defaults() {
-        return new RetryPolicy(DEFAULT_MAX_ATTEMPTS, DEFAULT_INITIAL_BACKOFF, DEFAULT_MULTIPLIER, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF);
+        return new RetryPolicy(
+                DEFAULT_MAX_ATTEMPTS, DEFAULT_INITIAL_BACKOFF, DEFAULT_MULTIPLIER, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF);
     }
 
     /** @return a policy that fails the batch on the first error */
@@ -74,7 +79,11 @@ public final class RetryPolicy {
      * @throws IllegalArgumentException on a value out of range
      */
     public static RetryPolicy exponential(int maxAttempts, Duration initialBackoff) {
-        return new RetryPolicy(maxAttempts, initialBackoff, DEFAULT_MULTIPLIER, DEFAULT_JITTER,
+        return new RetryPolicy(
+                maxAttempts,
+                initialBackoff,
+                DEFAULT_MULTIPLIER,
+                DEFAULT_JITTER,
                 DEFAULT_MAX_BACKOFF.compareTo(initialBackoff) < 0 ? initialBackoff : DEFAULT_MAX_BACKOFF);
     }
 
@@ -136,7 +145,7 @@ public final class RetryPolicy {
 
     @Override
     public String toString() {
-        return "RetryPolicy[maxAttempts=" + maxAttempts + ", initialBackoff=" + initialBackoff
-                + ", multiplier=" + multiplier + ", jitter=" + jitter + ", maxBackoff=" + maxBackoff + "]";
+        return "RetryPolicy[maxAttempts=" + maxAttempts + ", initialBackoff=" + initialBackoff + ", multiplier="
+                + multiplier + ", jitter=" + jitter + ", maxBackoff=" + maxBackoff + "]";
     }
 }

@@ -108,14 +108,16 @@ public final class Slicer {
         Objects.requireNonNull(work, "work");
         int from = context.cursor(Integer.class).orElse(0);
         if (from > items.size()) {
-            throw new StageValueException("batch " + context.batchId() + " stage " + context.stage() + ": cursor " + from
-                    + " is past the " + items.size() + " items; the item list must be the same on every invocation");
+            throw new StageValueException(
+                    "batch " + context.batchId() + " stage " + context.stage() + ": cursor " + from + " is past the "
+                            + items.size() + " items; the item list must be the same on every invocation");
         }
         List<Object> results = new ArrayList<>(items.size());
         context.partialOutput(JsonNode.class).ifPresent(p -> ((ArrayNode) p).forEach(results::add));
         if (results.size() != from) {
-            throw new StageValueException("batch " + context.batchId() + " stage " + context.stage() + ": partial output has "
-                    + results.size() + " results but the cursor says " + from + "; restart the stage");
+            throw new StageValueException(
+                    "batch " + context.batchId() + " stage " + context.stage() + ": partial output has "
+                            + results.size() + " results but the cursor says " + from + "; restart the stage");
         }
         Duration keep = reserve != null ? reserve : context.remaining().dividedBy(10);
         int next = from;
@@ -128,7 +130,9 @@ public final class Slicer {
             Semaphore slots = new Semaphore(concurrency);
             AtomicBoolean anyFailed = new AtomicBoolean();
             List<Future<O>> inFlight = new ArrayList<>();
-            while (next < items.size() && !anyFailed.get() && (next == from || context.remaining().compareTo(keep) > 0)) {
+            while (next < items.size()
+                    && !anyFailed.get()
+                    && (next == from || context.remaining().compareTo(keep) > 0)) {
                 slots.acquire();
                 if (anyFailed.get() || (next > from && context.remaining().compareTo(keep) <= 0)) {
                     slots.release();
@@ -177,7 +181,8 @@ public final class Slicer {
      * @return the retry from {@code index} with the results before it
      * @throws Exception the item's exception, when {@code index} is the invocation's first item
      */
-    private static StageResult failedAt(int from, int index, int size, List<Object> results, ExecutionException e) throws Exception {
+    private static StageResult failedAt(int from, int index, int size, List<Object> results, ExecutionException e)
+            throws Exception {
         if (index == from) {
             Throwable cause = e.getCause();
             if (cause instanceof Exception ex) {
@@ -187,7 +192,8 @@ public final class Slicer {
         }
         Throwable cause = e.getCause() != null ? e.getCause() : e;
         String message = cause.getMessage();
-        String error = "item " + index + " of " + size + " failed: " + cause.getClass().getName()
+        String error = "item " + index + " of " + size + " failed: "
+                + cause.getClass().getName()
                 + (message == null || message.isBlank() ? "" : ": " + message)
                 + " (items " + from + " to " + (index - 1) + " were committed; the retry starts at item " + index + ")";
         return StageResult.retryFrom(index, results, error, cause);

@@ -33,7 +33,10 @@ public record StageOutcome(Kind kind, long batchId, String stage, int attempt, S
 
     /** @return {@code true} when the stage ran and committed its result */
     public boolean committed() {
-        return kind == Kind.ADVANCED || kind == Kind.COMPLETED || kind == Kind.PROGRESSED
-                || kind == Kind.RETRYING || kind == Kind.FAILED;
+        return kind == Kind.ADVANCED
+                || kind == Kind.COMPLETED
+                || kind == Kind.PROGRESSED
+                || kind == Kind.RETRYING
+                || kind == Kind.FAILED;
     }
 }

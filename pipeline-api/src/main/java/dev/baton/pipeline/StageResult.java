@@ -74,7 +74,8 @@ public sealed interface StageResult {
     static StageResult retryFrom(Object cursor, Object partialOutput, String error, Throwable cause) {
         Objects.requireNonNull(cursor, "cursor");
         if (error == null || error.isBlank()) {
-            throw new IllegalArgumentException("retryFrom(error): say what failed, naming the item, so an operator can act on it");
+            throw new IllegalArgumentException(
+                    "retryFrom(error): say what failed, naming the item, so an operator can act on it");
         }
         return new RetryFrom(cursor, partialOutput, error, cause);
     }

@@ -1,12 +1,10 @@
 package dev.baton.pipeline;
 
 import dev.baton.pipeline.internal.Listeners;
-import dev.baton.pipeline.spi.Trigger;
-
 import dev.baton.pipeline.internal.RepeatedFailureLog;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStore;
-
+import dev.baton.pipeline.spi.Trigger;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -88,9 +86,12 @@ public final class StallSweeper implements AutoCloseable {
         Map<String, Long> outside = store.countActiveOutside(stages);
         for (Map.Entry<String, Long> e : outside.entrySet()) {
             if (reported.add(e.getKey())) {
-                LOG.error("{} unfinished batches are at stage '{}', which this pipeline does not have {}; the sweeper leaves them"
-                        + " alone: deploy a pipeline that has the stage, restart the batches from a stage it has, or cancel them",
-                        e.getValue(), e.getKey(), pipeline.stageNames());
+                LOG.error(
+                        "{} unfinished batches are at stage '{}', which this pipeline does not have {}; the sweeper leaves them"
+                                + " alone: deploy a pipeline that has the stage, restart the batches from a stage it has, or cancel them",
+                        e.getValue(),
+                        e.getKey(),
+                        pipeline.stageNames());
             }
         }
         reported.retainAll(outside.keySet());
@@ -112,7 +113,8 @@ public final class StallSweeper implements AutoCloseable {
             RetryPolicy retry = pipeline.stage(stalled.stage()).retry();
             boolean exhausted = expired && !retry.allowsRetryAfter(stalled.attempt());
             String error = expired
-                    ? "lease of " + stalled.leaseOwner() + " expired at " + stalled.leaseUntil() + " during attempt " + stalled.attempt()
+                    ? "lease of " + stalled.leaseOwner() + " expired at " + stalled.leaseUntil() + " during attempt "
+                            + stalled.attempt()
                             + (exhausted ? " (gave up after " + stalled.attempt() + " attempts)" : "")
                     : stalled.error();
             var moved = store.rescue(stalled, error, exhausted);
@@ -126,13 +128,20 @@ public final class StallSweeper implements AutoCloseable {
                 listeners.batchFailed(r.batchId(), r.stage(), r.error());
                 continue;
             }
-            LOG.info("batch {} stage {}: {}; triggering attempt {}", r.batchId(), r.stage(),
-                    expired ? "lease expired" : "trigger overdue", r.attempt());
+            LOG.info(
+                    "batch {} stage {}: {}; triggering attempt {}",
+                    r.batchId(),
+                    r.stage(),
+                    expired ? "lease expired" : "trigger overdue",
+                    r.attempt());
             listeners.stalledRecovered(r.batchId(), r.stage(), r.attempt());
             try {
                 trigger.fire(r.batchId(), r.stage());
             } catch (RuntimeException e) {
-                LOG.warn("batch {} stage {}: trigger failed ({}); the next sweep fires it again", r.batchId(), r.stage(),
+                LOG.warn(
+                        "batch {} stage {}: trigger failed ({}); the next sweep fires it again",
+                        r.batchId(),
+                        r.stage(),
                         e.toString());
             }
         }
@@ -158,7 +167,10 @@ public final class StallSweeper implements AutoCloseable {
             return t;
         });
         RepeatedFailureLog failures = new RepeatedFailureLog(LOG, "sweep");
-        scheduler.scheduleWithFixedDelay(() -> sweepGuarded(interval, failures), interval.toMillis(), interval.toMillis(),
+        scheduler.scheduleWithFixedDelay(
+                () -> sweepGuarded(interval, failures),
+                interval.toMillis(),
+                interval.toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 
@@ -181,8 +193,10 @@ public final class StallSweeper implements AutoCloseable {
         }
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         if (tookMillis > interval.toMillis()) {
-            LOG.warn("sweep took {} ms, longer than its interval of {} ms (a slow or unreachable store, or a large backlog)",
-                    tookMillis, interval.toMillis());
+            LOG.warn(
+                    "sweep took {} ms, longer than its interval of {} ms (a slow or unreachable store, or a large backlog)",
+                    tookMillis,
+                    interval.toMillis());
         }
     }
 

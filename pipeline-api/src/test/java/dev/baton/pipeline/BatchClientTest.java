@@ -27,13 +27,17 @@ class BatchClientTest {
             .stage("total", ctx -> {
                 Order order = ctx.input(Order.class).orElse(new Order("nobody", List.of()));
                 seen.add(order);
-                return StageResult.done(order.items().stream().mapToInt(Integer::intValue).sum());
+                return StageResult.done(
+                        order.items().stream().mapToInt(Integer::intValue).sum());
             })
             .build();
 
     @Test
     void a_stage_reads_the_input_the_batch_was_started_with() {
-        PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).clock(clock).build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline, store)
+                .trigger(trigger)
+                .clock(clock)
+                .build();
         BatchStatus started = runner.client().start(7, new Order("ada", List.of(1, 2, 3)));
         assertThat(started.hasInput()).isTrue();
         assertThat(started.state()).isEqualTo(BatchState.PENDING);
@@ -45,7 +49,10 @@ class BatchClientTest {
 
     @Test
     void a_batch_started_without_an_input_sees_none() {
-        PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).clock(clock).build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline, store)
+                .trigger(trigger)
+                .clock(clock)
+                .build();
         assertThat(runner.client().start(8).hasInput()).isFalse();
         trigger.drain();
         assertThat(seen).containsExactly(new Order("nobody", List.of()));
@@ -55,7 +62,8 @@ class BatchClientTest {
     @Test
     void starting_again_with_an_equal_input_returns_the_existing_run_and_fires_nothing() {
         List<String> fired = new CopyOnWriteArrayList<>();
-        BatchClient client = BatchClient.builder(pipeline, store).trigger((batchId, stage) -> fired.add(batchId + ":" + stage))
+        BatchClient client = BatchClient.builder(pipeline, store)
+                .trigger((batchId, stage) -> fired.add(batchId + ":" + stage))
                 .build();
         BatchStatus first = client.start(9, new Order("ada", List.of(4)));
         BatchStatus again = client.start(9, new Order("ada", List.of(4)));
@@ -71,18 +79,23 @@ class BatchClientTest {
         var before = store.find(11).orElseThrow();
         assertThatThrownBy(() -> client.start(11, new Order("ada", List.of(2))))
                 .isInstanceOf(BatchConflictException.class)
-                .hasMessageContaining("batch 11 already has a run").hasMessageContaining("another input");
+                .hasMessageContaining("batch 11 already has a run")
+                .hasMessageContaining("another input");
         assertThatThrownBy(() -> client.start(11)).isInstanceOf(BatchConflictException.class);
         client.start(12);
         assertThatThrownBy(() -> client.start(12, new Order("bob", List.of())))
-                .isInstanceOf(BatchConflictException.class).hasMessageContaining("no input");
+                .isInstanceOf(BatchConflictException.class)
+                .hasMessageContaining("no input");
         assertThat(store.find(11).orElseThrow()).isEqualTo(before);
         assertThat(client.input(11, Order.class)).contains(new Order("ada", List.of(1)));
     }
 
     @Test
     void start_after_delays_the_first_stage_until_its_time() {
-        PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).clock(clock).build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline, store)
+                .trigger(trigger)
+                .clock(clock)
+                .build();
         BatchStatus started = runner.client().start(13, null, Duration.ofMinutes(5));
         assertThat(started.runAfter()).isEqualTo(clock.instant().plus(Duration.ofMinutes(5)));
         trigger.drain();
@@ -103,7 +116,9 @@ class BatchClientTest {
         BatchClient client = BatchClient.builder(pipeline, store).build();
         assertThatThrownBy(() -> client.start(14, unwritable))
                 .isInstanceOf(StageValueException.class)
-                .hasMessageContaining("batch 14").hasMessageContaining("input").hasMessageContaining("cannot be written as JSON");
+                .hasMessageContaining("batch 14")
+                .hasMessageContaining("input")
+                .hasMessageContaining("cannot be written as JSON");
         assertThat(store.find(14)).isEmpty();
     }
 
@@ -111,7 +126,10 @@ class BatchClientTest {
     void a_client_without_a_trigger_leaves_the_batch_due_for_the_sweeper() {
         BatchClient client = BatchClient.builder(pipeline, store).build();
         client.start(15, new Order("ada", List.of(5)));
-        PipelineRunner worker = PipelineRunner.builder(pipeline, store).trigger(trigger).clock(clock).build();
+        PipelineRunner worker = PipelineRunner.builder(pipeline, store)
+                .trigger(trigger)
+                .clock(clock)
+                .build();
         clock.advance(StallSweeper.DEFAULT_PENDING_GRACE.plusSeconds(1));
         assertThat(worker.sweeper().build().sweepOnce()).isEqualTo(1);
         trigger.drain();
@@ -121,9 +139,11 @@ class BatchClientTest {
     @Test
     void building_a_client_a_runner_or_a_sweeper_starts_no_thread() {
         Set<String> before = batonThreads();
-        BatchClient client = BatchClient.builder(pipeline, store).trigger(trigger).build();
+        BatchClient client =
+                BatchClient.builder(pipeline, store).trigger(trigger).build();
         PipelineRunner runner = PipelineRunner.builder(pipeline, store)
-                .trigger(InProcessTrigger.builder().threads(2).build()).build();
+                .trigger(InProcessTrigger.builder().threads(2).build())
+                .build();
         StallSweeper sweeper = runner.sweeper().interval(Duration.ofMinutes(1)).build();
         client.start(16);
         assertThat(before).containsAll(batonThreads());
@@ -134,11 +154,16 @@ class BatchClientTest {
         sweeper.close();
         runner.close();
         runner.close();
-        assertThatThrownBy(runner::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(runner::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
     }
 
     private static Set<String> batonThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
-                .filter(name -> name.startsWith("baton-")).collect(Collectors.toSet());
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .map(Thread::getName)
+                .filter(name -> name.startsWith("baton-"))
+                .collect(Collectors.toSet());
     }
 }

@@ -1,11 +1,10 @@
 package dev.baton.pipeline;
 
-import dev.baton.pipeline.testing.Faults;
-import dev.baton.pipeline.testing.InMemoryStageStore;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.baton.pipeline.testing.Faults;
+import dev.baton.pipeline.testing.InMemoryStageStore;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -38,7 +37,8 @@ class InProcessPipelineTest {
             assertTimeoutPreemptively(Duration.ofSeconds(30), () -> completed.await());
             assertThat(store.countByState().get(BatchState.COMPLETED)).isEqualTo(50L);
             assertThat(store.outputCount()).isEqualTo(300);
-            assertThat(runner.client().status(17).orElseThrow().stages().get(3).attempts()).isEqualTo(2);
+            assertThat(runner.client().status(17).orElseThrow().stages().get(3).attempts())
+                    .isEqualTo(2);
         }
     }
 }

@@ -34,7 +34,11 @@ class InProcessTriggerTest {
 
     @Test
     void a_full_queue_drops_the_fire_instead_of_blocking_the_caller() {
-        InProcessTrigger trigger = InProcessTrigger.builder().threads(1).queueCapacity(1).shutdownWait(Duration.ofSeconds(5)).build();
+        InProcessTrigger trigger = InProcessTrigger.builder()
+                .threads(1)
+                .queueCapacity(1)
+                .shutdownWait(Duration.ofSeconds(5))
+                .build();
         CountDownLatch release = new CountDownLatch(1);
         List<Long> ran = new CopyOnWriteArrayList<>();
         trigger.bind((batchId, stage) -> {
@@ -81,17 +85,21 @@ class InProcessTriggerTest {
         InProcessTrigger trigger = InProcessTrigger.builder().threads(3).build();
         trigger.bind((batchId, stage) -> null);
         assertThat(stageThreads()).isEqualTo(before);
-        assertThatThrownBy(() -> trigger.fire(1, "setup")).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> trigger.fire(1, "setup"))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("call start() on the runner");
         trigger.close();
         trigger.close();
-        assertThatThrownBy(trigger::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(trigger::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
     }
 
     @Test
     void an_unbound_trigger_says_how_to_bind_it() {
         assertThatThrownBy(() -> InProcessTrigger.builder().threads(1).build().fire(1, "setup"))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("PipelineRunner.builder");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("PipelineRunner.builder");
     }
 
     private static void await(CountDownLatch latch) {
@@ -103,6 +111,8 @@ class InProcessTriggerTest {
     }
 
     private static long stageThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("baton-stage-")).count();
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("baton-stage-"))
+                .count();
     }
 }

@@ -1,13 +1,12 @@
 package dev.baton.pipeline;
 
-import dev.baton.pipeline.testing.InMemoryStageStore;
-import dev.baton.pipeline.testing.MutableClock;
-import dev.baton.pipeline.testing.SynchronousTrigger;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.spi.Trigger;
+import dev.baton.pipeline.testing.InMemoryStageStore;
+import dev.baton.pipeline.testing.MutableClock;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
@@ -25,8 +24,8 @@ class LostCommitReplyTest {
     final AtomicBoolean loseNextReply = new AtomicBoolean(true);
 
     /** The in-memory store, whose first advance commits and then throws as a connection cut after the commit would. */
-    final StageStore store = (StageStore) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {StageStore.class},
-            (proxy, method, args) -> {
+    final StageStore store = (StageStore) Proxy.newProxyInstance(
+            getClass().getClassLoader(), new Class<?>[] {StageStore.class}, (proxy, method, args) -> {
                 Object result;
                 try {
                     result = method.invoke(memory, args);
@@ -59,7 +58,11 @@ class LostCommitReplyTest {
     @Test
     void an_advance_whose_reply_was_lost_is_reported_advanced_and_the_next_stage_is_fired() {
         SynchronousTrigger trigger = new SynchronousTrigger(clock);
-        PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).clock(clock).listener(recorder).build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline, store)
+                .trigger(trigger)
+                .clock(clock)
+                .listener(recorder)
+                .build();
         runner.client().start(1);
         trigger.drain();
 
@@ -81,7 +84,11 @@ class LostCommitReplyTest {
 
     @Test
     void an_advance_and_claim_whose_reply_was_lost_runs_the_next_stage_it_claimed() {
-        PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(new Inline()).clock(clock).listener(recorder).build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline, store)
+                .trigger(new Inline())
+                .clock(clock)
+                .listener(recorder)
+                .build();
         runner.client().start(1);
 
         assertThat(runner.runStage(1, "first").kind()).isEqualTo(StageOutcome.Kind.ADVANCED);

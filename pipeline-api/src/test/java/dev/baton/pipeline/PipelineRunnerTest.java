@@ -1,16 +1,15 @@
 package dev.baton.pipeline;
 
-import dev.baton.pipeline.testing.Faults;
-import dev.baton.pipeline.testing.InMemoryStageStore;
-import dev.baton.pipeline.testing.InjectedFailure;
-import dev.baton.pipeline.testing.MutableClock;
-import dev.baton.pipeline.testing.SynchronousTrigger;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStore;
+import dev.baton.pipeline.testing.Faults;
+import dev.baton.pipeline.testing.InMemoryStageStore;
+import dev.baton.pipeline.testing.InjectedFailure;
+import dev.baton.pipeline.testing.MutableClock;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,7 +19,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
 class PipelineRunnerTest {
-    static final List<String> SIX = List.of("setup", "extraction", "annotation", "validation", "metadata", "persistence");
+    static final List<String> SIX =
+            List.of("setup", "extraction", "annotation", "validation", "metadata", "persistence");
 
     final MutableClock clock = MutableClock.at(Instant.parse("2026-03-01T10:00:00Z"));
     final InMemoryStageStore memory = new InMemoryStageStore(clock);
@@ -73,7 +73,11 @@ class PipelineRunnerTest {
     }
 
     PipelineRunner runner(Pipeline pipeline, StageStore store) {
-        return PipelineRunner.builder(pipeline, store).trigger(trigger).clock(clock).listener(recorder).build();
+        return PipelineRunner.builder(pipeline, store)
+                .trigger(trigger)
+                .clock(clock)
+                .listener(recorder)
+                .build();
     }
 
     @Test
@@ -99,7 +103,10 @@ class PipelineRunnerTest {
 
     @Test
     void a_stage_failing_twice_then_succeeding_completes_on_attempt_three() {
-        PipelineRunner runner = runner(six(Map.of("annotation", Faults.failTimes(appending("extraction"), 2))).build(), memory);
+        PipelineRunner runner = runner(
+                six(Map.of("annotation", Faults.failTimes(appending("extraction"), 2)))
+                        .build(),
+                memory);
         runner.client().start(1);
         trigger.drain();
         BatchRecord waiting = memory.find(1).orElseThrow();
@@ -113,13 +120,15 @@ class PipelineRunnerTest {
         clock.advance(Duration.ofMinutes(10));
         trigger.drain();
         assertThat(memory.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
-        assertThat(runner.client().status(1).orElseThrow().stages().get(2).attempts()).isEqualTo(3);
+        assertThat(runner.client().status(1).orElseThrow().stages().get(2).attempts())
+                .isEqualTo(3);
         assertThat(events).containsExactly("retried annotation 2", "retried annotation 3", "completed 1");
     }
 
     @Test
     void exhausting_retries_fails_the_batch_at_that_stage_with_the_error() {
-        PipelineRunner runner = runner(six(Map.of("validation", Faults.failAlways("model offline"))).build(), memory);
+        PipelineRunner runner = runner(
+                six(Map.of("validation", Faults.failAlways("model offline"))).build(), memory);
         runner.client().start(1);
         for (int i = 0; i < 4; i++) {
             trigger.drain();
@@ -136,7 +145,10 @@ class PipelineRunnerTest {
 
     @Test
     void a_permanent_failure_is_not_retried() {
-        PipelineRunner runner = runner(six(Map.of("setup", ctx -> StageResult.fail("batch has no screenshots"))).build(), memory);
+        PipelineRunner runner = runner(
+                six(Map.of("setup", ctx -> StageResult.fail("batch has no screenshots")))
+                        .build(),
+                memory);
         runner.client().start(1);
         trigger.drain();
         BatchRecord r = memory.find(1).orElseThrow();
@@ -165,13 +177,16 @@ class PipelineRunnerTest {
         BatchRecord before = memory.find(1).orElseThrow();
         assertThatThrownBy(() -> runner.runStage(1, "resize"))
                 .isInstanceOf(UnknownStageException.class)
-                .hasMessageContaining("unknown stage 'resize'").hasMessageContaining("setup");
+                .hasMessageContaining("unknown stage 'resize'")
+                .hasMessageContaining("setup");
         assertThatThrownBy(() -> runner.client().start(1, Map.of("other", "input")))
                 .isInstanceOf(BatchConflictException.class)
-                .hasMessageContaining("batch 1 already has a run").hasMessageContaining("no input");
+                .hasMessageContaining("batch 1 already has a run")
+                .hasMessageContaining("no input");
         assertThatThrownBy(() -> runner.client().start(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> runner.client().start(2, null, Duration.ofSeconds(-1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("startAfter");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("startAfter");
         assertThat(runner.runStage(99, "setup").kind()).isEqualTo(StageOutcome.Kind.NOT_FOUND);
         assertThat(memory.find(1).orElseThrow()).isEqualTo(before);
         assertThat(memory.outputCount()).isZero();
@@ -184,12 +199,16 @@ class PipelineRunnerTest {
                 return this;
             }
         };
-        PipelineRunner runner = runner(six(Map.of("setup", ctx -> StageResult.done(unwritable))).build(), memory);
+        PipelineRunner runner =
+                runner(six(Map.of("setup", ctx -> StageResult.done(unwritable))).build(), memory);
         runner.client().start(1);
         trigger.drain();
         BatchRecord r = memory.find(1).orElseThrow();
         assertThat(r.state()).isEqualTo(BatchState.FAILED);
-        assertThat(r.error()).contains("batch 1 stage setup").contains("cannot be written as JSON").contains("Jackson");
+        assertThat(r.error())
+                .contains("batch 1 stage setup")
+                .contains("cannot be written as JSON")
+                .contains("Jackson");
         assertThat(memory.outputCount()).isZero();
     }
 
@@ -204,14 +223,16 @@ class PipelineRunnerTest {
         assertThat(stuck.state()).isEqualTo(BatchState.IN_PROGRESS);
         assertThat(memory.readOutput(1, "metadata")).isEmpty();
 
-        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(30)).build();
+        StallSweeper sweeper =
+                runner.sweeper().pendingGrace(Duration.ofSeconds(30)).build();
         assertThat(sweeper.sweepOnce()).as("lease not yet expired").isZero();
         clock.advance(Pipeline.DEFAULT_LEASE.plusSeconds(1));
         assertThat(sweeper.sweepOnce()).isEqualTo(1);
         trigger.drain();
         assertThat(memory.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
         assertThat(memory.outputCount()).isEqualTo(6);
-        assertThat(runner.client().status(1).orElseThrow().stages().get(4).attempts()).isEqualTo(2);
+        assertThat(runner.client().status(1).orElseThrow().stages().get(4).attempts())
+                .isEqualTo(2);
         assertThat(events).contains("recovered 1 metadata 2");
     }
 
@@ -219,7 +240,8 @@ class PipelineRunnerTest {
     void lost_triggers_are_fired_again_by_the_sweeper() {
         trigger.dropEvery(3);
         PipelineRunner runner = runner(six(Map.of()).build(), memory);
-        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(5)).build();
+        StallSweeper sweeper =
+                runner.sweeper().pendingGrace(Duration.ofSeconds(5)).build();
         for (long id = 1; id <= 20; id++) {
             runner.client().start(id);
         }
@@ -239,7 +261,8 @@ class PipelineRunnerTest {
             memory.create(id, "setup"); // created, never triggered
         }
         clock.advance(Duration.ofSeconds(6));
-        assertThat(runner.sweeper().pendingGrace(Duration.ofSeconds(5)).build().sweepOnce()).isEqualTo(250);
+        assertThat(runner.sweeper().pendingGrace(Duration.ofSeconds(5)).build().sweepOnce())
+                .isEqualTo(250);
         assertThat(trigger.pending()).isEqualTo(250);
     }
 
@@ -255,18 +278,24 @@ class PipelineRunnerTest {
             }
             return to < 10 ? StageResult.progress(to, done) : StageResult.done(done);
         };
-        PipelineRunner runner = runner(Pipeline.builder().stage("squares", counting).build(), memory);
+        PipelineRunner runner =
+                runner(Pipeline.builder().stage("squares", counting).build(), memory);
         runner.client().start(1);
         assertThat(trigger.drain()).isEqualTo(4);
         assertThat(memory.readOutput(1, "squares").orElseThrow()).isEqualTo("[0,1,4,9,16,25,36,49,64,81]");
-        BatchStatus.StageView view = runner.client().status(1).orElseThrow().stages().get(0);
+        BatchStatus.StageView view =
+                runner.client().status(1).orElseThrow().stages().get(0);
         assertThat(view.attempts()).isEqualTo(1);
         assertThat(view.invocations()).isEqualTo(4);
     }
 
     @Test
     void operations_retry_restart_and_cancel() {
-        PipelineRunner runner = runner(six(Map.of("metadata", Faults.failTimes(appending("validation"), 1))).retry(RetryPolicy.none()).build(), memory);
+        PipelineRunner runner = runner(
+                six(Map.of("metadata", Faults.failTimes(appending("validation"), 1)))
+                        .retry(RetryPolicy.none())
+                        .build(),
+                memory);
         runner.client().start(1);
         trigger.drain();
         assertThat(memory.find(1).orElseThrow().state()).isEqualTo(BatchState.FAILED);
@@ -277,7 +306,8 @@ class PipelineRunnerTest {
         assertThat(retried.state()).isEqualTo(BatchState.PENDING);
         trigger.drain();
         assertThat(memory.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
-        assertThatThrownBy(() -> runner.client().retry(1)).isInstanceOf(BatchConflictException.class)
+        assertThatThrownBy(() -> runner.client().retry(1))
+                .isInstanceOf(BatchConflictException.class)
                 .hasMessageContaining("only a failed or cancelled batch can be retried");
 
         runner.client().restart(1, "validation");

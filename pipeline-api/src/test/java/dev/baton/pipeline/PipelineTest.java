@@ -11,7 +11,11 @@ class PipelineTest {
 
     @Test
     void stages_keep_their_order_and_know_their_successor() {
-        Pipeline p = Pipeline.builder().stage("setup", NOOP).stage("extraction", NOOP).stage("persistence", NOOP).build();
+        Pipeline p = Pipeline.builder()
+                .stage("setup", NOOP)
+                .stage("extraction", NOOP)
+                .stage("persistence", NOOP)
+                .build();
         assertThat(p.stageNames()).containsExactly("setup", "extraction", "persistence");
         assertThat(p.first().name()).isEqualTo("setup");
         assertThat(p.next("setup")).isEqualTo("extraction");
@@ -36,18 +40,24 @@ class PipelineTest {
     @Test
     void bad_names_and_settings_are_refused_with_the_reason() {
         assertThatThrownBy(() -> Pipeline.builder().stage("Bad Name", NOOP))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lower-case letters");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("lower-case letters");
         assertThatThrownBy(() -> Pipeline.builder().stage("../etc", NOOP)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Pipeline.builder().stage("completed", NOOP))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reserved");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("reserved");
         assertThatThrownBy(() -> Pipeline.builder().stage("a", NOOP).stage("a", NOOP))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("registered twice");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("registered twice");
         assertThatThrownBy(() -> Pipeline.builder().budget(Duration.ZERO))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("budget must be positive");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("budget must be positive");
         assertThatThrownBy(() -> Pipeline.builder().lease(Duration.ofMillis(10)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 100ms");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at least 100ms");
         assertThatThrownBy(() -> Pipeline.builder().build())
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("at least one stage");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("at least one stage");
     }
 
     @Test

@@ -27,7 +27,9 @@ class RetryPolicyTest {
 
     @Test
     void jitter_stays_within_its_band_and_the_cap_holds() {
-        RetryPolicy p = RetryPolicy.exponential(20, Duration.ofSeconds(1)).withJitter(0.5).withMaxBackoff(Duration.ofSeconds(30));
+        RetryPolicy p = RetryPolicy.exponential(20, Duration.ofSeconds(1))
+                .withJitter(0.5)
+                .withMaxBackoff(Duration.ofSeconds(30));
         for (int i = 0; i < 200; i++) {
             assertThat(p.backoffAfter(1).toMillis()).isBetween(500L, 1500L);
             assertThat(p.backoffAfter(15).toMillis()).isLessThanOrEqualTo(45_000L);
@@ -41,10 +43,13 @@ class RetryPolicyTest {
 
     @Test
     void out_of_range_values_are_refused_naming_the_setting() {
-        assertThatThrownBy(() -> RetryPolicy.exponential(0, Duration.ofSeconds(1))).hasMessageContaining("maxAttempts");
-        assertThatThrownBy(() -> RetryPolicy.exponential(3, Duration.ofSeconds(-1))).hasMessageContaining("initialBackoff");
+        assertThatThrownBy(() -> RetryPolicy.exponential(0, Duration.ofSeconds(1)))
+                .hasMessageContaining("maxAttempts");
+        assertThatThrownBy(() -> RetryPolicy.exponential(3, Duration.ofSeconds(-1)))
+                .hasMessageContaining("initialBackoff");
         assertThatThrownBy(() -> RetryPolicy.defaults().withMultiplier(0.5)).hasMessageContaining("multiplier");
         assertThatThrownBy(() -> RetryPolicy.defaults().withJitter(1.0)).hasMessageContaining("jitter");
-        assertThatThrownBy(() -> RetryPolicy.defaults().withMaxBackoff(Duration.ofMillis(1))).hasMessageContaining("maxBackoff");
+        assertThatThrownBy(() -> RetryPolicy.defaults().withMaxBackoff(Duration.ofMillis(1)))
+                .hasMessageContaining("maxBackoff");
     }
 }

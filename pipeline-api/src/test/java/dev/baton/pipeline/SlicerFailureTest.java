@@ -1,14 +1,13 @@
 package dev.baton.pipeline;
 
-import dev.baton.pipeline.testing.InMemoryStageStore;
-import dev.baton.pipeline.testing.InjectedFailure;
-import dev.baton.pipeline.testing.MutableClock;
-import dev.baton.pipeline.testing.SynchronousTrigger;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.testing.InMemoryStageStore;
+import dev.baton.pipeline.testing.InjectedFailure;
+import dev.baton.pipeline.testing.MutableClock;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -70,8 +69,14 @@ class SlicerFailureTest {
     }
 
     PipelineRunner runner(Stage stage, Duration budget, RetryPolicy retry) {
-        Pipeline pipeline = Pipeline.builder().stage("squares", stage, s -> s.budget(budget).retry(retry)).build();
-        return PipelineRunner.builder(pipeline, memory).trigger(trigger).clock(clock).listener(recorder).build();
+        Pipeline pipeline = Pipeline.builder()
+                .stage("squares", stage, s -> s.budget(budget).retry(retry))
+                .build();
+        return PipelineRunner.builder(pipeline, memory)
+                .trigger(trigger)
+                .clock(clock)
+                .listener(recorder)
+                .build();
     }
 
     /** Drains the trigger, letting every backoff pass, until the batch ends. */
@@ -88,7 +93,9 @@ class SlicerFailureTest {
     }
 
     static String squaresJson(int count) {
-        return IntStream.range(0, count).mapToObj(i -> Integer.toString(square(i))).collect(Collectors.joining(",", "[", "]"));
+        return IntStream.range(0, count)
+                .mapToObj(i -> Integer.toString(square(i)))
+                .collect(Collectors.joining(",", "[", "]"));
     }
 
     int callsOf(int item) {
@@ -97,8 +104,10 @@ class SlicerFailureTest {
 
     @Test
     void items_committed_before_a_failure_are_not_run_again_on_the_retry() {
-        PipelineRunner runner = runner(squares(Slicer.concurrency(1), 20, (i, attempt) -> i == 7 && attempt == 1),
-                Duration.ofMinutes(1), RetryPolicy.exponential(3, Duration.ofSeconds(1)));
+        PipelineRunner runner = runner(
+                squares(Slicer.concurrency(1), 20, (i, attempt) -> i == 7 && attempt == 1),
+                Duration.ofMinutes(1),
+                RetryPolicy.exponential(3, Duration.ofSeconds(1)));
         runner.client().start(1);
         trigger.drain();
 
@@ -106,8 +115,9 @@ class SlicerFailureTest {
         assertThat(waiting.state()).isEqualTo(BatchState.PENDING);
         assertThat(waiting.attempt()).isEqualTo(2);
         assertThat(waiting.cursor()).isEqualTo("7");
-        assertThat(waiting.error()).isEqualTo("item 7 of 20 failed: " + InjectedFailure.class.getName()
-                + ": item 7 broke on try 1 (items 0 to 6 were committed; the retry starts at item 7)");
+        assertThat(waiting.error())
+                .isEqualTo("item 7 of 20 failed: " + InjectedFailure.class.getName()
+                        + ": item 7 broke on try 1 (items 0 to 6 were committed; the retry starts at item 7)");
         assertThat(waiting.runAfter()).as("the policy's backoff").isAfter(clock.instant());
         assertThat(memory.readOutput(1, "squares").orElseThrow()).isEqualTo(squaresJson(7));
         assertThat(events).containsExactly("failed attempt 1", "retried as 2");
@@ -115,41 +125,65 @@ class SlicerFailureTest {
         assertThat(runToTheEnd(1).state()).isEqualTo(BatchState.COMPLETED);
         assertThat(memory.readOutput(1, "squares").orElseThrow()).isEqualTo(squaresJson(20));
         assertThat(IntStream.range(0, 20).map(this::callsOf).toArray())
-                .as("calls per item").containsExactly(1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+                .as("calls per item")
+                .containsExactly(1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
     }
 
     @Test
     void an_item_that_always_fails_ends_the_batch_failed_after_the_policys_attempts_with_its_error() {
-        PipelineRunner runner = runner(squares(Slicer.concurrency(1), 10, (i, attempt) -> i == 5),
-                Duration.ofMinutes(1), RetryPolicy.exponential(3, Duration.ofSeconds(1)));
+        PipelineRunner runner = runner(
+                squares(Slicer.concurrency(1), 10, (i, attempt) -> i == 5),
+                Duration.ofMinutes(1),
+                RetryPolicy.exponential(3, Duration.ofSeconds(1)));
         runner.client().start(1);
         BatchRecord r = runToTheEnd(1);
 
         assertThat(r.state()).isEqualTo(BatchState.FAILED);
         assertThat(r.stage()).isEqualTo("squares");
         assertThat(r.attempt()).isEqualTo(3);
-        assertThat(r.error()).isEqualTo(InjectedFailure.class.getName() + ": item 5 broke on try 3 (gave up after 3 attempts)");
-        assertThat(callsOf(5)).as("the first try, after items 0 to 4, and two retries").isEqualTo(3);
+        assertThat(r.error())
+                .isEqualTo(InjectedFailure.class.getName() + ": item 5 broke on try 3 (gave up after 3 attempts)");
+        assertThat(callsOf(5))
+                .as("the first try, after items 0 to 4, and two retries")
+                .isEqualTo(3);
         assertThat(IntStream.range(0, 5).map(this::callsOf).toArray()).containsOnly(1);
         assertThat(callsOf(6)).isZero();
-        assertThat(memory.readOutput(1, "squares").orElseThrow()).as("the work before the item stays committed").isEqualTo(squaresJson(5));
-        assertThat(events).containsExactly("failed attempt 1", "retried as 2", "failed attempt 2", "retried as 3",
-                "failed attempt 3", "batch failed");
+        assertThat(memory.readOutput(1, "squares").orElseThrow())
+                .as("the work before the item stays committed")
+                .isEqualTo(squaresJson(5));
+        assertThat(events)
+                .containsExactly(
+                        "failed attempt 1",
+                        "retried as 2",
+                        "failed attempt 2",
+                        "retried as 3",
+                        "failed attempt 3",
+                        "batch failed");
     }
 
     @Test
     void each_flaky_item_gets_the_policys_attempts_however_many_items_are_flaky() {
-        // slices of 25 items: every flaky item (one in 50) is the first of its slice, so each failure is an ordinary one
-        // with nothing to commit, and only the continuations after it start the count again; 2 attempts suffice for each
-        PipelineRunner runner = runner(squares(Slicer.concurrency(1).reserve(Duration.ZERO), 1_000, (i, attempt) -> i % 50 == 0 && attempt == 1),
-                Duration.ofMillis(25), RetryPolicy.exponential(2, Duration.ofSeconds(1)));
+        // slices of 25 items: every flaky item (one in 50) is the first of its slice, so each failure is an ordinary
+        // one
+        // with nothing to commit, and only the continuations after it start the count again; 2 attempts suffice for
+        // each
+        PipelineRunner runner = runner(
+                squares(
+                        Slicer.concurrency(1).reserve(Duration.ZERO),
+                        1_000,
+                        (i, attempt) -> i % 50 == 0 && attempt == 1),
+                Duration.ofMillis(25),
+                RetryPolicy.exponential(2, Duration.ofSeconds(1)));
         runner.client().start(1);
 
         assertThat(runToTheEnd(1).state()).isEqualTo(BatchState.COMPLETED);
         assertThat(memory.readOutput(1, "squares").orElseThrow()).isEqualTo(squaresJson(1_000));
         assertThat(events).filteredOn(e -> e.startsWith("failed")).hasSize(20);
-        BatchStatus.StageView view = runner.client().status(1).orElseThrow().stages().get(0);
-        assertThat(view.attempts()).as("no position needed more than its second try").isEqualTo(2);
+        BatchStatus.StageView view =
+                runner.client().status(1).orElseThrow().stages().get(0);
+        assertThat(view.attempts())
+                .as("no position needed more than its second try")
+                .isEqualTo(2);
     }
 
     @Test
@@ -178,16 +212,23 @@ class SlicerFailureTest {
         runner.client().start(1);
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> trigger.drain());
 
-        assertThat(running.get()).as("no item still runs when the invocation has returned").isZero();
+        assertThat(running.get())
+                .as("no item still runs when the invocation has returned")
+                .isZero();
         BatchRecord waiting = memory.find(1).orElseThrow();
         assertThat(waiting.cursor()).isEqualTo("3");
-        assertThat(waiting.error()).startsWith("item 3 of 12 failed: " + InjectedFailure.class.getName() + ": item 3 broke");
+        assertThat(waiting.error())
+                .startsWith("item 3 of 12 failed: " + InjectedFailure.class.getName() + ": item 3 broke");
         assertThat(memory.readOutput(1, "squares").orElseThrow()).isEqualTo(squaresJson(3));
 
         assertThat(runToTheEnd(1).state()).isEqualTo(BatchState.COMPLETED);
         assertThat(memory.readOutput(1, "squares").orElseThrow()).isEqualTo(squaresJson(12));
-        assertThat(IntStream.range(0, 3).map(this::callsOf).toArray()).as("committed before the failure").containsOnly(1);
-        assertThat(IntStream.range(3, 7).map(this::callsOf).toArray()).as("the failed item and those that finished after it").containsOnly(2);
+        assertThat(IntStream.range(0, 3).map(this::callsOf).toArray())
+                .as("committed before the failure")
+                .containsOnly(1);
+        assertThat(IntStream.range(3, 7).map(this::callsOf).toArray())
+                .as("the failed item and those that finished after it")
+                .containsOnly(2);
     }
 
     @Test
@@ -198,19 +239,23 @@ class SlicerFailureTest {
         BatchRecord r = runToTheEnd(1);
 
         assertThat(r.state()).isEqualTo(BatchState.FAILED);
-        assertThat(r.attempt()).as("cursor none -> 0 is progress once; 0 -> 0 is not").isEqualTo(3);
+        assertThat(r.attempt())
+                .as("cursor none -> 0 is progress once; 0 -> 0 is not")
+                .isEqualTo(3);
         assertThat(r.error()).isEqualTo("item 0 failed: upstream 503 (gave up after 3 attempts)");
     }
 
     @Test
     void a_failure_after_progress_under_a_policy_of_one_attempt_fails_the_batch() {
-        PipelineRunner runner = runner(squares(Slicer.concurrency(1), 10, (i, attempt) -> i == 3), Duration.ofMinutes(1), RetryPolicy.none());
+        PipelineRunner runner = runner(
+                squares(Slicer.concurrency(1), 10, (i, attempt) -> i == 3), Duration.ofMinutes(1), RetryPolicy.none());
         runner.client().start(1);
         BatchRecord r = runToTheEnd(1);
 
         assertThat(r.state()).isEqualTo(BatchState.FAILED);
         assertThat(r.attempt()).isEqualTo(1);
-        assertThat(r.error()).startsWith("item 3 of 10 failed: " + InjectedFailure.class.getName() + ": item 3 broke on try 1");
+        assertThat(r.error())
+                .startsWith("item 3 of 10 failed: " + InjectedFailure.class.getName() + ": item 3 broke on try 1");
         assertThat(callsOf(3)).isEqualTo(1);
     }
 
@@ -221,14 +266,19 @@ class SlicerFailureTest {
                 return this;
             }
         };
-        PipelineRunner runner = runner(ctx -> StageResult.retryFrom(1, unwritable, "item 1 failed", null), Duration.ofMinutes(1),
+        PipelineRunner runner = runner(
+                ctx -> StageResult.retryFrom(1, unwritable, "item 1 failed", null),
+                Duration.ofMinutes(1),
                 RetryPolicy.exponential(3, Duration.ofSeconds(1)));
         runner.client().start(1);
         BatchRecord r = runToTheEnd(1);
 
         assertThat(r.state()).isEqualTo(BatchState.FAILED);
         assertThat(r.attempt()).as("not retried").isEqualTo(1);
-        assertThat(r.error()).contains("batch 1 stage squares").contains("partial output").contains("cannot be written as JSON");
+        assertThat(r.error())
+                .contains("batch 1 stage squares")
+                .contains("partial output")
+                .contains("cannot be written as JSON");
         assertThat(memory.outputCount()).isZero();
     }
 }

@@ -1,10 +1,9 @@
 package dev.baton.pipeline;
 
-import dev.baton.pipeline.testing.InMemoryStageStore;
-import dev.baton.pipeline.testing.SynchronousTrigger;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.pipeline.testing.InMemoryStageStore;
+import dev.baton.pipeline.testing.SynchronousTrigger;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -29,12 +28,17 @@ class SlicerTest {
     static Run run(Stage stage, Duration budget) {
         InMemoryStageStore store = new InMemoryStageStore();
         SynchronousTrigger trigger = new SynchronousTrigger();
-        Pipeline pipeline = Pipeline.builder().stage("squares", stage, s -> s.budget(budget)).build();
-        try (PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build()) {
+        Pipeline pipeline = Pipeline.builder()
+                .stage("squares", stage, s -> s.budget(budget))
+                .build();
+        try (PipelineRunner runner =
+                PipelineRunner.builder(pipeline, store).trigger(trigger).build()) {
             runner.client().start(1);
             trigger.drain();
             assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
-            return new Run(store.readOutput(1, "squares").orElseThrow(), runner.client().status(1).orElseThrow().stages().get(0));
+            return new Run(
+                    store.readOutput(1, "squares").orElseThrow(),
+                    runner.client().status(1).orElseThrow().stages().get(0));
         }
     }
 
@@ -50,12 +54,16 @@ class SlicerTest {
         assertThat(sliced.view().invocations()).as("2 s of work in 1 s slices").isGreaterThan(1);
         assertThat(sliced.view().attempts()).isEqualTo(1);
         // the budget is the contract under test: an invocation may overrun it only by the items in flight
-        assertThat(sliced.view().maxInvocationMs()).as("budget plus the items in flight and a scheduling margin").isLessThanOrEqualTo(budget.toMillis() + 700);
+        assertThat(sliced.view().maxInvocationMs())
+                .as("budget plus the items in flight and a scheduling margin")
+                .isLessThanOrEqualTo(budget.toMillis() + 700);
     }
 
     @Test
     void every_invocation_makes_progress_even_when_the_reserve_exceeds_the_budget() {
-        Run run = run(squares(Slicer.concurrency(1).reserve(Duration.ofHours(1)), ITEMS.subList(0, 20), 0), Duration.ofMillis(50));
+        Run run = run(
+                squares(Slicer.concurrency(1).reserve(Duration.ofHours(1)), ITEMS.subList(0, 20), 0),
+                Duration.ofMillis(50));
         assertThat(run.view().invocations()).isEqualTo(20);
         assertThat(run.output()).startsWith("[0,1,4,9,");
     }

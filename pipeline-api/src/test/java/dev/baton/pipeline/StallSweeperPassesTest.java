@@ -1,12 +1,10 @@
 package dev.baton.pipeline;
 
-import dev.baton.pipeline.internal.Listeners;
-import dev.baton.pipeline.testing.InMemoryStageStore;
-import dev.baton.pipeline.testing.MutableClock;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.baton.pipeline.testing.InMemoryStageStore;
+import dev.baton.pipeline.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
@@ -43,17 +41,26 @@ class StallSweeperPassesTest {
                 }
             }
         };
-        Pipeline pipeline = Pipeline.builder().stage("only", ctx -> StageResult.done("done")).build();
-        PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger((batchId, stage) -> fired.countDown())
-                .listener(throwingOnce).build();
+        Pipeline pipeline = Pipeline.builder()
+                .stage("only", ctx -> StageResult.done("done"))
+                .build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline, store)
+                .trigger((batchId, stage) -> fired.countDown())
+                .listener(throwingOnce)
+                .build();
         store.create(1, "only");
         store.claim(1, "only", "gone", Pipeline.DEFAULT_LEASE).orElseThrow();
         clock.advance(Pipeline.DEFAULT_LEASE.plusSeconds(1));
 
-        // the first sweep rescues the batch and throws before triggering it; a later one finds it overdue and triggers it
-        try (StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ZERO).interval(Duration.ofMillis(20)).build()) {
+        // the first sweep rescues the batch and throws before triggering it; a later one finds it overdue and triggers
+        // it
+        try (StallSweeper sweeper = runner.sweeper()
+                .pendingGrace(Duration.ZERO)
+                .interval(Duration.ofMillis(20))
+                .build()) {
             sweeper.start();
-            assertTimeoutPreemptively(Duration.ofSeconds(30), () -> fired.await(), "a sweep after the failed one triggered the batch");
+            assertTimeoutPreemptively(
+                    Duration.ofSeconds(30), () -> fired.await(), "a sweep after the failed one triggered the batch");
         }
         assertThat(recoveries.get()).isGreaterThanOrEqualTo(2);
         assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.PENDING);

@@ -1,14 +1,11 @@
 package dev.baton.pipeline.internal;
 
-import dev.baton.pipeline.StageValueException;
-
 import dev.baton.pipeline.Pipeline;
-import dev.baton.pipeline.PipelineException;
 import dev.baton.pipeline.StageContext;
+import dev.baton.pipeline.StageValueException;
 import dev.baton.pipeline.UnknownStageException;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStore;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,7 +23,8 @@ public final class DefaultStageContext implements StageContext {
     private final Clock clock;
     private final Logger log;
 
-    public DefaultStageContext(Pipeline pipeline, StageStore store, Json json, BatchRecord claim, Instant deadline, Clock clock) {
+    public DefaultStageContext(
+            Pipeline pipeline, StageStore store, Json json, BatchRecord claim, Instant deadline, Clock clock) {
         this.pipeline = pipeline;
         this.store = store;
         this.json = json;
@@ -65,13 +63,17 @@ public final class DefaultStageContext implements StageContext {
     @Override
     public <T> T output(String stage, Class<T> type) {
         if (!pipeline.contains(stage) || pipeline.indexOf(stage) >= pipeline.indexOf(claim.stage())) {
-            throw new UnknownStageException(stage, "batch " + batchId() + " stage " + claim.stage()
-                    + ": output('" + stage + "') names no earlier stage; earlier stages are "
-                    + pipeline.stageNames().subList(0, pipeline.indexOf(claim.stage())));
+            throw new UnknownStageException(
+                    stage,
+                    "batch " + batchId() + " stage " + claim.stage()
+                            + ": output('" + stage + "') names no earlier stage; earlier stages are "
+                            + pipeline.stageNames().subList(0, pipeline.indexOf(claim.stage())));
         }
-        return json.readOutput(store, type, batchId(), stage, "output").orElseThrow(() -> new StageValueException(
-                "batch " + batchId() + ": stage " + stage + " has no stored output although the batch is past it;"
-                        + " restart the batch from '" + stage + "'")).orElse(null);
+        return json.readOutput(store, type, batchId(), stage, "output")
+                .orElseThrow(() -> new StageValueException("batch " + batchId() + ": stage " + stage
+                        + " has no stored output although the batch is past it;" + " restart the batch from '" + stage
+                        + "'"))
+                .orElse(null);
     }
 
     @Override
@@ -79,8 +81,9 @@ public final class DefaultStageContext implements StageContext {
         if (!claim.hasInput()) {
             return Optional.empty();
         }
-        return json.readInput(store, type, batchId(), stage()).orElseThrow(() -> new StageValueException(
-                "batch " + batchId() + " stage " + stage() + ": the batch was started with an input but it is not stored;"
+        return json.readInput(store, type, batchId(), stage())
+                .orElseThrow(() -> new StageValueException("batch " + batchId() + " stage " + stage()
+                        + ": the batch was started with an input but it is not stored;"
                         + " start the work again under a new batch id"));
     }
 
@@ -94,7 +97,8 @@ public final class DefaultStageContext implements StageContext {
         if (claim.cursor() == null) {
             return Optional.empty();
         }
-        return json.readOutput(store, type, batchId(), stage(), "partial output").flatMap(value -> value);
+        return json.readOutput(store, type, batchId(), stage(), "partial output")
+                .flatMap(value -> value);
     }
 
     @Override

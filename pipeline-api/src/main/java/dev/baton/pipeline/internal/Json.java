@@ -1,14 +1,5 @@
 package dev.baton.pipeline.internal;
 
-import dev.baton.pipeline.spi.UnstorableValueException;
-
-import dev.baton.pipeline.StageValueException;
-
-import dev.baton.pipeline.PipelineException;
-import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.spi.JsonSource;
-import dev.baton.pipeline.spi.StageStore;
-
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -24,6 +15,10 @@ import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.baton.pipeline.StageValueException;
+import dev.baton.pipeline.spi.JsonSource;
+import dev.baton.pipeline.spi.StageStore;
+import dev.baton.pipeline.spi.UnstorableValueException;
 import java.io.UncheckedIOException;
 import java.util.Optional;
 import java.util.function.Function;
@@ -58,7 +53,8 @@ public final class Json {
         this.mapper = lossless(host);
         // the store owns the writer it hands a source
         this.streaming = mapper.writer().without(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-        this.exactTrees = mapper.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+        this.exactTrees = mapper.reader()
+                .with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
                 .without(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES);
     }
 
@@ -76,13 +72,16 @@ public final class Json {
         try {
             copy = host.copy();
         } catch (IllegalStateException e) {
-            throw new IllegalArgumentException("the runner copies its ObjectMapper (it never changes the host's) but "
-                    + host.getClass().getName() + " cannot be copied: " + e.getMessage()
-                    + "; override copy() or pass a JsonMapper", e);
+            throw new IllegalArgumentException(
+                    "the runner copies its ObjectMapper (it never changes the host's) but "
+                            + host.getClass().getName() + " cannot be copied: " + e.getMessage()
+                            + "; override copy() or pass a JsonMapper",
+                    e);
         }
         copy.enable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
         JsonFactory factory = copy.getFactory();
-        int depth = Math.max(factory.streamWriteConstraints().getMaxNestingDepth(),
+        int depth = Math.max(
+                factory.streamWriteConstraints().getMaxNestingDepth(),
                 factory.streamReadConstraints().getMaxNestingDepth());
         factory.setStreamReadConstraints(StreamReadConstraints.builder()
                 .maxStringLength(Integer.MAX_VALUE)
@@ -115,25 +114,34 @@ public final class Json {
     public StageValueException writeFailure(Object value, long batchId, String stage, String what, Exception rejected) {
         if (rejected instanceof UnstorableValueException && rejected.getCause() == null) {
             // the store's own refusal (text it cannot store as it is): its message names what and why
-            return new StageValueException("batch " + batchId + " stage " + stage + ": " + rejected.getMessage(), rejected);
+            return new StageValueException(
+                    "batch " + batchId + " stage " + stage + ": " + rejected.getMessage(), rejected);
         }
-        Throwable cause = rejected instanceof UnstorableValueException && rejected.getCause() != null ? rejected.getCause() : rejected;
+        Throwable cause = rejected instanceof UnstorableValueException && rejected.getCause() != null
+                ? rejected.getCause()
+                : rejected;
         String start = "batch " + batchId + " stage " + stage + ": the " + what + " ("
                 + (value == null ? "null" : value.getClass().getName()) + ") cannot be written as JSON: ";
-        if (cause instanceof InvalidDefinitionException d && d.getType() != null
+        if (cause instanceof InvalidDefinitionException d
+                && d.getType() != null
                 && String.valueOf(d.getOriginalMessage()).startsWith("No serializer found")) {
-            return new StageValueException(start + d.getType().getRawClass().getName() + path(d)
-                    + " has no property Jackson can see (private fields without getters), so it would be stored as {} and lost;"
-                    + " make it a record, add public getters, or annotate it with"
-                    + " @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)", cause);
+            return new StageValueException(
+                    start + d.getType().getRawClass().getName() + path(d)
+                            + " has no property Jackson can see (private fields without getters), so it would be stored as {} and lost;"
+                            + " make it a record, add public getters, or annotate it with"
+                            + " @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)",
+                    cause);
         }
         String message = cause instanceof JsonProcessingException j ? j.getOriginalMessage() : cause.toString();
         if (message != null && message.contains("StreamWriteConstraints")) {
-            return new StageValueException(start + message + "; nest the value less deeply, or raise the limit on the mapper"
-                    + " given to PipelineRunner.Builder.objectMapper (JsonFactory.builder().streamWriteConstraints(...));"
-                    + " reading follows it", cause);
+            return new StageValueException(
+                    start + message + "; nest the value less deeply, or raise the limit on the mapper"
+                            + " given to PipelineRunner.Builder.objectMapper (JsonFactory.builder().streamWriteConstraints(...));"
+                            + " reading follows it",
+                    cause);
         }
-        return new StageValueException(start + message + "; return records, maps, lists or JsonNode that Jackson can serialise", cause);
+        return new StageValueException(
+                start + message + "; return records, maps, lists or JsonNode that Jackson can serialise", cause);
     }
 
     private static String path(JsonMappingException e) {
@@ -153,7 +161,8 @@ public final class Json {
      *
      * @return empty when the stage has no output; an empty inner value when the output is JSON {@code null}
      */
-    public <T> Optional<Optional<T>> readOutput(StageStore store, Class<T> type, long batchId, String stage, String what) {
+    public <T> Optional<Optional<T>> readOutput(
+            StageStore store, Class<T> type, long batchId, String stage, String what) {
         return readStored(type, batchId, stage, what, reader -> store.readOutput(batchId, stage, reader));
     }
 
@@ -166,7 +175,11 @@ public final class Json {
         return readStored(type, batchId, stage, "input", reader -> store.readInput(batchId, reader));
     }
 
-    private <T> Optional<Optional<T>> readStored(Class<T> type, long batchId, String stage, String what,
+    private <T> Optional<Optional<T>> readStored(
+            Class<T> type,
+            long batchId,
+            String stage,
+            String what,
             Function<StageStore.JsonReader<Optional<T>>, Optional<Optional<T>>> read) {
         ObjectReader reader = readerFor(type);
         try {
@@ -184,9 +197,12 @@ public final class Json {
         return TreeNode.class.isAssignableFrom(type) ? exactTrees.forType(type) : mapper.readerFor(type);
     }
 
-    private static StageValueException readFailure(Class<?> type, long batchId, String stage, String what, JsonProcessingException e) {
+    private static StageValueException readFailure(
+            Class<?> type, long batchId, String stage, String what, JsonProcessingException e) {
         String whose = "input".equals(what) ? "" : " of stage " + stage;
-        return new StageValueException("batch " + batchId + " stage " + stage + ": the stored " + what + whose
-                + " cannot be read as " + type.getName() + ": " + e.getOriginalMessage(), e);
+        return new StageValueException(
+                "batch " + batchId + " stage " + stage + ": the stored " + what + whose + " cannot be read as "
+                        + type.getName() + ": " + e.getOriginalMessage(),
+                e);
     }
 }

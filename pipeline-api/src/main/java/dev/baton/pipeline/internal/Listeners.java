@@ -1,7 +1,6 @@
 package dev.baton.pipeline.internal;
 
 import dev.baton.pipeline.PipelineListener;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
@@ -22,7 +21,12 @@ public final class Listeners implements PipelineListener {
             try {
                 call.accept(l);
             } catch (RuntimeException e) {
-                LOG.warn("batch {}: listener {} threw on {}; ignored", batchId, l.getClass().getName(), event, e);
+                LOG.warn(
+                        "batch {}: listener {} threw on {}; ignored",
+                        batchId,
+                        l.getClass().getName(),
+                        event,
+                        e);
             }
         }
     }

@@ -38,11 +38,22 @@ public final class RepeatedFailureLog {
         String kind = kind(failure);
         failures++;
         if (kind.equals(lastKind)) {
-            log.debug("{} failed again ({} in a row), trying again in {}: {}", task, failures, interval, failure.toString());
+            log.debug(
+                    "{} failed again ({} in a row), trying again in {}: {}",
+                    task,
+                    failures,
+                    interval,
+                    failure.toString());
             return;
         }
-        log.warn("{} failed, trying again every {}; the same failure is logged only at DEBUG from now on, until it changes"
-                + " or a {} succeeds: {}", task, interval, task, failure.toString(), failure);
+        log.warn(
+                "{} failed, trying again every {}; the same failure is logged only at DEBUG from now on, until it changes"
+                        + " or a {} succeeds: {}",
+                task,
+                interval,
+                task,
+                failure.toString(),
+                failure);
         lastKind = kind;
     }
 
@@ -64,7 +75,8 @@ public final class RepeatedFailureLog {
     }
 
     private static String describe(Throwable t) {
-        String message = t.getMessage() == null ? "" : DIGITS.matcher(t.getMessage()).replaceAll("#");
+        String message =
+                t.getMessage() == null ? "" : DIGITS.matcher(t.getMessage()).replaceAll("#");
         return t.getClass().getName() + ": " + message;
     }
 }

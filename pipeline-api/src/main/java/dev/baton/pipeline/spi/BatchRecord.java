@@ -1,7 +1,6 @@
 package dev.baton.pipeline.spi;
 
 import dev.baton.pipeline.BatchState;
-
 import java.time.Instant;
 import java.util.Map;
 

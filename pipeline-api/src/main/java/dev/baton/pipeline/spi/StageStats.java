@@ -24,7 +24,11 @@ public record StageStats(int attempts, int invocations, long maxInvocationMs, In
      * @return these stats with one more invocation
      */
     public StageStats plusInvocation(int attempt, Instant started, long millis, Instant finished) {
-        return new StageStats(Math.max(attempts, attempt), invocations + 1, Math.max(maxInvocationMs, millis),
-                startedAt != null ? startedAt : started, finished);
+        return new StageStats(
+                Math.max(attempts, attempt),
+                invocations + 1,
+                Math.max(maxInvocationMs, millis),
+                startedAt != null ? startedAt : started,
+                finished);
     }
 }

@@ -3,7 +3,6 @@ package dev.baton.pipeline.spi;
 import dev.baton.pipeline.BatchConflictException;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.Pipeline;
-
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
@@ -206,8 +205,8 @@ public interface StageStore {
      *     claim of the next stage succeeded, otherwise the row as the store then found it
      * @throws UnstorableValueException as {@link #advance(BatchRecord, JsonSource, String, StageStats)}
      */
-    default Optional<BatchRecord> advanceAndClaim(BatchRecord claim, JsonSource output, String nextStage, StageStats stats,
-            Duration lease) {
+    default Optional<BatchRecord> advanceAndClaim(
+            BatchRecord claim, JsonSource output, String nextStage, StageStats stats, Duration lease) {
         if (!advance(claim, output, nextStage, stats)) {
             return Optional.empty();
         }
@@ -225,7 +224,8 @@ public interface StageStore {
      * @param lease the lease of the new claim
      * @return as {@link #advanceAndClaim(BatchRecord, JsonSource, String, StageStats, Duration)}
      */
-    default Optional<BatchRecord> advanceAndClaim(BatchRecord claim, String output, String nextStage, StageStats stats, Duration lease) {
+    default Optional<BatchRecord> advanceAndClaim(
+            BatchRecord claim, String output, String nextStage, StageStats stats, Duration lease) {
         return advanceAndClaim(claim, JsonSource.ofText(output), nextStage, stats, lease);
     }
 
@@ -287,8 +287,14 @@ public interface StageStore {
      *     not or fails to write itself, or {@code nextAttempt} is below 1; nothing is written and the claim
      *     still holds
      */
-    boolean saveProgressAndRetry(BatchRecord claim, String cursor, JsonSource partialOutput, int nextAttempt, String error,
-            Duration backoff, StageStats stats);
+    boolean saveProgressAndRetry(
+            BatchRecord claim,
+            String cursor,
+            JsonSource partialOutput,
+            int nextAttempt,
+            String error,
+            Duration backoff,
+            StageStats stats);
 
     /**
      * Fails the batch for good at the claimed stage.

@@ -2,7 +2,6 @@ package dev.baton.pipeline.spi;
 
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StallSweeper;
-
 import java.time.Duration;
 
 /**

@@ -1,7 +1,7 @@
 package dev.baton.pipeline.testing;
 
-import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StageStore;
@@ -41,7 +41,8 @@ final class CrashingStageStore implements StageStore {
     }
 
     private Faults.SimulatedCrash crashed(BatchRecord claim) {
-        return new Faults.SimulatedCrash("simulated crash of batch " + claim.batchId() + " stage " + stage + " before commit");
+        return new Faults.SimulatedCrash(
+                "simulated crash of batch " + claim.batchId() + " stage " + stage + " before commit");
     }
 
     @Override
@@ -57,8 +58,14 @@ final class CrashingStageStore implements StageStore {
     }
 
     @Override
-    public boolean saveProgressAndRetry(BatchRecord claim, String cursor, JsonSource partialOutput, int nextAttempt, String error,
-            Duration backoff, StageStats stats) {
+    public boolean saveProgressAndRetry(
+            BatchRecord claim,
+            String cursor,
+            JsonSource partialOutput,
+            int nextAttempt,
+            String error,
+            Duration backoff,
+            StageStats stats) {
         maybeCrash(claim);
         return delegate.saveProgressAndRetry(claim, cursor, partialOutput, nextAttempt, error, backoff, stats);
     }

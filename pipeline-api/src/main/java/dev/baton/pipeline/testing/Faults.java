@@ -25,7 +25,8 @@ public final class Faults {
     public static Stage failTimes(Stage stage, int times) {
         Map<Long, AtomicInteger> seen = new ConcurrentHashMap<>();
         return context -> {
-            int n = seen.computeIfAbsent(context.batchId(), b -> new AtomicInteger()).incrementAndGet();
+            int n = seen.computeIfAbsent(context.batchId(), b -> new AtomicInteger())
+                    .incrementAndGet();
             if (n <= times) {
                 throw new InjectedFailure("injected failure " + n + " of " + times + " in stage " + context.stage());
             }

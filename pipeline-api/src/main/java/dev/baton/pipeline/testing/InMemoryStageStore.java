@@ -1,14 +1,13 @@
 package dev.baton.pipeline.testing;
 
-import dev.baton.pipeline.spi.UnstorableValueException;
-
 import dev.baton.pipeline.BatchConflictException;
-import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StageStore;
+import dev.baton.pipeline.spi.UnstorableValueException;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -56,14 +55,30 @@ public final class InMemoryStageStore implements StageStore {
             if (Objects.equals(text, inputs.get(batchId))) {
                 return new Created(existing, false);
             }
-            throw new BatchConflictException(batchId, "batch " + batchId + " already has a run (" + existing.state().dbValue()
-                    + " at stage '" + existing.stage() + "') that was started with "
-                    + (!existing.hasInput() ? "no input" : text == null ? "an input" : "another input")
-                    + "; give the new work its own batch id, or retry or restart the existing run");
+            throw new BatchConflictException(
+                    batchId,
+                    "batch " + batchId + " already has a run ("
+                            + existing.state().dbValue()
+                            + " at stage '" + existing.stage() + "') that was started with "
+                            + (!existing.hasInput() ? "no input" : text == null ? "an input" : "another input")
+                            + "; give the new work its own batch id, or retry or restart the existing run");
         }
         Instant now = clock.instant();
-        BatchRecord r = new BatchRecord(batchId, firstStage, BatchState.PENDING, 1, null, 0, null, null, now.plus(startAfter),
-                null, Map.of(), now, now, text != null);
+        BatchRecord r = new BatchRecord(
+                batchId,
+                firstStage,
+                BatchState.PENDING,
+                1,
+                null,
+                0,
+                null,
+                null,
+                now.plus(startAfter),
+                null,
+                Map.of(),
+                now,
+                now,
+                text != null);
         rows.put(batchId, r);
         if (text != null) {
             inputs.put(batchId, text);
@@ -89,16 +104,34 @@ public final class InMemoryStageStore implements StageStore {
     public synchronized Optional<BatchRecord> claim(long batchId, String stage, String owner, Duration lease) {
         BatchRecord r = rows.get(batchId);
         Instant now = clock.instant();
-        if (r == null || r.state() != BatchState.PENDING || !r.stage().equals(stage) || r.runAfter().isAfter(now)) {
+        if (r == null
+                || r.state() != BatchState.PENDING
+                || !r.stage().equals(stage)
+                || r.runAfter().isAfter(now)) {
             return Optional.empty();
         }
-        return Optional.of(put(new BatchRecord(batchId, stage, BatchState.IN_PROGRESS, r.attempt(), r.error(), r.version() + 1,
-                owner, now.plus(lease), r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), now, r.hasInput())));
+        return Optional.of(put(new BatchRecord(
+                batchId,
+                stage,
+                BatchState.IN_PROGRESS,
+                r.attempt(),
+                r.error(),
+                r.version() + 1,
+                owner,
+                now.plus(lease),
+                r.runAfter(),
+                r.cursor(),
+                r.stageStats(),
+                r.createdAt(),
+                now,
+                r.hasInput())));
     }
 
     private boolean holds(BatchRecord claim) {
         BatchRecord r = rows.get(claim.batchId());
-        return r != null && r.state() == BatchState.IN_PROGRESS && r.version() == claim.version()
+        return r != null
+                && r.state() == BatchState.IN_PROGRESS
+                && r.version() == claim.version()
                 && Objects.equals(r.leaseOwner(), claim.leaseOwner());
     }
 
@@ -108,8 +141,21 @@ public final class InMemoryStageStore implements StageStore {
             return false;
         }
         BatchRecord r = rows.get(claim.batchId());
-        put(new BatchRecord(r.batchId(), r.stage(), r.state(), r.attempt(), r.error(), r.version(), r.leaseOwner(),
-                clock.instant().plus(lease), r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), r.updatedAt(), r.hasInput()));
+        put(new BatchRecord(
+                r.batchId(),
+                r.stage(),
+                r.state(),
+                r.attempt(),
+                r.error(),
+                r.version(),
+                r.leaseOwner(),
+                clock.instant().plus(lease),
+                r.runAfter(),
+                r.cursor(),
+                r.stageStats(),
+                r.createdAt(),
+                r.updatedAt(),
+                r.hasInput()));
         return true;
     }
 
@@ -167,8 +213,21 @@ public final class InMemoryStageStore implements StageStore {
         boolean done = Pipeline.COMPLETED.equals(nextStage);
         BatchRecord r = rows.get(claim.batchId());
         Instant now = clock.instant();
-        put(new BatchRecord(r.batchId(), nextStage, done ? BatchState.COMPLETED : BatchState.PENDING, 1, null, r.version() + 1,
-                null, null, now, null, withStats(r, stats), r.createdAt(), now, r.hasInput()));
+        put(new BatchRecord(
+                r.batchId(),
+                nextStage,
+                done ? BatchState.COMPLETED : BatchState.PENDING,
+                1,
+                null,
+                r.version() + 1,
+                null,
+                null,
+                now,
+                null,
+                withStats(r, stats),
+                r.createdAt(),
+                now,
+                r.hasInput()));
         return true;
     }
 
@@ -187,8 +246,21 @@ public final class InMemoryStageStore implements StageStore {
         outputs.computeIfAbsent(claim.batchId(), b -> new HashMap<>()).put(claim.stage(), partialOutput);
         BatchRecord r = rows.get(claim.batchId());
         Instant now = clock.instant();
-        put(new BatchRecord(r.batchId(), r.stage(), BatchState.PENDING, r.attempt(), r.error(), r.version() + 1,
-                null, null, now, cursor, withStats(r, stats), r.createdAt(), now, r.hasInput()));
+        put(new BatchRecord(
+                r.batchId(),
+                r.stage(),
+                BatchState.PENDING,
+                r.attempt(),
+                r.error(),
+                r.version() + 1,
+                null,
+                null,
+                now,
+                cursor,
+                withStats(r, stats),
+                r.createdAt(),
+                now,
+                r.hasInput()));
         return true;
     }
 
@@ -199,14 +271,33 @@ public final class InMemoryStageStore implements StageStore {
         }
         BatchRecord r = rows.get(claim.batchId());
         Instant now = clock.instant();
-        put(new BatchRecord(r.batchId(), r.stage(), BatchState.PENDING, r.attempt() + 1, error, r.version() + 1,
-                null, null, now.plus(backoff), r.cursor(), withStats(r, stats), r.createdAt(), now, r.hasInput()));
+        put(new BatchRecord(
+                r.batchId(),
+                r.stage(),
+                BatchState.PENDING,
+                r.attempt() + 1,
+                error,
+                r.version() + 1,
+                null,
+                null,
+                now.plus(backoff),
+                r.cursor(),
+                withStats(r, stats),
+                r.createdAt(),
+                now,
+                r.hasInput()));
         return true;
     }
 
     @Override
-    public boolean saveProgressAndRetry(BatchRecord claim, String cursor, JsonSource partialOutput, int nextAttempt, String error,
-            Duration backoff, StageStats stats) {
+    public boolean saveProgressAndRetry(
+            BatchRecord claim,
+            String cursor,
+            JsonSource partialOutput,
+            int nextAttempt,
+            String error,
+            Duration backoff,
+            StageStats stats) {
         if (nextAttempt < 1) {
             throw new UnstorableValueException("batch " + claim.batchId() + " stage '" + claim.stage()
                     + "': the next attempt must be at least 1, got " + nextAttempt);
@@ -219,8 +310,21 @@ public final class InMemoryStageStore implements StageStore {
             outputs.computeIfAbsent(claim.batchId(), b -> new HashMap<>()).put(claim.stage(), text);
             BatchRecord r = rows.get(claim.batchId());
             Instant now = clock.instant();
-            put(new BatchRecord(r.batchId(), r.stage(), BatchState.PENDING, nextAttempt, error, r.version() + 1,
-                    null, null, now.plus(backoff), cursor, withStats(r, stats), r.createdAt(), now, r.hasInput()));
+            put(new BatchRecord(
+                    r.batchId(),
+                    r.stage(),
+                    BatchState.PENDING,
+                    nextAttempt,
+                    error,
+                    r.version() + 1,
+                    null,
+                    null,
+                    now.plus(backoff),
+                    cursor,
+                    withStats(r, stats),
+                    r.createdAt(),
+                    now,
+                    r.hasInput()));
             return true;
         }
     }
@@ -232,8 +336,21 @@ public final class InMemoryStageStore implements StageStore {
         }
         BatchRecord r = rows.get(claim.batchId());
         Instant now = clock.instant();
-        put(new BatchRecord(r.batchId(), r.stage(), BatchState.FAILED, r.attempt(), error, r.version() + 1,
-                null, null, r.runAfter(), r.cursor(), withStats(r, stats), r.createdAt(), now, r.hasInput()));
+        put(new BatchRecord(
+                r.batchId(),
+                r.stage(),
+                BatchState.FAILED,
+                r.attempt(),
+                error,
+                r.version() + 1,
+                null,
+                null,
+                r.runAfter(),
+                r.cursor(),
+                withStats(r, stats),
+                r.createdAt(),
+                now,
+                r.hasInput()));
         return true;
     }
 
@@ -282,17 +399,57 @@ public final class InMemoryStageStore implements StageStore {
         }
         Instant now = clock.instant();
         if (r.state() == BatchState.PENDING) {
-            return Optional.of(put(new BatchRecord(r.batchId(), r.stage(), r.state(), r.attempt(), r.error(), r.version() + 1,
-                    null, null, r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), now, r.hasInput())));
+            return Optional.of(put(new BatchRecord(
+                    r.batchId(),
+                    r.stage(),
+                    r.state(),
+                    r.attempt(),
+                    r.error(),
+                    r.version() + 1,
+                    null,
+                    null,
+                    r.runAfter(),
+                    r.cursor(),
+                    r.stageStats(),
+                    r.createdAt(),
+                    now,
+                    r.hasInput())));
         }
         if (r.state() != BatchState.IN_PROGRESS) {
             return Optional.empty();
         }
-        return Optional.of(put(exhausted
-                ? new BatchRecord(r.batchId(), r.stage(), BatchState.FAILED, r.attempt(), error, r.version() + 1,
-                        null, null, r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), now, r.hasInput())
-                : new BatchRecord(r.batchId(), r.stage(), BatchState.PENDING, r.attempt() + 1, error, r.version() + 1,
-                        null, null, now, r.cursor(), r.stageStats(), r.createdAt(), now, r.hasInput())));
+        return Optional.of(put(
+                exhausted
+                        ? new BatchRecord(
+                                r.batchId(),
+                                r.stage(),
+                                BatchState.FAILED,
+                                r.attempt(),
+                                error,
+                                r.version() + 1,
+                                null,
+                                null,
+                                r.runAfter(),
+                                r.cursor(),
+                                r.stageStats(),
+                                r.createdAt(),
+                                now,
+                                r.hasInput())
+                        : new BatchRecord(
+                                r.batchId(),
+                                r.stage(),
+                                BatchState.PENDING,
+                                r.attempt() + 1,
+                                error,
+                                r.version() + 1,
+                                null,
+                                null,
+                                now,
+                                r.cursor(),
+                                r.stageStats(),
+                                r.createdAt(),
+                                now,
+                                r.hasInput())));
     }
 
     @Override
@@ -301,12 +458,26 @@ public final class InMemoryStageStore implements StageStore {
         if (r == null || r.state().isFinal()) {
             return Optional.empty();
         }
-        return Optional.of(put(new BatchRecord(r.batchId(), r.stage(), BatchState.CANCELLED, r.attempt(), r.error(), r.version() + 1,
-                null, null, r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), clock.instant(), r.hasInput())));
+        return Optional.of(put(new BatchRecord(
+                r.batchId(),
+                r.stage(),
+                BatchState.CANCELLED,
+                r.attempt(),
+                r.error(),
+                r.version() + 1,
+                null,
+                null,
+                r.runAfter(),
+                r.cursor(),
+                r.stageStats(),
+                r.createdAt(),
+                clock.instant(),
+                r.hasInput())));
     }
 
     @Override
-    public synchronized Optional<BatchRecord> reset(long batchId, String stage, List<String> laterStages, long expectedVersion) {
+    public synchronized Optional<BatchRecord> reset(
+            long batchId, String stage, List<String> laterStages, long expectedVersion) {
         BatchRecord r = rows.get(batchId);
         if (r == null || (expectedVersion >= 0 && r.version() != expectedVersion)) {
             return Optional.empty();
@@ -318,8 +489,21 @@ public final class InMemoryStageStore implements StageStore {
         stats.remove(stage);
         laterStages.forEach(stats::remove);
         Instant now = clock.instant();
-        return Optional.of(put(new BatchRecord(batchId, stage, BatchState.PENDING, 1, null, r.version() + 1,
-                null, null, now, null, stats, r.createdAt(), now, r.hasInput())));
+        return Optional.of(put(new BatchRecord(
+                batchId,
+                stage,
+                BatchState.PENDING,
+                1,
+                null,
+                r.version() + 1,
+                null,
+                null,
+                now,
+                null,
+                stats,
+                r.createdAt(),
+                now,
+                r.hasInput())));
     }
 
     @Override
@@ -344,9 +528,25 @@ public final class InMemoryStageStore implements StageStore {
 
     @Override
     public synchronized void recordTriggerError(long batchId, String stage, String error) {
-        rows.computeIfPresent(batchId, (id, r) -> r.state() != BatchState.PENDING || !r.stage().equals(stage) ? r
-                : new BatchRecord(r.batchId(), r.stage(), r.state(), r.attempt(), error, r.version(), r.leaseOwner(),
-                        r.leaseUntil(), r.runAfter(), r.cursor(), r.stageStats(), r.createdAt(), r.updatedAt(), r.hasInput()));
+        rows.computeIfPresent(
+                batchId,
+                (id, r) -> r.state() != BatchState.PENDING || !r.stage().equals(stage)
+                        ? r
+                        : new BatchRecord(
+                                r.batchId(),
+                                r.stage(),
+                                r.state(),
+                                r.attempt(),
+                                error,
+                                r.version(),
+                                r.leaseOwner(),
+                                r.leaseUntil(),
+                                r.runAfter(),
+                                r.cursor(),
+                                r.stageStats(),
+                                r.createdAt(),
+                                r.updatedAt(),
+                                r.hasInput()));
     }
 
     private BatchRecord put(BatchRecord r) {

@@ -1,9 +1,7 @@
 package dev.baton.pipeline.testing;
 
-import dev.baton.pipeline.PipelineRunner;
-
-import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.StageOutcome;
+import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.spi.Trigger;
 import java.time.Clock;
 import java.time.Duration;
@@ -91,7 +89,8 @@ public final class SynchronousTrigger implements Trigger {
                 h = handler;
             }
             if (h == null) {
-                throw new IllegalStateException("SynchronousTrigger is not bound: pass it to PipelineRunner.builder(...).trigger(...)");
+                throw new IllegalStateException(
+                        "SynchronousTrigger is not bound: pass it to PipelineRunner.builder(...).trigger(...)");
             }
             StageOutcome outcome = h.runStage(next.batchId(), next.stage());
             synchronized (this) {

@@ -1,17 +1,16 @@
 package dev.baton.pipeline.internal;
 
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.slf4j.Marker;
 import org.slf4j.event.Level;
 import org.slf4j.helpers.LegacyAbstractLogger;
 import org.slf4j.helpers.MessageFormatter;
-import org.junit.jupiter.api.Test;
 
 /** A sweep failing the same way every interval is logged once, with its stack trace, not once per interval. */
 class RepeatedFailureLogTest {
@@ -20,7 +19,8 @@ class RepeatedFailureLogTest {
     final Duration interval = Duration.ofSeconds(10);
 
     static RuntimeException timeout(int millis) {
-        return new IllegalStateException("Connection is not available, request timed out after " + millis + "ms",
+        return new IllegalStateException(
+                "Connection is not available, request timed out after " + millis + "ms",
                 new SQLException("The connection attempt failed."));
     }
 
@@ -31,8 +31,12 @@ class RepeatedFailureLogTest {
         log.failed(timeout(29998), interval);
 
         assertThat(logger.levels()).containsExactly(Level.WARN, Level.DEBUG, Level.DEBUG);
-        assertThat(logger.entries.get(0).thrown()).as("the first one has its stack trace").isNotNull();
-        assertThat(logger.entries.get(0).message()).contains("sweep failed").contains("request timed out after 30001ms")
+        assertThat(logger.entries.get(0).thrown())
+                .as("the first one has its stack trace")
+                .isNotNull();
+        assertThat(logger.entries.get(0).message())
+                .contains("sweep failed")
+                .contains("request timed out after 30001ms")
                 .contains("DEBUG");
         assertThat(logger.entries.get(2).message()).contains("3 in a row");
     }
@@ -75,7 +79,8 @@ class RepeatedFailureLogTest {
         }
 
         @Override
-        protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern, Object[] arguments, Throwable thrown) {
+        protected void handleNormalizedLoggingCall(
+                Level level, Marker marker, String pattern, Object[] arguments, Throwable thrown) {
             entries.add(new Entry(level, MessageFormatter.basicArrayFormat(pattern, arguments), thrown));
         }
 

@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStats;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -20,9 +20,10 @@ import org.jdbi.v3.core.statement.StatementContext;
 /** Maps a queue row (selected with {@link #COLUMNS}) to a {@link BatchRecord}; writes stage stats as JSON. */
 final class BatchRowMapper implements RowMapper<BatchRecord> {
     static final BatchRowMapper ROWS = new BatchRowMapper();
-    static final String COLUMNS = "batch_id, current_stage, status, attempt, error_message, version, lease_owner, lease_until,"
-            + " run_after, cursor::text AS cursor_json, stage_stats::text AS stats_json, created_at, updated_at,"
-            + " input_digest IS NOT NULL AS has_input";
+    static final String COLUMNS =
+            "batch_id, current_stage, status, attempt, error_message, version, lease_owner, lease_until,"
+                    + " run_after, cursor::text AS cursor_json, stage_stats::text AS stats_json, created_at, updated_at,"
+                    + " input_digest IS NOT NULL AS has_input";
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .addModule(new JavaTimeModule())

@@ -76,9 +76,14 @@ public final class BatonSchema {
         String[] current = {"the migration history"};
         try {
             return Jdbi.create(dataSource).inTransaction(h -> {
-                h.createQuery(sql.of(SqlText.ADVISORY_LOCK)).bind("key", names.lockKey()).mapTo(Boolean.class).one();
+                h.createQuery(sql.of(SqlText.ADVISORY_LOCK))
+                        .bind("key", names.lockKey())
+                        .mapTo(Boolean.class)
+                        .one();
                 h.execute(sql.of(SqlText.CREATE_HISTORY));
-                Set<Integer> applied = h.createQuery(sql.of(SqlText.APPLIED_VERSIONS)).mapTo(Integer.class).set();
+                Set<Integer> applied = h.createQuery(sql.of(SqlText.APPLIED_VERSIONS))
+                        .mapTo(Integer.class)
+                        .set();
                 if (schema != null) {
                     h.execute(SqlText.MIGRATE_IN_SCHEMA.render(Map.of("schema", schema)));
                 }
@@ -92,15 +97,21 @@ public final class BatonSchema {
                     for (String statement : statements(names.rewrite(read(script)))) {
                         h.execute(statement);
                     }
-                    h.createUpdate(sql.of(SqlText.RECORD_MIGRATION)).bind("v", version).bind("s", script).execute();
+                    h.createUpdate(sql.of(SqlText.RECORD_MIGRATION))
+                            .bind("v", version)
+                            .bind("s", script)
+                            .execute();
                     now.add(version);
                     LOG.info("applied Baton migration {} to {}", script, names.queue());
                 }
                 return now;
             });
         } catch (JdbiException e) {
-            throw Failures.failed("migrating Baton's tables " + names.queue() + ", " + names.data()
-                    + " (at " + current[0] + "; nothing was applied)", Failures.databaseSays(e), e);
+            throw Failures.failed(
+                    "migrating Baton's tables " + names.queue() + ", " + names.data() + " (at " + current[0]
+                            + "; nothing was applied)",
+                    Failures.databaseSays(e),
+                    e);
         }
     }
 

@@ -36,16 +36,23 @@ final class DueClaims {
         return jdbi.inTransaction(h -> {
             Map<String, Integer> room = new HashMap<>();
             if (!stageCaps.isEmpty()) {
-                h.createQuery(sql.of(SqlText.ADVISORY_LOCK)).bind("key", capsLockKey).mapTo(Boolean.class).one();
+                h.createQuery(sql.of(SqlText.ADVISORY_LOCK))
+                        .bind("key", capsLockKey)
+                        .mapTo(Boolean.class)
+                        .one();
                 room.putAll(stageCaps);
                 h.createQuery(sql.of(SqlText.COUNT_RUNNING))
                         .bindArray("capped", String.class, List.copyOf(stageCaps.keySet()))
                         .map((rs, ctx) -> Map.entry(rs.getString(1), rs.getInt(2)))
                         .forEach(e -> room.merge(e.getKey(), -e.getValue(), Integer::sum));
             }
-            List<String> full = room.entrySet().stream().filter(e -> e.getValue() <= 0).map(Map.Entry::getKey).toList();
+            List<String> full = room.entrySet().stream()
+                    .filter(e -> e.getValue() <= 0)
+                    .map(Map.Entry::getKey)
+                    .toList();
             List<Map.Entry<Long, String>> due = h.createQuery(sql.of(SqlText.LOCK_DUE))
-                    .bindArray("full", String.class, full).bind("limit", limit)
+                    .bindArray("full", String.class, full)
+                    .bind("limit", limit)
                     .map((rs, ctx) -> Map.entry(rs.getLong(1), rs.getString(2)))
                     .list();
             List<Long> batches = new ArrayList<>();
@@ -62,9 +69,13 @@ final class DueClaims {
                 return List.of();
             }
             // the rows are locked and due: the claim of any stage ("stage" NULL) takes them all
-            return h.createQuery(sql.of(SqlText.CLAIM)).bind("owner", owner).bind("lease", lease.toMillis())
-                    .bindArray("batches", Long.class, batches).bind("stage", (String) null)
-                    .map(BatchRowMapper.ROWS).list();
+            return h.createQuery(sql.of(SqlText.CLAIM))
+                    .bind("owner", owner)
+                    .bind("lease", lease.toMillis())
+                    .bindArray("batches", Long.class, batches)
+                    .bind("stage", (String) null)
+                    .map(BatchRowMapper.ROWS)
+                    .list();
         });
     }
 }

@@ -186,14 +186,21 @@ public final class JdbcStageStore implements StageStore {
 
     private Created createWithInput(long batchId, String firstStage, JsonSource input, Duration startAfter) {
         String digest;
-        try (OutputRows.Write<BatchRecord> write = outputs.writeInput(batchId, "the input of batch " + batchId,
+        try (OutputRows.Write<BatchRecord> write = outputs.writeInput(
+                batchId,
+                "the input of batch " + batchId,
                 h -> insertRun(h, batchId, firstStage, startAfter, null, null))) {
             write.from(input);
             digest = write.digest();
             String fits = write.fitting();
             if (!write.lost() && fits == null) {
-                return new Created(write.commit(h -> h.createQuery(sql.of(SqlText.FINISH_INPUT))
-                        .bind("digest", digest).bind("b", batchId).map(ROWS).one()), true);
+                return new Created(
+                        write.commit(h -> h.createQuery(sql.of(SqlText.FINISH_INPUT))
+                                .bind("digest", digest)
+                                .bind("b", batchId)
+                                .map(ROWS)
+                                .one()),
+                        true);
             }
             if (fits != null) {
                 Optional<BatchRecord> created =
@@ -212,24 +219,31 @@ public final class JdbcStageStore implements StageStore {
      * @param digest the input's digest, or null (none, or not known yet)
      * @return the new row, or empty when the batch already has a run
      */
-    private Optional<BatchRecord> insertRun(Handle h, long batchId, String firstStage, Duration startAfter,
-            String input, String digest) {
+    private Optional<BatchRecord> insertRun(
+            Handle h, long batchId, String firstStage, Duration startAfter, String input, String digest) {
         return h.createQuery(sql.of(SqlText.CREATE))
-                .bind("b", batchId).bind("stage", firstStage).bind("after", startAfter.toMillis())
-                .bind("digest", digest).bind("input_stage", OutputRows.INPUT).bind("input", input)
-                .map(ROWS).findOne();
+                .bind("b", batchId)
+                .bind("stage", firstStage)
+                .bind("after", startAfter.toMillis())
+                .bind("digest", digest)
+                .bind("input_stage", OutputRows.INPUT)
+                .bind("input", input)
+                .map(ROWS)
+                .findOne();
     }
 
     /** A run found by a start, with its input's digest (null for none). */
     private record Existing(String digest, BatchRecord batch) {
-        static final RowMapper<Existing> ROWS = (rs, ctx) ->
-                new Existing(rs.getString("input_digest"), BatchRowMapper.ROWS.map(rs, ctx));
+        static final RowMapper<Existing> ROWS =
+                (rs, ctx) -> new Existing(rs.getString("input_digest"), BatchRowMapper.ROWS.map(rs, ctx));
     }
 
     /** @return the run a start met, when it was started with the input of {@code digest} (null for none) */
     private Created existingRun(long batchId, String digest) {
-        Existing found = jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.FIND_WITH_DIGEST)).bind("b", batchId)
-                        .map(Existing.ROWS).findOne())
+        Existing found = jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.FIND_WITH_DIGEST))
+                        .bind("b", batchId)
+                        .map(Existing.ROWS)
+                        .findOne())
                 .orElseThrow(() -> new IllegalStateException("batch " + batchId + " had a run when it was started,"
                         + " and has none now: its row was deleted outside Baton; start it again"));
         if (Objects.equals(found.digest(), digest)) {
@@ -237,9 +251,11 @@ public final class JdbcStageStore implements StageStore {
         }
         BatchRecord r = found.batch();
         String started = found.digest() == null ? "no input" : digest == null ? "an input" : "another input";
-        throw new BatchConflictException(batchId, "batch " + batchId + " already has a run (" + r.state().dbValue()
-                + " at stage '" + r.stage() + "') that was started with " + started
-                + "; give the new work its own batch id, or retry or restart the existing run");
+        throw new BatchConflictException(
+                batchId,
+                "batch " + batchId + " already has a run (" + r.state().dbValue()
+                        + " at stage '" + r.stage() + "') that was started with " + started
+                        + "; give the new work its own batch id, or retry or restart the existing run");
     }
 
     /**
@@ -251,24 +267,33 @@ public final class JdbcStageStore implements StageStore {
     @Override
     public <T> Optional<T> readInput(long batchId, JsonReader<T> reader) {
         String where = "the input of batch " + batchId;
-        return call("reading " + where,
+        return call(
+                "reading " + where,
                 () -> jdbi.inTransaction(h -> outputs.read(h, batchId, OutputRows.INPUT, where, reader)));
     }
 
     @Override
     public Optional<BatchRecord> find(long batchId) {
-        return call("reading batch " + batchId, () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.FIND))
-                .bind("b", batchId).map(ROWS).findOne()));
+        return call(
+                "reading batch " + batchId,
+                () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.FIND))
+                        .bind("b", batchId)
+                        .map(ROWS)
+                        .findOne()));
     }
 
     @Override
     public Optional<BatchRecord> claim(long batchId, String stage, String owner, Duration lease) {
         Objects.requireNonNull(stage, "stage");
-        return call("claiming stage '" + stage + "' of batch " + batchId, () -> jdbi.withHandle(h -> h
-                .createQuery(sql.of(SqlText.CLAIM))
-                .bind("owner", owner).bind("lease", lease.toMillis())
-                .bindArray("batches", Long.class, List.of(batchId)).bind("stage", stage)
-                .map(ROWS).findOne()));
+        return call(
+                "claiming stage '" + stage + "' of batch " + batchId,
+                () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.CLAIM))
+                        .bind("owner", owner)
+                        .bind("lease", lease.toMillis())
+                        .bindArray("batches", Long.class, List.of(batchId))
+                        .bind("stage", stage)
+                        .map(ROWS)
+                        .findOne()));
     }
 
     /** The queue worker's claims of due batches; see {@link DueClaims#claim}. */
@@ -285,14 +310,24 @@ public final class JdbcStageStore implements StageStore {
      */
     @Override
     public boolean heartbeat(BatchRecord claim, Duration lease) {
-        return call("renewing the lease of " + stageOf(claim), () -> jdbi.withHandle(h -> {
-            int renewed = h.createUpdate(sql.of(SqlText.RENEW_LEASE)).bind("lease", lease.toMillis())
-                    .bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
-                    .execute();
-            return renewed == 1 || h.createQuery(sql.of(SqlText.HOLDS))
-                    .bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
-                    .mapTo(Integer.class).one() == 1;
-        }));
+        return call(
+                "renewing the lease of " + stageOf(claim),
+                () -> jdbi.withHandle(h -> {
+                    int renewed = h.createUpdate(sql.of(SqlText.RENEW_LEASE))
+                            .bind("lease", lease.toMillis())
+                            .bind("b", claim.batchId())
+                            .bind("v", claim.version())
+                            .bind("owner", claim.leaseOwner())
+                            .execute();
+                    return renewed == 1
+                            || h.createQuery(sql.of(SqlText.HOLDS))
+                                            .bind("b", claim.batchId())
+                                            .bind("v", claim.version())
+                                            .bind("owner", claim.leaseOwner())
+                                            .mapTo(Integer.class)
+                                            .one()
+                                    == 1;
+                }));
     }
 
     /**
@@ -329,12 +364,22 @@ public final class JdbcStageStore implements StageStore {
      * @param what what the output is ({@code "output"}, {@code "partial output"}), for messages
      * @return the update's {@code lease_until, updated_at}, empty when the claim was lost
      */
-    private Optional<Moved> commitHeld(BatchRecord claim, SqlText statement, Consumer<SqlStatement<?>> binds,
-            JsonSource output, String what, StageStats stats) {
+    private Optional<Moved> commitHeld(
+            BatchRecord claim,
+            SqlText statement,
+            Consumer<SqlStatement<?>> binds,
+            JsonSource output,
+            String what,
+            StageStats stats) {
         String text = sql.of(statement);
-        try (OutputRows.Write<Moved> write = outputs.write(claim.batchId(), claim.stage(), describe(claim, what),
-                h -> bindHeld(h.createQuery(text), claim, stats, binds).bind("output", (String) null)
-                        .map(Moved.ROWS).findOne())) {
+        try (OutputRows.Write<Moved> write = outputs.write(
+                claim.batchId(),
+                claim.stage(),
+                describe(claim, what),
+                h -> bindHeld(h.createQuery(text), claim, stats, binds)
+                        .bind("output", (String) null)
+                        .map(Moved.ROWS)
+                        .findOne())) {
             write.from(output);
             if (write.lost()) {
                 return Optional.empty();
@@ -343,23 +388,29 @@ public final class JdbcStageStore implements StageStore {
             if (fits == null) {
                 return Optional.of(write.commit());
             }
-            return jdbi.withHandle(h -> bindHeld(h.createQuery(text), claim, stats, binds).bind("output", fits)
-                    .map(Moved.ROWS).findOne());
+            return jdbi.withHandle(h -> bindHeld(h.createQuery(text), claim, stats, binds)
+                    .bind("output", fits)
+                    .map(Moved.ROWS)
+                    .findOne());
         }
     }
 
-    private static <S extends SqlStatement<S>> S bindHeld(S statement, BatchRecord claim, StageStats stats,
-            Consumer<SqlStatement<?>> binds) {
-        statement.bind("b", claim.batchId()).bind("v", claim.version()).bind("owner", claim.leaseOwner())
-                .bind("stage", claim.stage()).bind("stats", BatchRowMapper.writeStats(stats));
+    private static <S extends SqlStatement<S>> S bindHeld(
+            S statement, BatchRecord claim, StageStats stats, Consumer<SqlStatement<?>> binds) {
+        statement
+                .bind("b", claim.batchId())
+                .bind("v", claim.version())
+                .bind("owner", claim.leaseOwner())
+                .bind("stage", claim.stage())
+                .bind("stats", BatchRowMapper.writeStats(stats));
         binds.accept(statement);
         return statement;
     }
 
     /** What a commit of a claimed row returns. */
     private record Moved(Instant leaseUntil, Instant updatedAt) {
-        static final RowMapper<Moved> ROWS = (rs, ctx) -> new Moved(BatchRowMapper.instant(rs, "lease_until"),
-                BatchRowMapper.instant(rs, "updated_at"));
+        static final RowMapper<Moved> ROWS = (rs, ctx) ->
+                new Moved(BatchRowMapper.instant(rs, "lease_until"), BatchRowMapper.instant(rs, "updated_at"));
     }
 
     /**
@@ -372,8 +423,16 @@ public final class JdbcStageStore implements StageStore {
     @Override
     public boolean advance(BatchRecord claim, JsonSource output, String nextStage, StageStats stats) {
         String status = Pipeline.COMPLETED.equals(nextStage) ? "completed" : "pending";
-        return call("committing the output of " + stageOf(claim), () -> commitHeld(claim, SqlText.ADVANCE,
-                st -> st.bind("next", nextStage).bind("status", status), output, "output", stats).isPresent());
+        return call(
+                "committing the output of " + stageOf(claim),
+                () -> commitHeld(
+                                claim,
+                                SqlText.ADVANCE,
+                                st -> st.bind("next", nextStage).bind("status", status),
+                                output,
+                                "output",
+                                stats)
+                        .isPresent());
     }
 
     /**
@@ -388,20 +447,39 @@ public final class JdbcStageStore implements StageStore {
      * @throws StoreException if the database fails (nothing is written, unless the commit's reply was lost)
      */
     @Override
-    public Optional<BatchRecord> advanceAndClaim(BatchRecord claim, JsonSource output, String nextStage, StageStats stats,
-            Duration lease) {
+    public Optional<BatchRecord> advanceAndClaim(
+            BatchRecord claim, JsonSource output, String nextStage, StageStats stats, Duration lease) {
         if (Pipeline.COMPLETED.equals(nextStage)) {
-            throw new IllegalArgumentException("advanceAndClaim cannot claim '" + Pipeline.COMPLETED + "'; call advance to complete a batch");
+            throw new IllegalArgumentException(
+                    "advanceAndClaim cannot claim '" + Pipeline.COMPLETED + "'; call advance to complete a batch");
         }
-        return call("committing the output of " + stageOf(claim) + " and claiming stage '" + nextStage + "'",
-                () -> commitHeld(claim, SqlText.ADVANCE_AND_CLAIM,
-                        st -> st.bind("next", nextStage).bind("lease", lease.toMillis()), output, "output", stats))
+        return call(
+                        "committing the output of " + stageOf(claim) + " and claiming stage '" + nextStage + "'",
+                        () -> commitHeld(
+                                claim,
+                                SqlText.ADVANCE_AND_CLAIM,
+                                st -> st.bind("next", nextStage).bind("lease", lease.toMillis()),
+                                output,
+                                "output",
+                                stats))
                 .map(moved -> {
                     Map<String, StageStats> all = new HashMap<>(claim.stageStats());
                     all.put(claim.stage(), stats);
-                    return new BatchRecord(claim.batchId(), nextStage, BatchState.IN_PROGRESS, 1, null,
-                            claim.version() + 1, claim.leaseOwner(), moved.leaseUntil(), claim.runAfter(), null, all,
-                            claim.createdAt(), moved.updatedAt(), claim.hasInput());
+                    return new BatchRecord(
+                            claim.batchId(),
+                            nextStage,
+                            BatchState.IN_PROGRESS,
+                            1,
+                            null,
+                            claim.version() + 1,
+                            claim.leaseOwner(),
+                            moved.leaseUntil(),
+                            claim.runAfter(),
+                            null,
+                            all,
+                            claim.createdAt(),
+                            moved.updatedAt(),
+                            claim.hasInput());
                 });
     }
 
@@ -415,15 +493,30 @@ public final class JdbcStageStore implements StageStore {
     @Override
     public boolean saveProgress(BatchRecord claim, String cursor, JsonSource partialOutput, StageStats stats) {
         JsonText.requireStorableCursor(cursor, describe(claim, "cursor"));
-        return call("committing the progress of " + stageOf(claim), () -> commitHeld(claim, SqlText.SAVE_PROGRESS,
-                st -> st.bind("cursor", cursor), partialOutput, "partial output", stats).isPresent());
+        return call(
+                "committing the progress of " + stageOf(claim),
+                () -> commitHeld(
+                                claim,
+                                SqlText.SAVE_PROGRESS,
+                                st -> st.bind("cursor", cursor),
+                                partialOutput,
+                                "partial output",
+                                stats)
+                        .isPresent());
     }
 
     @Override
     public boolean scheduleRetry(BatchRecord claim, String error, Duration backoff, StageStats stats) {
-        return call("scheduling a retry of " + stageOf(claim), () -> jdbi.withHandle(h -> bindHeld(
-                h.createUpdate(sql.of(SqlText.SCHEDULE_RETRY)), claim, stats,
-                st -> st.bind("error", Utf16.storableText(error)).bind("backoff", backoff.toMillis())).execute()) == 1);
+        return call(
+                "scheduling a retry of " + stageOf(claim),
+                () -> jdbi.withHandle(h -> bindHeld(
+                                        h.createUpdate(sql.of(SqlText.SCHEDULE_RETRY)),
+                                        claim,
+                                        stats,
+                                        st -> st.bind("error", Utf16.storableText(error))
+                                                .bind("backoff", backoff.toMillis()))
+                                .execute())
+                        == 1);
     }
 
     /**
@@ -436,24 +529,45 @@ public final class JdbcStageStore implements StageStore {
      * @throws StoreException if the database fails (nothing is written, unless the commit's reply was lost)
      */
     @Override
-    public boolean saveProgressAndRetry(BatchRecord claim, String cursor, JsonSource partialOutput, int nextAttempt, String error,
-            Duration backoff, StageStats stats) {
+    public boolean saveProgressAndRetry(
+            BatchRecord claim,
+            String cursor,
+            JsonSource partialOutput,
+            int nextAttempt,
+            String error,
+            Duration backoff,
+            StageStats stats) {
         if (nextAttempt < 1) {
             throw new UnstorableValueException("batch " + claim.batchId() + " stage '" + claim.stage()
                     + "': the next attempt must be at least 1, got " + nextAttempt);
         }
         JsonText.requireStorableCursor(cursor, describe(claim, "cursor"));
-        return call("committing the progress and a retry of " + stageOf(claim), () -> commitHeld(claim,
-                SqlText.SAVE_PROGRESS_AND_RETRY, st -> st.bind("cursor", cursor).bind("attempt", nextAttempt)
-                        .bind("error", Utf16.storableText(error)).bind("backoff", backoff.toMillis()),
-                partialOutput, "partial output", stats).isPresent());
+        return call(
+                "committing the progress and a retry of " + stageOf(claim),
+                () -> commitHeld(
+                                claim,
+                                SqlText.SAVE_PROGRESS_AND_RETRY,
+                                st -> st.bind("cursor", cursor)
+                                        .bind("attempt", nextAttempt)
+                                        .bind("error", Utf16.storableText(error))
+                                        .bind("backoff", backoff.toMillis()),
+                                partialOutput,
+                                "partial output",
+                                stats)
+                        .isPresent());
     }
 
     @Override
     public boolean fail(BatchRecord claim, String error, StageStats stats) {
-        return call("failing " + stageOf(claim), () -> jdbi.withHandle(h -> bindHeld(
-                h.createUpdate(sql.of(SqlText.FAIL)), claim, stats,
-                st -> st.bind("error", Utf16.storableText(error))).execute()) == 1);
+        return call(
+                "failing " + stageOf(claim),
+                () -> jdbi.withHandle(h -> bindHeld(
+                                        h.createUpdate(sql.of(SqlText.FAIL)),
+                                        claim,
+                                        stats,
+                                        st -> st.bind("error", Utf16.storableText(error)))
+                                .execute())
+                        == 1);
     }
 
     @Override
@@ -468,10 +582,15 @@ public final class JdbcStageStore implements StageStore {
 
     /** @param stages only batches at these stages, or null for any stage */
     private List<BatchRecord> stalled(Duration pendingGrace, int limit, Set<String> stages) {
-        return call("finding stalled batches", () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.FIND_STALLED))
-                .bind("grace", pendingGrace.toMillis()).bind("limit", limit)
-                .bind("any", stages == null).bindArray("stages", String.class, stages == null ? List.of() : List.copyOf(stages))
-                .map(ROWS).list()));
+        return call(
+                "finding stalled batches",
+                () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.FIND_STALLED))
+                        .bind("grace", pendingGrace.toMillis())
+                        .bind("limit", limit)
+                        .bind("any", stages == null)
+                        .bindArray("stages", String.class, stages == null ? List.of() : List.copyOf(stages))
+                        .map(ROWS)
+                        .list()));
     }
 
     @Override
@@ -497,19 +616,27 @@ public final class JdbcStageStore implements StageStore {
     public Optional<BatchRecord> rescue(BatchRecord stalled, String error, boolean exhausted) {
         boolean pending = stalled.state() == BatchState.PENDING;
         SqlText statement = pending ? SqlText.TOUCH_PENDING : exhausted ? SqlText.FAIL_EXPIRED : SqlText.RESCUE_EXPIRED;
-        return call("rescuing " + stageOf(stalled), () -> jdbi.withHandle(h -> {
-            Query rescue = h.createQuery(sql.of(statement)).bind("b", stalled.batchId()).bind("v", stalled.version());
-            if (!pending) {
-                rescue.bind("error", Utf16.storableText(error));
-            }
-            return rescue.map(ROWS).findOne();
-        }));
+        return call(
+                "rescuing " + stageOf(stalled),
+                () -> jdbi.withHandle(h -> {
+                    Query rescue = h.createQuery(sql.of(statement))
+                            .bind("b", stalled.batchId())
+                            .bind("v", stalled.version());
+                    if (!pending) {
+                        rescue.bind("error", Utf16.storableText(error));
+                    }
+                    return rescue.map(ROWS).findOne();
+                }));
     }
 
     @Override
     public Optional<BatchRecord> cancel(long batchId) {
-        return call("cancelling batch " + batchId, () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.CANCEL))
-                .bind("b", batchId).map(ROWS).findOne()));
+        return call(
+                "cancelling batch " + batchId,
+                () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.CANCEL))
+                        .bind("b", batchId)
+                        .map(ROWS)
+                        .findOne()));
     }
 
     /**
@@ -521,24 +648,37 @@ public final class JdbcStageStore implements StageStore {
     public Optional<BatchRecord> reset(long batchId, String stage, List<String> laterStages, long expectedVersion) {
         List<String> cleared = new ArrayList<>(laterStages);
         cleared.add(0, stage);
-        return call("restarting batch " + batchId + " from stage '" + stage + "'", () -> jdbi.inTransaction(h -> {
-            Optional<BatchRecord> moved = h.createQuery(sql.of(SqlText.RESET))
-                    .bind("stage", stage).bind("b", batchId).bind("v", expectedVersion)
-                    .bindArray("cleared", String.class, cleared)
-                    .map(ROWS).findOne();
-            moved.ifPresent(r -> h.createUpdate(sql.of(SqlText.DELETE_OUTPUTS))
-                    .bind("b", batchId).bindArray("cleared", String.class, cleared)
-                    .bind("input_stage", OutputRows.INPUT).execute());
-            return moved;
-        }));
+        return call(
+                "restarting batch " + batchId + " from stage '" + stage + "'",
+                () -> jdbi.inTransaction(h -> {
+                    Optional<BatchRecord> moved = h.createQuery(sql.of(SqlText.RESET))
+                            .bind("stage", stage)
+                            .bind("b", batchId)
+                            .bind("v", expectedVersion)
+                            .bindArray("cleared", String.class, cleared)
+                            .map(ROWS)
+                            .findOne();
+                    moved.ifPresent(r -> h.createUpdate(sql.of(SqlText.DELETE_OUTPUTS))
+                            .bind("b", batchId)
+                            .bindArray("cleared", String.class, cleared)
+                            .bind("input_stage", OutputRows.INPUT)
+                            .execute());
+                    return moved;
+                }));
     }
 
     @Override
     public List<BatchRecord> list(Set<BatchState> states, int offset, int limit) {
         List<String> wanted = states.stream().map(BatchState::dbValue).toList();
-        return call("listing batches", () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.LIST))
-                .bind("all", wanted.isEmpty()).bindArray("states", String.class, wanted)
-                .bind("offset", offset).bind("limit", limit).map(ROWS).list()));
+        return call(
+                "listing batches",
+                () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.LIST))
+                        .bind("all", wanted.isEmpty())
+                        .bindArray("states", String.class, wanted)
+                        .bind("offset", offset)
+                        .bind("limit", limit)
+                        .map(ROWS)
+                        .list()));
     }
 
     @Override
@@ -565,7 +705,10 @@ public final class JdbcStageStore implements StageStore {
     public void recordTriggerError(long batchId, String stage, String error) {
         call("recording the trigger error of stage '" + stage + "' of batch " + batchId, () -> {
             jdbi.useHandle(h -> h.createUpdate(sql.of(SqlText.RECORD_TRIGGER_ERROR))
-                    .bind("error", Utf16.storableText(error)).bind("b", batchId).bind("stage", stage).execute());
+                    .bind("error", Utf16.storableText(error))
+                    .bind("b", batchId)
+                    .bind("stage", stage)
+                    .execute());
             return null;
         });
     }
@@ -583,8 +726,8 @@ public final class JdbcStageStore implements StageStore {
     static Duration requireNetworkTimeout(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.compareTo(MIN_NETWORK_TIMEOUT) < 0 || timeout.compareTo(MAX_NETWORK_TIMEOUT) > 0) {
-            throw new IllegalArgumentException("networkTimeout must be between 100ms and 10min"
-                    + " (about a third of the lease), got " + timeout);
+            throw new IllegalArgumentException(
+                    "networkTimeout must be between 100ms and 10min" + " (about a third of the lease), got " + timeout);
         }
         return timeout;
     }

@@ -1,10 +1,10 @@
 package dev.baton.pipeline.jdbc;
 
-import dev.baton.pipeline.spi.UnstorableValueException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamReadException;
+import dev.baton.pipeline.spi.UnstorableValueException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -42,11 +42,14 @@ final class JsonText {
             p.skipChildren();
             if (p.nextToken() != null) {
                 throw new UnstorableValueException(what + " holds more than one JSON value (extra text at line "
-                        + p.currentLocation().getLineNr() + ", column " + p.currentLocation().getColumnNr() + ")");
+                        + p.currentLocation().getLineNr() + ", column "
+                        + p.currentLocation().getColumnNr() + ")");
             }
         } catch (StreamReadException e) {
-            String where = e.getLocation() == null ? ""
-                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            String where = e.getLocation() == null
+                    ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr();
             throw new UnstorableValueException(what + " is not valid JSON: " + e.getOriginalMessage() + where, e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -60,8 +63,12 @@ final class JsonText {
      */
     static boolean hasNulEscape(CharSequence json) {
         for (int i = json.length() - 6; i >= 0; i--) {
-            if (json.charAt(i) == '\\' && json.charAt(i + 1) == 'u' && json.charAt(i + 2) == '0' && json.charAt(i + 3) == '0'
-                    && json.charAt(i + 4) == '0' && json.charAt(i + 5) == '0') {
+            if (json.charAt(i) == '\\'
+                    && json.charAt(i + 1) == 'u'
+                    && json.charAt(i + 2) == '0'
+                    && json.charAt(i + 3) == '0'
+                    && json.charAt(i + 4) == '0'
+                    && json.charAt(i + 5) == '0') {
                 int backslashes = 1;
                 while (i - backslashes >= 0 && json.charAt(i - backslashes) == '\\') {
                     backslashes++;
@@ -86,8 +93,9 @@ final class JsonText {
         requireValid(text, what);
         Utf16.requireWellFormed(text, what);
         if (hasNulEscape(text)) {
-            throw new UnstorableValueException(what + " holds the character U+0000, which PostgreSQL's jsonb cannot store;"
-                    + " keep such text in the stage's output (which stores it faithfully) or encode it, for example as Base64");
+            throw new UnstorableValueException(
+                    what + " holds the character U+0000, which PostgreSQL's jsonb cannot store;"
+                            + " keep such text in the stage's output (which stores it faithfully) or encode it, for example as Base64");
         }
     }
 }

@@ -84,7 +84,8 @@ final class OutputRows {
      */
     <T> Optional<T> read(Handle h, long batchId, String stage, String where, StageStore.JsonReader<T> reader) {
         try (ResultIterator<Slice> rows = h.createQuery(sql.of(SqlText.READ_ROWS))
-                .bind("b", batchId).bind("s", stage)
+                .bind("b", batchId)
+                .bind("s", stage)
                 .setFetchSize(1)
                 .map((rs, ctx) -> new Slice(rs.getInt("chunk"), rs.getInt("chunks"), rs.getString("text")))
                 .iterator()) {
@@ -112,14 +113,18 @@ final class OutputRows {
 
     private static void check(Slice slice, int expected, int chunks, String where) {
         if (slice.chunk() != expected || slice.chunks() != chunks) {
-            throw incomplete(where, "has chunk " + slice.chunk() + " of " + slice.chunks() + " where chunk "
-                    + expected + " of " + chunks + " was expected");
+            throw incomplete(
+                    where,
+                    "has chunk " + slice.chunk() + " of " + slice.chunks() + " where chunk " + expected + " of "
+                            + chunks + " was expected");
         }
     }
 
     private static IllegalStateException incomplete(String where, String what) {
         return new IllegalStateException(where + " " + what + " in batch_processing_data; the rows were changed outside"
-                + " Baton: " + (where.startsWith("the input") ? "start the work again as a new batch"
+                + " Baton: "
+                + (where.startsWith("the input")
+                        ? "start the work again as a new batch"
                         : "restart the batch from that stage"));
     }
 
@@ -167,8 +172,10 @@ final class OutputRows {
             this.utf16 = new Utf16(where);
             this.drain = drain;
             this.sha256 = drain ? newSha256() : null;
-            this.digesting = drain ? new OutputStreamWriter(
-                    new DigestOutputStream(OutputStream.nullOutputStream(), sha256), StandardCharsets.UTF_8) : null;
+            this.digesting = drain
+                    ? new OutputStreamWriter(
+                            new DigestOutputStream(OutputStream.nullOutputStream(), sha256), StandardCharsets.UTF_8)
+                    : null;
         }
 
         private static MessageDigest newSha256() {
@@ -288,7 +295,9 @@ final class OutputRows {
             return commit(handle -> {
                 // the compare-and-set ran when the transaction began: a lease it set (the next stage's claim)
                 // counts from now, not from then, however long the output took to stream
-                handle.createUpdate(sql.of(SqlText.SHIFT_LEASE)).bind("b", batchId).execute();
+                handle.createUpdate(sql.of(SqlText.SHIFT_LEASE))
+                        .bind("b", batchId)
+                        .execute();
                 return moved.orElseThrow();
             });
         }
@@ -305,7 +314,10 @@ final class OutputRows {
                     insert(new String(slice, 0, filled));
                     filled = 0;
                 }
-                h.createUpdate(sql.of(SqlText.COUNT_CHUNKS)).bind("n", chunks).bind("b", batchId).bind("s", stage)
+                h.createUpdate(sql.of(SqlText.COUNT_CHUNKS))
+                        .bind("n", chunks)
+                        .bind("b", batchId)
+                        .bind("s", stage)
                         .execute();
                 result[0] = last.apply(h);
                 h.commit();
@@ -419,7 +431,10 @@ final class OutputRows {
                 h.begin();
                 moved = lockRow.apply(h);
                 if (moved.isPresent()) {
-                    h.createUpdate(sql.of(SqlText.DELETE_ROWS)).bind("b", batchId).bind("s", stage).execute();
+                    h.createUpdate(sql.of(SqlText.DELETE_ROWS))
+                            .bind("b", batchId)
+                            .bind("s", stage)
+                            .execute();
                 }
             });
             lost = moved.isEmpty();
@@ -441,7 +456,11 @@ final class OutputRows {
 
         private void insert(String text) {
             h.createUpdate(sql.of(SqlText.INSERT_CHUNK))
-                    .bind("b", batchId).bind("s", stage).bind("d", text).bind("c", chunks).bind("n", COUNT_PENDING)
+                    .bind("b", batchId)
+                    .bind("s", stage)
+                    .bind("d", text)
+                    .bind("c", chunks)
+                    .bind("n", COUNT_PENDING)
                     .execute();
             chunks++;
         }

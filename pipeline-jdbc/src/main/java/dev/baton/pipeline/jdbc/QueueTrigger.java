@@ -76,12 +76,16 @@ public final class QueueTrigger implements Trigger {
     /** Wakes the workers; the batch is already due in the table. A failed {@code NOTIFY} is only logged. */
     @Override
     public void fire(long batchId, String stage) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(notify)) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement(notify)) {
             s.setString(1, channel);
             s.setString(2, stage);
             s.execute();
         } catch (SQLException e) {
-            LOG.debug("batch {} stage {}: NOTIFY failed ({}); the workers' polling picks the batch up", batchId, stage,
+            LOG.debug(
+                    "batch {} stage {}: NOTIFY failed ({}); the workers' polling picks the batch up",
+                    batchId,
+                    stage,
                     e.toString());
         }
     }
@@ -120,8 +124,8 @@ public final class QueueTrigger implements Trigger {
          */
         public Builder channel(String channel) {
             if (channel == null || !CHANNEL.matcher(channel).matches()) {
-                throw new IllegalArgumentException("channel '" + channel
-                        + "' must be lower-case letters, digits or '_', at most 63");
+                throw new IllegalArgumentException(
+                        "channel '" + channel + "' must be lower-case letters, digits or '_', at most 63");
             }
             this.channel = channel;
             return this;

@@ -1,9 +1,8 @@
 package dev.baton.pipeline.jdbc;
 
-import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.PipelineRunner;
+import dev.baton.pipeline.spi.BatchRecord;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
@@ -59,6 +58,7 @@ public final class QueueWorker implements AutoCloseable {
     private static final long LISTEN_WAIT_MILLIS = 250;
     /** Polls between two round trips that prove the LISTEN connection alive. */
     private static final int POLLS_PER_LISTEN_CHECK = 5;
+
     private static final long MIN_LISTEN_CHECK_MILLIS = 1_000;
     private static final long MAX_LISTEN_CHECK_MILLIS = 5_000;
 
@@ -90,11 +90,12 @@ public final class QueueWorker implements AutoCloseable {
         this.shutdownWait = b.shutdownWait;
         this.listen = SqlText.LISTEN.render(Map.of("channel", trigger.channel()));
         AtomicInteger n = new AtomicInteger();
-        this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "baton-queue-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.pool =
+                new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "baton-queue-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
     }
 
     /**
@@ -148,7 +149,8 @@ public final class QueueWorker implements AutoCloseable {
             if (free > 0) {
                 long started = System.nanoTime();
                 try {
-                    List<BatchRecord> claims = store.claimDue(runner.owner(), runner.pipeline().lease(), free, trigger.stageCaps());
+                    List<BatchRecord> claims =
+                            store.claimDue(runner.owner(), runner.pipeline().lease(), free, trigger.stageCaps());
                     got = claims.size();
                     claims.forEach(this::submit);
                 } catch (Exception | Error e) {
@@ -160,9 +162,12 @@ public final class QueueWorker implements AutoCloseable {
                 }
                 long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
                 if (tookMillis > pollMillis) {
-                    LOG.warn("claiming due batches took {} ms, longer than the poll interval of {} ms (a slow or unreachable"
-                            + " database; each round trip waits at most the store's network timeout of {} ms)",
-                            tookMillis, pollMillis, store.networkTimeout().toMillis());
+                    LOG.warn(
+                            "claiming due batches took {} ms, longer than the poll interval of {} ms (a slow or unreachable"
+                                    + " database; each round trip waits at most the store's network timeout of {} ms)",
+                            tookMillis,
+                            pollMillis,
+                            store.networkTimeout().toMillis());
                 }
             }
             if (got > 0 && got == free) {
@@ -185,7 +190,11 @@ public final class QueueWorker implements AutoCloseable {
             try {
                 runner.runClaimed(claim);
             } catch (RuntimeException e) {
-                LOG.error("batch {} stage {}: invocation threw; the sweeper will recover the batch", claim.batchId(), claim.stage(), e);
+                LOG.error(
+                        "batch {} stage {}: invocation threw; the sweeper will recover the batch",
+                        claim.batchId(),
+                        claim.stage(),
+                        e);
             } finally {
                 active.decrementAndGet();
                 wake.release();
@@ -196,7 +205,8 @@ public final class QueueWorker implements AutoCloseable {
     private void listen() {
         long backoff = 100;
         while (running) {
-            try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            try (Connection c = dataSource.getConnection();
+                    Statement s = c.createStatement()) {
                 s.execute(listen);
                 backoff = 100;
                 wake.release(); // catch up on anything notified while we were not listening
@@ -225,7 +235,8 @@ public final class QueueWorker implements AutoCloseable {
                 if (!running) {
                     return;
                 }
-                LOG.warn("LISTEN connection lost ({}); reconnecting in {} ms, polling meanwhile", e.toString(), backoff);
+                LOG.warn(
+                        "LISTEN connection lost ({}); reconnecting in {} ms, polling meanwhile", e.toString(), backoff);
                 try {
                     Thread.sleep(backoff);
                 } catch (InterruptedException ie) {
@@ -239,7 +250,9 @@ public final class QueueWorker implements AutoCloseable {
 
     /** @return the time between two round trips on the LISTEN connection: a few poll intervals, 1 to 5 s */
     private long listenCheckMillis() {
-        return Math.max(MIN_LISTEN_CHECK_MILLIS, Math.min(MAX_LISTEN_CHECK_MILLIS, pollInterval.toMillis() * POLLS_PER_LISTEN_CHECK));
+        return Math.max(
+                MIN_LISTEN_CHECK_MILLIS,
+                Math.min(MAX_LISTEN_CHECK_MILLIS, pollInterval.toMillis() * POLLS_PER_LISTEN_CHECK));
     }
 
     /**
@@ -260,13 +273,17 @@ public final class QueueWorker implements AutoCloseable {
             running = false;
         }
         wake.release();
-        listener.interrupt(); // only ends a reconnect backoff; a waiting getNotifications returns within LISTEN_WAIT_MILLIS
+        listener.interrupt(); // only ends a reconnect backoff; a waiting getNotifications returns within
+        // LISTEN_WAIT_MILLIS
         try {
             // the dispatcher first: a claim it is making now still reaches the pool, which is not shut down yet
             dispatcher.join(shutdownWait.toMillis());
             pool.shutdown();
             if (!pool.awaitTermination(shutdownWait.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("{} stages still running after {}; their leases will expire and the sweeper will rescue them", active.get(), shutdownWait);
+                LOG.warn(
+                        "{} stages still running after {}; their leases will expire and the sweeper will rescue them",
+                        active.get(),
+                        shutdownWait);
                 pool.shutdownNow();
             }
             listener.join(LISTEN_WAIT_MILLIS * 4);

@@ -29,9 +29,24 @@ final class SchemaCheck {
         this.names = names;
         this.sql = sql;
         // the columns the store's statements name (SqlText, BatchRowMapper.COLUMNS)
-        expected.put(names.queue(), List.of("id", "batch_id", "current_stage", "status", "error_message", "created_at",
-                "updated_at", "attempt", "version", "lease_owner", "lease_until", "run_after", "cursor", "stage_stats",
-                "input_digest"));
+        expected.put(
+                names.queue(),
+                List.of(
+                        "id",
+                        "batch_id",
+                        "current_stage",
+                        "status",
+                        "error_message",
+                        "created_at",
+                        "updated_at",
+                        "attempt",
+                        "version",
+                        "lease_owner",
+                        "lease_until",
+                        "run_after",
+                        "cursor",
+                        "stage_stats",
+                        "input_digest"));
         expected.put(names.data(), List.of("batch_id", "stage", "data", "created_at", "chunk", "chunks"));
     }
 
@@ -57,9 +72,11 @@ final class SchemaCheck {
                 missing.add("table " + table + " is missing");
                 return;
             }
-            List<String> lacking = columns.stream().filter(c -> !there.contains(c)).toList();
+            List<String> lacking =
+                    columns.stream().filter(c -> !there.contains(c)).toList();
             if (!lacking.isEmpty()) {
-                missing.add("table " + table + " lacks the column" + (lacking.size() > 1 ? "s " : " ") + String.join(", ", lacking));
+                missing.add("table " + table + " lacks the column" + (lacking.size() > 1 ? "s " : " ")
+                        + String.join(", ", lacking));
             }
         });
         return missing;
@@ -79,7 +96,8 @@ final class SchemaCheck {
     /** @return the message for a schema that lacks {@code missing}: what, which migrations, how to apply them */
     String message(List<String> missing) {
         String where = names.schema() == null ? " (looked up through the connection's search_path)" : "";
-        String call = names.schema() == null && names.prefix().isEmpty() ? "BatonSchema.migrate(dataSource)"
+        String call = names.schema() == null && names.prefix().isEmpty()
+                ? "BatonSchema.migrate(dataSource)"
                 : "BatonSchema.migrate(dataSource, " + (names.schema() == null ? "null" : "\"" + names.schema() + "\"")
                         + ", \"" + names.prefix() + "\")";
         String flyway = names.prefix().isEmpty()
@@ -111,7 +129,8 @@ final class SchemaCheck {
             missing = List.of();
         }
         if (missing.isEmpty()) {
-            String first = String.valueOf(undefined.getMessage()).lines().findFirst().orElse("");
+            String first =
+                    String.valueOf(undefined.getMessage()).lines().findFirst().orElse("");
             missing = List.of("the database reports " + first);
         }
         return message(missing);

@@ -368,8 +368,8 @@ enum SqlText {
         while (m.find()) {
             String value = values.get(m.group(1));
             if (value == null) {
-                throw new IllegalStateException("statement " + name() + " has the placeholder <" + m.group(1)
-                        + "> that nothing fills");
+                throw new IllegalStateException(
+                        "statement " + name() + " has the placeholder <" + m.group(1) + "> that nothing fills");
             }
             m.appendReplacement(out, Matcher.quoteReplacement(value));
         }

@@ -15,8 +15,15 @@ final class Statements {
     private final EnumMap<SqlText, String> texts = new EnumMap<>(SqlText.class);
 
     Statements(TableNames names) {
-        Map<String, String> values = Map.of("queue", names.queue(), "data", names.data(), "history", names.history(),
-                "columns", BatchRowMapper.COLUMNS);
+        Map<String, String> values = Map.of(
+                "queue",
+                names.queue(),
+                "data",
+                names.data(),
+                "history",
+                names.history(),
+                "columns",
+                BatchRowMapper.COLUMNS);
         for (SqlText statement : SqlText.values()) {
             if (!RENDERED_BY_USER.contains(statement)) {
                 texts.put(statement, statement.render(values));
@@ -32,8 +39,8 @@ final class Statements {
     String of(SqlText statement) {
         String text = texts.get(statement);
         if (text == null) {
-            throw new IllegalArgumentException(statement + " has a placeholder that is not a table:"
-                    + " render it where it is used");
+            throw new IllegalArgumentException(
+                    statement + " has a placeholder that is not a table:" + " render it where it is used");
         }
         return text;
     }

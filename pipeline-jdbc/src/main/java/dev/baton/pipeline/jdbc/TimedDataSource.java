@@ -59,15 +59,17 @@ final class TimedDataSource implements DataSource {
             c.setNetworkTimeout(DIRECT, millis);
         } catch (SQLFeatureNotSupportedException e) {
             closeAfterFailure(c, e);
-            throw new SQLFeatureNotSupportedException("the data source's connections (" + c.getClass().getName()
-                    + ") do not support Connection.setNetworkTimeout, which JdbcStageStore needs to bound its waits on the"
-                    + " network; give it a PostgreSQL (pgjdbc) data source or a pool over one", e);
+            throw new SQLFeatureNotSupportedException(
+                    "the data source's connections (" + c.getClass().getName()
+                            + ") do not support Connection.setNetworkTimeout, which JdbcStageStore needs to bound its waits on the"
+                            + " network; give it a PostgreSQL (pgjdbc) data source or a pool over one",
+                    e);
         } catch (SQLException | RuntimeException e) {
             closeAfterFailure(c, e);
             throw e;
         }
-        return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
-                new Restoring(c, previous));
+        return (Connection) Proxy.newProxyInstance(
+                Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, new Restoring(c, previous));
     }
 
     private static void closeAfterFailure(Connection c, Exception failure) {

@@ -53,9 +53,12 @@ final class Utf16 {
     }
 
     private UnstorableValueException unpaired(char c, long at) {
-        return new UnstorableValueException(what + " holds an unpaired UTF-16 surrogate \\u" + Integer.toHexString(c).toUpperCase()
-                + " at character " + at + ", which PostgreSQL (UTF-8) cannot store; it was not written. Such a string was"
-                + " usually cut between the two halves of a surrogate pair: cut it at a code point (String.offsetByCodePoints)");
+        return new UnstorableValueException(
+                what + " holds an unpaired UTF-16 surrogate \\u"
+                        + Integer.toHexString(c).toUpperCase()
+                        + " at character " + at
+                        + ", which PostgreSQL (UTF-8) cannot store; it was not written. Such a string was"
+                        + " usually cut between the two halves of a surrogate pair: cut it at a code point (String.offsetByCodePoints)");
     }
 
     /**
@@ -71,7 +74,8 @@ final class Utf16 {
         StringBuilder out = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            boolean paired = Character.isHighSurrogate(c) ? i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))
+            boolean paired = Character.isHighSurrogate(c)
+                    ? i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))
                     : !Character.isLowSurrogate(c) || i > 0 && Character.isHighSurrogate(text.charAt(i - 1));
             String replacement = c == 0 ? "\\u0000" : paired ? null : "\uFFFD";
             if (replacement != null && out == null) {

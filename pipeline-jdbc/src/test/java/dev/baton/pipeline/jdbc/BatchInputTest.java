@@ -41,6 +41,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class BatchInputTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();
+
     static final Duration LEASE = Duration.ofMinutes(5);
 
     JdbcStageStore store;
@@ -98,18 +99,20 @@ class BatchInputTest {
     }
 
     String digestOf(long batchId) {
-        return (String) sql.rows("SELECT input_digest FROM batch_processing_queue WHERE batch_id = ?", batchId).get(0)
+        return (String) sql.rows("SELECT input_digest FROM batch_processing_queue WHERE batch_id = ?", batchId)
+                .get(0)
                 .get("input_digest");
     }
 
     @Test
     void a_small_input_is_one_jsonb_row_under_the_reserved_stage_with_its_digest_on_the_queue_row() throws Exception {
         String input = "{\"customer\": 42, \"items\": [1, 2]}";
-        BatchRecord r = store.create(1, "setup", JsonSource.ofText(input), Duration.ZERO).batch();
+        BatchRecord r = store.create(1, "setup", JsonSource.ofText(input), Duration.ZERO)
+                .batch();
 
         assertThat(r.hasInput()).isTrue();
         assertThat(sql.rows("SELECT stage, chunk, chunks, (data->>'customer')::int AS customer"
-                + " FROM batch_processing_data"))
+                        + " FROM batch_processing_data"))
                 .containsExactly(Map.of("stage", ":input", "chunk", 0, "chunks", 1, "customer", 42));
         assertThat(digestOf(1)).isEqualTo(sha256(input));
         store.create(2, "setup");
@@ -136,9 +139,13 @@ class BatchInputTest {
     @Test
     void an_input_holding_the_escape_u0000_is_stored_as_written_rather_than_refused() {
         String input = "{\"s\":\"a\\u0000b\"}";
-        assertThat(store.create(1, "setup", JsonSource.ofText(input), Duration.ZERO).isNew()).isTrue();
+        assertThat(store.create(1, "setup", JsonSource.ofText(input), Duration.ZERO)
+                        .isNew())
+                .isTrue();
         assertThat(store.readInput(1, BatchInputTest::text)).contains(input);
-        assertThat(store.create(1, "setup", JsonSource.ofText(input), Duration.ZERO).isNew()).isFalse();
+        assertThat(store.create(1, "setup", JsonSource.ofText(input), Duration.ZERO)
+                        .isNew())
+                .isFalse();
     }
 
     @Test
@@ -150,8 +157,12 @@ class BatchInputTest {
             List<Object> results = atOnce(start, start);
 
             assertThat(results).as("both starts return the run").allMatch(r -> r instanceof StageStore.Created);
-            List<StageStore.Created> created = results.stream().map(r -> (StageStore.Created) r).toList();
-            assertThat(created).filteredOn(StageStore.Created::isNew).as("exactly one creates it").hasSize(1);
+            List<StageStore.Created> created =
+                    results.stream().map(r -> (StageStore.Created) r).toList();
+            assertThat(created)
+                    .filteredOn(StageStore.Created::isNew)
+                    .as("exactly one creates it")
+                    .hasSize(1);
             assertThat(created.get(0).batch()).isEqualTo(created.get(1).batch());
             assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE batch_id = ?", batchId))
                     .isEqualTo(1);
@@ -181,7 +192,8 @@ class BatchInputTest {
                 pool.submit(() -> store.create(1, "setup", JsonSource.ofText(large + " "), Duration.ZERO));
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
             while (sql.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    + " AND query LIKE 'WITH created AS%'") == 0) {
+                            + " AND query LIKE 'WITH created AS%'")
+                    == 0) {
                 Thread.onSpinWait();
             }
         });
@@ -201,14 +213,19 @@ class BatchInputTest {
                 () -> store.create(1, "setup", JsonSource.ofText("{\"n\":1}"), Duration.ZERO),
                 () -> store.create(1, "setup", JsonSource.ofText(large), Duration.ZERO));
 
-        assertThat(results).filteredOn(r -> r instanceof StageStore.Created c && c.isNew()).hasSize(1);
+        assertThat(results)
+                .filteredOn(r -> r instanceof StageStore.Created c && c.isNew())
+                .hasSize(1);
         assertThat(results).filteredOn(r -> r instanceof BatchConflictException).hasSize(1);
         String stored = store.readInput(1, BatchInputTest::text).orElseThrow();
-        assertThat(stored.equals(large) || stored.equals("{\"n\": 1}")).as("one whole input: %.40s", stored).isTrue();
+        assertThat(stored.equals(large) || stored.equals("{\"n\": 1}"))
+                .as("one whole input: %.40s", stored)
+                .isTrue();
         String written = stored.equals(large) ? large : "{\"n\":1}";
         assertThat(digestOf(1)).as("the digest of that input").isEqualTo(sha256(written));
         assertThat(rows("batch_processing_queue")).isEqualTo(1);
-        assertThat(sql.count("SELECT count(DISTINCT chunks) FROM batch_processing_data")).as("rows of one input only")
+        assertThat(sql.count("SELECT count(DISTINCT chunks) FROM batch_processing_data"))
+                .as("rows of one input only")
                 .isEqualTo(1);
     }
 
@@ -230,11 +247,14 @@ class BatchInputTest {
                 }));
         for (JsonSource input : refused) {
             assertThatThrownBy(() -> store.create(1, "setup", input, Duration.ZERO))
-                    .isInstanceOf(UnstorableValueException.class).hasMessageContaining("the input of batch 1");
+                    .isInstanceOf(UnstorableValueException.class)
+                    .hasMessageContaining("the input of batch 1");
             assertThat(rows("batch_processing_queue")).isZero();
             assertThat(rows("batch_processing_data")).isZero();
         }
-        assertThat(store.create(1, "setup", JsonSource.ofText(large), Duration.ZERO).isNew()).isTrue();
+        assertThat(store.create(1, "setup", JsonSource.ofText(large), Duration.ZERO)
+                        .isNew())
+                .isTrue();
     }
 
     @Test
@@ -250,7 +270,8 @@ class BatchInputTest {
         assertThat(again.batch()).isEqualTo(claim);
         JsonSource another = JsonSource.ofText(large.replace("]}", ",{}]}"));
         assertThatThrownBy(() -> store.create(1, "setup", another, Duration.ZERO))
-                .isInstanceOf(BatchConflictException.class).hasMessageContaining("another input")
+                .isInstanceOf(BatchConflictException.class)
+                .hasMessageContaining("another input")
                 .hasMessageContaining("in_progress at stage 'setup'");
         assertThat(sql.rows("SELECT * FROM batch_processing_data ORDER BY id")).isEqualTo(before);
     }
@@ -262,10 +283,15 @@ class BatchInputTest {
         config.setMaximumPoolSize(1);
         config.setConnectionTimeout(2_000);
         try (HikariDataSource one = new HikariDataSource(config)) {
-            JdbcStageStore pooled = JdbcStageStore.builder(one).chunkThreshold(1024).build();
+            JdbcStageStore pooled =
+                    JdbcStageStore.builder(one).chunkThreshold(1024).build();
             String large = JdbcStageStoreTest.bigJson(5_000);
-            assertThat(pooled.create(1, "setup", JsonSource.ofText(large), Duration.ZERO).isNew()).isTrue();
-            assertThat(pooled.create(1, "setup", JsonSource.ofText(large), Duration.ZERO).isNew()).isFalse();
+            assertThat(pooled.create(1, "setup", JsonSource.ofText(large), Duration.ZERO)
+                            .isNew())
+                    .isTrue();
+            assertThat(pooled.create(1, "setup", JsonSource.ofText(large), Duration.ZERO)
+                            .isNew())
+                    .isFalse();
             assertThatThrownBy(() -> pooled.create(1, "setup", JsonSource.ofText(large + " "), Duration.ZERO))
                     .isInstanceOf(BatchConflictException.class);
         }
@@ -275,12 +301,15 @@ class BatchInputTest {
     void a_restart_from_the_first_stage_deletes_the_outputs_and_keeps_the_input_rows() {
         String large = JdbcStageStoreTest.bigJson(5_000);
         store.create(1, "a", JsonSource.ofText(large), Duration.ZERO);
-        assertThat(store.advance(store.claim(1, "a", "w", LEASE).orElseThrow(), "[1]", "b", StageStats.NONE)).isTrue();
+        assertThat(store.advance(store.claim(1, "a", "w", LEASE).orElseThrow(), "[1]", "b", StageStats.NONE))
+                .isTrue();
         long inputRows = sql.count("SELECT count(*) FROM batch_processing_data WHERE stage = ':input'");
 
         assertThat(store.reset(1, "a", List.of("b"), -1)).isPresent();
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE stage = ':input'")).isEqualTo(inputRows);
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE stage <> ':input'")).isZero();
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE stage = ':input'"))
+                .isEqualTo(inputRows);
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE stage <> ':input'"))
+                .isZero();
         assertThat(store.readInput(1, BatchInputTest::text)).contains(large);
     }
 
@@ -289,7 +318,10 @@ class BatchInputTest {
         BatchRecord r = store.create(1, "setup", null, Duration.ofMinutes(90)).batch();
         assertThat(Duration.between(r.createdAt(), r.runAfter())).isEqualTo(Duration.ofMinutes(90));
         assertThat(sql.count("SELECT count(*) FROM batch_processing_queue"
-                + " WHERE run_after = created_at + interval '90 minutes'")).isEqualTo(1);
-        assertThat(store.claimDue("w", LEASE, 10, Map.of())).as("the queue workers do not claim it early").isEmpty();
+                        + " WHERE run_after = created_at + interval '90 minutes'"))
+                .isEqualTo(1);
+        assertThat(store.claimDue("w", LEASE, 10, Map.of()))
+                .as("the queue workers do not claim it early")
+                .isEmpty();
     }
 }

@@ -2,7 +2,6 @@ package dev.baton.pipeline.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.baton.pipeline.spi.BatchRecord;
@@ -24,8 +23,11 @@ class BatonSchemaTest {
     static final PostgresExtension PG = PostgresExtension.create();
 
     long tables(String like) {
-        return new Sql(PG.dataSource()).count("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
-                + " AND table_name LIKE ?", like);
+        return new Sql(PG.dataSource())
+                .count(
+                        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+                                + " AND table_name LIKE ?",
+                        like);
     }
 
     @Test
@@ -59,15 +61,29 @@ class BatonSchemaTest {
         Sql sql = new Sql(PG.dataSource());
         assertThat(sql.rows("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"))
                 .extracting(r -> r.get("indexname"))
-                .contains("unique_batch_id", "idx_batch_processing_queue_batch_id", "unique_batch_stage",
-                        "idx_batch_processing_data_batch_id", "idx_batch_processing_data_stage");
+                .contains(
+                        "unique_batch_id",
+                        "idx_batch_processing_queue_batch_id",
+                        "unique_batch_stage",
+                        "idx_batch_processing_data_batch_id",
+                        "idx_batch_processing_data_stage");
         assertThat(sql.rows("SELECT reloptions::text AS o FROM pg_class WHERE relname = 'batch_processing_queue'"
-                + " AND relnamespace = current_schema()::regnamespace").get(0).get("o").toString()).contains("fillfactor=70");
+                                + " AND relnamespace = current_schema()::regnamespace")
+                        .get(0)
+                        .get("o")
+                        .toString())
+                .contains("fillfactor=70");
     }
 
     List<Object> indexes(String table) {
-        return new Sql(PG.dataSource()).rows("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?"
-                + " ORDER BY indexname", table).stream().map(r -> r.get("indexname")).toList();
+        return new Sql(PG.dataSource())
+                        .rows(
+                                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?"
+                                        + " ORDER BY indexname",
+                                table)
+                        .stream()
+                        .map(r -> r.get("indexname"))
+                        .toList();
     }
 
     @Test
@@ -84,14 +100,25 @@ class BatonSchemaTest {
     }
 
     List<Object> constraints(String table) {
-        return new Sql(PG.dataSource()).rows("SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(?)"
-                + " ORDER BY conname", table).stream().map(r -> r.get("conname")).toList();
+        return new Sql(PG.dataSource())
+                        .rows(
+                                "SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(?)"
+                                        + " ORDER BY conname",
+                                table)
+                        .stream()
+                        .map(r -> r.get("conname"))
+                        .toList();
     }
 
     List<Object> columns(String table) {
-        return new Sql(PG.dataSource()).rows("SELECT column_name FROM information_schema.columns"
-                + " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position", table)
-                .stream().map(r -> r.get("column_name")).toList();
+        return new Sql(PG.dataSource())
+                        .rows(
+                                "SELECT column_name FROM information_schema.columns"
+                                        + " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+                                table)
+                        .stream()
+                        .map(r -> r.get("column_name"))
+                        .toList();
     }
 
     @Test
@@ -110,21 +137,26 @@ class BatonSchemaTest {
         List<Object> dataIndexes = indexes("batch_processing_data");
         List<Object> constraints = constraints("batch_processing_queue");
         List<Object> v1Columns = columns("batch_processing_queue");
-        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).build()).hasMessageContaining("input_digest");
+        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).build())
+                .hasMessageContaining("input_digest");
 
         assertThat(BatonSchema.migrate(PG.dataSource())).containsExactly(2);
 
         assertThat(indexes("batch_processing_queue")).isEqualTo(indexes);
         assertThat(indexes("batch_processing_data")).isEqualTo(dataIndexes);
         assertThat(constraints("batch_processing_queue")).isEqualTo(constraints);
-        assertThat(columns("batch_processing_queue")).startsWith(v1Columns.toArray()).endsWith("input_digest")
+        assertThat(columns("batch_processing_queue"))
+                .startsWith(v1Columns.toArray())
+                .endsWith("input_digest")
                 .hasSize(v1Columns.size() + 1);
         JdbcStageStore store = JdbcStageStore.builder(PG.dataSource()).build();
         BatchRecord old = store.find(7).orElseThrow();
         assertThat(old.hasInput()).isFalse();
         assertThat(store.readInput(7, in -> "never called")).isEmpty();
         assertThat(store.readOutput(7, "setup")).contains("{\"rows\": 3}");
-        assertThat(store.create(7, "setup", null, Duration.ZERO).isNew()).as("a start again is the same run").isFalse();
+        assertThat(store.create(7, "setup", null, Duration.ZERO).isNew())
+                .as("a start again is the same run")
+                .isFalse();
         assertThat(BatonSchema.migrate(PG.dataSource())).isEmpty();
     }
 
@@ -132,10 +164,19 @@ class BatonSchemaTest {
     void a_prefix_renames_every_index_and_constraint_so_two_sets_of_tables_share_a_schema() {
         BatonSchema.migrate(PG.dataSource());
         BatonSchema.migrate(PG.dataSource(), null, "acme_");
-        assertThat(indexes("acme_batch_processing_queue")).containsExactly("acme_batch_processing_queue_pkey", "acme_unique_batch_id",
-                "idx_acme_batch_processing_queue_batch_id", "idx_acme_batch_processing_queue_due", "idx_acme_batch_processing_queue_running");
-        assertThat(indexes("acme_batch_processing_data")).containsExactly("acme_batch_processing_data_pkey", "acme_unique_batch_stage",
-                "idx_acme_batch_processing_data_batch_id", "idx_acme_batch_processing_data_stage");
+        assertThat(indexes("acme_batch_processing_queue"))
+                .containsExactly(
+                        "acme_batch_processing_queue_pkey",
+                        "acme_unique_batch_id",
+                        "idx_acme_batch_processing_queue_batch_id",
+                        "idx_acme_batch_processing_queue_due",
+                        "idx_acme_batch_processing_queue_running");
+        assertThat(indexes("acme_batch_processing_data"))
+                .containsExactly(
+                        "acme_batch_processing_data_pkey",
+                        "acme_unique_batch_stage",
+                        "idx_acme_batch_processing_data_batch_id",
+                        "idx_acme_batch_processing_data_stage");
         assertThat(tables("acme_baton_schema_history")).isEqualTo(1);
         assertThat(BatonSchema.migrate(PG.dataSource(), null, "acme_")).isEmpty();
     }
@@ -146,13 +187,20 @@ class BatonSchemaTest {
         assertThat(prefix).hasSize(24);
         BatonSchema.migrate(PG.dataSource(), null, prefix);
         Sql sql = new Sql(PG.dataSource());
-        assertThat(sql.count("SELECT count(*) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace AND conname IN (?, ?, ?)",
-                prefix + "batch_processing_queue_attempt_check", prefix + "batch_processing_queue_status_check", prefix + "unique_batch_stage"))
+        assertThat(sql.count(
+                        "SELECT count(*) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace AND conname IN (?, ?, ?)",
+                        prefix + "batch_processing_queue_attempt_check",
+                        prefix + "batch_processing_queue_status_check",
+                        prefix + "unique_batch_stage"))
                 .isEqualTo(3);
-        assertThat(indexes(prefix + "batch_processing_queue")).contains("idx_" + prefix + "batch_processing_queue_batch_id");
-        assertThatThrownBy(() -> BatonSchema.migrate(PG.dataSource(), null, prefix + "x")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("tablePrefix").hasMessageContaining("1 to 24");
-        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).tablePrefix(null)).isInstanceOf(IllegalArgumentException.class)
+        assertThat(indexes(prefix + "batch_processing_queue"))
+                .contains("idx_" + prefix + "batch_processing_queue_batch_id");
+        assertThatThrownBy(() -> BatonSchema.migrate(PG.dataSource(), null, prefix + "x"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("tablePrefix")
+                .hasMessageContaining("1 to 24");
+        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).tablePrefix(null))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("tablePrefix");
     }
 
@@ -166,15 +214,19 @@ class BatonSchemaTest {
             assertThat(store.heartbeat(claim, Duration.ofMinutes(5))).isTrue();
         }
         for (String next : List.of("extraction", "annotation", "validation")) {
-            claim = store.advanceAndClaim(claim, "{\"n\": 1}", next, StageStats.NONE, Duration.ofMinutes(5)).orElseThrow();
+            claim = store.advanceAndClaim(claim, "{\"n\": 1}", next, StageStats.NONE, Duration.ofMinutes(5))
+                    .orElseThrow();
         }
         Sql sql = new Sql(PG.dataSource());
         store.create(2, "setup");
-        sql.update("UPDATE batch_processing_queue SET run_after = run_after - interval '1 hour', updated_at = updated_at - interval '1 hour'"
-                + " WHERE batch_id = 2");
-        assertThat(store.rescue(store.findStalled(Duration.ofMinutes(1), 10).get(0), null, false)).isPresent();
+        sql.update(
+                "UPDATE batch_processing_queue SET run_after = run_after - interval '1 hour', updated_at = updated_at - interval '1 hour'"
+                        + " WHERE batch_id = 2");
+        assertThat(store.rescue(store.findStalled(Duration.ofMinutes(1), 10).get(0), null, false))
+                .isPresent();
         // the counters arrive when the store's backends exit after their connections close: 11 updates in all,
-        // of which only the claim (pending to in_progress) and the test's own UPDATE of run_after change an indexed column
+        // of which only the claim (pending to in_progress) and the test's own UPDATE of run_after change an indexed
+        // column
         String stats = "SELECT n_tup_upd AS updates, n_tup_hot_upd AS hot FROM pg_stat_user_tables"
                 + " WHERE schemaname = current_schema() AND relname = 'batch_processing_queue'";
         Map<String, Object> counted = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
@@ -184,7 +236,9 @@ class BatonSchemaTest {
             }
             return row;
         });
-        assertThat(((Number) counted.get("hot")).longValue()).as("HOT updates among %s", counted).isEqualTo(9);
+        assertThat(((Number) counted.get("hot")).longValue())
+                .as("HOT updates among %s", counted)
+                .isEqualTo(9);
     }
 
     @Test
@@ -195,8 +249,11 @@ class BatonSchemaTest {
             BatonSchema.migrate(PG.dataSource(), null, "acme_");
             BatonSchema.migrate(PG.dataSource(), PG.schema() + "_other", "");
             assertThat(tables("acme_batch_processing_%")).isEqualTo(2);
-            JdbcStageStore acme = JdbcStageStore.builder(PG.dataSource()).tablePrefix("acme_").build();
-            JdbcStageStore other = JdbcStageStore.builder(PG.dataSource()).schema(PG.schema() + "_other").build();
+            JdbcStageStore acme =
+                    JdbcStageStore.builder(PG.dataSource()).tablePrefix("acme_").build();
+            JdbcStageStore other = JdbcStageStore.builder(PG.dataSource())
+                    .schema(PG.schema() + "_other")
+                    .build();
             acme.create(1, "setup");
             other.create(1, "setup");
             assertThat(JdbcStageStore.builder(PG.dataSource()).build().find(1)).isEmpty();

@@ -2,11 +2,11 @@ package dev.baton.pipeline.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.pipeline.spi.BatchRecord;
-import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.spi.StageStats;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +30,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class CompareAndSetTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();
+
     static final Duration LEASE = Duration.ofMinutes(5);
     static final int THREADS = 16;
 
@@ -79,14 +80,18 @@ class CompareAndSetTest {
         store.create(1, "setup");
         BatchRecord stale = store.claim(1, "setup", "w1", LEASE).orElseThrow();
         sql.expireLease(1);
-        BatchRecord rescued = store.rescue(store.findStalled(Duration.ZERO, 10).get(0), "lease expired", false).orElseThrow();
+        BatchRecord rescued = store.rescue(store.findStalled(Duration.ZERO, 10).get(0), "lease expired", false)
+                .orElseThrow();
         Map<String, Object> after = sql.queueRow(1);
 
         String chunked = JdbcStageStoreTest.bigJson(5_000);
         assertThat(store.advance(stale, chunked, "extraction", StageStats.NONE)).isFalse();
-        assertThat(store.advanceAndClaim(stale, chunked, "extraction", StageStats.NONE, LEASE)).isEmpty();
-        assertThat(store.saveProgress(stale, "{\"at\":1}", chunked, StageStats.NONE)).isFalse();
-        assertThat(store.scheduleRetry(stale, "late", Duration.ZERO, StageStats.NONE)).isFalse();
+        assertThat(store.advanceAndClaim(stale, chunked, "extraction", StageStats.NONE, LEASE))
+                .isEmpty();
+        assertThat(store.saveProgress(stale, "{\"at\":1}", chunked, StageStats.NONE))
+                .isFalse();
+        assertThat(store.scheduleRetry(stale, "late", Duration.ZERO, StageStats.NONE))
+                .isFalse();
         assertThat(store.fail(stale, "late", StageStats.NONE)).isFalse();
         assertThat(store.heartbeat(stale, LEASE)).isFalse();
 
@@ -99,8 +104,21 @@ class CompareAndSetTest {
     void a_claim_by_another_owner_at_the_same_version_is_refused() {
         store.create(1, "setup");
         BatchRecord c = store.claim(1, "setup", "w1", LEASE).orElseThrow();
-        BatchRecord impostor = new BatchRecord(c.batchId(), c.stage(), c.state(), c.attempt(), c.error(), c.version(), "w2",
-                c.leaseUntil(), c.runAfter(), c.cursor(), c.stageStats(), c.createdAt(), c.updatedAt(), c.hasInput());
+        BatchRecord impostor = new BatchRecord(
+                c.batchId(),
+                c.stage(),
+                c.state(),
+                c.attempt(),
+                c.error(),
+                c.version(),
+                "w2",
+                c.leaseUntil(),
+                c.runAfter(),
+                c.cursor(),
+                c.stageStats(),
+                c.createdAt(),
+                c.updatedAt(),
+                c.hasInput());
         assertThat(store.advance(impostor, "1", "extraction", StageStats.NONE)).isFalse();
         assertThat(sql.outputRows(1)).isZero();
         assertThat(store.advance(c, "1", "extraction", StageStats.NONE)).isTrue();
@@ -113,7 +131,8 @@ class CompareAndSetTest {
         List<String> outputs = new ArrayList<>();
         List<Callable<Boolean>> tasks = new ArrayList<>();
         for (int i = 0; i < THREADS; i++) {
-            String output = "{\"thread\":" + i + ",\"pad\":\"" + Integer.toString(i, 36).repeat(3_000 + 500 * i) + "\"}";
+            String output =
+                    "{\"thread\":" + i + ",\"pad\":\"" + Integer.toString(i, 36).repeat(3_000 + 500 * i) + "\"}";
             outputs.add(output);
             tasks.add(() -> store.advance(claim, output, "extraction", new StageStats(1, 1, 5, null, null)));
         }
@@ -122,7 +141,9 @@ class CompareAndSetTest {
         assertThat(results).containsOnlyOnce(true);
         String winner = outputs.get(results.indexOf(true));
         assertThat(store.readOutput(1, "setup")).contains(winner);
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND chunks = ?", sql.outputRows(1)))
+        assertThat(sql.count(
+                        "SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND chunks = ?",
+                        sql.outputRows(1)))
                 .isEqualTo(sql.outputRows(1));
         BatchRecord row = store.find(1).orElseThrow();
         assertThat(row.version()).isEqualTo(claim.version() + 1);
@@ -148,7 +169,9 @@ class CompareAndSetTest {
             long id = b + 1;
             boolean advanced = results.get(2 * b);
             boolean rescued = results.get(2 * b + 1);
-            assertThat(advanced ^ rescued).as("exactly one of advance and rescue won for batch %d", id).isTrue();
+            assertThat(advanced ^ rescued)
+                    .as("exactly one of advance and rescue won for batch %d", id)
+                    .isTrue();
             BatchRecord row = store.find(id).orElseThrow();
             assertThat(row.stage()).isEqualTo(advanced ? "extraction" : "setup");
             assertThat(row.attempt()).isEqualTo(advanced ? 1 : 2);
@@ -171,7 +194,9 @@ class CompareAndSetTest {
             long id = b + 1;
             assertThat(results.get(2 * b + 1)).as("cancel of batch %d", id).isPresent();
             assertThat(store.find(id).orElseThrow().state()).isEqualTo(BatchState.CANCELLED);
-            results.get(2 * b).ifPresent(claim -> assertThat(store.advance(claim, "1", "extraction", StageStats.NONE)).isFalse());
+            results.get(2 * b)
+                    .ifPresent(claim -> assertThat(store.advance(claim, "1", "extraction", StageStats.NONE))
+                            .isFalse());
             assertThat(sql.outputRows(id)).isZero();
         }
     }

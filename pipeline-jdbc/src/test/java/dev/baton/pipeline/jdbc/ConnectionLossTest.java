@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StoreException;
@@ -39,6 +39,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ConnectionLossTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();
+
     static final Duration LEASE = Duration.ofMinutes(5);
 
     JdbcStageStore healthy;
@@ -53,12 +54,16 @@ class ConnectionLossTest {
 
     /** A store whose connections are terminated by the server as soon as a statement matching {@code when} is prepared. */
     JdbcStageStore killingBefore(Predicate<String> when) {
-        return JdbcStageStore.builder(new KillingDataSource(when.and(ConnectionLossTest::notTheSchemaCheck), false)).chunkThreshold(1024).build();
+        return JdbcStageStore.builder(new KillingDataSource(when.and(ConnectionLossTest::notTheSchemaCheck), false))
+                .chunkThreshold(1024)
+                .build();
     }
 
     /** A store whose connections are terminated by the server right after a statement matching {@code when} has run. */
     JdbcStageStore killingAfter(Predicate<String> when) {
-        return JdbcStageStore.builder(new KillingDataSource(when.and(ConnectionLossTest::notTheSchemaCheck), true)).chunkThreshold(1024).build();
+        return JdbcStageStore.builder(new KillingDataSource(when.and(ConnectionLossTest::notTheSchemaCheck), true))
+                .chunkThreshold(1024)
+                .build();
     }
 
     /** The store checks its tables when built; these tests cut the calls after that. */
@@ -72,7 +77,8 @@ class ConnectionLossTest {
         Map<String, Object> before = sql.queueRow(1);
         JdbcStageStore store = killingBefore(s -> s.startsWith("UPDATE"));
         assertThatThrownBy(() -> store.claim(1, "setup", "w", LEASE))
-                .isInstanceOf(StoreException.class).hasMessageContaining("claiming stage 'setup' of batch 1 failed")
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("claiming stage 'setup' of batch 1 failed")
                 .hasCauseInstanceOf(JdbiException.class);
         assertThat(sql.queueRow(1)).isEqualTo(before);
     }
@@ -91,7 +97,9 @@ class ConnectionLossTest {
                 .hasCauseInstanceOf(JdbiException.class);
         assertThat(sql.queueRow(1)).isEqualTo(before);
         assertThat(sql.outputRows(1)).isZero();
-        assertThat(healthy.advance(claim, output, "extraction", StageStats.NONE)).as("the claim still holds").isTrue();
+        assertThat(healthy.advance(claim, output, "extraction", StageStats.NONE))
+                .as("the claim still holds")
+                .isTrue();
         assertThat(healthy.readOutput(1, "setup")).contains(output);
     }
 
@@ -101,10 +109,15 @@ class ConnectionLossTest {
         BatchRecord claim = healthy.claim(1, "setup", "w", LEASE).orElseThrow();
         Map<String, Object> before = sql.queueRow(1);
         JdbcStageStore store = killingBefore(s -> s.startsWith("INSERT INTO batch_processing_data"));
-        // Jackson wraps what a writer throws inside a collection in a JsonMappingException; the store still reports the database
-        List<Map<String, Object>> items = java.util.stream.IntStream.range(0, 2_000).mapToObj(i -> Map.<String, Object>of("n", i)).toList();
-        JsonSource output = JsonSource.streamed(out -> new ObjectMapper().writer()
-                .without(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET).writeValue(out, items));
+        // Jackson wraps what a writer throws inside a collection in a JsonMappingException; the store still reports the
+        // database
+        List<Map<String, Object>> items = java.util.stream.IntStream.range(0, 2_000)
+                .mapToObj(i -> Map.<String, Object>of("n", i))
+                .toList();
+        JsonSource output = JsonSource.streamed(out -> new ObjectMapper()
+                .writer()
+                .without(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET)
+                .writeValue(out, items));
 
         assertThatThrownBy(() -> store.advance(claim, output, "extraction", StageStats.NONE))
                 .isInstanceOf(StoreException.class)
@@ -112,15 +125,21 @@ class ConnectionLossTest {
                 .hasCauseInstanceOf(JdbiException.class);
         assertThat(sql.queueRow(1)).isEqualTo(before);
         assertThat(sql.outputRows(1)).isZero();
-        assertThat(healthy.advance(claim, output, "extraction", StageStats.NONE)).as("the claim still holds").isTrue();
-        assertThat(healthy.readOutput(1, "setup", in -> new ObjectMapper().readTree(in).size())).contains(2_000);
+        assertThat(healthy.advance(claim, output, "extraction", StageStats.NONE))
+                .as("the claim still holds")
+                .isTrue();
+        assertThat(healthy.readOutput(
+                        1, "setup", in -> new ObjectMapper().readTree(in).size()))
+                .contains(2_000);
     }
 
     @Test
     void a_chunked_output_whose_connection_dies_while_it_streams_in_throws_instead_of_returning_a_part() {
         healthy.create(1, "setup");
         String output = JdbcStageStoreTest.bigJson(20_000);
-        assertThat(healthy.advance(healthy.claim(1, "setup", "w", LEASE).orElseThrow(), output, "extraction", StageStats.NONE)).isTrue();
+        assertThat(healthy.advance(
+                        healthy.claim(1, "setup", "w", LEASE).orElseThrow(), output, "extraction", StageStats.NONE))
+                .isTrue();
         assertThat(sql.outputRows(1)).isGreaterThan(2);
         JdbcStageStore store = killingAfter(s -> s.startsWith("SELECT chunk"));
         assertThatThrownBy(() -> store.readOutput(1, "setup"))
@@ -141,7 +160,9 @@ class ConnectionLossTest {
                 .hasCauseInstanceOf(JdbiException.class);
         assertThat(sql.queueRow(1)).isEmpty();
         assertThat(sql.outputRows(1)).isZero();
-        assertThat(healthy.create(1, "setup", JsonSource.ofText(input), Duration.ZERO).isNew()).isTrue();
+        assertThat(healthy.create(1, "setup", JsonSource.ofText(input), Duration.ZERO)
+                        .isNew())
+                .isTrue();
         assertThat(healthy.readInput(1, in -> in.read() >= 0)).contains(true);
     }
 
@@ -153,10 +174,12 @@ class ConnectionLossTest {
         BatchRecord stalled = healthy.findStalled(Duration.ZERO, 1).get(0);
         JdbcStageStore store = killingBefore(s -> true);
         assertThatThrownBy(() -> store.findStalled(Duration.ZERO, 10))
-                .isInstanceOf(StoreException.class).hasMessageContaining("finding stalled batches failed")
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("finding stalled batches failed")
                 .hasCauseInstanceOf(JdbiException.class);
         assertThatThrownBy(() -> store.rescue(stalled, "lease expired", false))
-                .isInstanceOf(StoreException.class).hasMessageContaining("rescuing stage 'setup' of batch 1 failed")
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("rescuing stage 'setup' of batch 1 failed")
                 .hasCauseInstanceOf(JdbiException.class);
         assertThat(healthy.find(1).orElseThrow().state()).isEqualTo(BatchState.IN_PROGRESS);
     }
@@ -175,7 +198,8 @@ class ConnectionLossTest {
         public Connection getConnection() throws SQLException {
             Connection c = PG.dataSource().getConnection();
             int pid;
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
                 rs.next();
                 pid = rs.getInt(1);
             }
@@ -205,7 +229,9 @@ class ConnectionLossTest {
                 s.setInt(1, pid);
                 try (ResultSet rs = s.executeQuery()) {
                     rs.next();
-                    assertThat(rs.getBoolean(1)).as("backend %d terminated", pid).isTrue();
+                    assertThat(rs.getBoolean(1))
+                            .as("backend %d terminated", pid)
+                            .isTrue();
                 }
             }
         }

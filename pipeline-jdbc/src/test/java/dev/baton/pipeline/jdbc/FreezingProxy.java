@@ -30,6 +30,7 @@ final class FreezingProxy implements AutoCloseable {
     private final Thread acceptor;
     /** Connections of an older generation never forward again. */
     private volatile int generation;
+
     private volatile boolean frozen;
     private volatile boolean closed;
 
@@ -108,36 +109,38 @@ final class FreezingProxy implements AutoCloseable {
         from.setSoTimeout(POLL_MILLIS);
         InputStream in = from.getInputStream();
         OutputStream out = to.getOutputStream();
-        Thread t = new Thread(() -> {
-            byte[] buffer = new byte[16 * 1024];
-            try {
-                while (!closed) {
-                    int n;
+        Thread t = new Thread(
+                () -> {
+                    byte[] buffer = new byte[16 * 1024];
                     try {
-                        n = in.read(buffer);
-                    } catch (SocketTimeoutException e) {
-                        continue;
-                    }
-                    if (n < 0) {
-                        break;
-                    }
-                    if (frozen || born != generation) {
-                        if (request) {
-                            swallowedRequests.incrementAndGet();
+                        while (!closed) {
+                            int n;
+                            try {
+                                n = in.read(buffer);
+                            } catch (SocketTimeoutException e) {
+                                continue;
+                            }
+                            if (n < 0) {
+                                break;
+                            }
+                            if (frozen || born != generation) {
+                                if (request) {
+                                    swallowedRequests.incrementAndGet();
+                                }
+                                continue; // the bytes are lost on the way; the sockets stay open
+                            }
+                            out.write(buffer, 0, n);
+                            out.flush();
                         }
-                        continue; // the bytes are lost on the way; the sockets stay open
+                    } catch (IOException e) {
+                        // one side closed: the other follows below
                     }
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
-            } catch (IOException e) {
-                // one side closed: the other follows below
-            }
-            if (born == generation && !frozen) {
-                closeQuietly(from);
-                closeQuietly(to);
-            }
-        }, "freezing-proxy-" + (request ? "request" : "reply"));
+                    if (born == generation && !frozen) {
+                        closeQuietly(from);
+                        closeQuietly(to);
+                    }
+                },
+                "freezing-proxy-" + (request ? "request" : "reply"));
         t.setDaemon(true);
         t.start();
     }

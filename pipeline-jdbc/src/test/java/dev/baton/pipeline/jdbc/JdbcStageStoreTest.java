@@ -46,19 +46,30 @@ class JdbcStageStoreTest extends StageStoreContract {
 
     @Override
     protected void makeDue(long batchId) {
-        sql.update("UPDATE batch_processing_queue SET run_after = now() - interval '1 second' WHERE batch_id = ?", batchId);
+        sql.update(
+                "UPDATE batch_processing_queue SET run_after = now() - interval '1 second' WHERE batch_id = ?",
+                batchId);
     }
 
     @Override
     protected void ageBy(long batchId, Duration age) {
-        sql.update("UPDATE batch_processing_queue SET run_after = run_after - ? * interval '1 millisecond',"
-                + " updated_at = updated_at - ? * interval '1 millisecond' WHERE batch_id = ?", age.toMillis(), age.toMillis(), batchId);
+        sql.update(
+                "UPDATE batch_processing_queue SET run_after = run_after - ? * interval '1 millisecond',"
+                        + " updated_at = updated_at - ? * interval '1 millisecond' WHERE batch_id = ?",
+                age.toMillis(),
+                age.toMillis(),
+                batchId);
     }
 
     static String bigJson(int approxChars) {
         StringBuilder b = new StringBuilder("{\"items\":[");
         for (int i = 0; b.length() < approxChars; i++) {
-            b.append(i == 0 ? "" : ",").append("{\"n\":").append(i).append(",\"s\":\"ü\\\"x😀").append(i).append("\"}");
+            b.append(i == 0 ? "" : ",")
+                    .append("{\"n\":")
+                    .append(i)
+                    .append(",\"s\":\"ü\\\"x😀")
+                    .append(i)
+                    .append("\"}");
         }
         return b.append("]}").toString();
     }
@@ -71,15 +82,19 @@ class JdbcStageStoreTest extends StageStoreContract {
         assertThat(store.advance(c, json, "extraction", StageStats.NONE)).isTrue();
         long rows = sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'setup'");
         assertThat(rows).isEqualTo((json.length() + 64 * 1024 - 1) / (64 * 1024));
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND chunks = ?", rows)).isEqualTo(rows);
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND chunks = ?", rows))
+                .isEqualTo(rows);
         assertThat(store.readOutput(1, "setup").orElseThrow()).isEqualTo(json);
     }
 
     @Test
     void a_small_output_is_one_queryable_jsonb_row() {
         store.create(1, "setup");
-        store.advance(store.claim(1, "setup", "w", LEASE).orElseThrow(), "{\"count\": 3}", "extraction", StageStats.NONE);
-        assertThat(sql.rows("SELECT chunk, chunks, (data->>'count')::int AS count FROM batch_processing_data WHERE batch_id = 1"))
+        store.advance(
+                store.claim(1, "setup", "w", LEASE).orElseThrow(), "{\"count\": 3}", "extraction", StageStats.NONE);
+        assertThat(
+                        sql.rows(
+                                "SELECT chunk, chunks, (data->>'count')::int AS count FROM batch_processing_data WHERE batch_id = 1"))
                 .containsExactly(Map.of("chunk", 0, "chunks", 1, "count", 3));
     }
 
@@ -96,11 +111,20 @@ class JdbcStageStoreTest extends StageStoreContract {
     @Test
     void the_builder_refuses_bad_settings_naming_them() {
         assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1023))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("chunkThreshold").hasMessageContaining("1024 and 16777216");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("chunkThreshold")
+                .hasMessageContaining("1024 and 16777216");
         assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).chunkThreshold(16 * 1024 * 1024 + 1))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("chunkThreshold");
-        assertThat(JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).chunkThreshold(16 * 1024 * 1024).build()).isNotNull();
-        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).tablePrefix("x; DROP TABLE")).hasMessageContaining("tablePrefix");
-        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).schema("Public")).hasMessageContaining("schema");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("chunkThreshold");
+        assertThat(JdbcStageStore.builder(PG.dataSource())
+                        .chunkThreshold(1024)
+                        .chunkThreshold(16 * 1024 * 1024)
+                        .build())
+                .isNotNull();
+        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).tablePrefix("x; DROP TABLE"))
+                .hasMessageContaining("tablePrefix");
+        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).schema("Public"))
+                .hasMessageContaining("schema");
     }
 }

@@ -24,12 +24,17 @@ public final class KillableWorker {
         int batches = Integer.parseInt(args[1]);
         StageStore store = JdbcStageStore.builder(ds).build();
         var pipeline = SixStages.builder(Map.of("annotation", ctx -> {
-            System.out.println("ANNOTATING " + ctx.batchId());
-            System.out.flush();
-            Thread.sleep(Long.MAX_VALUE);
-            throw new IllegalStateException("unreachable");
-        })).lease(Duration.ofMillis(400)).build();
-        PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(InProcessTrigger.builder().threads(2).build()).owner("doomed").build();
+                    System.out.println("ANNOTATING " + ctx.batchId());
+                    System.out.flush();
+                    Thread.sleep(Long.MAX_VALUE);
+                    throw new IllegalStateException("unreachable");
+                }))
+                .lease(Duration.ofMillis(400))
+                .build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline, store)
+                .trigger(InProcessTrigger.builder().threads(2).build())
+                .owner("doomed")
+                .build();
         runner.start();
         for (long id = 1; id <= batches; id++) {
             store.create(id, "setup");

@@ -26,7 +26,8 @@ public final class LargeOutputMain {
         int size = Integer.parseInt(args[1]);
         JdbcStageStore store = JdbcStageStore.builder(ds).build();
         store.create(1, "setup");
-        BatchRecord claim = store.claim(1, "setup", "large", Duration.ofMinutes(5)).orElseThrow();
+        BatchRecord claim =
+                store.claim(1, "setup", "large", Duration.ofMinutes(5)).orElseThrow();
 
         String json = generate(size);
         String written = digest(json);
@@ -37,7 +38,8 @@ public final class LargeOutputMain {
         String back = store.readOutput(1, "setup").orElseThrow();
         String read = digest(back);
         if (back.length() != size || !read.equals(written)) {
-            System.out.println("MISMATCH length " + back.length() + " of " + size + ", digest " + read + " instead of " + written);
+            System.out.println(
+                    "MISMATCH length " + back.length() + " of " + size + ", digest " + read + " instead of " + written);
             System.exit(2);
         }
         System.out.println("ROUND TRIP OK " + read);
@@ -60,7 +62,8 @@ public final class LargeOutputMain {
     static String digest(String text) throws Exception {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         for (int from = 0; from < text.length(); from += 1 << 16) {
-            sha.update(text.substring(from, Math.min(text.length(), from + (1 << 16))).getBytes(StandardCharsets.UTF_8));
+            sha.update(text.substring(from, Math.min(text.length(), from + (1 << 16)))
+                    .getBytes(StandardCharsets.UTF_8));
         }
         return HexFormat.of().formatHex(sha.digest());
     }

@@ -17,41 +17,59 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class LargeOutputTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();
+
     static final int SIZE = 50 * 1024 * 1024;
 
     @Test
     void a_50_mb_output_round_trips_exactly_in_a_jvm_with_a_256_mb_heap() throws Exception {
         BatonSchema.migrate(PG.dataSource());
-        assertThat(runJava("-Xmx256m", LargeOutputMain.class, Integer.toString(SIZE))).startsWith("ROUND TRIP OK");
+        assertThat(runJava("-Xmx256m", LargeOutputMain.class, Integer.toString(SIZE)))
+                .startsWith("ROUND TRIP OK");
         Sql sql = new Sql(PG.dataSource());
         assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'setup'"))
                 .isEqualTo(SIZE / JdbcStageStore.DEFAULT_CHUNK_THRESHOLD);
-        assertThat(sql.count("SELECT sum(length(data #>> '{}')) FROM batch_processing_data WHERE batch_id = 1")).isEqualTo(SIZE);
+        assertThat(sql.count("SELECT sum(length(data #>> '{}')) FROM batch_processing_data WHERE batch_id = 1"))
+                .isEqualTo(SIZE);
     }
 
     @Test
     void a_200_mb_output_streams_from_one_stage_to_the_next_in_a_jvm_with_a_48_mb_heap() throws Exception {
         BatonSchema.migrate(PG.dataSource());
         int items = 200 * 1024 * 1024 / (StreamedOutputMain.ITEM + 3);
-        assertThat(runJava("-Xmx48m", StreamedOutputMain.class, Integer.toString(items))).startsWith("STREAMED OK " + items);
+        assertThat(runJava("-Xmx48m", StreamedOutputMain.class, Integer.toString(items)))
+                .startsWith("STREAMED OK " + items);
         Sql sql = new Sql(PG.dataSource());
         assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'produce'"))
-                .as("chunk rows of the 200 MB output").isGreaterThanOrEqualTo(200 * 1024 * 1024 / JdbcStageStore.DEFAULT_CHUNK_THRESHOLD);
-        assertThat(sql.count("SELECT sum(length(data #>> '{}')) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'produce'"))
-                .as("characters: each item, its quotes and its comma").isGreaterThanOrEqualTo((long) items * (StreamedOutputMain.ITEM + 3));
+                .as("chunk rows of the 200 MB output")
+                .isGreaterThanOrEqualTo(200 * 1024 * 1024 / JdbcStageStore.DEFAULT_CHUNK_THRESHOLD);
+        assertThat(
+                        sql.count(
+                                "SELECT sum(length(data #>> '{}')) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'produce'"))
+                .as("characters: each item, its quotes and its comma")
+                .isGreaterThanOrEqualTo((long) items * (StreamedOutputMain.ITEM + 3));
     }
 
     /** Runs {@code main} of {@code type} in a JVM of its own with this test's class path; @return what it printed */
     static String runJava(String heap, Class<?> type, String arg) throws Exception {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), heap,
-                "-cp", System.getProperty("java.class.path"), type.getName(), PG.jdbcUrl(), arg)
+        Process p = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        heap,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        type.getName(),
+                        PG.jdbcUrl(),
+                        arg)
                 .redirectErrorStream(true)
                 .start();
         try {
-            String output = assertTimeoutPreemptively(Duration.ofSeconds(180),
+            String output = assertTimeoutPreemptively(
+                    Duration.ofSeconds(180),
                     () -> new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
             assertThat(p.waitFor()).as(output).isZero();
-            return output.lines().filter(l -> l.startsWith("ROUND TRIP OK") || l.startsWith("STREAMED OK")).findFirst().orElse(output);
+            return output.lines()
+                    .filter(l -> l.startsWith("ROUND TRIP OK") || l.startsWith("STREAMED OK"))
+                    .findFirst()
+                    .orElse(output);
         } finally {
             p.destroyForcibly();
         }

@@ -9,10 +9,9 @@ import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageOutcome;
 import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.StallSweeper;
 import dev.baton.pipeline.spi.Trigger;
-import dev.baton.pipeline.testkit.PostgresExtension;
 import dev.baton.pipeline.testing.SynchronousTrigger;
+import dev.baton.pipeline.testkit.PostgresExtension;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -67,20 +66,27 @@ class LateExecutionTest {
                 .stage("b", ctx -> StageResult.done("b"))
                 .build();
         List<String> late = new CopyOnWriteArrayList<>();
-        PipelineRunner lateRunner = PipelineRunner.builder(slowFirstAttempt, store).trigger(new Inline()).owner("late")
+        PipelineRunner lateRunner = PipelineRunner.builder(slowFirstAttempt, store)
+                .trigger(new Inline())
+                .owner("late")
                 .listener(new PipelineListener() {
                     @Override
                     public void stageSucceeded(long batchId, String stage, int attempt, Duration took) {
                         late.add("succeeded " + stage + " " + attempt);
                     }
-                }).build();
+                })
+                .build();
         lateRunner.client().start(1);
         CompletableFuture<StageOutcome> attempt1 = CompletableFuture.supplyAsync(() -> lateRunner.runStage(1, "a"));
         assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
 
         sql.expireLease(1);
-        PipelineRunner rescuer = PipelineRunner.builder(slowFirstAttempt, store).trigger(new SynchronousTrigger()).owner("rescuer").build();
-        assertThat(rescuer.sweeper().pendingGrace(Duration.ofMinutes(1)).build().sweepOnce()).isEqualTo(1);
+        PipelineRunner rescuer = PipelineRunner.builder(slowFirstAttempt, store)
+                .trigger(new SynchronousTrigger())
+                .owner("rescuer")
+                .build();
+        assertThat(rescuer.sweeper().pendingGrace(Duration.ofMinutes(1)).build().sweepOnce())
+                .isEqualTo(1);
         assertThat(rescuer.runStage(1, "a").kind()).isEqualTo(StageOutcome.Kind.ADVANCED);
         assertThat(store.find(1).orElseThrow().stage()).isEqualTo("b");
 

@@ -3,16 +3,15 @@ package dev.baton.pipeline.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageResult;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.spi.StageStats;
-import dev.baton.pipeline.StallSweeper;
-import dev.baton.pipeline.testkit.PostgresExtension;
 import dev.baton.pipeline.testing.SynchronousTrigger;
+import dev.baton.pipeline.testkit.PostgresExtension;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,6 +37,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class LeaseDuringCommitTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();
+
     static final Duration LEASE = Duration.ofMillis(300);
 
     JdbcStageStore store;
@@ -51,7 +51,9 @@ class LeaseDuringCommitTest {
     }
 
     Instant leaseUntil(long batchId) {
-        Object t = sql.rows("SELECT lease_until FROM batch_processing_queue WHERE batch_id = ?", batchId).get(0).get("lease_until");
+        Object t = sql.rows("SELECT lease_until FROM batch_processing_queue WHERE batch_id = ?", batchId)
+                .get(0)
+                .get("lease_until");
         return t == null ? null : ((Timestamp) t).toInstant();
     }
 
@@ -87,14 +89,25 @@ class LeaseDuringCommitTest {
                         seen.add(leaseUntil(1));
                         sql.rows("SELECT pg_sleep(0.02)");
                     }
-                    assertThat(seen).as("lease renewed while the output was written").hasSizeGreaterThanOrEqualTo(3);
-                    assertThat(runner.sweeper().pendingGrace(Duration.ofMinutes(1)).build().sweepOnce()).as("nothing to rescue").isZero();
+                    assertThat(seen)
+                            .as("lease renewed while the output was written")
+                            .hasSizeGreaterThanOrEqualTo(3);
+                    assertThat(runner.sweeper()
+                                    .pendingGrace(Duration.ofMinutes(1))
+                                    .build()
+                                    .sweepOnce())
+                            .as("nothing to rescue")
+                            .isZero();
                 }
                 return next++;
             }
         };
-        Pipeline pipeline = Pipeline.builder().lease(LEASE)
-                .stage("produce", ctx -> StageResult.done(Map.of("items", slow)), s -> s.retry(dev.baton.pipeline.RetryPolicy.none()))
+        Pipeline pipeline = Pipeline.builder()
+                .lease(LEASE)
+                .stage(
+                        "produce",
+                        ctx -> StageResult.done(Map.of("items", slow)),
+                        s -> s.retry(dev.baton.pipeline.RetryPolicy.none()))
                 .stage("consume", ctx -> StageResult.done(ctx.output("produce", Map.class)))
                 .build();
         SynchronousTrigger trigger = new SynchronousTrigger();
@@ -136,18 +149,24 @@ class LeaseDuringCommitTest {
         BatchRecord claim = store.claim(1, "setup", "w", LEASE).orElseThrow();
         Paused paused = new Paused();
         AtomicReference<Instant> streamEnded = new AtomicReference<>();
-        CompletableFuture<Optional<BatchRecord>> commit = CompletableFuture.supplyAsync(
-                () -> store.advanceAndClaim(claim, JsonSource.streamed(out -> {
+        CompletableFuture<Optional<BatchRecord>> commit = CompletableFuture.supplyAsync(() -> store.advanceAndClaim(
+                claim,
+                JsonSource.streamed(out -> {
                     paused.source().writeTo(out);
                     streamEnded.set(databaseClock());
-                }), "extraction", StageStats.NONE, LEASE));
+                }),
+                "extraction",
+                StageStats.NONE,
+                LEASE));
         assertThat(paused.streaming.await(30, TimeUnit.SECONDS)).isTrue();
         waitUntilDatabaseClockPasses(databaseClock().plus(LEASE.multipliedBy(3)));
         paused.release.countDown();
 
-        BatchRecord next = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> commit.get()).orElseThrow();
+        BatchRecord next = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> commit.get())
+                .orElseThrow();
         assertThat(next.stage()).isEqualTo("extraction");
-        assertThat(leaseUntil(1)).as("lease of the next stage, from the end of the stream")
+        assertThat(leaseUntil(1))
+                .as("lease of the next stage, from the end of the stream")
                 .isAfterOrEqualTo(streamEnded.get().plus(LEASE).minusMillis(1));
     }
 
@@ -164,15 +183,21 @@ class LeaseDuringCommitTest {
             List<BatchRecord> stalled = store.findStalled(Duration.ZERO, 10);
             assertThat(stalled).extracting(BatchRecord::batchId).containsExactly(1L);
 
-            assertThat(assertTimeoutPreemptively(Duration.ofSeconds(10), () -> store.rescue(stalled.get(0), "lease expired", false)))
-                    .as("a locked row is skipped").isEmpty();
+            assertThat(assertTimeoutPreemptively(
+                            Duration.ofSeconds(10), () -> store.rescue(stalled.get(0), "lease expired", false)))
+                    .as("a locked row is skipped")
+                    .isEmpty();
             assertThat(assertTimeoutPreemptively(Duration.ofSeconds(10), () -> store.heartbeat(claim, LEASE)))
-                    .as("the claim is still held by the commit").isTrue();
+                    .as("the claim is still held by the commit")
+                    .isTrue();
         } finally {
             paused.release.countDown();
         }
-        assertThat(assertTimeoutPreemptively(Duration.ofSeconds(30), () -> commit.get())).isTrue();
+        assertThat(assertTimeoutPreemptively(Duration.ofSeconds(30), () -> commit.get()))
+                .isTrue();
         assertThat(store.find(1).orElseThrow().stage()).isEqualTo("extraction");
-        assertThat(store.heartbeat(claim, LEASE)).as("after the commit the old claim is gone").isFalse();
+        assertThat(store.heartbeat(claim, LEASE))
+                .as("after the commit the old claim is gone")
+                .isFalse();
     }
 }

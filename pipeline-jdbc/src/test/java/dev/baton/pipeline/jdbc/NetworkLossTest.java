@@ -10,9 +10,9 @@ import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.RetryPolicy;
-import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.StallSweeper;
+import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.spi.Trigger;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.time.Duration;
@@ -50,7 +50,9 @@ class NetworkLossTest {
     static final Duration POLL_INTERVAL = Duration.ofMillis(100);
     /** For a busy CI machine and for the pool: it validates each dead idle connection for 5 s and backs off reconnecting. */
     static final Duration MARGIN = Duration.ofSeconds(30);
-    static final Duration RECOVERY = LEASE.plus(SWEEP_INTERVAL).plus(NETWORK_TIMEOUT).plus(MARGIN);
+
+    static final Duration RECOVERY =
+            LEASE.plus(SWEEP_INTERVAL).plus(NETWORK_TIMEOUT).plus(MARGIN);
     /** Long enough for the pool to give up on a connection during the outage (HikariCP's connectionTimeout is 30 s). */
     static final Duration OUTAGE_STEP = Duration.ofSeconds(90);
 
@@ -67,12 +69,14 @@ class NetworkLossTest {
     void networkAndPool() throws Exception {
         BatonSchema.migrate(PG.dataSource());
         sql = new Sql(PG.dataSource());
-        Matcher server = Pattern.compile("jdbc:postgresql://([^:/?]+):([0-9]+)/").matcher(PG.jdbcUrl());
+        Matcher server =
+                Pattern.compile("jdbc:postgresql://([^:/?]+):([0-9]+)/").matcher(PG.jdbcUrl());
         assertThat(server.find()).as("host and port in %s", PG.jdbcUrl()).isTrue();
         proxy = new FreezingProxy(server.group(1), Integer.parseInt(server.group(2)));
         PGSimpleDataSource throughProxy = new PGSimpleDataSource();
         throughProxy.setURL(server.replaceFirst("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/"));
-        HikariConfig config = new HikariConfig(); // the pool's defaults: no socket timeout, no keepalive, 30 min lifetime
+        HikariConfig config =
+                new HikariConfig(); // the pool's defaults: no socket timeout, no keepalive, 30 min lifetime
         config.setDataSource(throughProxy);
         config.setPoolName("through-proxy");
         pool = new HikariDataSource(config);
@@ -87,11 +91,15 @@ class NetworkLossTest {
     }
 
     Pipeline pipeline() {
-        return Pipeline.builder().lease(LEASE).retry(RetryPolicy.exponential(5, Duration.ofMillis(100)))
+        return Pipeline.builder()
+                .lease(LEASE)
+                .retry(RetryPolicy.exponential(5, Duration.ofMillis(100)))
                 .stage("work", ctx -> {
                     if (ctx.attempt() == 1) {
                         firstAttemptsRunning.countDown();
-                        assertThat(release.await(5, TimeUnit.MINUTES)).as("released").isTrue();
+                        assertThat(release.await(5, TimeUnit.MINUTES))
+                                .as("released")
+                                .isTrue();
                     }
                     return StageResult.done(Map.of("batch", ctx.batchId()));
                 })
@@ -114,13 +122,26 @@ class NetworkLossTest {
     }
 
     @Test
-    void queue_workers_complete_every_batch_soon_after_a_network_that_dropped_every_connection_comes_back() throws Exception {
+    void queue_workers_complete_every_batch_soon_after_a_network_that_dropped_every_connection_comes_back()
+            throws Exception {
         // the trigger's NOTIFY has its own data source; a timed one keeps it from blocking the sweeper's rescues
-        QueueTrigger trigger = QueueTrigger.builder(pool).networkTimeout(NETWORK_TIMEOUT).build();
-        PipelineRunner runner = PipelineRunner.builder(pipeline(), store).trigger(trigger).listener(events()).owner("w").build();
-        QueueWorker worker = QueueWorker.builder(runner, store, trigger).threads(BATCHES + 2).pollInterval(POLL_INTERVAL)
-                .shutdownWait(Duration.ofSeconds(1)).build().start();
-        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(1)).interval(SWEEP_INTERVAL).build();
+        QueueTrigger trigger =
+                QueueTrigger.builder(pool).networkTimeout(NETWORK_TIMEOUT).build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline(), store)
+                .trigger(trigger)
+                .listener(events())
+                .owner("w")
+                .build();
+        QueueWorker worker = QueueWorker.builder(runner, store, trigger)
+                .threads(BATCHES + 2)
+                .pollInterval(POLL_INTERVAL)
+                .shutdownWait(Duration.ofSeconds(1))
+                .build()
+                .start();
+        StallSweeper sweeper = runner.sweeper()
+                .pendingGrace(Duration.ofSeconds(1))
+                .interval(SWEEP_INTERVAL)
+                .build();
         sweeper.start();
         try {
             for (long id = 1; id <= BATCHES; id++) {
@@ -129,7 +150,8 @@ class NetworkLossTest {
             trigger.fire(0, "work");
             outage(() -> worker.active() == 0);
         } finally {
-            proxy.close(); // a thread still blocked on a dead connection (the defect) is let go before the closes wait for it
+            proxy.close(); // a thread still blocked on a dead connection (the defect) is let go before the closes
+            // wait for it
             worker.close();
             sweeper.close();
             runner.close();
@@ -138,12 +160,24 @@ class NetworkLossTest {
     }
 
     @Test
-    void in_process_stages_and_the_sweeper_complete_every_batch_soon_after_a_network_that_dropped_every_connection_comes_back()
-            throws Exception {
-        CountingTrigger trigger = new CountingTrigger(InProcessTrigger.builder().threads(BATCHES + 2).queueCapacity(100).shutdownWait(Duration.ofSeconds(1)).build());
-        PipelineRunner runner = PipelineRunner.builder(pipeline(), store).trigger(trigger).listener(events()).owner("p").build();
+    void
+            in_process_stages_and_the_sweeper_complete_every_batch_soon_after_a_network_that_dropped_every_connection_comes_back()
+                    throws Exception {
+        CountingTrigger trigger = new CountingTrigger(InProcessTrigger.builder()
+                .threads(BATCHES + 2)
+                .queueCapacity(100)
+                .shutdownWait(Duration.ofSeconds(1))
+                .build());
+        PipelineRunner runner = PipelineRunner.builder(pipeline(), store)
+                .trigger(trigger)
+                .listener(events())
+                .owner("p")
+                .build();
         runner.start();
-        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(1)).interval(SWEEP_INTERVAL).build();
+        StallSweeper sweeper = runner.sweeper()
+                .pendingGrace(Duration.ofSeconds(1))
+                .interval(SWEEP_INTERVAL)
+                .build();
         sweeper.start();
         try {
             for (long id = 1; id <= BATCHES; id++) {
@@ -166,33 +200,46 @@ class NetworkLossTest {
     void outage(BooleanSupplier firstAttemptsEnded) {
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> firstAttemptsRunning.await(), "first attempts started");
         proxy.freeze();
-        await("every lease expired while the network was down",
-                () -> sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'in_progress' AND lease_until < now()") == BATCHES);
+        await(
+                "every lease expired while the network was down",
+                () -> sql.count(
+                                "SELECT count(*) FROM batch_processing_queue WHERE status = 'in_progress' AND lease_until < now()")
+                        == BATCHES);
         release.countDown();
         await("the first attempts' commits failed on the dead network", firstAttemptsEnded);
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'completed'")).isZero();
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'completed'"))
+                .isZero();
         assertThat(proxy.swallowedRequests()).as("requests lost in the outage").isPositive();
 
         proxy.networkBack();
         long back = System.nanoTime();
-        assertTimeoutPreemptively(RECOVERY, () -> completed.await(), "every batch completed after the network came back");
-        System.out.printf("NetworkLossTest: network back -> %d batches completed in %d ms (bound %d ms)%n", BATCHES,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - back), RECOVERY.toMillis());
+        assertTimeoutPreemptively(
+                RECOVERY, () -> completed.await(), "every batch completed after the network came back");
+        System.out.printf(
+                "NetworkLossTest: network back -> %d batches completed in %d ms (bound %d ms)%n",
+                BATCHES, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - back), RECOVERY.toMillis());
     }
 
     /** Waits, checking every 50 ms, up to {@link #OUTAGE_STEP} for {@code condition}. */
     static void await(String what, BooleanSupplier condition) {
-        assertTimeoutPreemptively(OUTAGE_STEP, () -> {
-            while (!condition.getAsBoolean()) {
-                TimeUnit.MILLISECONDS.sleep(50);
-            }
-        }, what);
+        assertTimeoutPreemptively(
+                OUTAGE_STEP,
+                () -> {
+                    while (!condition.getAsBoolean()) {
+                        TimeUnit.MILLISECONDS.sleep(50);
+                    }
+                },
+                what);
     }
 
     void assertEveryBatchCompletedAfterARescue() {
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'completed'")).isEqualTo(BATCHES);
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE stage IN ('work', 'finish')")).isEqualTo(2L * BATCHES);
-        assertThat(rescued).as("batches the sweeper rescued after their first attempt's commit was lost").hasSize(BATCHES);
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'completed'"))
+                .isEqualTo(BATCHES);
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE stage IN ('work', 'finish')"))
+                .isEqualTo(2L * BATCHES);
+        assertThat(rescued)
+                .as("batches the sweeper rescued after their first attempt's commit was lost")
+                .hasSize(BATCHES);
     }
 
     /** Delegates to a trigger and counts the invocations it is running. */

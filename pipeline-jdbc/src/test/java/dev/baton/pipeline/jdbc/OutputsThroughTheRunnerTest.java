@@ -9,8 +9,8 @@ import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.testkit.PostgresExtension;
 import dev.baton.pipeline.testing.SynchronousTrigger;
+import dev.baton.pipeline.testkit.PostgresExtension;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +45,10 @@ class OutputsThroughTheRunnerTest {
         AtomicReference<int[]> read = new AtomicReference<>();
         Pipeline pipeline = Pipeline.builder()
                 // an iterator: Jackson uses it up as it writes, so the store must take the text in one pass
-                .stage("produce", ctx -> StageResult.done(Map.of("items", IntStream.range(0, 2_000).iterator())))
+                .stage(
+                        "produce",
+                        ctx -> StageResult.done(
+                                Map.of("items", IntStream.range(0, 2_000).iterator())))
                 .stage("consume", ctx -> {
                     read.set(ctx.output("produce", Items.class).items());
                     return StageResult.done(read.get().length);
@@ -57,7 +60,8 @@ class OutputsThroughTheRunnerTest {
         assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
         assertThat(read.get()).isEqualTo(IntStream.range(0, 2_000).toArray());
         assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'produce'"))
-                .as("chunk rows of a ~10 KB output with 1 KB slices").isGreaterThanOrEqualTo(9);
+                .as("chunk rows of a ~10 KB output with 1 KB slices")
+                .isGreaterThanOrEqualTo(9);
         assertThat(store.readOutput(1, "consume")).contains("2000");
     }
 
@@ -93,7 +97,10 @@ class OutputsThroughTheRunnerTest {
     @Test
     void an_output_that_is_not_json_fails_the_batch_at_once_with_the_reason() {
         Pipeline pipeline = Pipeline.builder()
-                .stage("broken", ctx -> StageResult.done(new Raw("{not json")), s -> s.retry(RetryPolicy.exponential(5, Duration.ofMillis(1))))
+                .stage(
+                        "broken",
+                        ctx -> StageResult.done(new Raw("{not json")),
+                        s -> s.retry(RetryPolicy.exponential(5, Duration.ofMillis(1))))
                 .stage("after", ctx -> StageResult.done(1))
                 .build();
         PipelineRunner runner = runner(pipeline);
@@ -102,8 +109,13 @@ class OutputsThroughTheRunnerTest {
 
         BatchStatus status = runner.client().status(1).orElseThrow();
         assertThat(status.state()).isEqualTo(BatchState.FAILED);
-        assertThat(status.error()).contains("batch 1 stage broken").contains(Raw.class.getName()).contains("cannot be written as JSON: Unexpected character");
-        assertThat(store.find(1).orElseThrow().attempt()).as("a broken output is not retried").isEqualTo(1);
+        assertThat(status.error())
+                .contains("batch 1 stage broken")
+                .contains(Raw.class.getName())
+                .contains("cannot be written as JSON: Unexpected character");
+        assertThat(store.find(1).orElseThrow().attempt())
+                .as("a broken output is not retried")
+                .isEqualTo(1);
         assertThat(sql.outputRows(1)).isZero();
     }
 }

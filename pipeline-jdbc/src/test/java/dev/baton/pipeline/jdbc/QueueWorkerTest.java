@@ -7,7 +7,6 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.StallSweeper;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.io.BufferedReader;
@@ -47,14 +46,25 @@ class QueueWorkerTest {
     }
 
     Process startWorker(String name, int threads, long leaseMs, long annotationDelayMs) throws Exception {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx192m",
-                "-cp", System.getProperty("java.class.path"), QueueWorkerMain.class.getName(),
-                PG.jdbcUrl(), name, Integer.toString(threads), Long.toString(leaseMs), Long.toString(annotationDelayMs), "170")
-                .redirectError(Path.of("target", "queue-worker-" + name + ".log").toFile())
+        Process p = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx192m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        QueueWorkerMain.class.getName(),
+                        PG.jdbcUrl(),
+                        name,
+                        Integer.toString(threads),
+                        Long.toString(leaseMs),
+                        Long.toString(annotationDelayMs),
+                        "170")
+                .redirectError(
+                        Path.of("target", "queue-worker-" + name + ".log").toFile())
                 .start();
         processes.add(p);
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThat(out.readLine()).isEqualTo("READY " + name));
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(60), () -> assertThat(out.readLine()).isEqualTo("READY " + name));
         return p;
     }
 
@@ -77,15 +87,23 @@ class QueueWorkerTest {
      *
      * @return the closed workers, for their counters
      */
-    List<QueueWorker> runWorkersInThisJvm(int count, int threads, Function<String, Pipeline> pipeline, QueueTrigger trigger, int batches) {
+    List<QueueWorker> runWorkersInThisJvm(
+            int count, int threads, Function<String, Pipeline> pipeline, QueueTrigger trigger, int batches) {
         List<QueueWorker> workers = new ArrayList<>();
         List<PipelineRunner> runners = new ArrayList<>();
         try {
             for (int i = 0; i < count; i++) {
                 String owner = "w" + i;
-                PipelineRunner runner = PipelineRunner.builder(pipeline.apply(owner), store).trigger(trigger).owner(owner).build();
+                PipelineRunner runner = PipelineRunner.builder(pipeline.apply(owner), store)
+                        .trigger(trigger)
+                        .owner(owner)
+                        .build();
                 runners.add(runner);
-                workers.add(QueueWorker.builder(runner, store, trigger).threads(threads).pollInterval(Duration.ofMillis(100)).build().start());
+                workers.add(QueueWorker.builder(runner, store, trigger)
+                        .threads(threads)
+                        .pollInterval(Duration.ofMillis(100))
+                        .build()
+                        .start());
             }
             createBatches(1, batches);
             assertTimeoutPreemptively(Duration.ofSeconds(60), () -> awaitCompleted(batches));
@@ -98,9 +116,12 @@ class QueueWorkerTest {
 
     void assertEveryStageAdvancedOnce(int batches) {
         SixStages.assertAllCompletedWithOneOutputPerStage(sql, batches);
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_data d WHERE d.stage = 'persistence'"
-                + " AND (d.data->>'checksum')::bigint <> (SELECT ((((((d.batch_id * 31 + 1) * 31 + 2) * 31 + 3) * 31 + 4) * 31 + 5) * 31 + 6))"))
-                .as("batches whose chain of outputs is wrong").isZero();
+        assertThat(
+                        sql.count(
+                                "SELECT count(*) FROM batch_processing_data d WHERE d.stage = 'persistence'"
+                                        + " AND (d.data->>'checksum')::bigint <> (SELECT ((((((d.batch_id * 31 + 1) * 31 + 2) * 31 + 3) * 31 + 4) * 31 + 5) * 31 + 6))"))
+                .as("batches whose chain of outputs is wrong")
+                .isZero();
     }
 
     @Test
@@ -112,7 +133,8 @@ class QueueWorkerTest {
         createBatches(1, batches);
         assertTimeoutPreemptively(Duration.ofSeconds(150), () -> awaitCompleted(batches));
         assertEveryStageAdvancedOnce(batches);
-        List<Map<String, Object>> shares = sql.rows("SELECT data->>'worker' AS worker, count(*) AS n FROM batch_processing_data GROUP BY 1 ORDER BY 1");
+        List<Map<String, Object>> shares = sql.rows(
+                "SELECT data->>'worker' AS worker, count(*) AS n FROM batch_processing_data GROUP BY 1 ORDER BY 1");
         assertThat(shares).extracting(r -> r.get("worker")).containsExactly("w1", "w2", "w3");
         assertThat(shares).allSatisfy(r -> assertThat((Long) r.get("n")).isGreaterThanOrEqualTo(30));
     }
@@ -130,14 +152,20 @@ class QueueWorkerTest {
         });
         doomed.destroyForcibly().waitFor();
         QueueTrigger trigger = QueueTrigger.builder(PG.dataSource()).build();
-        try (PipelineRunner runner = PipelineRunner.builder(QueueWorkerMain.pipeline("sweeper", Duration.ofMillis(600), Duration.ZERO), store)
-                        .trigger(trigger).build();
-                StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(2)).interval(Duration.ofMillis(200)).build()) {
+        try (PipelineRunner runner = PipelineRunner.builder(
+                                QueueWorkerMain.pipeline("sweeper", Duration.ofMillis(600), Duration.ZERO), store)
+                        .trigger(trigger)
+                        .build();
+                StallSweeper sweeper = runner.sweeper()
+                        .pendingGrace(Duration.ofSeconds(2))
+                        .interval(Duration.ofMillis(200))
+                        .build()) {
             sweeper.start();
             assertTimeoutPreemptively(Duration.ofSeconds(120), () -> awaitCompleted(batches));
         }
         assertEveryStageAdvancedOnce(batches);
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE data->>'worker' = 'sweeper'")).isZero();
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE data->>'worker' = 'sweeper'"))
+                .isZero();
     }
 
     @Test
@@ -147,18 +175,23 @@ class QueueWorkerTest {
         Pipeline base = SixStages.pipeline();
         Pipeline.Builder b = Pipeline.builder().retry(base.stage("setup").retry());
         for (String name : SixStages.NAMES) {
-            b.stage(name, !name.equals("annotation") ? SixStages.stage(name) : ctx -> {
-                max.accumulateAndGet(running.incrementAndGet(), Math::max);
-                try {
-                    Thread.sleep(15);
-                    return SixStages.stage("annotation").execute(ctx);
-                } finally {
-                    running.decrementAndGet();
-                }
-            });
+            b.stage(
+                    name,
+                    !name.equals("annotation")
+                            ? SixStages.stage(name)
+                            : ctx -> {
+                                max.accumulateAndGet(running.incrementAndGet(), Math::max);
+                                try {
+                                    Thread.sleep(15);
+                                    return SixStages.stage("annotation").execute(ctx);
+                                } finally {
+                                    running.decrementAndGet();
+                                }
+                            });
         }
         Pipeline pipeline = b.build();
-        QueueTrigger trigger = QueueTrigger.builder(PG.dataSource()).stageCap("annotation", 2).build();
+        QueueTrigger trigger =
+                QueueTrigger.builder(PG.dataSource()).stageCap("annotation", 2).build();
         runWorkersInThisJvm(3, 4, worker -> pipeline, trigger, 60);
         assertEveryStageAdvancedOnce(60);
         assertThat(max.get()).as("most annotation stages running at once").isEqualTo(2);
@@ -166,24 +199,36 @@ class QueueWorkerTest {
 
     @Test
     void every_stage_through_the_queue_claims_each_stage_once_and_spreads_a_batch_over_workers() throws Exception {
-        QueueTrigger trigger = QueueTrigger.builder(PG.dataSource()).everyStageThroughQueue().build();
+        QueueTrigger trigger =
+                QueueTrigger.builder(PG.dataSource()).everyStageThroughQueue().build();
         assertThat(trigger.continuesInline("extraction")).isFalse();
-        assertThat(QueueTrigger.builder(PG.dataSource()).build().continuesInline("extraction")).isTrue();
-        List<QueueWorker> workers = runWorkersInThisJvm(2, 2,
-                worker -> QueueWorkerMain.pipeline(worker, Duration.ofSeconds(30), Duration.ZERO), trigger, 40);
+        assertThat(QueueTrigger.builder(PG.dataSource()).build().continuesInline("extraction"))
+                .isTrue();
+        List<QueueWorker> workers = runWorkersInThisJvm(
+                2, 2, worker -> QueueWorkerMain.pipeline(worker, Duration.ofSeconds(30), Duration.ZERO), trigger, 40);
         assertEveryStageAdvancedOnce(40);
-        assertThat(workers.stream().mapToLong(QueueWorker::claimed).sum()).as("claims: one per stage of every batch").isEqualTo(6L * 40);
+        assertThat(workers.stream().mapToLong(QueueWorker::claimed).sum())
+                .as("claims: one per stage of every batch")
+                .isEqualTo(6L * 40);
         assertThat(sql.count("SELECT count(*) FROM (SELECT batch_id FROM batch_processing_data GROUP BY batch_id"
-                + " HAVING count(DISTINCT data->>'worker') > 1) spread")).as("batches whose stages ran on both workers").isPositive();
+                        + " HAVING count(DISTINCT data->>'worker') > 1) spread"))
+                .as("batches whose stages ran on both workers")
+                .isPositive();
     }
 
     @Test
     void close_stops_claiming_and_leaves_no_claim_behind() throws Exception {
         QueueTrigger trigger = QueueTrigger.builder(PG.dataSource()).build();
         for (int round = 0; round < 5; round++) {
-            try (PipelineRunner runner = PipelineRunner.builder(QueueWorkerMain.pipeline("w", Duration.ofSeconds(30), Duration.ZERO), store)
-                    .trigger(trigger).build()) {
-                QueueWorker worker = QueueWorker.builder(runner, store, trigger).threads(4).pollInterval(Duration.ofMillis(10)).build().start();
+            try (PipelineRunner runner = PipelineRunner.builder(
+                            QueueWorkerMain.pipeline("w", Duration.ofSeconds(30), Duration.ZERO), store)
+                    .trigger(trigger)
+                    .build()) {
+                QueueWorker worker = QueueWorker.builder(runner, store, trigger)
+                        .threads(4)
+                        .pollInterval(Duration.ofMillis(10))
+                        .build()
+                        .start();
                 createBatches(round * 100 + 1, round * 100 + 100);
                 while (worker.claimed() < 10) {
                     Thread.sleep(1);
@@ -192,7 +237,8 @@ class QueueWorkerTest {
                 assertThat(worker.active()).isZero();
             }
             assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'in_progress'"))
-                    .as("claims left behind by a closed worker in round %d", round).isZero();
+                    .as("claims left behind by a closed worker in round %d", round)
+                    .isZero();
         }
     }
 
@@ -205,12 +251,21 @@ class QueueWorkerTest {
             JdbcStageStore pooled = JdbcStageStore.builder(pool).build();
             QueueTrigger trigger = QueueTrigger.builder(pool).build();
             // polling alone would take a minute: only NOTIFY on a re-established LISTEN finishes in time
-            try (PipelineRunner runner = PipelineRunner.builder(SixStages.pipeline(), pooled).trigger(trigger).build();
-                    QueueWorker worker = QueueWorker.builder(runner, pooled, trigger).threads(2).pollInterval(Duration.ofSeconds(60)).build().start()) {
+            try (PipelineRunner runner = PipelineRunner.builder(SixStages.pipeline(), pooled)
+                            .trigger(trigger)
+                            .build();
+                    QueueWorker worker = QueueWorker.builder(runner, pooled, trigger)
+                            .threads(2)
+                            .pollInterval(Duration.ofSeconds(60))
+                            .build()
+                            .start()) {
                 createBatches(1, 10);
                 assertTimeoutPreemptively(Duration.ofSeconds(30), () -> awaitCompleted(10));
                 assertThat(PG.terminateConnections()).isPositive();
-                for (int round = 0; round < 50 && sql.count("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'") == 0; round++) {
+                for (int round = 0;
+                        round < 50
+                                && sql.count("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'") == 0;
+                        round++) {
                     Thread.sleep(50);
                 }
                 createBatches(11, 20);

@@ -59,22 +59,34 @@ class SchemaCheckTest {
     @Test
     void the_check_honours_the_table_prefix_and_the_schema() {
         BatonSchema.migrate(PG.dataSource(), null, "acme_");
-        assertThat(JdbcStageStore.builder(PG.dataSource()).tablePrefix("acme_").build().find(1)).isEmpty();
+        assertThat(JdbcStageStore.builder(PG.dataSource())
+                        .tablePrefix("acme_")
+                        .build()
+                        .find(1))
+                .isEmpty();
         assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).build())
                 .hasMessageContaining("table batch_processing_queue is missing");
-        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).tablePrefix("other_").build())
+        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource())
+                        .tablePrefix("other_")
+                        .build())
                 .hasMessageContaining("table other_batch_processing_queue is missing")
                 .hasMessageContaining("BatonSchema.migrate(dataSource, null, \"other_\")");
 
         String schema = PG.schema() + "_elsewhere";
         sql.execute("CREATE SCHEMA " + schema);
         try {
-            assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).schema(schema).build())
+            assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource())
+                            .schema(schema)
+                            .build())
                     .hasMessageContaining("table " + schema + ".batch_processing_queue is missing")
                     .hasMessageContaining("BatonSchema.migrate(dataSource, \"" + schema + "\", \"\")")
                     .hasMessageContaining("default schema " + schema);
             BatonSchema.migrate(PG.dataSource(), schema, "");
-            assertThat(JdbcStageStore.builder(PG.dataSource()).schema(schema).build().find(1)).isEmpty();
+            assertThat(JdbcStageStore.builder(PG.dataSource())
+                            .schema(schema)
+                            .build()
+                            .find(1))
+                    .isEmpty();
         } finally {
             sql.execute("DROP SCHEMA " + schema + " CASCADE");
         }
@@ -94,7 +106,8 @@ class SchemaCheckTest {
     @Test
     void tables_dropped_after_the_build_give_the_same_message_from_every_method_with_the_database_error_as_cause() {
         BatonSchema.migrate(PG.dataSource());
-        JdbcStageStore store = JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).build();
+        JdbcStageStore store =
+                JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).build();
         store.create(1, "setup");
         BatchRecord claim = store.claim(1, "setup", "w", Duration.ofMinutes(5)).orElseThrow();
         sql.execute("DROP TABLE batch_processing_data");
@@ -104,25 +117,33 @@ class SchemaCheckTest {
                 () -> store.readOutput(1, "setup"),
                 () -> store.advance(claim, JsonSource.ofText("[1]"), "next", StageStats.NONE),
                 () -> store.advance(claim, JsonSource.ofText(big), "next", StageStats.NONE))) {
-            assertThatThrownBy(call::run).isInstanceOf(StoreException.class)
+            assertThatThrownBy(call::run)
+                    .isInstanceOf(StoreException.class)
                     .hasMessageContaining("of stage 'setup' of batch 1 failed:")
                     .hasMessageContaining("Baton's tables are missing or out of date")
                     .hasMessageContaining("table batch_processing_data is missing")
-                    .hasMessageContaining(MIGRATION).hasMessageContaining("BatonSchema.migrate(dataSource)")
-                    .hasMessageNotContaining("SELECT").hasMessageNotContaining("INSERT")
+                    .hasMessageContaining(MIGRATION)
+                    .hasMessageContaining("BatonSchema.migrate(dataSource)")
+                    .hasMessageNotContaining("SELECT")
+                    .hasMessageNotContaining("INSERT")
                     .hasCauseInstanceOf(JdbiException.class);
         }
-        assertThat(store.find(1).orElseThrow().version()).as("nothing was committed").isEqualTo(claim.version());
+        assertThat(store.find(1).orElseThrow().version())
+                .as("nothing was committed")
+                .isEqualTo(claim.version());
 
         sql.execute("ALTER TABLE batch_processing_queue DROP COLUMN stage_stats");
-        assertThatThrownBy(() -> store.find(1)).isInstanceOf(StoreException.class)
+        assertThatThrownBy(() -> store.find(1))
+                .isInstanceOf(StoreException.class)
                 .hasMessageContaining("reading batch 1 failed")
                 .hasMessageContaining("table batch_processing_queue lacks the column stage_stats")
                 .hasCauseInstanceOf(JdbiException.class);
         sql.execute("DROP TABLE batch_processing_queue");
-        assertThatThrownBy(() -> store.findStalled(Duration.ZERO, 10)).isInstanceOf(StoreException.class)
+        assertThatThrownBy(() -> store.findStalled(Duration.ZERO, 10))
+                .isInstanceOf(StoreException.class)
                 .hasMessageContaining("table batch_processing_queue is missing");
         assertThatThrownBy(() -> store.claimDue("w", Duration.ofMinutes(1), 10, java.util.Map.of()))
-                .isInstanceOf(StoreException.class).hasMessageContaining("table batch_processing_queue is missing");
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("table batch_processing_queue is missing");
     }
 }

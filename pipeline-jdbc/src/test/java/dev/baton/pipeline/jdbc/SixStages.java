@@ -16,7 +16,8 @@ import java.util.Map;
  * shows in the last output.
  */
 final class SixStages {
-    static final List<String> NAMES = List.of("setup", "extraction", "annotation", "validation", "metadata", "persistence");
+    static final List<String> NAMES =
+            List.of("setup", "extraction", "annotation", "validation", "metadata", "persistence");
 
     /** A stage's output. */
     record Output(String stage, long batchId, long checksum) {}
@@ -26,7 +27,9 @@ final class SixStages {
     static Stage stage(String name) {
         int index = NAMES.indexOf(name);
         return ctx -> {
-            long previous = index == 0 ? ctx.batchId() : ctx.output(NAMES.get(index - 1), Output.class).checksum();
+            long previous = index == 0
+                    ? ctx.batchId()
+                    : ctx.output(NAMES.get(index - 1), Output.class).checksum();
             return StageResult.done(new Output(name, ctx.batchId(), previous * 31 + index + 1));
         };
     }
@@ -58,8 +61,10 @@ final class SixStages {
 
     /** Asserts that batches 1 to {@code batches} completed with exactly one output row per stage. */
     static void assertAllCompletedWithOneOutputPerStage(Sql sql, int batches) {
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'completed'")).isEqualTo(batches);
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'completed'"))
+                .isEqualTo(batches);
         assertThat(sql.count("SELECT count(*) FROM batch_processing_data")).isEqualTo((long) NAMES.size() * batches);
-        assertThat(sql.count("SELECT count(DISTINCT (batch_id, stage)) FROM batch_processing_data")).isEqualTo((long) NAMES.size() * batches);
+        assertThat(sql.count("SELECT count(DISTINCT (batch_id, stage)) FROM batch_processing_data"))
+                .isEqualTo((long) NAMES.size() * batches);
     }
 }

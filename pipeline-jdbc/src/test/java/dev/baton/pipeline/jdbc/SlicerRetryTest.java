@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-
-import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.Pipeline;
@@ -16,10 +14,11 @@ import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.Slicer;
 import dev.baton.pipeline.Stage;
 import dev.baton.pipeline.StageOutcome;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.testing.InjectedFailure;
 import dev.baton.pipeline.testing.MutableClock;
-import dev.baton.pipeline.testkit.PostgresExtension;
 import dev.baton.pipeline.testing.SynchronousTrigger;
+import dev.baton.pipeline.testkit.PostgresExtension;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -42,7 +41,8 @@ class SlicerRetryTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();
 
-    static final RetryPolicy QUICK = RetryPolicy.exponential(3, Duration.ofMillis(1)).withJitter(0);
+    static final RetryPolicy QUICK =
+            RetryPolicy.exponential(3, Duration.ofMillis(1)).withJitter(0);
 
     HikariDataSource connections;
     JdbcStageStore store;
@@ -82,7 +82,8 @@ class SlicerRetryTest {
         List<Integer> items = IntStream.range(0, count).boxed().toList();
         return ctx -> Slicer.concurrency(1).reserve(Duration.ZERO).process(ctx, items, i -> {
             int attempt = calls.computeIfAbsent(ctx.batchId(), b -> new ConcurrentHashMap<>())
-                    .computeIfAbsent(i, k -> new AtomicInteger()).incrementAndGet();
+                    .computeIfAbsent(i, k -> new AtomicInteger())
+                    .incrementAndGet();
             clock.advance(Duration.ofMillis(1));
             if (fails.test(i, attempt)) {
                 throw new InjectedFailure("item " + i + " broke on try " + attempt);
@@ -92,8 +93,14 @@ class SlicerRetryTest {
     }
 
     PipelineRunner runner(Stage stage, Duration budget) {
-        Pipeline pipeline = Pipeline.builder().stage("squares", stage, s -> s.budget(budget).retry(QUICK)).build();
-        return PipelineRunner.builder(pipeline, store).trigger(trigger).clock(clock).listener(counter).build();
+        Pipeline pipeline = Pipeline.builder()
+                .stage("squares", stage, s -> s.budget(budget).retry(QUICK))
+                .build();
+        return PipelineRunner.builder(pipeline, store)
+                .trigger(trigger)
+                .clock(clock)
+                .listener(counter)
+                .build();
     }
 
     /** Drains the trigger, waiting out the millisecond backoffs, until the batch ends. */
@@ -114,7 +121,9 @@ class SlicerRetryTest {
     }
 
     int callsOf(long batchId, int item) {
-        return calls.getOrDefault(batchId, new ConcurrentHashMap<>()).getOrDefault(item, new AtomicInteger()).get();
+        return calls.getOrDefault(batchId, new ConcurrentHashMap<>())
+                .getOrDefault(item, new AtomicInteger())
+                .get();
     }
 
     @Test
@@ -127,18 +136,22 @@ class SlicerRetryTest {
         assertThat(failedTries.getAndSet(0)).isZero();
 
         // every item whose index is a multiple of 50 fails its first try: exactly 2 %; slices of 40 items
-        PipelineRunner flaky = runner(squares(count, (i, attempt) -> i % 50 == 0 && attempt == 1), Duration.ofMillis(40));
+        PipelineRunner flaky =
+                runner(squares(count, (i, attempt) -> i % 50 == 0 && attempt == 1), Duration.ofMillis(40));
         flaky.client().start(2);
         BatchRecord done = runToTheEnd(flaky, 2);
 
         assertThat(done.state()).isEqualTo(BatchState.COMPLETED);
         assertThat(store.readOutput(2, "squares").orElseThrow()).isEqualTo(expected);
         assertThat(failedTries.get()).as("one failed try per flaky item").isEqualTo(60);
-        BatchStatus.StageView view = flaky.client().status(2).orElseThrow().stages().get(0);
+        BatchStatus.StageView view =
+                flaky.client().status(2).orElseThrow().stages().get(0);
         // item 0 fails first in its invocation (an ordinary failure); after it each 50 items take two invocations:
         // 40 items and a continuation, then 10 items and the failure of the next flaky item, committed with it
         assertThat(view.invocations()).isEqualTo(1 + 60 * 2);
-        assertThat(view.attempts()).as("no item needed more than its second try").isEqualTo(2);
+        assertThat(view.attempts())
+                .as("no item needed more than its second try")
+                .isEqualTo(2);
         for (int i = 0; i < count; i++) {
             assertThat(callsOf(2, i)).as("calls of item %d", i).isEqualTo(i % 50 == 0 ? 2 : 1);
         }
@@ -153,11 +166,15 @@ class SlicerRetryTest {
         assertThat(r.state()).isEqualTo(BatchState.FAILED);
         assertThat(r.stage()).isEqualTo("squares");
         assertThat(r.attempt()).isEqualTo(3);
-        assertThat(r.error()).isEqualTo(InjectedFailure.class.getName() + ": item 4 broke on try 3 (gave up after 3 attempts)");
+        assertThat(r.error())
+                .isEqualTo(InjectedFailure.class.getName() + ": item 4 broke on try 3 (gave up after 3 attempts)");
         assertThat(callsOf(1, 4)).isEqualTo(3);
         assertThat(IntStream.range(0, 4).map(i -> callsOf(1, i)).toArray()).containsOnly(1);
         assertThat(sql.queueRow(1)).containsEntry("cursor_text", "4");
-        assertThat(store.readOutput(1, "squares").orElseThrow()).startsWith("[{").contains("\"item\": 3").doesNotContain("\"item\": 4");
+        assertThat(store.readOutput(1, "squares").orElseThrow())
+                .startsWith("[{")
+                .contains("\"item\": 3")
+                .doesNotContain("\"item\": 4");
     }
 
     @Test
@@ -183,8 +200,11 @@ class SlicerRetryTest {
 
             assertThat(outcome.kind()).isEqualTo(StageOutcome.Kind.LOST);
             Map<String, Object> row = sql.queueRow(batchId);
-            assertThat(row).containsEntry("status", "cancelled").containsEntry("attempt", 1)
-                    .containsEntry("cursor_text", null).containsEntry("error_message", null);
+            assertThat(row)
+                    .containsEntry("status", "cancelled")
+                    .containsEntry("attempt", 1)
+                    .containsEntry("cursor_text", null)
+                    .containsEntry("error_message", null);
             assertThat(sql.outputRows(batchId)).isZero();
             assertThat(trigger.pending()).isZero();
         }

@@ -23,7 +23,8 @@ final class Sql {
     }
 
     int update(String sql, Object... params) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement(sql)) {
             bind(s, params);
             return s.executeUpdate();
         } catch (SQLException e) {
@@ -32,7 +33,8 @@ final class Sql {
     }
 
     void execute(String sql) {
-        try (Connection c = dataSource.getConnection(); var s = c.createStatement()) {
+        try (Connection c = dataSource.getConnection();
+                var s = c.createStatement()) {
             s.execute(sql);
         } catch (SQLException e) {
             throw new IllegalStateException(sql, e);
@@ -40,7 +42,8 @@ final class Sql {
     }
 
     List<Map<String, Object>> rows(String sql, Object... params) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement(sql)) {
             bind(s, params);
             try (ResultSet rs = s.executeQuery()) {
                 List<Map<String, Object>> out = new ArrayList<>();
@@ -60,8 +63,10 @@ final class Sql {
 
     /** The whole queue row of a batch, for before/after comparisons. */
     Map<String, Object> queueRow(long batchId) {
-        List<Map<String, Object>> rows = rows("SELECT *, cursor::text AS cursor_text, stage_stats::text AS stats_text"
-                + " FROM batch_processing_queue WHERE batch_id = ?", batchId);
+        List<Map<String, Object>> rows = rows(
+                "SELECT *, cursor::text AS cursor_text, stage_stats::text AS stats_text"
+                        + " FROM batch_processing_queue WHERE batch_id = ?",
+                batchId);
         return rows.isEmpty() ? Map.of() : rows.get(0);
     }
 
@@ -70,7 +75,9 @@ final class Sql {
     }
 
     void expireLease(long batchId) {
-        update("UPDATE batch_processing_queue SET lease_until = now() - interval '1 second' WHERE batch_id = ?", batchId);
+        update(
+                "UPDATE batch_processing_queue SET lease_until = now() - interval '1 second' WHERE batch_id = ?",
+                batchId);
     }
 
     private static void bind(PreparedStatement s, Object... params) throws SQLException {

@@ -11,8 +11,8 @@ import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.StageOutcome;
 import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.testkit.PostgresExtension;
 import dev.baton.pipeline.testing.SynchronousTrigger;
+import dev.baton.pipeline.testkit.PostgresExtension;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -44,24 +44,30 @@ class StoreRefusalsTest {
     }
 
     PipelineRunner runner(Pipeline pipeline) {
-        return PipelineRunner.builder(pipeline, store).trigger(trigger).listener(new PipelineListener() {
-            @Override
-            public void stageFailed(long batchId, String stage, int attempt, String error) {
-                events.add("failed " + stage + " " + attempt);
-            }
+        return PipelineRunner.builder(pipeline, store)
+                .trigger(trigger)
+                .listener(new PipelineListener() {
+                    @Override
+                    public void stageFailed(long batchId, String stage, int attempt, String error) {
+                        events.add("failed " + stage + " " + attempt);
+                    }
 
-            @Override
-            public void stageRetried(long batchId, String stage, int attempt, Duration backoff) {
-                events.add("retried " + stage + " " + attempt);
-            }
-        }).build();
+                    @Override
+                    public void stageRetried(long batchId, String stage, int attempt, Duration backoff) {
+                        events.add("retried " + stage + " " + attempt);
+                    }
+                })
+                .build();
     }
 
     /** Runs {@code produce} returning {@code output}, then a stage that reads it back. */
     Object throughTwoStages(Object output) {
         AtomicReference<Object> read = new AtomicReference<>();
         Pipeline pipeline = Pipeline.builder()
-                .stage("produce", ctx -> StageResult.done(output), s -> s.retry(RetryPolicy.exponential(3, Duration.ofMillis(1))))
+                .stage(
+                        "produce",
+                        ctx -> StageResult.done(output),
+                        s -> s.retry(RetryPolicy.exponential(3, Duration.ofMillis(1))))
                 .stage("consume", ctx -> {
                     read.set(ctx.output("produce", Object.class));
                     return StageResult.done("read");
@@ -109,13 +115,17 @@ class StoreRefusalsTest {
     @Test
     void an_escaped_backslash_before_u0000_is_ordinary_text_in_one_row() {
         assertThat(throughTwoStages(Map.of("s", "\\u0000"))).isEqualTo(Map.of("s", "\\u0000"));
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'produce'")).isEqualTo(1);
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'produce'"))
+                .isEqualTo(1);
     }
 
     @Test
     void a_cursor_holding_u0000_fails_the_batch_at_once_naming_the_character() {
         Pipeline pipeline = Pipeline.builder()
-                .stage("sliced", ctx -> StageResult.progress("a\u0000", List.of()), s -> s.retry(RetryPolicy.exponential(5, Duration.ofMillis(1))))
+                .stage(
+                        "sliced",
+                        ctx -> StageResult.progress("a\u0000", List.of()),
+                        s -> s.retry(RetryPolicy.exponential(5, Duration.ofMillis(1))))
                 .build();
         PipelineRunner runner = runner(pipeline);
         runner.client().start(1);
@@ -159,10 +169,14 @@ class StoreRefusalsTest {
 
     @Test
     void any_other_refusal_by_the_database_retries_promptly_with_its_own_message_instead_of_leaving_a_live_lease() {
-        sql.execute("ALTER TABLE batch_processing_data ADD CONSTRAINT test_refuses CHECK (data::text NOT LIKE '%forbidden%')");
+        sql.execute(
+                "ALTER TABLE batch_processing_data ADD CONSTRAINT test_refuses CHECK (data::text NOT LIKE '%forbidden%')");
         try {
             Pipeline pipeline = Pipeline.builder()
-                    .stage("produce", ctx -> StageResult.done("forbidden"), s -> s.retry(RetryPolicy.exponential(2, Duration.ofMillis(1))))
+                    .stage(
+                            "produce",
+                            ctx -> StageResult.done("forbidden"),
+                            s -> s.retry(RetryPolicy.exponential(2, Duration.ofMillis(1))))
                     .stage("consume", ctx -> StageResult.done("read"))
                     .build();
             PipelineRunner runner = runner(pipeline);
@@ -171,8 +185,13 @@ class StoreRefusalsTest {
 
             assertThat(trigger.outcomes().get(0).kind()).isEqualTo(StageOutcome.Kind.RETRYING);
             Map<String, Object> row = sql.queueRow(1);
-            assertThat(row).containsEntry("status", "pending").containsEntry("attempt", 2).containsEntry("lease_owner", null);
-            assertThat((String) row.get("error_message")).contains("could not commit the output").contains("test_refuses");
+            assertThat(row)
+                    .containsEntry("status", "pending")
+                    .containsEntry("attempt", 2)
+                    .containsEntry("lease_owner", null);
+            assertThat((String) row.get("error_message"))
+                    .contains("could not commit the output")
+                    .contains("test_refuses");
             assertThat(events).containsExactly("failed produce 1", "retried produce 2");
 
             assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
@@ -180,7 +199,9 @@ class StoreRefusalsTest {
                     trigger.drain();
                 }
             });
-            assertThat(store.find(1).orElseThrow().error()).contains("test_refuses").contains("gave up after 2 attempts")
+            assertThat(store.find(1).orElseThrow().error())
+                    .contains("test_refuses")
+                    .contains("gave up after 2 attempts")
                     .doesNotContain("lease");
         } finally {
             sql.execute("ALTER TABLE batch_processing_data DROP CONSTRAINT test_refuses");
@@ -190,9 +211,12 @@ class StoreRefusalsTest {
     @Test
     void an_error_message_holding_u0000_or_a_lone_surrogate_is_recorded_visibly_instead_of_failing_the_record() {
         Pipeline pipeline = Pipeline.builder()
-                .stage("broken", ctx -> {
-                    throw new IllegalStateException("bad byte \u0000 and half a pair \uD800 here");
-                }, s -> s.retry(RetryPolicy.none()))
+                .stage(
+                        "broken",
+                        ctx -> {
+                            throw new IllegalStateException("bad byte \u0000 and half a pair \uD800 here");
+                        },
+                        s -> s.retry(RetryPolicy.none()))
                 .build();
         runner(pipeline).client().start(1);
         trigger.drain();

@@ -99,12 +99,17 @@ public final class StreamedOutputMain {
                 .build();
         JdbcStageStore store = JdbcStageStore.builder(ds).build();
         SynchronousTrigger trigger = new SynchronousTrigger();
-        try (PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build()) {
+        try (PipelineRunner runner =
+                PipelineRunner.builder(pipeline, store).trigger(trigger).build()) {
             runner.client().start(1);
             trigger.drain();
-            Tally read = store.readOutput(1, "consume", in -> new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readValue(in, com.fasterxml.jackson.databind.JsonNode.class))
-                    .map(n -> new Tally(n.get("items").asLong(), n.get("digest").asText())).orElseThrow();
+            Tally read = store.readOutput(
+                            1,
+                            "consume",
+                            in -> new com.fasterxml.jackson.databind.ObjectMapper()
+                                    .readValue(in, com.fasterxml.jackson.databind.JsonNode.class))
+                    .map(n -> new Tally(n.get("items").asLong(), n.get("digest").asText()))
+                    .orElseThrow();
             if (read.items() != count || !read.digest().equals(written)) {
                 System.out.println("MISMATCH " + read + " instead of " + count + " items, digest " + written
                         + "; batch " + runner.client().status(1));

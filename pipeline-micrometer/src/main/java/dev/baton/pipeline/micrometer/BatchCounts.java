@@ -22,7 +22,8 @@ final class BatchCounts {
     private static final Logger LOG = LoggerFactory.getLogger(BatchCounts.class);
 
     /** One read of the store. */
-    private record Snapshot(Map<BatchState, Double> byState, double stalled, double atUnknownStages, long readAtNanos) {}
+    private record Snapshot(
+            Map<BatchState, Double> byState, double stalled, double atUnknownStages, long readAtNanos) {}
 
     private final StageStore store;
     private final Clock clock;
@@ -34,7 +35,13 @@ final class BatchCounts {
     private volatile Snapshot snapshot;
 
     /** @param stages the pipeline's stages, or empty when unknown (then {@link #atUnknownStages()} is NaN) */
-    BatchCounts(StageStore store, Clock clock, Duration interval, Duration stalledGrace, int stalledLimit, Set<String> stages) {
+    BatchCounts(
+            StageStore store,
+            Clock clock,
+            Duration interval,
+            Duration stalledGrace,
+            int stalledLimit,
+            Set<String> stages) {
         this.stages = stages;
         this.store = store;
         this.clock = clock;
@@ -91,12 +98,17 @@ final class BatchCounts {
             Map<BatchState, Double> byState = new EnumMap<>(BatchState.class);
             store.countByState().forEach((state, n) -> byState.put(state, n.doubleValue()));
             double stalled = store.findStalled(stalledGrace, stalledLimit).size();
-            double outside = stages.isEmpty() ? Double.NaN
-                    : store.countActiveOutside(stages).values().stream().mapToLong(Long::longValue).sum();
+            double outside = stages.isEmpty()
+                    ? Double.NaN
+                    : store.countActiveOutside(stages).values().stream()
+                            .mapToLong(Long::longValue)
+                            .sum();
             return new Snapshot(byState, stalled, outside, now);
         } catch (RuntimeException e) {
-            LOG.warn("baton.batches gauges: cannot read batch counts from the store ({}); showing NaN and trying again in {} ms",
-                    e.toString(), Duration.ofNanos(intervalNanos).toMillis());
+            LOG.warn(
+                    "baton.batches gauges: cannot read batch counts from the store ({}); showing NaN and trying again in {} ms",
+                    e.toString(),
+                    Duration.ofNanos(intervalNanos).toMillis());
             return new Snapshot(Map.of(), Double.NaN, Double.NaN, now);
         }
     }

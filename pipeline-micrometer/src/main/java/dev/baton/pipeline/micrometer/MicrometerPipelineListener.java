@@ -3,8 +3,8 @@ package dev.baton.pipeline.micrometer;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineListener;
-import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.StallSweeper;
+import dev.baton.pipeline.spi.StageStore;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
@@ -87,20 +87,30 @@ public final class MicrometerPipelineListener implements PipelineListener {
         Tags common = Tags.of(b.tags);
         this.meters = new StageMeters(registry, common);
         if (b.store != null) {
-            BatchCounts counts = new BatchCounts(b.store, registry.config().clock(), b.countInterval, b.stalledGrace, b.stalledLimit,
-                    b.stages);
+            BatchCounts counts = new BatchCounts(
+                    b.store, registry.config().clock(), b.countInterval, b.stalledGrace, b.stalledLimit, b.stages);
             for (BatchState state : BatchState.values()) {
-                Gauge.builder(BATCHES, counts, c -> c.count(state)).tags(common).tag("state", state.dbValue())
+                Gauge.builder(BATCHES, counts, c -> c.count(state))
+                        .tags(common)
+                        .tag("state", state.dbValue())
                         .description("Batches per state, read from the store at most once per " + b.countInterval)
-                        .strongReference(true).register(registry);
+                        .strongReference(true)
+                        .register(registry);
             }
-            Gauge.builder(BATCHES, counts, BatchCounts::stalled).tags(common).tag("state", STALLED)
+            Gauge.builder(BATCHES, counts, BatchCounts::stalled)
+                    .tags(common)
+                    .tag("state", STALLED)
                     .description("Batches the stall sweeper would pick up, at most " + b.stalledLimit)
-                    .strongReference(true).register(registry);
+                    .strongReference(true)
+                    .register(registry);
             if (!b.stages.isEmpty()) {
-                Gauge.builder(BATCHES, counts, BatchCounts::atUnknownStages).tags(common).tag("state", AT_UNKNOWN_STAGE)
-                        .description("Unfinished batches at a stage the pipeline does not have; no sweeper of it runs them")
-                        .strongReference(true).register(registry);
+                Gauge.builder(BATCHES, counts, BatchCounts::atUnknownStages)
+                        .tags(common)
+                        .tag("state", AT_UNKNOWN_STAGE)
+                        .description(
+                                "Unfinished batches at a stage the pipeline does not have; no sweeper of it runs them")
+                        .strongReference(true)
+                        .register(registry);
             }
         }
         meters.counter(BATCH_COMPLETED, null);
@@ -117,7 +127,8 @@ public final class MicrometerPipelineListener implements PipelineListener {
 
     @Override
     public void stageStarted(long batchId, String stage, int attempt) {
-        started.set(new Started(batchId, stage, attempt, registry.config().clock().monotonicTime()));
+        started.set(
+                new Started(batchId, stage, attempt, registry.config().clock().monotonicTime()));
     }
 
     @Override

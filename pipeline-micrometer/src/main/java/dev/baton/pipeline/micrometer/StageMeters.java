@@ -46,8 +46,12 @@ final class StageMeters {
      * @return the {@code baton.stage.duration} timer of that stage and outcome
      */
     Timer duration(String stage, String outcome) {
-        return timers.computeIfAbsent(new Key(MicrometerPipelineListener.STAGE_DURATION, stage, outcome),
-                k -> Timer.builder(k.name()).tags(common).tag("stage", k.stage()).tag("outcome", k.outcome())
+        return timers.computeIfAbsent(
+                new Key(MicrometerPipelineListener.STAGE_DURATION, stage, outcome),
+                k -> Timer.builder(k.name())
+                        .tags(common)
+                        .tag("stage", k.stage())
+                        .tag("outcome", k.outcome())
                         .description("Time of one stage invocation, by stage and outcome")
                         .register(registry));
     }

@@ -33,8 +33,8 @@ class BatchGaugesTest {
     final AtomicInteger stalledReads = new AtomicInteger();
     final AtomicBoolean broken = new AtomicBoolean();
     /** The in-memory store, counting the gauges' reads and failing them on demand. */
-    final StageStore store = (StageStore) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {StageStore.class},
-            (proxy, method, args) -> {
+    final StageStore store = (StageStore) Proxy.newProxyInstance(
+            getClass().getClassLoader(), new Class<?>[] {StageStore.class}, (proxy, method, args) -> {
                 if (method.getName().equals("countByState") || method.getName().equals("findStalled")) {
                     (method.getName().equals("countByState") ? countReads : stalledReads).incrementAndGet();
                     if (broken.get()) {
@@ -61,13 +61,20 @@ class BatchGaugesTest {
     }
 
     PipelineRunner runner() {
-        Pipeline pipeline = Pipeline.builder().stage("only", ctx -> StageResult.done("x")).build();
-        return PipelineRunner.builder(pipeline, memory).trigger(trigger).clock(clock).build();
+        Pipeline pipeline =
+                Pipeline.builder().stage("only", ctx -> StageResult.done("x")).build();
+        return PipelineRunner.builder(pipeline, memory)
+                .trigger(trigger)
+                .clock(clock)
+                .build();
     }
 
     @Test
     void gaugesReadTheStoreOncePerIntervalWhateverTheScrapes() {
-        MicrometerPipelineListener.builder(registry).store(store).countInterval(Duration.ofSeconds(5)).build();
+        MicrometerPipelineListener.builder(registry)
+                .store(store)
+                .countInterval(Duration.ofSeconds(5))
+                .build();
         try (PipelineRunner runner = runner()) {
             runner.client().start(1);
             runner.client().start(2);
@@ -95,8 +102,11 @@ class BatchGaugesTest {
 
     @Test
     void stalledGaugeCountsWhatTheSweeperWouldPickUp() {
-        MicrometerPipelineListener.builder(registry).store(store).countInterval(Duration.ofSeconds(1))
-                .stalledGrace(Duration.ofSeconds(30)).build();
+        MicrometerPipelineListener.builder(registry)
+                .store(store)
+                .countInterval(Duration.ofSeconds(1))
+                .stalledGrace(Duration.ofSeconds(30))
+                .build();
         try (PipelineRunner runner = runner()) {
             runner.client().start(1);
             runner.client().start(2);
@@ -116,10 +126,15 @@ class BatchGaugesTest {
         memory.create(3, "retired");
         memory.cancel(3);
         try (PipelineRunner runner = runner()) {
-            MicrometerPipelineListener.builder(registry).store(store).pipeline(runner.pipeline()).build();
+            MicrometerPipelineListener.builder(registry)
+                    .store(store)
+                    .pipeline(runner.pipeline())
+                    .build();
             runner.client().start(4);
 
-            assertThat(gauge(MicrometerPipelineListener.AT_UNKNOWN_STAGE)).as("cancelled ones and known stages not counted").isEqualTo(2);
+            assertThat(gauge(MicrometerPipelineListener.AT_UNKNOWN_STAGE))
+                    .as("cancelled ones and known stages not counted")
+                    .isEqualTo(2);
         }
     }
 
@@ -127,12 +142,19 @@ class BatchGaugesTest {
     void withoutThePipelineThereIsNoUnknownStageGauge() {
         MicrometerPipelineListener.builder(registry).store(store).build();
 
-        assertThat(registry.find("baton.batches").tag("state", MicrometerPipelineListener.AT_UNKNOWN_STAGE).gauge()).isNull();
+        assertThat(registry.find("baton.batches")
+                        .tag("state", MicrometerPipelineListener.AT_UNKNOWN_STAGE)
+                        .gauge())
+                .isNull();
     }
 
     @Test
     void stalledGaugeIsCappedAtTheLimit() {
-        MicrometerPipelineListener.builder(registry).store(store).stalledGrace(Duration.ZERO).stalledLimit(2).build();
+        MicrometerPipelineListener.builder(registry)
+                .store(store)
+                .stalledGrace(Duration.ZERO)
+                .stalledLimit(2)
+                .build();
         try (PipelineRunner runner = runner()) {
             for (long id = 1; id <= 5; id++) {
                 runner.client().start(id);
@@ -146,14 +168,19 @@ class BatchGaugesTest {
 
     @Test
     void anUnreadableStoreShowsNanUntilTheNextInterval() {
-        MicrometerPipelineListener.builder(registry).store(store).countInterval(Duration.ofSeconds(5)).build();
+        MicrometerPipelineListener.builder(registry)
+                .store(store)
+                .countInterval(Duration.ofSeconds(5))
+                .build();
         try (PipelineRunner runner = runner()) {
             runner.client().start(1);
             broken.set(true);
 
             assertThat(gauge("pending")).isNaN();
             assertThat(gauge("stalled")).isNaN();
-            assertThat(countReads).as("a failed read is not retried before the interval").hasValue(1);
+            assertThat(countReads)
+                    .as("a failed read is not retried before the interval")
+                    .hasValue(1);
 
             broken.set(false);
             meterClock.add(5, TimeUnit.SECONDS);
@@ -173,12 +200,16 @@ class BatchGaugesTest {
     @Test
     void builderRejectsValuesOutOfRange() {
         var b = MicrometerPipelineListener.builder(registry);
-        assertThatThrownBy(() -> b.countInterval(Duration.ofMillis(99))).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("countInterval").hasMessageContaining("100ms and 1h");
+        assertThatThrownBy(() -> b.countInterval(Duration.ofMillis(99)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("countInterval")
+                .hasMessageContaining("100ms and 1h");
         assertThatThrownBy(() -> b.countInterval(Duration.ofHours(2))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> b.stalledGrace(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> b.stalledGrace(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("stalledGrace");
-        assertThatThrownBy(() -> b.stalledLimit(0)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> b.stalledLimit(0))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("stalledLimit");
         assertThatThrownBy(() -> b.stalledLimit(100_001)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> MicrometerPipelineListener.builder(null)).isInstanceOf(NullPointerException.class);

@@ -7,7 +7,6 @@ import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.Stage;
 import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.StallSweeper;
 import dev.baton.pipeline.testing.Faults;
 import dev.baton.pipeline.testing.InMemoryStageStore;
 import dev.baton.pipeline.testing.MutableClock;
@@ -39,7 +38,11 @@ class MicrometerPipelineListenerTest {
     }
 
     PipelineRunner runner(Pipeline pipeline, MicrometerPipelineListener listener) {
-        return PipelineRunner.builder(pipeline, memory).trigger(trigger).clock(clock).listener(listener).build();
+        return PipelineRunner.builder(pipeline, memory)
+                .trigger(trigger)
+                .clock(clock)
+                .listener(listener)
+                .build();
     }
 
     double counter(String name, String stage) {
@@ -53,17 +56,24 @@ class MicrometerPipelineListenerTest {
 
     @Test
     void runnerEventsBecomeTimersAndCounters() {
-        Stage parseFailsOnce = Faults.failTimes(ctx -> {
-            clock.advance(Duration.ofMillis(40));
-            return StageResult.done("parsed");
-        }, 1);
+        Stage parseFailsOnce = Faults.failTimes(
+                ctx -> {
+                    clock.advance(Duration.ofMillis(40));
+                    return StageResult.done("parsed");
+                },
+                1);
         Stage slowFailure = ctx -> {
             meterClock.add(250, TimeUnit.MILLISECONDS);
             return parseFailsOnce.execute(ctx);
         };
-        Pipeline pipeline = Pipeline.builder().retry(RetryPolicy.exponential(3, Duration.ZERO))
-                .stage("fetch", taking(10)).stage("parse", slowFailure).stage("store", taking(5)).build();
-        try (PipelineRunner runner = runner(pipeline, MicrometerPipelineListener.builder(registry).build())) {
+        Pipeline pipeline = Pipeline.builder()
+                .retry(RetryPolicy.exponential(3, Duration.ZERO))
+                .stage("fetch", taking(10))
+                .stage("parse", slowFailure)
+                .stage("store", taking(5))
+                .build();
+        try (PipelineRunner runner =
+                runner(pipeline, MicrometerPipelineListener.builder(registry).build())) {
             runner.client().start(1);
             runner.client().start(2);
             trigger.drain();
@@ -78,20 +88,30 @@ class MicrometerPipelineListenerTest {
         assertThat(counter("baton.batch.completed", null)).isEqualTo(2);
         assertThat(counter("baton.batch.failed", null)).isZero();
 
-        var fetch = registry.get("baton.stage.duration").tags("stage", "fetch", "outcome", "succeeded").timer();
+        var fetch = registry.get("baton.stage.duration")
+                .tags("stage", "fetch", "outcome", "succeeded")
+                .timer();
         assertThat(fetch.count()).isEqualTo(2);
         assertThat(fetch.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(20);
-        var parse = registry.get("baton.stage.duration").tags("stage", "parse", "outcome", "succeeded").timer();
+        var parse = registry.get("baton.stage.duration")
+                .tags("stage", "parse", "outcome", "succeeded")
+                .timer();
         assertThat(parse.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(80);
-        var parseFailed = registry.get("baton.stage.duration").tags("stage", "parse", "outcome", "failed").timer();
+        var parseFailed = registry.get("baton.stage.duration")
+                .tags("stage", "parse", "outcome", "failed")
+                .timer();
         assertThat(parseFailed.count()).isEqualTo(2);
         assertThat(parseFailed.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(500);
     }
 
     @Test
     void permanentFailureCountsTheBatchAndTheStage() {
-        Pipeline pipeline = Pipeline.builder().stage("fetch", taking(1)).stage("check", ctx -> StageResult.fail("bad input")).build();
-        try (PipelineRunner runner = runner(pipeline, MicrometerPipelineListener.builder(registry).build())) {
+        Pipeline pipeline = Pipeline.builder()
+                .stage("fetch", taking(1))
+                .stage("check", ctx -> StageResult.fail("bad input"))
+                .build();
+        try (PipelineRunner runner =
+                runner(pipeline, MicrometerPipelineListener.builder(registry).build())) {
             runner.client().start(7);
             trigger.drain();
         }
@@ -100,7 +120,11 @@ class MicrometerPipelineListenerTest {
         assertThat(counter("baton.batch.completed", null)).isZero();
         assertThat(counter("baton.stage.failed", "check")).isEqualTo(1);
         assertThat(counter("baton.stage.retried", "check")).isZero();
-        assertThat(registry.get("baton.stage.duration").tags("stage", "check", "outcome", "failed").timer().count()).isEqualTo(1);
+        assertThat(registry.get("baton.stage.duration")
+                        .tags("stage", "check", "outcome", "failed")
+                        .timer()
+                        .count())
+                .isEqualTo(1);
     }
 
     @Test
@@ -110,13 +134,18 @@ class MicrometerPipelineListenerTest {
             return ctx.cursor(Integer.class).isEmpty() ? StageResult.progress(1, "half") : StageResult.done("whole");
         };
         Pipeline pipeline = Pipeline.builder().stage("scan", sliced).build();
-        try (PipelineRunner runner = runner(pipeline, MicrometerPipelineListener.builder(registry).build())) {
+        try (PipelineRunner runner =
+                runner(pipeline, MicrometerPipelineListener.builder(registry).build())) {
             runner.client().start(3);
             trigger.drain();
         }
 
-        var continued = registry.get("baton.stage.duration").tags("stage", "scan", "outcome", "progressed").timer();
-        var succeeded = registry.get("baton.stage.duration").tags("stage", "scan", "outcome", "succeeded").timer();
+        var continued = registry.get("baton.stage.duration")
+                .tags("stage", "scan", "outcome", "progressed")
+                .timer();
+        var succeeded = registry.get("baton.stage.duration")
+                .tags("stage", "scan", "outcome", "succeeded")
+                .timer();
         assertThat(continued.count()).isEqualTo(1);
         assertThat(continued.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(30);
         assertThat(succeeded.count()).isEqualTo(1);
@@ -127,12 +156,19 @@ class MicrometerPipelineListenerTest {
     @Test
     void sweeperRescueIsCountedPerStage() {
         Pipeline pipeline = Pipeline.builder().stage("fetch", taking(1)).build();
-        try (PipelineRunner runner = PipelineRunner.builder(pipeline, memory).trigger(new SynchronousTrigger(clock).dropEvery(1))
-                .clock(clock).listener(MicrometerPipelineListener.builder(registry).build()).build()) {
+        try (PipelineRunner runner = PipelineRunner.builder(pipeline, memory)
+                .trigger(new SynchronousTrigger(clock).dropEvery(1))
+                .clock(clock)
+                .listener(MicrometerPipelineListener.builder(registry).build())
+                .build()) {
             runner.client().start(4);
             clock.advance(Duration.ofSeconds(31));
 
-            assertThat(runner.sweeper().pendingGrace(Duration.ofSeconds(30)).build().sweepOnce()).isEqualTo(1);
+            assertThat(runner.sweeper()
+                            .pendingGrace(Duration.ofSeconds(30))
+                            .build()
+                            .sweepOnce())
+                    .isEqualTo(1);
         }
 
         assertThat(counter("baton.stage.rescued", "fetch")).isEqualTo(1);
@@ -140,10 +176,21 @@ class MicrometerPipelineListenerTest {
 
     @Test
     void commonTagsSeparateTwoPipelinesInOneRegistry() {
-        MicrometerPipelineListener.builder(registry).store(memory).tags(Tags.of("pipeline", "a")).build();
-        MicrometerPipelineListener.builder(registry).store(memory).tags(Tags.of("pipeline", "b")).build();
+        MicrometerPipelineListener.builder(registry)
+                .store(memory)
+                .tags(Tags.of("pipeline", "a"))
+                .build();
+        MicrometerPipelineListener.builder(registry)
+                .store(memory)
+                .tags(Tags.of("pipeline", "b"))
+                .build();
 
-        assertThat(registry.find("baton.batches").tags("state", "pending").gauges()).hasSize(2);
-        assertThat(registry.get("baton.batch.completed").tag("pipeline", "b").counter().count()).isZero();
+        assertThat(registry.find("baton.batches").tags("state", "pending").gauges())
+                .hasSize(2);
+        assertThat(registry.get("baton.batch.completed")
+                        .tag("pipeline", "b")
+                        .counter()
+                        .count())
+                .isZero();
     }
 }

@@ -1,7 +1,5 @@
 package dev.baton.pipeline.testkit;
 
-import dev.baton.pipeline.spi.StageStore;
-
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,7 +58,8 @@ public final class PostgresExtension implements BeforeEachCallback, AfterEachCal
     @Override
     public void beforeEach(ExtensionContext context) throws SQLException {
         schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
-        try (Connection c = Server.admin().getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = Server.admin().getConnection();
+                Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA " + schema);
         }
         dataSource = Server.dataSourceFor(schema);
@@ -69,7 +68,8 @@ public final class PostgresExtension implements BeforeEachCallback, AfterEachCal
     @Override
     public void afterEach(ExtensionContext context) throws SQLException {
         terminateConnections();
-        try (Connection c = Server.admin().getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = Server.admin().getConnection();
+                Statement s = c.createStatement()) {
             s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         }
     }
@@ -111,7 +111,8 @@ public final class PostgresExtension implements BeforeEachCallback, AfterEachCal
      * @throws SQLException if the admin connection fails
      */
     public int terminateConnections() throws SQLException {
-        try (Connection c = Server.admin().getConnection(); Statement s = c.createStatement();
+        try (Connection c = Server.admin().getConnection();
+                Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                         + " WHERE application_name = '" + applicationName(schema) + "' AND pid <> pg_backend_pid()")) {
             rs.next();
@@ -170,17 +171,22 @@ public final class PostgresExtension implements BeforeEachCallback, AfterEachCal
                         .setServerConfig("synchronous_commit", "off")
                         .setServerConfig("full_page_writes", "off")
                         .start();
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    try {
-                        pg.close();
-                    } catch (IOException e) {
-                        // the JVM is exiting; the temporary data folder is cleaned on the next start
-                    }
-                }, "embedded-postgres-stop"));
+                Runtime.getRuntime()
+                        .addShutdownHook(new Thread(
+                                () -> {
+                                    try {
+                                        pg.close();
+                                    } catch (IOException e) {
+                                        // the JVM is exiting; the temporary data folder is cleaned on the next start
+                                    }
+                                },
+                                "embedded-postgres-stop"));
                 return pg;
             } catch (IOException e) {
-                throw new UncheckedIOException("could not start embedded PostgreSQL; set " + JDBC_URL_VARIABLE
-                        + " to use an existing server instead", e);
+                throw new UncheckedIOException(
+                        "could not start embedded PostgreSQL; set " + JDBC_URL_VARIABLE
+                                + " to use an existing server instead",
+                        e);
             }
         }
     }

@@ -9,10 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.baton.pipeline.BatchConflictException;
-import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.spi.UnstorableValueException;
@@ -43,6 +43,7 @@ public abstract class StageStoreContract {
 
     /** A lease long enough never to expire by itself during a test. */
     protected static final Duration LEASE = Duration.ofMinutes(5);
+
     private static final StageStats STATS = new StageStats(1, 1, 12, Instant.parse("2026-01-01T00:00:00Z"), null);
     /** An input whose key order and spacing PostgreSQL's jsonb keeps. */
     private static final String INPUT = "{\"a\":1,\"b\":[\"x\",\"é😀\"]}";
@@ -82,7 +83,8 @@ public abstract class StageStoreContract {
     }
 
     private BatchRecord claimed(long batchId, String stage) {
-        return store.claim(batchId, stage, "worker-a", LEASE).orElseThrow(() -> new AssertionError("claim of " + stage + " failed"));
+        return store.claim(batchId, stage, "worker-a", LEASE)
+                .orElseThrow(() -> new AssertionError("claim of " + stage + " failed"));
     }
 
     @Test
@@ -141,14 +143,15 @@ public abstract class StageStoreContract {
         BatchRecord withInput = store.find(1).orElseThrow();
         BatchRecord without = store.find(2).orElseThrow();
 
-        BatchConflictException other = assertThrows(BatchConflictException.class,
+        BatchConflictException other = assertThrows(
+                BatchConflictException.class,
                 () -> store.create(1, "setup", JsonSource.ofText("{\"a\":2}"), Duration.ZERO));
         assertEquals(1, other.batchId());
         assertTrue(other.getMessage().contains("another input"), other.getMessage());
         BatchConflictException none = assertThrows(BatchConflictException.class, () -> store.create(1, "setup"));
         assertTrue(none.getMessage().contains("an input"), none.getMessage());
-        BatchConflictException added = assertThrows(BatchConflictException.class,
-                () -> store.create(2, "setup", JsonSource.ofText(INPUT), Duration.ZERO));
+        BatchConflictException added = assertThrows(
+                BatchConflictException.class, () -> store.create(2, "setup", JsonSource.ofText(INPUT), Duration.ZERO));
         assertTrue(added.getMessage().contains("no input"), added.getMessage());
         assertTrue(added.getMessage().contains("batch 2"), added.getMessage());
 
@@ -178,15 +181,20 @@ public abstract class StageStoreContract {
         assertTrue(restarted.hasInput());
         assertJsonEquals(INPUT, store.readInput(1, StageStoreContract::text).orElseThrow());
         assertTrue(store.readOutput(1, "a").isEmpty());
-        assertFalse(store.create(1, "a", JsonSource.ofText(INPUT), Duration.ZERO).isNew(), "still the same run");
+        assertFalse(
+                store.create(1, "a", JsonSource.ofText(INPUT), Duration.ZERO).isNew(), "still the same run");
     }
 
     @Test
     void a_large_input_reads_back_exactly_as_it_was_written() {
         StringBuilder big = new StringBuilder("{\"items\":[");
         for (int i = 0; i < 20_000; i++) {
-            big.append(i == 0 ? "" : ", ").append("{\"n\": ").append(i)
-                    .append(", \"s\": \"é😀\\u0000").append(i).append("\"}");
+            big.append(i == 0 ? "" : ", ")
+                    .append("{\"n\": ")
+                    .append(i)
+                    .append(", \"s\": \"é😀\\u0000")
+                    .append(i)
+                    .append("\"}");
         }
         String json = big.append("]}").toString();
         JsonSource streamed = JsonSource.streamed(out -> {
@@ -196,7 +204,8 @@ public abstract class StageStoreContract {
         });
         assertTrue(store.create(1, "setup", streamed, Duration.ZERO).isNew());
         assertEquals(json, store.readInput(1, StageStoreContract::text).orElseThrow(), "byte for byte");
-        assertFalse(store.create(1, "setup", JsonSource.ofText(json), Duration.ZERO).isNew());
+        assertFalse(
+                store.create(1, "setup", JsonSource.ofText(json), Duration.ZERO).isNew());
         JsonSource longer = JsonSource.ofText(json.replace("]}", ",1]}"));
         assertThrows(BatchConflictException.class, () -> store.create(1, "setup", longer, Duration.ZERO));
     }
@@ -207,15 +216,17 @@ public abstract class StageStoreContract {
             out.write("{\"partly\":");
             throw new IOException("the source went away");
         });
-        UnstorableValueException e = assertThrows(UnstorableValueException.class,
-                () -> store.create(1, "setup", failing, Duration.ZERO));
+        UnstorableValueException e =
+                assertThrows(UnstorableValueException.class, () -> store.create(1, "setup", failing, Duration.ZERO));
         assertTrue(e.getMessage().contains("input of batch 1"), e.getMessage());
         assertTrue(e.getCause() instanceof IOException, String.valueOf(e.getCause()));
-        assertThrows(UnstorableValueException.class,
-                () -> store.create(1, "setup", JsonSource.ofText(null), Duration.ZERO));
+        assertThrows(
+                UnstorableValueException.class, () -> store.create(1, "setup", JsonSource.ofText(null), Duration.ZERO));
         assertTrue(store.find(1).isEmpty());
         assertEquals(Optional.empty(), store.readInput(1, StageStoreContract::text));
-        assertTrue(store.create(1, "setup", JsonSource.ofText(INPUT), Duration.ZERO).isNew(),
+        assertTrue(
+                store.create(1, "setup", JsonSource.ofText(INPUT), Duration.ZERO)
+                        .isNew(),
                 "nothing was left behind");
     }
 
@@ -365,7 +376,10 @@ public abstract class StageStoreContract {
         expireLease(1);
         claimed(2, "setup");
         ageBy(3, Duration.ofMinutes(10));
-        List<Long> stalled = store.findStalled(Duration.ofMinutes(1), 100).stream().map(BatchRecord::batchId).sorted().toList();
+        List<Long> stalled = store.findStalled(Duration.ofMinutes(1), 100).stream()
+                .map(BatchRecord::batchId)
+                .sorted()
+                .toList();
         assertEquals(List.of(1L, 3L), stalled);
     }
 
@@ -378,10 +392,15 @@ public abstract class StageStoreContract {
         ageBy(2, Duration.ofMinutes(10));
         ageBy(3, Duration.ofMinutes(10));
         List<Long> stalled = store.findStalled(Duration.ofMinutes(1), 1, Set.of("setup", "extraction")).stream()
-                .map(BatchRecord::batchId).toList();
+                .map(BatchRecord::batchId)
+                .toList();
         assertEquals(List.of(2L), stalled, "the older row at a retired stage does not take the only place");
-        assertEquals(List.of(2L, 3L), store.findStalled(Duration.ofMinutes(1), 10, Set.of("setup", "extraction")).stream()
-                .map(BatchRecord::batchId).sorted().toList());
+        assertEquals(
+                List.of(2L, 3L),
+                store.findStalled(Duration.ofMinutes(1), 10, Set.of("setup", "extraction")).stream()
+                        .map(BatchRecord::batchId)
+                        .sorted()
+                        .toList());
     }
 
     @Test
@@ -405,7 +424,8 @@ public abstract class StageStoreContract {
         assertEquals(BatchState.PENDING, r.state());
         assertEquals(2, r.attempt());
         assertEquals("lease expired", r.error());
-        assertTrue(store.rescue(stalled, "lease expired", false).isEmpty(), "a second rescue of the same row is refused");
+        assertTrue(
+                store.rescue(stalled, "lease expired", false).isEmpty(), "a second rescue of the same row is refused");
         assertFalse(store.advance(c, "{\"late\":true}", "extraction", STATS));
         assertTrue(store.readOutput(1, "setup").isEmpty());
         assertEquals(2, claimed(1, "setup").attempt());
@@ -416,7 +436,8 @@ public abstract class StageStoreContract {
         store.create(1, "setup");
         claimed(1, "setup");
         expireLease(1);
-        BatchRecord r = store.rescue(store.findStalled(Duration.ZERO, 10).get(0), "lease expired (gave up)", true).orElseThrow();
+        BatchRecord r = store.rescue(store.findStalled(Duration.ZERO, 10).get(0), "lease expired (gave up)", true)
+                .orElseThrow();
         assertEquals(BatchState.FAILED, r.state());
         assertEquals("setup", r.stage());
         assertEquals("lease expired (gave up)", r.error());
@@ -470,7 +491,9 @@ public abstract class StageStoreContract {
         assertTrue(store.fail(claimed(2, "setup"), "x", STATS));
         assertTrue(store.fail(claimed(4, "setup"), "y", STATS));
         List<BatchRecord> failed = store.list(Set.of(BatchState.FAILED), 0, 10);
-        assertEquals(List.of(2L, 4L), failed.stream().map(BatchRecord::batchId).sorted().toList());
+        assertEquals(
+                List.of(2L, 4L),
+                failed.stream().map(BatchRecord::batchId).sorted().toList());
         assertEquals(1, store.list(Set.of(BatchState.FAILED), 1, 10).size());
         assertEquals(5, store.list(Set.of(), 0, 10).size());
         assertEquals(2, store.list(Set.of(), 0, 2).size());
@@ -510,7 +533,8 @@ public abstract class StageStoreContract {
 
         assertJsonEquals(json, store.readOutput(1, "setup").orElseThrow());
         assertEquals(Optional.empty(), store.readOutput(1, "extraction", in -> "never called"));
-        assertEquals(Optional.empty(), store.readOutput(1, "setup", in -> null), "a reader that returns null reads as none");
+        assertEquals(
+                Optional.empty(), store.readOutput(1, "setup", in -> null), "a reader that returns null reads as none");
     }
 
     @Test
@@ -523,8 +547,8 @@ public abstract class StageStoreContract {
             throw new IOException("the source went away");
         });
 
-        UnstorableValueException e = assertThrows(UnstorableValueException.class,
-                () -> store.advance(claim, failing, "extraction", STATS));
+        UnstorableValueException e =
+                assertThrows(UnstorableValueException.class, () -> store.advance(claim, failing, "extraction", STATS));
         assertTrue(e.getMessage().contains("stage 'setup' of batch 1"), e.getMessage());
         assertTrue(e.getCause() instanceof IOException, String.valueOf(e.getCause()));
         assertThrows(UnstorableValueException.class, () -> store.saveProgress(claim, "1", failing, STATS));
@@ -547,7 +571,11 @@ public abstract class StageStoreContract {
         assertEquals(before.updatedAt(), noted.updatedAt(), "updated_at does not move");
         assertEquals(before.state(), noted.state());
         assertEquals(before.attempt(), noted.attempt());
-        assertEquals(List.of(1L), store.findStalled(Duration.ofMinutes(1), 10).stream().map(BatchRecord::batchId).toList(),
+        assertEquals(
+                List.of(1L),
+                store.findStalled(Duration.ofMinutes(1), 10).stream()
+                        .map(BatchRecord::batchId)
+                        .toList(),
                 "the sweeper still finds it overdue");
 
         store.recordTriggerError(1, "extraction", "another stage");
@@ -567,7 +595,8 @@ public abstract class StageStoreContract {
     void progress_with_a_retry_commits_the_partial_output_and_cursor_and_waits_for_the_backoff() {
         store.create(1, "annotation");
         BatchRecord c = claimed(1, "annotation");
-        assertTrue(store.saveProgressAndRetry(c, "150", JsonSource.ofText("[1,4,9]"), 2, "item 150 failed: timeout", Duration.ofHours(1), STATS));
+        assertTrue(store.saveProgressAndRetry(
+                c, "150", JsonSource.ofText("[1,4,9]"), 2, "item 150 failed: timeout", Duration.ofHours(1), STATS));
         BatchRecord r = store.find(1).orElseThrow();
         assertEquals(BatchState.PENDING, r.state());
         assertEquals("annotation", r.stage());
@@ -582,7 +611,8 @@ public abstract class StageStoreContract {
         BatchRecord again = claimed(1, "annotation");
         assertEquals(2, again.attempt());
         assertJsonEquals("150", again.cursor());
-        assertTrue(store.saveProgressAndRetry(again, "300", JsonSource.ofText("[1,4,9,16]"), 1, again.error(), Duration.ZERO, STATS));
+        assertTrue(store.saveProgressAndRetry(
+                again, "300", JsonSource.ofText("[1,4,9,16]"), 1, again.error(), Duration.ZERO, STATS));
         assertEquals(1, store.find(1).orElseThrow().attempt(), "the attempt is the one given, not attempt + 1");
         assertJsonEquals("[1,4,9,16]", store.readOutput(1, "annotation").orElseThrow());
     }
@@ -592,10 +622,14 @@ public abstract class StageStoreContract {
         store.create(1, "annotation");
         BatchRecord c = claimed(1, "annotation");
         expireLease(1);
-        BatchRecord rescued = store.rescue(store.findStalled(Duration.ofMinutes(1), 10).get(0), "lease expired", false).orElseThrow();
-        assertFalse(store.saveProgressAndRetry(c, "150", JsonSource.ofText("[1,4,9]"), 2, "late", Duration.ZERO, STATS));
+        BatchRecord rescued = store.rescue(
+                        store.findStalled(Duration.ofMinutes(1), 10).get(0), "lease expired", false)
+                .orElseThrow();
+        assertFalse(
+                store.saveProgressAndRetry(c, "150", JsonSource.ofText("[1,4,9]"), 2, "late", Duration.ZERO, STATS));
         String large = "[" + "\"" + "x".repeat(300_000) + "\"," + "\"" + "y".repeat(300_000) + "\"]";
-        assertFalse(store.saveProgressAndRetry(c, "150", JsonSource.ofText(large), 2, "late", Duration.ZERO, STATS),
+        assertFalse(
+                store.saveProgressAndRetry(c, "150", JsonSource.ofText(large), 2, "late", Duration.ZERO, STATS),
                 "an output long enough to be chunked is not written either");
         assertEquals(rescued, store.find(1).orElseThrow());
         assertEquals(Optional.empty(), store.readOutput(1, "annotation"));
@@ -610,14 +644,19 @@ public abstract class StageStoreContract {
             out.write("[1,");
             throw new IOException("the source went away");
         });
-        UnstorableValueException e = assertThrows(UnstorableValueException.class,
+        UnstorableValueException e = assertThrows(
+                UnstorableValueException.class,
                 () -> store.saveProgressAndRetry(claim, "3", failing, 2, "item 3 failed", Duration.ZERO, STATS));
         assertTrue(e.getMessage().contains("stage 'annotation' of batch 1"), e.getMessage());
-        assertThrows(UnstorableValueException.class,
-                () -> store.saveProgressAndRetry(claim, "3", JsonSource.ofText("[1]"), 0, "item 3 failed", Duration.ZERO, STATS));
+        assertThrows(
+                UnstorableValueException.class,
+                () -> store.saveProgressAndRetry(
+                        claim, "3", JsonSource.ofText("[1]"), 0, "item 3 failed", Duration.ZERO, STATS));
         assertEquals(before, store.find(1).orElseThrow());
         assertEquals(Optional.empty(), store.readOutput(1, "annotation"));
-        assertTrue(store.saveProgressAndRetry(claim, "3", JsonSource.ofText("[1]"), 2, "item 3 failed", Duration.ZERO, STATS),
+        assertTrue(
+                store.saveProgressAndRetry(
+                        claim, "3", JsonSource.ofText("[1]"), 2, "item 3 failed", Duration.ZERO, STATS),
                 "the claim still holds");
     }
 

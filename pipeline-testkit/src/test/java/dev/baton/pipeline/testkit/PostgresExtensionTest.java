@@ -16,7 +16,8 @@ class PostgresExtensionTest {
     static final PostgresExtension PG = PostgresExtension.create();
 
     private static String one(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);
         }
@@ -27,8 +28,10 @@ class PostgresExtensionTest {
         try (Connection c = PG.dataSource().getConnection()) {
             assertThat(one(c, "SELECT current_schema()")).isEqualTo(PG.schema());
             assertThat(one(c, "SHOW TimeZone")).isEqualTo(PostgresExtension.SESSION_TIME_ZONE);
-            assertThat(one(c, "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")).isEqualTo("0");
-            assertThat(one(c, "SHOW server_version_num")).satisfies(v -> assertThat(Integer.parseInt(v)).isGreaterThanOrEqualTo(150000));
+            assertThat(one(c, "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"))
+                    .isEqualTo("0");
+            assertThat(one(c, "SHOW server_version_num"))
+                    .satisfies(v -> assertThat(Integer.parseInt(v)).isGreaterThanOrEqualTo(150000));
         }
     }
 

@@ -133,7 +133,8 @@ public final class InProcessTrigger implements Trigger {
         try {
             if (!pool.awaitTermination(shutdownWait.toMillis(), TimeUnit.MILLISECONDS)) {
                 LOG.warn(
-                        "stage invocations still running after {}; their leases will expire and the sweeper will rescue them",
+                        "stage invocations still running after {}; their leases will expire and the sweeper will "
+                                + "rescue them",
                         shutdownWait);
                 pool.shutdownNow();
             }

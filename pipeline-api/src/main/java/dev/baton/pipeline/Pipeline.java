@@ -182,9 +182,9 @@ public final class Pipeline {
          */
         public Builder stage(String name, Stage stage, Consumer<StageSettings> customizer) {
             if (name == null || !STAGE_NAME.matcher(name).matches()) {
-                throw new IllegalArgumentException(
-                        "stage name '" + name
-                                + "' is not allowed: use lower-case letters, digits, '_' or '-', starting with a letter, at most 63 characters");
+                throw new IllegalArgumentException("stage name '" + name
+                        + "' is not allowed: use lower-case letters, digits, '_' or '-', starting with a "
+                        + "letter, at most 63 characters");
             }
             if (COMPLETED.equals(name)) {
                 throw new IllegalArgumentException(

@@ -221,7 +221,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             Duration took = Duration.between(started, finished);
             if (finished.isAfter(deadline)) {
                 LOG.warn(
-                        "batch {} stage {} attempt {} ran {} ms, past its budget of {} ms; slice the work with StageResult.progress",
+                        "batch {} stage {} attempt {} ran {} ms, past its budget of {} ms; slice the work with "
+                                + "StageResult.progress",
                         batchId,
                         stage,
                         attempt,
@@ -451,7 +452,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
         Duration backoff = policy.backoffAfter(1);
         LOG.warn(
-                "batch {} stage {} attempt {} committed its progress up to cursor {}, then failed: {}; trying again from there in {} ms",
+                "batch {} stage {} attempt {} committed its progress up to cursor {}, then failed: {}; trying again "
+                        + "from there in {} ms",
                 batchId,
                 stage,
                 run.attempt(),
@@ -490,7 +492,9 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         return store.saveProgress(claim, cursor, partialOutput, stats);
     }
 
-    /** @return whether {@code cursor} is the cursor the claim started from (as JSON values: the store may reformat it) */
+    /**
+     * @return whether {@code cursor} is the cursor the claim started from (as JSON values: the store may reformat it)
+     */
     private boolean sameCursor(BatchRecord claim, String cursor) {
         if (claim.cursor() == null) {
             return false;
@@ -501,7 +505,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
 
     private StageOutcome lost(BatchRecord claim, String stage) {
         LOG.warn(
-                "batch {} stage {} attempt {}: the claim was taken over (lease rescued, cancelled or restarted); its result was discarded",
+                "batch {} stage {} attempt {}: the claim was taken over (lease rescued, cancelled or restarted); its "
+                        + "result was discarded",
                 claim.batchId(),
                 stage,
                 claim.attempt());
@@ -581,7 +586,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             if (tookMillis > pipeline.lease().toMillis() / 3) {
                 // a few timer threads renew every lease of this runner: a slow renewal delays the others
                 LOG.warn(
-                        "batch {} stage {}: heartbeat took {} ms, longer than its interval of {} ms (a slow or unreachable store)",
+                        "batch {} stage {}: heartbeat took {} ms, longer than its interval of {} ms (a slow or "
+                                + "unreachable store)",
                         claim.batchId(),
                         claim.stage(),
                         tookMillis,

@@ -18,7 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds lost work and sets it going again (docs/architecture.md, "Failure model"): an {@code in_progress} batch whose lease
+ * Finds lost work and sets it going again (docs/architecture.md, "Failure model"): an {@code in_progress} batch whose
+ * lease
  * expired becomes pending with one more attempt (or failed, when its stage has no attempts left)
  * and is triggered; a pending batch whose trigger never arrived, or whose retry is due, is
  * triggered again. Any number of sweepers may run at once, in any processes: each rescue is a
@@ -87,8 +88,10 @@ public final class StallSweeper implements AutoCloseable {
         for (Map.Entry<String, Long> e : outside.entrySet()) {
             if (reported.add(e.getKey())) {
                 LOG.error(
-                        "{} unfinished batches are at stage '{}', which this pipeline does not have {}; the sweeper leaves them"
-                                + " alone: deploy a pipeline that has the stage, restart the batches from a stage it has, or cancel them",
+                        "{} unfinished batches are at stage '{}', which this pipeline does not have {}; the sweeper "
+                                + "leaves them"
+                                + " alone: deploy a pipeline that has the stage, restart the batches from a stage it "
+                                + "has, or cancel them",
                         e.getValue(),
                         e.getKey(),
                         pipeline.stageNames());
@@ -194,7 +197,8 @@ public final class StallSweeper implements AutoCloseable {
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         if (tookMillis > interval.toMillis()) {
             LOG.warn(
-                    "sweep took {} ms, longer than its interval of {} ms (a slow or unreachable store, or a large backlog)",
+                    "sweep took {} ms, longer than its interval of {} ms (a slow or unreachable store, or a large "
+                            + "backlog)",
                     tookMillis,
                     interval.toMillis());
         }

@@ -47,7 +47,8 @@ public final class Json {
 
     /**
      * @param host the runner's mapper; copied, never changed
-     * @throws IllegalArgumentException if the mapper cannot be copied (a subclass that does not override {@code copy()})
+     * @throws IllegalArgumentException if the mapper cannot be copied (a subclass that does not override {@code
+     *     copy()})
      */
     public Json(ObjectMapper host) {
         this.mapper = lossless(host);
@@ -127,7 +128,8 @@ public final class Json {
                 && String.valueOf(d.getOriginalMessage()).startsWith("No serializer found")) {
             return new StageValueException(
                     start + d.getType().getRawClass().getName() + path(d)
-                            + " has no property Jackson can see (private fields without getters), so it would be stored as {} and lost;"
+                            + " has no property Jackson can see (private fields without getters), so it would be "
+                            + "stored as {} and lost;"
                             + " make it a record, add public getters, or annotate it with"
                             + " @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)",
                     cause);
@@ -136,7 +138,8 @@ public final class Json {
         if (message != null && message.contains("StreamWriteConstraints")) {
             return new StageValueException(
                     start + message + "; nest the value less deeply, or raise the limit on the mapper"
-                            + " given to PipelineRunner.Builder.objectMapper (JsonFactory.builder().streamWriteConstraints(...));"
+                            + " given to PipelineRunner.Builder.objectMapper "
+                            + "(JsonFactory.builder().streamWriteConstraints(...));"
                             + " reading follows it",
                     cause);
         }

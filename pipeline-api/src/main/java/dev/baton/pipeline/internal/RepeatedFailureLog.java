@@ -47,7 +47,8 @@ public final class RepeatedFailureLog {
             return;
         }
         log.warn(
-                "{} failed, trying again every {}; the same failure is logged only at DEBUG from now on, until it changes"
+                "{} failed, trying again every {}; the same failure is logged only at DEBUG from now on, until it "
+                        + "changes"
                         + " or a {} succeeds: {}",
                 task,
                 interval,

@@ -15,7 +15,8 @@ import java.util.Set;
 
 /**
  * Where batches and stage outputs live. The PostgreSQL implementation is {@code JdbcStageStore}
- * (module {@code pipeline-jdbc}); {@link dev.baton.pipeline.testing.InMemoryStageStore} is one in memory. Both pass the testkit's
+ * (module {@code pipeline-jdbc}); {@link dev.baton.pipeline.testing.InMemoryStageStore} is one in memory. Both pass the
+ * testkit's
  * {@code StageStoreContract}.
  *
  * <p>Every method that changes a claimed batch takes the {@link BatchRecord} returned by

@@ -22,7 +22,8 @@ final class BatchRowMapper implements RowMapper<BatchRecord> {
     static final BatchRowMapper ROWS = new BatchRowMapper();
     static final String COLUMNS =
             "batch_id, current_stage, status, attempt, error_message, version, lease_owner, lease_until,"
-                    + " run_after, cursor::text AS cursor_json, stage_stats::text AS stats_json, created_at, updated_at,"
+                    + " run_after, cursor::text AS cursor_json, stage_stats::text AS stats_json, created_at, "
+                    + "updated_at,"
                     + " input_digest IS NOT NULL AS has_input";
 
     private static final ObjectMapper JSON = JsonMapper.builder()

@@ -713,7 +713,9 @@ public final class JdbcStageStore implements StageStore {
         });
     }
 
-    /** The longest wait of one round trip on the store's connections; the queue worker's LISTEN connection uses it too. */
+    /**
+     * The longest wait of one round trip on the store's connections; the queue worker's LISTEN connection uses it too.
+     */
     Duration networkTimeout() {
         return networkTimeout;
     }
@@ -757,7 +759,8 @@ public final class JdbcStageStore implements StageStore {
         }
 
         /**
-         * @param tablePrefix prefix of the table names, as given to {@link BatonSchema#migrate(DataSource, String, String)}:
+         * @param tablePrefix prefix of the table names, as given to {@link BatonSchema#migrate(DataSource, String,
+         *     String)}:
          *     empty (the default) or a lower-case SQL identifier of at most 24 characters
          * @return this
          * @throws IllegalArgumentException if null or not such an identifier
@@ -771,7 +774,8 @@ public final class JdbcStageStore implements StageStore {
         /**
          * @param characters outputs longer than this many characters are split into chunk rows of at most
          *     this many; {@value JdbcStageStore#MIN_CHUNK_THRESHOLD} to
-         *     {@value JdbcStageStore#MAX_CHUNK_THRESHOLD}, default {@value JdbcStageStore#DEFAULT_CHUNK_THRESHOLD}. Readers need not use the writer's threshold.
+         * {@value JdbcStageStore#MAX_CHUNK_THRESHOLD}, default {@value JdbcStageStore#DEFAULT_CHUNK_THRESHOLD}. Readers
+         * need not use the writer's threshold.
          * @return this
          * @throws IllegalArgumentException if out of range
          */

@@ -95,7 +95,8 @@ final class JsonText {
         if (hasNulEscape(text)) {
             throw new UnstorableValueException(
                     what + " holds the character U+0000, which PostgreSQL's jsonb cannot store;"
-                            + " keep such text in the stage's output (which stores it faithfully) or encode it, for example as Base64");
+                            + " keep such text in the stage's output (which stores it faithfully) or encode it, for "
+                            + "example as Base64");
         }
     }
 }

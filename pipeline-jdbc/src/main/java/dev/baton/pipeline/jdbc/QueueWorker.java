@@ -163,7 +163,8 @@ public final class QueueWorker implements AutoCloseable {
                 long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
                 if (tookMillis > pollMillis) {
                     LOG.warn(
-                            "claiming due batches took {} ms, longer than the poll interval of {} ms (a slow or unreachable"
+                            "claiming due batches took {} ms, longer than the poll interval of {} ms (a slow or "
+                                    + "unreachable"
                                     + " database; each round trip waits at most the store's network timeout of {} ms)",
                             tookMillis,
                             pollMillis,

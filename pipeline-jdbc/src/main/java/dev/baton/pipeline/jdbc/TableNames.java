@@ -10,9 +10,9 @@ record TableNames(String schema, String prefix) {
 
     TableNames {
         if (schema != null && !SCHEMA.matcher(schema).matches()) {
-            throw new IllegalArgumentException(
-                    "schema '" + schema
-                            + "' must be a lower-case SQL identifier (a-z, 0-9, '_', 1 to 63 characters), or null for the search_path");
+            throw new IllegalArgumentException("schema '" + schema
+                    + "' must be a lower-case SQL identifier (a-z, 0-9, '_', 1 to 63 characters), or null for "
+                    + "the search_path");
         }
         if (prefix == null || !prefix.isEmpty() && !PREFIX.matcher(prefix).matches()) {
             throw new IllegalArgumentException("tablePrefix '" + prefix

@@ -61,7 +61,8 @@ final class TimedDataSource implements DataSource {
             closeAfterFailure(c, e);
             throw new SQLFeatureNotSupportedException(
                     "the data source's connections (" + c.getClass().getName()
-                            + ") do not support Connection.setNetworkTimeout, which JdbcStageStore needs to bound its waits on the"
+                            + ") do not support Connection.setNetworkTimeout, which JdbcStageStore needs to bound its "
+                            + "waits on the"
                             + " network; give it a PostgreSQL (pgjdbc) data source or a pool over one",
                     e);
         } catch (SQLException | RuntimeException e) {

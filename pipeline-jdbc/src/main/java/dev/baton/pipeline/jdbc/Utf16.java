@@ -53,12 +53,12 @@ final class Utf16 {
     }
 
     private UnstorableValueException unpaired(char c, long at) {
-        return new UnstorableValueException(
-                what + " holds an unpaired UTF-16 surrogate \\u"
-                        + Integer.toHexString(c).toUpperCase()
-                        + " at character " + at
-                        + ", which PostgreSQL (UTF-8) cannot store; it was not written. Such a string was"
-                        + " usually cut between the two halves of a surrogate pair: cut it at a code point (String.offsetByCodePoints)");
+        return new UnstorableValueException(what + " holds an unpaired UTF-16 surrogate \\u"
+                + Integer.toHexString(c).toUpperCase()
+                + " at character " + at
+                + ", which PostgreSQL (UTF-8) cannot store; it was not written. Such a string was"
+                + " usually cut between the two halves of a surrogate pair: cut it at a code point "
+                + "(String.offsetByCodePoints)");
     }
 
     /**

@@ -114,7 +114,8 @@ class BatonSchemaTest {
         return new Sql(PG.dataSource())
                         .rows(
                                 "SELECT column_name FROM information_schema.columns"
-                                        + " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+                                        + " WHERE table_schema = current_schema() AND table_name = ? ORDER BY "
+                                        + "ordinal_position",
                                 table)
                         .stream()
                         .map(r -> r.get("column_name"))
@@ -188,7 +189,8 @@ class BatonSchemaTest {
         BatonSchema.migrate(PG.dataSource(), null, prefix);
         Sql sql = new Sql(PG.dataSource());
         assertThat(sql.count(
-                        "SELECT count(*) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace AND conname IN (?, ?, ?)",
+                        "SELECT count(*) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace AND "
+                                + "conname IN (?, ?, ?)",
                         prefix + "batch_processing_queue_attempt_check",
                         prefix + "batch_processing_queue_status_check",
                         prefix + "unique_batch_stage"))
@@ -220,7 +222,8 @@ class BatonSchemaTest {
         Sql sql = new Sql(PG.dataSource());
         store.create(2, "setup");
         sql.update(
-                "UPDATE batch_processing_queue SET run_after = run_after - interval '1 hour', updated_at = updated_at - interval '1 hour'"
+                "UPDATE batch_processing_queue SET run_after = run_after - interval '1 hour', updated_at = updated_at "
+                        + "- interval '1 hour'"
                         + " WHERE batch_id = 2");
         assertThat(store.rescue(store.findStalled(Duration.ofMinutes(1), 10).get(0), null, false))
                 .isPresent();

@@ -51,8 +51,8 @@ class ChaosTest {
 
     /** Waits, polling the database, until every batch has ended; bounded by the caller's timeout. */
     void awaitAllEnded(int batches) throws InterruptedException {
-        while (sql.count(
-                        "SELECT count(*) FROM batch_processing_queue WHERE status IN ('completed','failed','cancelled')")
+        while (sql.count("SELECT count(*) FROM batch_processing_queue WHERE status IN "
+                        + "('completed','failed','cancelled')")
                 < batches) {
             Thread.sleep(50);
         }
@@ -93,9 +93,8 @@ class ChaosTest {
         } finally {
             worker.destroyForcibly();
         }
-        assertThat(
-                        sql.count(
-                                "SELECT count(*) FROM batch_processing_queue WHERE status = 'in_progress' AND lease_owner = 'doomed'"))
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'in_progress' AND "
+                        + "lease_owner = 'doomed'"))
                 .isPositive();
 
         Pipeline pipeline =
@@ -112,9 +111,8 @@ class ChaosTest {
             assertTimeoutPreemptively(Duration.ofSeconds(60), () -> awaitAllEnded(batches));
         }
         assertAllCompletedCorrectly(batches);
-        assertThat(
-                        sql.count(
-                                "SELECT count(*) FROM batch_processing_queue WHERE (stage_stats->'annotation'->>'attempts')::int >= 2"))
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE "
+                        + "(stage_stats->'annotation'->>'attempts')::int >= 2"))
                 .as("the batch whose annotation died was rescued as a new attempt")
                 .isPositive();
     }

@@ -152,8 +152,8 @@ class ChunkedOutputTest {
                 JdbcStageStore.builder(PG.dataSource()).chunkThreshold(1024).build();
         assertThat(small.advance(claimNew(small, 1), JdbcStageStoreTest.bigJson(5_000), "extraction", StageStats.NONE))
                 .isTrue();
-        sql.update(
-                "DELETE FROM batch_processing_data WHERE batch_id = 1 AND chunk = (SELECT max(chunk) FROM batch_processing_data)");
+        sql.update("DELETE FROM batch_processing_data WHERE batch_id = 1 AND chunk = (SELECT max(chunk) FROM "
+                + "batch_processing_data)");
         assertThatThrownBy(() -> small.readOutput(1, "setup"))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("stage 'setup' of batch 1")

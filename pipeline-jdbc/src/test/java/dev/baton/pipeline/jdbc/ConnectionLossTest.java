@@ -52,7 +52,9 @@ class ConnectionLossTest {
         sql = new Sql(PG.dataSource());
     }
 
-    /** A store whose connections are terminated by the server as soon as a statement matching {@code when} is prepared. */
+    /**
+     * A store whose connections are terminated by the server as soon as a statement matching {@code when} is prepared.
+     */
     JdbcStageStore killingBefore(Predicate<String> when) {
         return JdbcStageStore.builder(new KillingDataSource(when.and(ConnectionLossTest::notTheSchemaCheck), false))
                 .chunkThreshold(1024)

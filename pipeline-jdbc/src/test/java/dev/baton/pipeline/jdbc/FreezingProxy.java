@@ -104,7 +104,10 @@ final class FreezingProxy implements AutoCloseable {
         sockets.add(upstream);
     }
 
-    /** Copies {@code from} to {@code to} while the connection's generation is current and the network not frozen; swallows otherwise. */
+    /**
+     * Copies {@code from} to {@code to} while the connection's generation is current and the network not frozen;
+     * swallows otherwise.
+     */
     private void pump(Socket from, Socket to, int born, boolean request) throws IOException {
         from.setSoTimeout(POLL_MILLIS);
         InputStream in = from.getInputStream();

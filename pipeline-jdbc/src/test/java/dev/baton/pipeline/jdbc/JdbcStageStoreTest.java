@@ -92,9 +92,8 @@ class JdbcStageStoreTest extends StageStoreContract {
         store.create(1, "setup");
         store.advance(
                 store.claim(1, "setup", "w", LEASE).orElseThrow(), "{\"count\": 3}", "extraction", StageStats.NONE);
-        assertThat(
-                        sql.rows(
-                                "SELECT chunk, chunks, (data->>'count')::int AS count FROM batch_processing_data WHERE batch_id = 1"))
+        assertThat(sql.rows("SELECT chunk, chunks, (data->>'count')::int AS count FROM batch_processing_data "
+                        + "WHERE batch_id = 1"))
                 .containsExactly(Map.of("chunk", 0, "chunks", 1, "count", 3));
     }
 

@@ -42,9 +42,8 @@ class LargeOutputTest {
         assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'produce'"))
                 .as("chunk rows of the 200 MB output")
                 .isGreaterThanOrEqualTo(200 * 1024 * 1024 / JdbcStageStore.DEFAULT_CHUNK_THRESHOLD);
-        assertThat(
-                        sql.count(
-                                "SELECT sum(length(data #>> '{}')) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'produce'"))
+        assertThat(sql.count("SELECT sum(length(data #>> '{}')) FROM batch_processing_data WHERE batch_id = 1 AND "
+                        + "stage = 'produce'"))
                 .as("characters: each item, its quotes and its comma")
                 .isGreaterThanOrEqualTo((long) items * (StreamedOutputMain.ITEM + 3));
     }

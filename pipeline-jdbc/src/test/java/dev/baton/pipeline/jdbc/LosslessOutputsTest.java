@@ -30,7 +30,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Whatever a stage returns and the PostgreSQL store accepts, the next stage reads back whole, or the batch fails at once. */
+/**
+ * Whatever a stage returns and the PostgreSQL store accepts, the next stage reads back whole, or the batch fails at
+ * once.
+ */
 class LosslessOutputsTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();

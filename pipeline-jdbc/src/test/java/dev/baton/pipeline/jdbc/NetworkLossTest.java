@@ -48,7 +48,10 @@ class NetworkLossTest {
     static final Duration NETWORK_TIMEOUT = Duration.ofSeconds(1);
     static final Duration SWEEP_INTERVAL = Duration.ofMillis(200);
     static final Duration POLL_INTERVAL = Duration.ofMillis(100);
-    /** For a busy CI machine and for the pool: it validates each dead idle connection for 5 s and backs off reconnecting. */
+    /**
+     * For a busy CI machine and for the pool: it validates each dead idle connection for 5 s and backs off
+     * reconnecting.
+     */
     static final Duration MARGIN = Duration.ofSeconds(30);
 
     static final Duration RECOVERY =
@@ -160,9 +163,8 @@ class NetworkLossTest {
     }
 
     @Test
-    void
-            in_process_stages_and_the_sweeper_complete_every_batch_soon_after_a_network_that_dropped_every_connection_comes_back()
-                    throws Exception {
+    void in_process_stages_and_the_sweeper_complete_every_batch_once_a_network_that_dropped_every_connection_is_back()
+            throws Exception {
         CountingTrigger trigger = new CountingTrigger(InProcessTrigger.builder()
                 .threads(BATCHES + 2)
                 .queueCapacity(100)
@@ -202,8 +204,8 @@ class NetworkLossTest {
         proxy.freeze();
         await(
                 "every lease expired while the network was down",
-                () -> sql.count(
-                                "SELECT count(*) FROM batch_processing_queue WHERE status = 'in_progress' AND lease_until < now()")
+                () -> sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'in_progress' AND "
+                                + "lease_until < now()")
                         == BATCHES);
         release.countDown();
         await("the first attempts' commits failed on the dead network", firstAttemptsEnded);

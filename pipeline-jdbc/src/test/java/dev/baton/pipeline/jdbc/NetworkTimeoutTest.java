@@ -105,7 +105,10 @@ class NetworkTimeoutTest {
         }
     }
 
-    /** A pool holding one connection: closing what it hands out leaves the connection open, as returning it to a pool does. */
+    /**
+     * A pool holding one connection: closing what it hands out leaves the connection open, as returning it to a pool
+     * does.
+     */
     static final class PoolOfOne implements DataSource {
         private final Connection connection;
 

@@ -20,7 +20,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** What a stage returns reaches the next stage through the runner and the PostgreSQL store, whatever its size or shape. */
+/**
+ * What a stage returns reaches the next stage through the runner and the PostgreSQL store, whatever its size or shape.
+ */
 class OutputsThroughTheRunnerTest {
     @RegisterExtension
     static final PostgresExtension PG = PostgresExtension.create();

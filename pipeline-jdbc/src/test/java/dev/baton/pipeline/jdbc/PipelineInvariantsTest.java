@@ -212,9 +212,8 @@ class PipelineInvariantsTest {
         assertThat(sql.queueRow(1)).containsEntry("status", "completed");
         assertThat(runner.client().status(1).orElseThrow().stages().get(2).attempts())
                 .isEqualTo(3);
-        assertThat(
-                        sql.count(
-                                "SELECT (stage_stats->'annotation'->>'invocations')::int FROM batch_processing_queue WHERE batch_id = 1"))
+        assertThat(sql.count("SELECT (stage_stats->'annotation'->>'invocations')::int FROM batch_processing_queue "
+                        + "WHERE batch_id = 1"))
                 .isEqualTo(3);
         assertThat(failures).isEmpty();
     }

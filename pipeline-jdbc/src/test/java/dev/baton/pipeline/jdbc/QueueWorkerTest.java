@@ -116,10 +116,9 @@ class QueueWorkerTest {
 
     void assertEveryStageAdvancedOnce(int batches) {
         SixStages.assertAllCompletedWithOneOutputPerStage(sql, batches);
-        assertThat(
-                        sql.count(
-                                "SELECT count(*) FROM batch_processing_data d WHERE d.stage = 'persistence'"
-                                        + " AND (d.data->>'checksum')::bigint <> (SELECT ((((((d.batch_id * 31 + 1) * 31 + 2) * 31 + 3) * 31 + 4) * 31 + 5) * 31 + 6))"))
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_data d WHERE d.stage = 'persistence'"
+                        + " AND (d.data->>'checksum')::bigint <> (SELECT ((((((d.batch_id * 31 + 1) * "
+                        + "31 + 2) * 31 + 3) * 31 + 4) * 31 + 5) * 31 + 6))"))
                 .as("batches whose chain of outputs is wrong")
                 .isZero();
     }

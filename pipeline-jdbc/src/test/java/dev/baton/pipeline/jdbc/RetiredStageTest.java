@@ -39,17 +39,18 @@ class RetiredStageTest {
 
     @Test
     void a_full_page_and_more_of_batches_at_a_retired_stage_does_not_starve_the_rescue_of_the_others() {
-        sql.update(
-                "INSERT INTO batch_processing_queue (batch_id, current_stage, status, created_at, updated_at, attempt, version, run_after)"
-                        + " SELECT id, 'thumbnails', 'pending', now(), now() - interval '1 hour', 1, 0, now() - interval '1 hour'"
-                        + " FROM generate_series(1, 250) AS id");
+        sql.update("INSERT INTO batch_processing_queue (batch_id, current_stage, status, created_at, updated_at, "
+                + "attempt, version, run_after)"
+                + " SELECT id, 'thumbnails', 'pending', now(), now() - interval '1 hour', 1, 0, now() - "
+                + "interval '1 hour'"
+                + " FROM generate_series(1, 250) AS id");
         store.create(1001, "setup");
         store.claim(1001, "setup", "dead-worker", Duration.ofMinutes(5)).orElseThrow();
         sql.expireLease(1001);
         store.create(1002, "report");
-        sql.update(
-                "UPDATE batch_processing_queue SET updated_at = now() - interval '1 minute', run_after = now() - interval '1 minute'"
-                        + " WHERE batch_id = 1002");
+        sql.update("UPDATE batch_processing_queue SET updated_at = now() - interval '1 minute', run_after = now() - "
+                + "interval '1 minute'"
+                + " WHERE batch_id = 1002");
 
         StallSweeper sweeper =
                 runner.sweeper().pendingGrace(Duration.ofSeconds(30)).build();
@@ -63,7 +64,8 @@ class RetiredStageTest {
         assertThat(sweeper.atUnknownStages()).isEqualTo(Map.of("thumbnails", 250L));
         assertThat(runner.client().atUnknownStages()).isEqualTo(Map.of("thumbnails", 250L));
         assertThat(sql.count(
-                        "SELECT count(*) FROM batch_processing_queue WHERE current_stage = 'thumbnails' AND status = 'pending'"
+                        "SELECT count(*) FROM batch_processing_queue WHERE current_stage = 'thumbnails' AND status = "
+                                + "'pending'"
                                 + " AND updated_at < now() - interval '59 minutes'"))
                 .as("left as they were")
                 .isEqualTo(250);

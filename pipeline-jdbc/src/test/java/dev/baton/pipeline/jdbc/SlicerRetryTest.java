@@ -74,7 +74,10 @@ class SlicerRetryTest {
         connections.close();
     }
 
-    /** One item's result; its fields in the order PostgreSQL's jsonb keeps keys, so a stored partial output reads back the same. */
+    /**
+     * One item's result; its fields in the order PostgreSQL's jsonb keeps keys, so a stored partial output reads back
+     * the same.
+     */
     record Square(int item, long square) {}
 
     /** Squares {@code count} items; {@code fails.test(index, try)} makes that try of that item throw. */

@@ -169,8 +169,8 @@ class StoreRefusalsTest {
 
     @Test
     void any_other_refusal_by_the_database_retries_promptly_with_its_own_message_instead_of_leaving_a_live_lease() {
-        sql.execute(
-                "ALTER TABLE batch_processing_data ADD CONSTRAINT test_refuses CHECK (data::text NOT LIKE '%forbidden%')");
+        sql.execute("ALTER TABLE batch_processing_data ADD CONSTRAINT test_refuses CHECK (data::text NOT LIKE "
+                + "'%forbidden%')");
         try {
             Pipeline pipeline = Pipeline.builder()
                     .stage(

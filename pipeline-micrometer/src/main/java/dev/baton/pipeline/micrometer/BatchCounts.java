@@ -106,7 +106,8 @@ final class BatchCounts {
             return new Snapshot(byState, stalled, outside, now);
         } catch (RuntimeException e) {
             LOG.warn(
-                    "baton.batches gauges: cannot read batch counts from the store ({}); showing NaN and trying again in {} ms",
+                    "baton.batches gauges: cannot read batch counts from the store ({}); showing NaN and trying again "
+                            + "in {} ms",
                     e.toString(),
                     Duration.ofNanos(intervalNanos).toMillis());
             return new Snapshot(Map.of(), Double.NaN, Double.NaN, now);

@@ -190,7 +190,8 @@ public final class MicrometerPipelineListener implements PipelineListener {
         }
 
         /**
-         * @param store the store whose batches the {@value MicrometerPipelineListener#BATCHES} gauges count; without one, no gauge is registered
+         * @param store the store whose batches the {@value MicrometerPipelineListener#BATCHES} gauges count; without
+         *     one, no gauge is registered
          * @return this
          */
         public Builder store(StageStore store) {

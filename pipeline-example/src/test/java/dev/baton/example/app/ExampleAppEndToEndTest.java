@@ -200,12 +200,12 @@ class ExampleAppEndToEndTest {
         AppClient.Answer withInput = client.post("/api/process-batch",
                 "{\"batchId\":31,\"input\":{\"screenshots\":3}}");
         AppClient.Answer without = client.post("/api/process-batch", "{\"batchId\":32}");
-        assertTimeoutPreemptively(Duration.ofSeconds(150), endings::await);
-
         assertThat(withInput.status()).as(withInput.body()).isEqualTo(202);
         assertThat(withInput.json().get("hasInput").asBoolean()).isTrue();
         assertThat(withInput.json().get("created").asBoolean()).isTrue();
         assertThat(without.status()).as(without.body()).isEqualTo(202);
+        assertTimeoutPreemptively(Duration.ofSeconds(150), endings::await);
+
         assertThat(endings.completed).containsExactlyInAnyOrder(31L, 32L);
         JsonNode status = client.get("/api/batches/31").json();
         assertThat(status.get("status").asText()).isEqualTo("completed");

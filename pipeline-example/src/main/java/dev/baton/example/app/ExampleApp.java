@@ -124,7 +124,8 @@ public final class ExampleApp implements AutoCloseable {
             worker = QueueWorker.builder(runner, jdbc, queue).threads(QUEUE_WORKER_THREADS).shutdownWait(b.stopWait).build().start();
         }
 
-        StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureVerifier.builder(b.signingSecret).clock(clock).build()).build();
+        StageEndpoint endpoint = StageEndpoint.builder(runner,
+                SignatureVerifier.builder().secret(b.signingSecret).clock(clock).build()).build();
         ThreadPoolExecutor executor = executor(b.serverThreads);
         server.setExecutor(executor);
         DrainingFilter draining = new DrainingFilter();

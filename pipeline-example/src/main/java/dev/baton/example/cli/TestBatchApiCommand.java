@@ -1,7 +1,10 @@
 package dev.baton.example.cli;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.baton.example.stages.StageNames;
 import dev.baton.pipeline.http.RequestSigner;
 import java.io.IOException;
@@ -23,14 +26,21 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code test-batch-api}: a smoke script. Calls every endpoint of a running app once and
- * reports each answer against what the contract allows; exits 0 when every answer was allowed.
+ * {@code test-batch-api}: a smoke script. Calls every endpoint of a running app once (process-batch
+ * twice, to check that the same start again answers the same) and reports each answer against what
+ * the contract allows; exits 0 when every answer was allowed.
  */
 @Command(name = "test-batch-api", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Calls every endpoint of a running app (health, process-batch, batch status, each stage, bad input)"
-                + " and reports each result. Stage calls are signed with $PIPELINE_SIGNING_SECRET when it is set.")
+        description = "Calls every endpoint of a running app (health, process-batch with an optional input and again,"
+                + " batch status, each stage, bad bodies) and reports each result. Stage calls are signed with"
+                + " $PIPELINE_SIGNING_SECRET when it is set.")
 public final class TestBatchApiCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String EXAMPLE_INPUT = "{\"screenshots\": 3}";
+    private static final ObjectMapper STRICT = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
 
     private final CommandContext context;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -45,6 +55,11 @@ public final class TestBatchApiCommand implements Callable<Integer> {
     @Option(names = "--url", paramLabel = "URL", defaultValue = "${env:PIPELINE_API_URL:-http://localhost:3000}",
             description = "The app (default: $PIPELINE_API_URL or ${DEFAULT-VALUE}).")
     String url;
+
+    @Option(names = "--input", paramLabel = "JSON",
+            description = "The batch's input, a JSON object sent as it is, e.g. '" + EXAMPLE_INPUT + "'"
+                    + " (default: none).")
+    String input;
 
     /** @param context the environment and streams */
     public TestBatchApiCommand(CommandContext context) {
@@ -65,20 +80,30 @@ public final class TestBatchApiCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--url '" + url + "' is not an http(s) URL, e.g. http://localhost:3000");
         }
+        String start = "{\"batchId\":" + batchId + (input == null ? "" : ",\"input\":" + checkedInput()) + "}";
         String secret = context.env().apply(RequestSigner.SECRET_ENV);
-        boolean signed = secret != null && secret.length() >= 16;
+        RequestSigner signer = secret != null && secret.length() >= 16
+                ? RequestSigner.builder().secret(secret).build()
+                : null;
         String body = "{\"batchId\":" + batchId + "}";
-        context.out().println("testing " + base + " with batch " + batchId + (signed ? "" : " (no PIPELINE_SIGNING_SECRET: stage calls go unsigned and must be refused)"));
+        context.out().println("testing " + base + " with batch " + batchId
+                + (input == null ? "" : " and input " + input)
+                + (signer != null ? "" : " (no PIPELINE_SIGNING_SECRET: stage calls go unsigned and must be refused)"));
         try {
             check("GET", base, "/health", null, null, Set.of(200));
-            check("POST", base, "/api/process-batch", body, null, Set.of(202, 409));
+            int started = check("POST", base, "/api/process-batch", start, null, Set.of(202, 409));
+            check("POST", base, "/api/process-batch", start, null, Set.of(started == 409 ? 409 : 202));
             check("GET", base, "/api/batches/" + batchId, null, null, Set.of(200));
             for (String stage : StageNames.ALL) {
-                String signature = signed ? RequestSigner.of(secret).sign(body.getBytes(StandardCharsets.UTF_8), Clock.systemUTC()) : null;
-                check("POST", base, "/api/batch-processing/" + stage, body, signature, signed ? Set.of(200, 409) : Set.of(401));
+                String signature = signer == null
+                        ? null
+                        : signer.sign(body.getBytes(StandardCharsets.UTF_8), Clock.systemUTC());
+                check("POST", base, "/api/batch-processing/" + stage, body, signature,
+                        signer != null ? Set.of(200, 409) : Set.of(401));
             }
             check("POST", base, "/api/batch-processing/no-such-stage", body, null, Set.of(404));
             check("POST", base, "/api/process-batch", "{\"batchId\":", null, Set.of(400));
+            check("POST", base, "/api/process-batch", "{\"batchId\":" + batchId + ",\"input\":[]}", null, Set.of(400));
             check("GET", base, "/api/batches/" + batchId, null, null, Set.of(200));
         } catch (ConnectException e) {
             context.err().println("nothing answers at " + base + ": start the app first (java -jar pipeline-example.jar serve), or pass --url");
@@ -88,7 +113,25 @@ public final class TestBatchApiCommand implements Callable<Integer> {
         return failures == 0 ? 0 : 1;
     }
 
-    private void check(String method, URI base, String path, String body, String signature, Set<Integer> expected)
+    /** @return {@code --input}, once it is known to be one JSON object */
+    private String checkedInput() {
+        JsonNode parsed;
+        try {
+            parsed = STRICT.readTree(input);
+        } catch (IOException e) {
+            String why = e.getMessage().lines().findFirst().orElse("");
+            throw new CommandLine.ParameterException(spec.commandLine(), "--input is not JSON (" + why
+                    + "); give a JSON object, e.g. '" + EXAMPLE_INPUT + "'");
+        }
+        if (parsed == null || !parsed.isObject()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--input must be a JSON object, e.g. '"
+                    + EXAMPLE_INPUT + "'");
+        }
+        return input;
+    }
+
+    /** @return the status the app answered */
+    private int check(String method, URI base, String path, String body, String signature, Set<Integer> expected)
             throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
         if (body != null) {
@@ -106,6 +149,7 @@ public final class TestBatchApiCommand implements Callable<Integer> {
         }
         context.out().printf("%s %-4s %-40s -> %d (expected %s)  %s%n", ok ? "ok  " : "FAIL", method, path, response.statusCode(),
                 expected.stream().sorted().map(String::valueOf).reduce((a, b) -> a + " or " + b).orElse(""), summary(response.body()));
+        return response.statusCode();
     }
 
     private static String summary(String body) {
@@ -113,7 +157,12 @@ public final class TestBatchApiCommand implements Callable<Integer> {
             JsonNode n = JSON.readTree(body);
             if (n != null && n.has("stages") && n.has("status")) {
                 return "stage=" + n.path("stage").asText() + " status=" + n.path("status").asText() + " attempt=" + n.path("attempt").asText()
+                        + " hasInput=" + n.path("hasInput").asText()
                         + (n.path("error").isNull() ? "" : " error=" + n.path("error").asText());
+            }
+            if (n != null && n.has("created") && n.has("currentStage")) {
+                return "created=" + n.path("created").asText() + " stage=" + n.path("currentStage").asText()
+                        + " status=" + n.path("status").asText() + " hasInput=" + n.path("hasInput").asText();
             }
         } catch (IOException e) {
             // not JSON: shown as text below

@@ -20,7 +20,8 @@ import java.util.Set;
 /**
  * The JSON behind the status page, {@code GET /api/batches}: how many batches are in each state,
  * and the most recently changed batches, newest first, each with its stage, status, attempt,
- * error, the host's own {@code batch.status}, and its per-stage counters. Thread-safe.
+ * error, whether it was started with an input, the host's own {@code batch.status}, and its per-stage
+ * counters. Thread-safe.
  */
 public final class BatchListing {
     /** Most batches listed. */
@@ -65,6 +66,7 @@ public final class BatchListing {
             b.put("status", s.state().dbValue());
             b.put("attempt", s.attempt());
             b.put("error", s.error());
+            b.put("hasInput", s.hasInput());
             b.put("hostStatus", host.get(s.batchId()));
             b.put("createdAt", iso(s.createdAt()));
             b.put("updatedAt", iso(s.updatedAt()));

@@ -1,13 +1,14 @@
 package dev.baton.example.server;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 
 /** Writing answers on the JDK server. */
 final class Exchanges {
     static final String JSON = "application/json; charset=utf-8";
+    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private Exchanges() {}
 
@@ -24,7 +25,6 @@ final class Exchanges {
     }
 
     static void sendError(HttpExchange exchange, int status, String message) throws IOException {
-        String json = "{\"error\":\"" + message.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}";
-        send(exchange, status, JSON, json.getBytes(StandardCharsets.UTF_8));
+        send(exchange, status, JSON, MAPPER.writeValueAsBytes(MAPPER.createObjectNode().put("error", message)));
     }
 }

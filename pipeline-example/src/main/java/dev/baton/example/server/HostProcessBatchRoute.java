@@ -1,11 +1,11 @@
 package dev.baton.example.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.baton.example.host.HostBatches;
+import dev.baton.example.stages.BatchInput;
 import dev.baton.pipeline.http.StageEndpoint;
+import dev.baton.pipeline.http.StartRequest;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.sql.SQLException;
@@ -14,15 +14,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The host's {@code POST /api/process-batch}: for a batch id the host does not know yet, it first
- * creates the {@code batch} row and its generated screenshots (the queue row's foreign key needs
- * them), then hands the request to Baton's {@link StageEndpoint}, which enqueues the batch and
- * answers (202 with the queue row, 409 when it already has a run, 400 on bad input). After a 202
- * the host's batch is marked {@code processing}. Thread-safe.
+ * The host's {@code POST /api/process-batch}: the body of Baton's route, {@code {"batchId": N}} with an
+ * optional {@code "input": {"screenshots": M}} ({@link BatchInput}). For a batch id the host does not
+ * know yet, it first creates the {@code batch} row and its generated screenshots ({@code M}, else the
+ * default count; the queue row's foreign key needs them), then hands the request to Baton's
+ * {@link StageEndpoint}, which starts the batch with the input and answers (202 with the queue row, also
+ * for the same input again; 409 for another input; 400 on a bad body). A body the endpoint would refuse,
+ * or an input that is not {@code {"screenshots": 1..1000}}, creates nothing. After a 202 the host's batch
+ * is marked {@code processing}. Thread-safe.
  */
 public final class HostProcessBatchRoute implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(HostProcessBatchRoute.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final StageEndpoint endpoint;
     private final HostBatches batches;
@@ -31,7 +33,7 @@ public final class HostProcessBatchRoute implements HttpHandler {
     /**
      * @param endpoint Baton's endpoint
      * @param batches the host's batches
-     * @param screenshotsPerBatch screenshots created for a new batch
+     * @param screenshotsPerBatch screenshots created for a new batch started without a count
      */
     public HostProcessBatchRoute(StageEndpoint endpoint, HostBatches batches, int screenshotsPerBatch) {
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
@@ -43,25 +45,28 @@ public final class HostProcessBatchRoute implements HttpHandler {
     public void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             byte[] body = endpoint.readBody(exchange.getRequestBody());
-            long batchId = "POST".equals(exchange.getRequestMethod()) && body.length <= endpoint.maxBodyBytes() ? batchIdOf(body) : -1;
-            if (batchId > 0) {
+            StartRequest start = "POST".equals(exchange.getRequestMethod()) && body.length <= endpoint.maxBodyBytes()
+                    ? parse(body) : null;
+            if (start != null) {
+                BatchInput input;
                 try {
-                    if (batches.createIfAbsent(batchId, screenshotsPerBatch)) {
-                        LOG.info("created host batch {} with {} screenshots", batchId, screenshotsPerBatch);
-                    }
-                } catch (SQLException e) {
-                    LOG.error("creating host batch {} failed: {}", batchId, e.toString());
-                    Exchanges.sendError(exchange, 503, "could not create batch " + batchId + " in the host's tables; try again");
+                    input = BatchInput.of(start.input());
+                } catch (IllegalArgumentException e) {
+                    Exchanges.sendError(exchange, 400, "batch " + start.batchId() + ": " + e.getMessage());
+                    return;
+                }
+                if (!createIfAbsent(exchange, start.batchId(), input.screenshotsOr(screenshotsPerBatch))) {
                     return;
                 }
             }
             StageEndpoint.Response response = endpoint.handle(new StageEndpoint.Request(exchange.getRequestMethod(),
                     exchange.getRequestURI().getRawPath(), exchange.getRequestHeaders(), body));
-            if (response.status() == 202 && batchId > 0) {
+            if (response.status() == 202 && start != null) {
                 try {
-                    batches.markProcessing(batchId);
+                    batches.markProcessing(start.batchId());
                 } catch (SQLException e) {
-                    LOG.warn("batch {} started but marking the host's row processing failed: {}", batchId, e.toString());
+                    LOG.warn("batch {} started but marking the host's row processing failed: {}", start.batchId(),
+                            e.toString());
                 }
             }
             response.headers().forEach(exchange.getResponseHeaders()::set);
@@ -72,13 +77,27 @@ public final class HostProcessBatchRoute implements HttpHandler {
         }
     }
 
-    /** @return the positive batch id of a well-formed body, or -1 (the endpoint then explains what is wrong) */
-    static long batchIdOf(byte[] body) {
+    /** @return {@code false} when the answer (503) has been sent */
+    private boolean createIfAbsent(HttpExchange exchange, long batchId, int screenshots) throws IOException {
         try {
-            JsonNode id = JSON.readTree(body).get("batchId");
-            return id != null && id.canConvertToLong() && id.isIntegralNumber() && id.asLong() > 0 ? id.asLong() : -1;
-        } catch (IOException | RuntimeException e) {
-            return -1;
+            if (batches.createIfAbsent(batchId, screenshots)) {
+                LOG.info("created host batch {} with {} screenshots", batchId, screenshots);
+            }
+            return true;
+        } catch (SQLException e) {
+            LOG.error("creating host batch {} failed: {}", batchId, e.toString());
+            Exchanges.sendError(exchange, 503, "could not create batch " + batchId
+                    + " in the host's tables; try again");
+            return false;
+        }
+    }
+
+    /** @return the request, or {@code null} for a body the endpoint refuses (it then says what is wrong) */
+    static StartRequest parse(byte[] body) {
+        try {
+            return StartRequest.parse(body);
+        } catch (IllegalArgumentException e) {
+            return null;
         }
     }
 }

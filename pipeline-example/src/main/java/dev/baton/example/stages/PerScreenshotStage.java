@@ -62,11 +62,25 @@ public abstract class PerScreenshotStage<I, R> implements Stage {
         return StageResult.done(List.of());
     }
 
+    /**
+     * Decides, before any screenshot is processed, whether the stage cannot do its work.
+     *
+     * @param context the invocation
+     * @param items what {@link #items} returned
+     * @return the stage's result instead of processing, or {@code null} to process; by default
+     *     {@link #whenEmpty} for no items
+     * @throws Exception a transient failure
+     */
+    protected StageResult refuse(StageContext context, List<I> items) throws Exception {
+        return items.isEmpty() ? whenEmpty(context) : null;
+    }
+
     @Override
     public final StageResult execute(StageContext context) throws Exception {
         List<I> items = items(context);
-        if (items.isEmpty()) {
-            return whenEmpty(context);
+        StageResult refused = refuse(context, items);
+        if (refused != null) {
+            return refused;
         }
         return slicer.process(context, items, item -> {
             if (!itemDelay.isZero()) {

@@ -21,8 +21,10 @@ import javax.imageio.ImageIO;
 /**
  * Stage 1: loads the batch's screenshot rows from the host's tables, makes a signed URL for each
  * image and fetches it through that URL, checking that it is the image the row describes. Its
- * output is a list of {@link FetchedScreenshot}. A batch without screenshots fails at once
- * (retrying cannot add them).
+ * output is a list of {@link FetchedScreenshot}. The batch's {@link BatchInput}, when it has one with
+ * a count, limits the work to its first {@code screenshots} screenshots (by position); without one,
+ * every screenshot is fetched. A batch without screenshots, or with fewer than its input asks for,
+ * fails at once (retrying cannot add them).
  */
 public final class SetupStage extends PerScreenshotStage<ScreenshotRow, FetchedScreenshot> {
     /** How long a signed URL is valid. */
@@ -47,7 +49,26 @@ public final class SetupStage extends PerScreenshotStage<ScreenshotRow, FetchedS
 
     @Override
     protected List<ScreenshotRow> items(StageContext context) throws Exception {
-        return batches.screenshots(context.batchId());
+        List<ScreenshotRow> rows = batches.screenshots(context.batchId());
+        Integer wanted = wanted(context);
+        return wanted == null || wanted >= rows.size() ? rows : rows.subList(0, wanted);
+    }
+
+    @Override
+    protected StageResult refuse(StageContext context, List<ScreenshotRow> items) throws Exception {
+        Integer wanted = wanted(context);
+        if (wanted != null && !items.isEmpty() && items.size() < wanted) {
+            return StageResult.fail("batch " + context.batchId() + " stage " + context.stage() + ": the input asks for "
+                    + wanted + " screenshots but the host's screenshot table has " + items.size()
+                    + "; add the missing ones and restart the batch, or start the work under a new batch id"
+                    + " (POST /api/process-batch creates the screenshots of a new batch)");
+        }
+        return super.refuse(context, items);
+    }
+
+    /** @return the screenshot count of the batch's input, or {@code null} for all of them */
+    private static Integer wanted(StageContext context) {
+        return context.input(BatchInput.class).map(BatchInput::screenshots).orElse(null);
     }
 
     @Override

@@ -105,6 +105,7 @@ class ExampleAppEndToEndTest {
         assertThat(status.get("status").asText()).isEqualTo("completed");
         assertThat(status.get("attempt").asInt()).isEqualTo(1);
         assertThat(status.get("error").isNull()).isTrue();
+        assertThat(status.get("hasInput").asBoolean()).isFalse();
         List<String> names = new ArrayList<>();
         for (JsonNode s : status.get("stages")) {
             names.add(s.get("name").asText());
@@ -118,7 +119,11 @@ class ExampleAppEndToEndTest {
 
         assertThat(client.get("/health").status()).isEqualTo(200);
         assertThat(client.get("/api/batches/999").status()).isEqualTo(404);
-        assertThat(client.post("/api/process-batch", "{\"batchId\":7}").status()).isEqualTo(409);
+        AppClient.Answer again = client.post("/api/process-batch", "{\"batchId\":7}");
+        assertThat(again.status()).as("the same start again").isEqualTo(202);
+        assertThat(again.json().get("created").asBoolean()).isFalse();
+        assertThat(client.post("/api/process-batch", "{\"batchId\":7,\"input\":{\"screenshots\":3}}").status())
+                .as("an input where the run has none").isEqualTo(409);
         assertThat(client.post("/api/process-batch", "{\"batchId\":\"seven\"}").status()).isEqualTo(400);
         assertThat(client.post("/api/batch-processing/setup", "{\"batchId\":7}").status()).isEqualTo(401);
         assertThat(client.get("/").body()).contains("<title>Baton example");
@@ -184,5 +189,61 @@ class ExampleAppEndToEndTest {
             db = null;
         }
         assertThat(count("SELECT count(*) FROM batch WHERE status = 'completed'")).isEqualTo(6);
+    }
+
+    @Test
+    void a_batch_started_with_an_input_of_three_screenshots_analyses_three_and_one_without_keeps_the_default()
+            throws Exception {
+        BatchEndings endings = new BatchEndings(2);
+        AppClient client = start(trial(Map.of(), Set.of(), 10), endings);
+
+        AppClient.Answer withInput = client.post("/api/process-batch",
+                "{\"batchId\":31,\"input\":{\"screenshots\":3}}");
+        AppClient.Answer without = client.post("/api/process-batch", "{\"batchId\":32}");
+        assertThat(withInput.status()).as(withInput.body()).isEqualTo(202);
+        assertThat(withInput.json().get("hasInput").asBoolean()).isTrue();
+        assertThat(withInput.json().get("created").asBoolean()).isTrue();
+        assertThat(without.status()).as(without.body()).isEqualTo(202);
+        assertTimeoutPreemptively(Duration.ofSeconds(150), endings::await);
+
+        assertThat(endings.completed).containsExactlyInAnyOrder(31L, 32L);
+        JsonNode status = client.get("/api/batches/31").json();
+        assertThat(status.get("status").asText()).isEqualTo("completed");
+        assertThat(status.get("hasInput").asBoolean()).isTrue();
+        assertThat(client.get("/api/batches/32").json().get("hasInput").asBoolean()).isFalse();
+        assertThat(count("SELECT screenshot_count FROM batch WHERE batch_id = 31")).isEqualTo(3);
+        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 31")).isEqualTo(3);
+        assertThat(count("SELECT screenshots FROM batch_result WHERE batch_id = 31")).isEqualTo(3);
+        assertThat(count("SELECT screenshots FROM batch_result WHERE batch_id = 32")).isEqualTo(10);
+        assertThat(client.get("/api/batches").json().get("batches").findValuesAsText("hasInput"))
+                .contains("true", "false");
+
+        AppClient.Answer same = client.post("/api/process-batch", "{\"batchId\":31,\"input\":{\"screenshots\":3}}");
+        assertThat(same.status()).as(same.body()).isEqualTo(202);
+        assertThat(same.json().get("created").asBoolean()).isFalse();
+        AppClient.Answer other = client.post("/api/process-batch", "{\"batchId\":31,\"input\":{\"screenshots\":4}}");
+        assertThat(other.status()).as(other.body()).isEqualTo(409);
+        assertThat(other.json().get("error").asText()).contains("batch 31").contains("another input");
+    }
+
+    @Test
+    void a_start_with_a_bad_input_is_a_400_that_creates_nothing_in_either_table() throws Exception {
+        AppClient client = start(trial(Map.of(), Set.of(), 10), new BatchEndings(0));
+
+        AppClient.Answer notAnObject = client.post("/api/process-batch", "{\"batchId\":41,\"input\":[3]}");
+        AppClient.Answer badCount = client.post("/api/process-batch", "{\"batchId\":42,\"input\":{\"screenshots\":0}}");
+        AppClient.Answer typo = client.post("/api/process-batch", "{\"batchId\":43,\"input\":{\"screenshot\":3}}");
+        AppClient.Answer unknownField = client.post("/api/process-batch", "{\"batchId\":44,\"inputs\":{}}");
+
+        assertThat(notAnObject.status()).as(notAnObject.body()).isEqualTo(400);
+        assertThat(notAnObject.json().get("error").asText()).startsWith("input must be a JSON object");
+        assertThat(badCount.status()).as(badCount.body()).isEqualTo(400);
+        assertThat(badCount.json().get("error").asText()).isEqualTo("batch 42: input.screenshots must be an integer"
+                + " from 1 to 1000, got 0; leave it out for the default count");
+        assertThat(typo.status()).as(typo.body()).isEqualTo(400);
+        assertThat(typo.json().get("error").asText()).contains("unknown field 'screenshot'");
+        assertThat(unknownField.status()).as(unknownField.body()).isEqualTo(400);
+        assertThat(count("SELECT count(*) FROM batch")).isZero();
+        assertThat(count("SELECT count(*) FROM batch_processing_queue")).isZero();
     }
 }

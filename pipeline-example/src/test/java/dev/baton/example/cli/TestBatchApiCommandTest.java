@@ -64,16 +64,51 @@ class TestBatchApiCommandTest {
         assertThat(report).contains("GET  /health", "POST /api/process-batch", "GET  /api/batches/3",
                 "POST /api/batch-processing/setup", "POST /api/batch-processing/persistence", "/api/batch-processing/no-such-stage")
                 .contains("all endpoints answered as expected").doesNotContain("FAIL");
-        assertThat(report.lines().filter(l -> l.startsWith("ok"))).hasSize(12);
+        assertThat(report.lines().filter(l -> l.startsWith("ok"))).hasSize(14);
     }
 
     @Test
-    void without_the_secret_stage_calls_must_be_refused_and_a_second_run_finds_the_batch_running() {
+    void without_the_secret_stage_calls_must_be_refused_and_a_second_run_finds_the_same_run() {
         assertThat(run(name -> null, "test-batch-api", "--url", app.baseUrl().toString())).isZero();
         String report = out.toString(StandardCharsets.UTF_8);
-        assertThat(report).contains("POST /api/batch-processing/setup", "-> 401 (expected 401)").contains("testing " + app.baseUrl() + " with batch 1");
+        assertThat(report).contains("POST /api/batch-processing/setup", "-> 401 (expected 401)")
+                .contains("testing " + app.baseUrl() + " with batch 1").contains("created=true");
         out.reset();
         assertThat(run(name -> null, "test-batch-api", "1", "--url", app.baseUrl().toString())).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("POST /api/process-batch", "-> 409 (expected 202 or 409)");
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("POST /api/process-batch", "-> 202 (expected 202 or 409)")
+                .contains("created=false").doesNotContain("created=true");
+    }
+
+    @Test
+    void sends_an_input_and_a_second_run_with_another_input_is_a_conflict_it_allows() {
+        String url = app.baseUrl().toString();
+        assertThat(run(name -> null, "test-batch-api", "5", "--url", url, "--input", "{\"screenshots\": 2}")).isZero();
+        String report = out.toString(StandardCharsets.UTF_8);
+        assertThat(report).contains("testing " + url + " with batch 5 and input {\"screenshots\": 2}")
+                .contains("created=true").contains("hasInput=true").doesNotContain("FAIL");
+        out.reset();
+
+        assertThat(run(name -> null, "test-batch-api", "5", "--url", url, "--input", "{\"screenshots\": 3}")).isZero();
+
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("-> 409 (expected 202 or 409)", "-> 409 (expected 409)")
+                .doesNotContain("FAIL");
+    }
+
+    @Test
+    void an_input_that_is_not_a_json_object_is_a_usage_error() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CommandContext context = new CommandContext(name -> null, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), ds -> {
+                    throw new java.sql.SQLException("test-batch-api opens no store");
+                }, ShutdownSignal::manual, false);
+
+        int exit = Main.commandLine(context)
+                .execute("test-batch-api", "--url", app.baseUrl().toString(), "--input", "[3]");
+
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--input must be a JSON object");
+        assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("testing");
     }
 }

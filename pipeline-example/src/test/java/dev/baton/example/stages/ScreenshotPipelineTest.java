@@ -60,7 +60,11 @@ class ScreenshotPipelineTest {
         }
 
         BatchStatus process(long batchId) {
-            runner.client().start(batchId);
+            return process(batchId, null);
+        }
+
+        BatchStatus process(long batchId, Object input) {
+            runner.client().start(batchId, input);
             drain();
             return runner.client().status(batchId).orElseThrow();
         }
@@ -179,5 +183,47 @@ class ScreenshotPipelineTest {
         assertThat(status.attempt()).isEqualTo(1);
         assertThat(status.error()).contains("has no screenshots");
         assertThat(host.batches.find(4).orElseThrow().status()).isEqualTo("failed");
+    }
+
+    @Test
+    void a_batch_started_with_a_screenshot_count_analyses_only_its_first_screenshots() throws Exception {
+        host.batches.createIfAbsent(5, 10);
+        Run run = new Run(TrialSettings.defaults());
+
+        BatchStatus status = run.process(5, new BatchInput(4));
+
+        assertThat(status.state()).isEqualTo(BatchState.COMPLETED);
+        assertThat(status.hasInput()).isTrue();
+        assertThat(run.output(5, StageNames.SETUP, FetchedScreenshot[].class)).extracting(FetchedScreenshot::position)
+                .containsExactly(0, 1, 2, 3);
+        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 5")).isEqualTo(4);
+        assertThat(count("SELECT count(*) FROM batch_result WHERE batch_id = 5 AND screenshots = 4")).isEqualTo(1);
+    }
+
+    @Test
+    void an_input_without_a_count_analyses_every_screenshot() throws Exception {
+        host.batches.createIfAbsent(7, 3);
+        Run run = new Run(TrialSettings.defaults());
+
+        BatchStatus status = run.process(7, Map.of());
+
+        assertThat(status.state()).isEqualTo(BatchState.COMPLETED);
+        assertThat(count("SELECT count(*) FROM batch_result WHERE batch_id = 7 AND screenshots = 3")).isEqualTo(1);
+    }
+
+    @Test
+    void a_batch_whose_input_asks_for_more_screenshots_than_it_has_fails_at_setup_at_once_with_advice()
+            throws Exception {
+        host.batches.createIfAbsent(6, 2);
+        Run run = new Run(TrialSettings.defaults());
+
+        BatchStatus status = run.process(6, new BatchInput(5));
+
+        assertThat(status.state()).isEqualTo(BatchState.FAILED);
+        assertThat(status.stage()).isEqualTo(StageNames.SETUP);
+        assertThat(status.attempt()).isEqualTo(1);
+        assertThat(status.error()).contains("batch 6 stage setup: the input asks for 5 screenshots but the host's"
+                + " screenshot table has 2").contains("restart the batch");
+        assertThat(host.batches.find(6).orElseThrow().status()).isEqualTo("failed");
     }
 }

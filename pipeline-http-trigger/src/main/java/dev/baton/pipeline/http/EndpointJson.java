@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.StageOutcome;
 import java.time.Instant;
@@ -24,6 +23,7 @@ final class EndpointJson {
         n.put("status", s.state().dbValue());
         n.put("attempt", s.attempt());
         n.put("error", s.error());
+        n.put("hasInput", s.hasInput());
         ArrayNode stages = n.putArray("stages");
         for (BatchStatus.StageView v : s.stages()) {
             ObjectNode st = stages.addObject();
@@ -37,17 +37,23 @@ final class EndpointJson {
         return bytes(n);
     }
 
-    /** The queue row, answered by {@code POST /api/process-batch}. */
-    static byte[] record(BatchStatus r) {
+    /**
+     * The queue row, answered by {@code POST /api/process-batch}.
+     *
+     * @param created whether this request made the run, {@code false} when it existed with the same input
+     */
+    static byte[] started(BatchStatus s, boolean created) {
         ObjectNode n = MAPPER.createObjectNode();
-        n.put("batchId", r.batchId());
-        n.put("currentStage", r.stage());
-        n.put("status", r.state().dbValue());
-        n.put("attempt", r.attempt());
-        n.put("errorMessage", r.error());
-        n.put("runAfter", iso(r.runAfter()));
-        n.put("createdAt", iso(r.createdAt()));
-        n.put("updatedAt", iso(r.updatedAt()));
+        n.put("batchId", s.batchId());
+        n.put("currentStage", s.stage());
+        n.put("status", s.state().dbValue());
+        n.put("attempt", s.attempt());
+        n.put("errorMessage", s.error());
+        n.put("runAfter", iso(s.runAfter()));
+        n.put("createdAt", iso(s.createdAt()));
+        n.put("updatedAt", iso(s.updatedAt()));
+        n.put("hasInput", s.hasInput());
+        n.put("created", created);
         return bytes(n);
     }
 

@@ -1,6 +1,5 @@
 package dev.baton.pipeline.http;
 
-import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.http.DeliveryAttempt.Kind;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
@@ -220,23 +219,18 @@ final class HttpDelivery {
         notify(l -> l.gaveUp(last.batchId(), last.stage(), last.number(), last.reason()));
     }
 
-    /** Binds the handler that hears of triggers finally not delivered. */
-    void bind(StageHandler handler) {
-        undelivered.bind(handler);
-    }
-
-    /** @return the count of (batch, stage) pairs with undelivered fires tracked now */
-    int undeliveredTracked() {
-        return undelivered.tracked();
-    }
-
     private String whatToCheck() {
         return "check the base URL (HttpTrigger.builder().baseUrl or " + BaseUrl.PIPELINE_API_URL + ", now " + baseUrl
                 + "), that the server there is up and serves the stage path " + stagePath + ", and that "
                 + RequestSigner.SECRET_ENV + " is the same on both sides";
     }
 
-    void notify(Consumer<DeliveryListener> event) {
+    private void notify(Consumer<DeliveryListener> event) {
+        notify(listener, event);
+    }
+
+    /** Tells {@code listener} of {@code event}; a listener that throws is logged and ignored. */
+    static void notify(DeliveryListener listener, Consumer<DeliveryListener> event) {
         try {
             event.accept(listener);
         } catch (RuntimeException e) {

@@ -34,8 +34,15 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * HttpTrigger trigger = HttpTrigger.builder().build();   // PIPELINE_API_URL / VERCEL_URL, PIPELINE_SIGNING_SECRET
  * PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
- * runner.start(123);                                      // POST <base>/api/batch-processing/setup
+ * runner.start();                                         // starts the trigger's threads
+ * runner.client().start(123);                             // POST <base>/api/batch-processing/setup
  * }</pre>
+ *
+ * <p>Building resolves and checks the settings but starts nothing: {@link #start()} (called by
+ * {@link dev.baton.pipeline.PipelineRunner#start()}) makes the delivery thread and the HTTP client, and
+ * a fire before it is refused with an {@link IllegalStateException}. A serverless handler, which runs
+ * stages through {@code runStage} inside its requests, still starts the runner once when the process
+ * starts, so that each stage can trigger the next.
  *
  * <h2>What "fire-and-forget" means here</h2>
  * {@link #fire} only takes one of {@code maxInFlight} slots and hands the delivery to the trigger's
@@ -95,50 +102,90 @@ public final class HttpTrigger implements Trigger {
     /** Default wait of {@link #close()} for deliveries in flight. */
     public static final Duration DEFAULT_SHUTDOWN_WAIT = Duration.ofSeconds(5);
 
-    private final HttpDelivery delivery;
     private final URI baseUrl;
     private final StagePath stagePath;
+    private final URI stageBase;
+    private final RequestSigner signer;
+    private final Clock clock;
+    private final Duration handoffTimeout;
+    private final int maxAttempts;
+    private final IntervalFunction backoff;
+    private final Duration maxBackoff;
+    private final Duration connectTimeout;
+    private final HttpClient hostClient;
+    private final DeliveryListener listener;
+    private final Undelivered undelivered;
     private final InFlight inFlight;
     private final int maxDelayed;
     private final Duration shutdownWait;
-    private final ScheduledThreadPoolExecutor worker;
-    private final ExecutorService ownedClientExecutor;
     private final AtomicInteger delayed = new AtomicInteger();
     private final AtomicLong lastDropWarning = new AtomicLong(System.nanoTime() - DROP_WARNING_INTERVAL_NANOS);
     private final AtomicLong droppedSinceWarning = new AtomicLong();
+    private volatile Running running;
     private volatile boolean closed;
+
+    /** What {@link #start()} makes: the delivery thread, the client's threads when the client is ours, the delivery. */
+    private record Running(ScheduledThreadPoolExecutor worker, ExecutorService ownedClientExecutor,
+            HttpDelivery delivery) {}
 
     private HttpTrigger(Builder b, URI baseUrl, RequestSigner signer) {
         this.baseUrl = baseUrl;
         this.stagePath = b.stagePath;
+        this.stageBase = URI.create(baseUrl.toString() + b.stagePath.value());
+        this.signer = signer;
+        this.clock = b.clock;
+        this.handoffTimeout = b.handoffTimeout;
+        this.maxAttempts = b.maxAttempts;
+        this.backoff = IntervalFunction.ofExponentialRandomBackoff(
+                Math.max(1, b.initialBackoff.toMillis()), b.multiplier, 0.5, Math.max(1, b.maxBackoff.toMillis()));
+        this.maxBackoff = b.maxBackoff;
+        this.connectTimeout = b.connectTimeout;
+        this.hostClient = b.httpClient;
+        this.listener = b.listener;
+        this.undelivered = new Undelivered(b.errorAfterUndelivered, MAX_TRACKED_UNDELIVERED);
         this.inFlight = new InFlight(b.maxInFlight);
         this.maxDelayed = b.maxDelayed;
         this.shutdownWait = b.shutdownWait;
-        this.worker = new ScheduledThreadPoolExecutor(1, daemon("baton-http-trigger"));
-        this.worker.setRemoveOnCancelPolicy(true);
-        HttpClient client = b.httpClient;
-        if (client == null) {
-            int threads = Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors()));
-            // tasks are bounded by maxInFlight deliveries, each a handful of callbacks
-            this.ownedClientExecutor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-                    new LinkedBlockingQueue<>(), daemon("baton-http-client"));
-            client = HttpClient.newBuilder()
-                    .connectTimeout(b.connectTimeout)
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    .executor(ownedClientExecutor)
-                    .build();
-        } else {
-            this.ownedClientExecutor = null;
-        }
-        IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(
-                Math.max(1, b.initialBackoff.toMillis()), b.multiplier, 0.5, Math.max(1, b.maxBackoff.toMillis()));
-        this.delivery = new HttpDelivery(client, baseUrl, b.stagePath, signer, b.clock, b.handoffTimeout, b.maxAttempts,
-                backoff, b.maxBackoff, worker, b.listener, new Undelivered(b.errorAfterUndelivered, MAX_TRACKED_UNDELIVERED));
     }
 
     /** @return a builder with the defaults above */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Starts the delivery thread and, unless the builder was given a client of the host's, the HTTP
+     * client and its threads. Called by {@link dev.baton.pipeline.PipelineRunner#start()}; a second call
+     * does nothing.
+     *
+     * @throws IllegalStateException if the trigger was closed
+     */
+    @Override
+    public synchronized void start() {
+        if (closed) {
+            throw new IllegalStateException("this HttpTrigger was closed; build a new one");
+        }
+        if (running != null) {
+            return;
+        }
+        ScheduledThreadPoolExecutor worker = new ScheduledThreadPoolExecutor(1, daemon("baton-http-trigger"));
+        worker.setRemoveOnCancelPolicy(true);
+        ExecutorService ownedClientExecutor = null;
+        HttpClient client = hostClient;
+        if (client == null) {
+            int threads = Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors()));
+            // tasks are bounded by maxInFlight deliveries, each a handful of callbacks
+            ownedClientExecutor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), daemon("baton-http-client"));
+            client = HttpClient.newBuilder()
+                    .connectTimeout(connectTimeout)
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .executor(ownedClientExecutor)
+                    .build();
+        }
+        HttpDelivery delivery = new HttpDelivery(client, baseUrl, stagePath, signer, clock, handoffTimeout, maxAttempts,
+                backoff, maxBackoff, worker, listener, undelivered);
+        running = new Running(worker, ownedClientExecutor, delivery);
     }
 
     /** @return the resolved base URL, without a trailing slash */
@@ -160,7 +207,7 @@ public final class HttpTrigger implements Trigger {
      * @throws IllegalArgumentException if {@code stage} is not a valid stage name
      */
     public URI stageUrl(String stage) {
-        return delivery.uri(checkStage(stage));
+        return stageBase.resolve(checkStage(stage));
     }
 
     /**
@@ -172,12 +219,12 @@ public final class HttpTrigger implements Trigger {
      */
     @Override
     public void bind(StageHandler handler) {
-        delivery.bind(Objects.requireNonNull(handler, "handler"));
+        undelivered.bind(Objects.requireNonNull(handler, "handler"));
     }
 
     /** @return (batch, stage) pairs whose last fires were not delivered, tracked now (at most 10,000) */
     int undeliveredTracked() {
-        return delivery.undeliveredTracked();
+        return undelivered.tracked();
     }
 
     /** @return deliveries in flight right now (taken slots) */
@@ -203,6 +250,7 @@ public final class HttpTrigger implements Trigger {
      * @param batchId the batch
      * @param stage the stage
      * @throws IllegalArgumentException if {@code stage} is not a valid stage name (a programming error)
+     * @throws IllegalStateException if the trigger has not been started
      */
     @Override
     public void fire(long batchId, String stage) {
@@ -211,19 +259,29 @@ public final class HttpTrigger implements Trigger {
             drop(batchId, stage, "the trigger is closed");
             return;
         }
+        Running r = started(batchId, stage);
         if (!inFlight.tryTake()) {
             drop(batchId, stage, inFlight.max() + " deliveries already in flight");
             return;
         }
         try {
-            worker.execute(() -> start(batchId, stage));
+            r.worker().execute(() -> deliver(r.delivery(), batchId, stage));
         } catch (RejectedExecutionException e) {
             inFlight.release();
             drop(batchId, stage, "the trigger is closed");
         }
     }
 
-    private void start(long batchId, String stage) {
+    private Running started(long batchId, String stage) {
+        Running r = running;
+        if (r == null) {
+            throw new IllegalStateException("batch " + batchId + " stage " + stage + ": the HttpTrigger is not started;"
+                    + " call start() on the runner it was given to (PipelineRunner.start()), or on the trigger");
+        }
+        return r;
+    }
+
+    private void deliver(HttpDelivery delivery, long batchId, String stage) {
         try {
             delivery.deliver(batchId, stage).whenComplete((last, error) -> {
                 try {
@@ -246,6 +304,7 @@ public final class HttpTrigger implements Trigger {
      * @param stage the stage
      * @param delay how long to wait first
      * @throws IllegalArgumentException if {@code stage} is not a valid stage name
+     * @throws IllegalStateException if the trigger has not been started
      */
     @Override
     public void fireAfter(long batchId, String stage, Duration delay) {
@@ -258,13 +317,14 @@ public final class HttpTrigger implements Trigger {
             drop(batchId, stage, "the trigger is closed");
             return;
         }
+        Running r = started(batchId, stage);
         if (delayed.incrementAndGet() > maxDelayed) {
             delayed.decrementAndGet();
             drop(batchId, stage, maxDelayed + " delayed triggers already waiting");
             return;
         }
         try {
-            worker.schedule(() -> {
+            r.worker().schedule(() -> {
                 delayed.decrementAndGet();
                 fire(batchId, stage);
             }, delay.toMillis(), TimeUnit.MILLISECONDS);
@@ -289,14 +349,22 @@ public final class HttpTrigger implements Trigger {
 
     /**
      * Stops taking triggers, drops delayed ones and waits up to the shutdown wait for deliveries in
-     * flight; whatever is left is recovered by the stall sweeper.
+     * flight; whatever is left is recovered by the stall sweeper. Idempotent; a trigger never started
+     * only stops taking triggers.
      */
     @Override
     public void close() {
-        if (closed) {
+        Running r;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            r = running;
+        }
+        if (r == null) {
             return;
         }
-        closed = true;
         try {
             if (!awaitIdle(shutdownWait)) {
                 LOG.warn("{} trigger deliveries still in flight after {}; left to the stall sweeper", inFlight.count(), shutdownWait);
@@ -304,13 +372,13 @@ public final class HttpTrigger implements Trigger {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        int waiting = worker.getQueue().size();
+        int waiting = r.worker().getQueue().size();
         if (waiting > 0) {
             LOG.info("{} delayed triggers dropped on close; left to the stall sweeper", waiting);
         }
-        worker.shutdownNow();
-        if (ownedClientExecutor != null) {
-            ownedClientExecutor.shutdownNow();
+        r.worker().shutdownNow();
+        if (r.ownedClientExecutor() != null) {
+            r.ownedClientExecutor().shutdownNow();
         }
     }
 
@@ -325,7 +393,7 @@ public final class HttpTrigger implements Trigger {
             droppedSinceWarning.incrementAndGet();
             LOG.debug("batch {} stage {}: trigger dropped ({}); left to the stall sweeper", batchId, stage, why);
         }
-        delivery.notify(l -> l.dropped(batchId, stage, why));
+        HttpDelivery.notify(listener, l -> l.dropped(batchId, stage, why));
     }
 
     private static String checkStage(String stage) {
@@ -347,7 +415,7 @@ public final class HttpTrigger implements Trigger {
 
     /**
      * Builds an {@link HttpTrigger}; every setter validates its value and {@link #build()} resolves the
-     * base URL and the secret, failing fast. Not thread-safe.
+     * base URL and the secret, failing fast. Building starts nothing. Not thread-safe.
      */
     public static final class Builder {
         private String baseUrl;
@@ -399,7 +467,7 @@ public final class HttpTrigger implements Trigger {
          * @throws IllegalArgumentException if shorter than 16 bytes
          */
         public Builder secret(String secret) {
-            RequestSigner.of(secret);
+            RequestSigner.builder().secret(secret);
             this.secret = secret;
             return this;
         }
@@ -553,14 +621,15 @@ public final class HttpTrigger implements Trigger {
         }
 
         /**
-         * @return the trigger
+         * @return the trigger, not started
          * @throws IllegalStateException in production without a base URL (see {@link BaseUrl})
          * @throws IllegalArgumentException if a URL from the environment is malformed, or no secret is
          *     configured and {@value RequestSigner#SECRET_ENV} is unset or too short
          */
         public HttpTrigger build() {
             URI url = BaseUrl.resolve(baseUrl, env);
-            RequestSigner signer = RequestSigner.of(secret != null ? secret : env.apply(RequestSigner.SECRET_ENV));
+            RequestSigner.Builder signing = RequestSigner.builder().environment(env);
+            RequestSigner signer = (secret != null ? signing.secret(secret) : signing).build();
             return new HttpTrigger(this, url, signer);
         }
 

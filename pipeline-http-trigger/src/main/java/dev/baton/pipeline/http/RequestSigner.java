@@ -3,6 +3,7 @@ package dev.baton.pipeline.http;
 import java.time.Clock;
 import java.util.HexFormat;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * Signs a stage request: the header {@value #HEADER} is {@code t=<unix seconds>,v1=<hex>} where
@@ -16,7 +17,8 @@ import java.util.Objects;
  * curl -X POST "$URL/api/batch-processing/setup" -H "X-Pipeline-Signature: t=$t,v1=$sig" -d "$body"
  * }</pre>
  *
- * <p>Immutable and thread-safe.
+ * <p>Built with {@code RequestSigner.builder().secret(secret).build()}, or without {@code secret} from
+ * {@value #SECRET_ENV}. Immutable and thread-safe.
  */
 public final class RequestSigner {
 
@@ -33,13 +35,9 @@ public final class RequestSigner {
         this.hmac = hmac;
     }
 
-    /**
-     * @param secret the shared secret, at least 16 bytes in UTF-8
-     * @return a signer
-     * @throws IllegalArgumentException if the secret is missing or too short
-     */
-    public static RequestSigner of(String secret) {
-        return new RequestSigner(Hmac.of("the signing secret (" + SECRET_ENV + ")", secret));
+    /** @return a builder; without a secret, {@link Builder#build()} reads {@value #SECRET_ENV} */
+    public static Builder builder() {
+        return new Builder();
     }
 
     /**
@@ -59,5 +57,43 @@ public final class RequestSigner {
      */
     public String sign(byte[] body, Clock clock) {
         return sign(body, clock.instant().getEpochSecond());
+    }
+
+    /** Builds a {@link RequestSigner}; every setter validates its value. Not thread-safe. */
+    public static final class Builder {
+        private static final String SETTING = "the signing secret (" + SECRET_ENV + ")";
+
+        private Hmac secret;
+        private Function<String, String> env = System::getenv;
+
+        private Builder() {}
+
+        /**
+         * @param secret the shared secret, at least 16 bytes in UTF-8; wins over the environment
+         * @return this
+         * @throws IllegalArgumentException if the secret is missing or too short
+         */
+        public Builder secret(String secret) {
+            this.secret = Hmac.of(SETTING, secret);
+            return this;
+        }
+
+        /**
+         * @param env looks up an environment variable, {@code null} when unset; default {@code System::getenv}
+         * @return this
+         */
+        public Builder environment(Function<String, String> env) {
+            this.env = Objects.requireNonNull(env, "env");
+            return this;
+        }
+
+        /**
+         * @return the signer
+         * @throws IllegalArgumentException if no secret was given and {@value RequestSigner#SECRET_ENV} is unset or
+         *     shorter than 16 bytes
+         */
+        public RequestSigner build() {
+            return new RequestSigner(secret != null ? secret : Hmac.of(SETTING, env.apply(SECRET_ENV)));
+        }
     }
 }

@@ -20,8 +20,13 @@ import java.util.function.Function;
  * previous, then the senders with the new secret, then drop the previous one.
  *
  * <p>A request replayed within the tolerance passes this check; it is harmless because a stage
- * trigger for a batch that is no longer at that stage changes nothing (answered 409). Immutable and
- * thread-safe.
+ * trigger for a batch that is no longer at that stage changes nothing (answered 409).
+ *
+ * <pre>{@code
+ * SignatureVerifier verifier = SignatureVerifier.builder().build();   // PIPELINE_SIGNING_SECRET[_PREVIOUS]
+ * SignatureVerifier rotating = SignatureVerifier.builder().secret(current).previousSecret(old).build();
+ * }</pre>
+ * Immutable and thread-safe.
  */
 public final class SignatureVerifier {
 
@@ -60,29 +65,11 @@ public final class SignatureVerifier {
     }
 
     /**
-     * @param currentSecret the secret senders use now, at least 16 bytes in UTF-8
-     * @return a builder
-     * @throws IllegalArgumentException if the secret is missing or too short
+     * @return a builder; without {@link Builder#secret}, {@link Builder#build()} reads
+     *     {@value RequestSigner#SECRET_ENV} and, when set, {@value #PREVIOUS_SECRET_ENV}
      */
-    public static Builder builder(String currentSecret) {
-        return new Builder(currentSecret);
-    }
-
-    /**
-     * Reads {@value RequestSigner#SECRET_ENV} and, when set, {@value #PREVIOUS_SECRET_ENV}.
-     *
-     * @param env looks up an environment variable, {@code null} when unset ({@code System::getenv})
-     * @param clock the clock timestamps are checked against
-     * @return a verifier with the default tolerance
-     * @throws IllegalArgumentException if the current secret is unset or a secret is too short
-     */
-    public static SignatureVerifier fromEnvironment(Function<String, String> env, Clock clock) {
-        Builder b = builder(env.apply(RequestSigner.SECRET_ENV)).clock(clock);
-        String previous = env.apply(PREVIOUS_SECRET_ENV);
-        if (previous != null && !previous.isBlank()) {
-            b.previousSecret(previous);
-        }
-        return b.build();
+    public static Builder builder() {
+        return new Builder();
     }
 
     /**
@@ -156,13 +143,26 @@ public final class SignatureVerifier {
 
     /** Builds a {@link SignatureVerifier}; every setter validates its value. Not thread-safe. */
     public static final class Builder {
-        private final Hmac current;
+        private static final String CURRENT = "the current signing secret (" + RequestSigner.SECRET_ENV + ")";
+        private static final String PREVIOUS = "the previous signing secret (" + PREVIOUS_SECRET_ENV + ")";
+
+        private Hmac current;
         private Hmac previous;
+        private Function<String, String> env = System::getenv;
         private Duration tolerance = DEFAULT_TOLERANCE;
         private Clock clock = Clock.systemUTC();
 
-        private Builder(String currentSecret) {
-            this.current = Hmac.of("the current signing secret (" + RequestSigner.SECRET_ENV + ")", currentSecret);
+        private Builder() {}
+
+        /**
+         * @param secret the secret senders use now, at least 16 bytes in UTF-8; when given, the environment
+         *     is not read for either secret
+         * @return this
+         * @throws IllegalArgumentException if the secret is missing or too short
+         */
+        public Builder secret(String secret) {
+            this.current = Hmac.of(CURRENT, secret);
+            return this;
         }
 
         /**
@@ -171,7 +171,17 @@ public final class SignatureVerifier {
          * @throws IllegalArgumentException if the secret is missing or too short
          */
         public Builder previousSecret(String secret) {
-            this.previous = Hmac.of("the previous signing secret (" + PREVIOUS_SECRET_ENV + ")", secret);
+            this.previous = Hmac.of(PREVIOUS, secret);
+            return this;
+        }
+
+        /**
+         * @param env looks up an environment variable, {@code null} when unset; read by {@link #build()} when
+         *     no {@link #secret} was given; default {@code System::getenv}
+         * @return this
+         */
+        public Builder environment(Function<String, String> env) {
+            this.env = Objects.requireNonNull(env, "env");
             return this;
         }
 
@@ -199,12 +209,19 @@ public final class SignatureVerifier {
             return this;
         }
 
-        /** @return the verifier */
+        /**
+         * @return the verifier
+         * @throws IllegalArgumentException if no secret was given and {@value RequestSigner#SECRET_ENV} is unset,
+         *     or a secret from the environment is too short
+         */
         public SignatureVerifier build() {
             List<Hmac> secrets = new ArrayList<>();
-            secrets.add(current);
+            secrets.add(current != null ? current : Hmac.of(CURRENT, env.apply(RequestSigner.SECRET_ENV)));
+            String old = current != null ? null : env.apply(PREVIOUS_SECRET_ENV);
             if (previous != null) {
                 secrets.add(previous);
+            } else if (old != null && !old.isBlank()) {
+                secrets.add(Hmac.of(PREVIOUS, old));
             }
             return new SignatureVerifier(secrets, tolerance, clock);
         }

@@ -1,10 +1,12 @@
 package dev.baton.pipeline.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.baton.pipeline.BatchClient;
 import dev.baton.pipeline.BatchConflictException;
 import dev.baton.pipeline.BatchStatus;
-import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageOutcome;
+import dev.baton.pipeline.StageValueException;
 import dev.baton.pipeline.UnknownStageException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,13 +35,19 @@ import org.slf4j.LoggerFactory;
  *       (or a timestamp more than 300 s from the verifier's clock), 413 body over the limit, 400
  *       malformed body, 404 unknown stage or batch, 409 the batch is not at that stage (a duplicate or
  *       late trigger: nothing ran).</li>
- *   <li>{@code POST /api/process-batch} with {@code {"batchId":123}}: starts the batch and answers 202
- *       with its queue row; 409 if it already has a run; 400, 413 on bad input. It is the public entry
+ *   <li>{@code POST /api/process-batch} with {@code {"batchId":123}} or
+ *       {@code {"batchId":123,"input":{…}}} ({@link StartRequest}): starts the batch through
+ *       {@link BatchClient#start(long, Object)}, the input (a JSON object, stored as sent, numbers exact)
+ *       beside it, and answers 202 with its queue row and {@code "created": true}. Idempotent: the same
+ *       id with an equal input (the same JSON text), or again without one, answers 202 with the existing
+ *       run and {@code "created": false}; another input, or an input where the run has none (or the
+ *       reverse), is a 409 that changes nothing. 400 on a bad body (an input that is not a JSON object
+ *       included), 413 on an oversized one; neither touches the store. It is the public entry
  *       point, called by browsers and host services that do not hold the pipeline secret, so it needs
  *       no signature; guard it with {@link Builder#clientAuthorizer} (a session or API-key check, or
  *       {@code r -> verifier.verify(r.header(RequestSigner.HEADER), r.body()) == Result.VALID}).</li>
- *   <li>{@code GET /api/batches/{batchId}}: the batch's status JSON, 404 when it has no run; behind the
- *       same authorizer.</li>
+ *   <li>{@code GET /api/batches/{batchId}}: the batch's status JSON ({@code hasInput} says whether it
+ *       was started with an input), 404 when it has no run; behind the same authorizer.</li>
  *   <li>{@code GET /health}: 200.</li>
  * </ul>
  * Any other path is 404, a wrong method 405. Nothing is read or written before the path, method,
@@ -214,23 +222,48 @@ public final class StageEndpoint {
         if (refused.isPresent()) {
             return refused.get();
         }
-        BatchIdBody.Parsed body = BatchIdBody.parse(r.body());
+        BatchIdBody.Parsed body = BatchIdBody.parseStart(r.body());
         if (!body.ok()) {
             return Response.json(400, EndpointJson.error(body.error()));
         }
         long batchId = body.batchId();
+        JsonNode input = body.input();
+        BatchClient client = runner.client();
+        Optional<BatchStatus> before = Optional.empty();
         try {
-            BatchStatus created = runner.client().start(batchId);
-            return Response.json(202, EndpointJson.record(created));
+            // BatchClient.start does not say whether it made the run; a run seen before it did not. Two
+            // starts racing for a new id may both say created, and only one run exists
+            before = client.status(batchId);
+            BatchStatus started = input == null ? client.start(batchId) : client.start(batchId, input);
+            return Response.json(202, EndpointJson.started(started, before.isEmpty()));
         } catch (BatchConflictException e) {
-            return Response.json(409, EndpointJson.error("batch " + batchId + " already has a pipeline run; see GET "
-                    + STATUS_PREFIX + batchId + ", and retry or restart it through the operations"));
+            boolean runHasInput = before.or(() -> client.status(batchId)).map(BatchStatus::hasInput)
+                    .orElse(input == null);
+            return Response.json(409, EndpointJson.error(conflict(batchId, runHasInput, input != null)));
+        } catch (StageValueException e) {
+            return Response.json(400, EndpointJson.error("the input of batch " + batchId
+                    + " cannot be stored as it is (" + e.getMessage() + "); nothing was started"));
         } catch (RuntimeException e) {
             String incident = incident();
             LOG.error("batch {} stage {}: starting the batch failed (incident {})", batchId, runner.pipeline().first().name(), incident, e);
             return Response.json(500, EndpointJson.error("internal error starting batch " + batchId + " (incident " + incident
                     + "); see the server log"));
         }
+    }
+
+    private static String conflict(long batchId, boolean runHasInput, boolean requestHasInput) {
+        String why;
+        if (runHasInput && requestHasInput) {
+            why = "was started with another input";
+        } else if (runHasInput) {
+            why = "was started with an input and this request has none";
+        } else {
+            why = "was started without an input and this request has one";
+        }
+        return "batch " + batchId + " already has a pipeline run that " + why + "; a batch id names one piece of"
+                + " work: send the same input (the same JSON text) to get that run, or start the new work under a new"
+                + " batch id; see GET " + STATUS_PREFIX + batchId + ", and retry or restart the run through the"
+                + " operations";
     }
 
     private Response status(Request r, String idText) {

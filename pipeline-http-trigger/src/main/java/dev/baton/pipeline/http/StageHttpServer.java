@@ -32,11 +32,15 @@ import org.slf4j.LoggerFactory;
  * {@code -Dsun.net.httpserver.maxReqTime=<seconds>} (above the stage budget) to bound slow callers.
  *
  * <pre>{@code
- * StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureVerifier.fromEnvironment(System::getenv, Clock.systemUTC())).build();
- * try (StageHttpServer server = StageHttpServer.builder(endpoint).address(new InetSocketAddress(3000)).start()) {
+ * // the verifier reads PIPELINE_SIGNING_SECRET
+ * StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureVerifier.builder().build()).build();
+ * try (StageHttpServer server = StageHttpServer.builder(endpoint).address(new InetSocketAddress(3000)).build()) {
+ *     server.start();
  *     // serving until closed
  * }
  * }</pre>
+ * Building binds nothing: {@link #start()} binds the address and starts the threads, {@link #close()}
+ * stops them.
  * To mount it on a server of your own (an {@code HttpsServer}, say), use {@link #handler(StageEndpoint)}:
  * {@code server.createContext("/", StageHttpServer.handler(endpoint))}. Servlet and Spring MVC
  * mounting is shown in {@link StageEndpoint}. Thread-safe.
@@ -51,14 +55,23 @@ public final class StageHttpServer implements AutoCloseable {
     /** Most bytes of an oversized request body read and dropped so that the caller gets its 413. */
     public static final long MAX_DISCARD_BYTES = 16L * 1024 * 1024;
 
-    private final HttpServer server;
-    private final ThreadPoolExecutor executor;
+    private final StageEndpoint endpoint;
+    private final InetSocketAddress bindAddress;
+    private final int threads;
+    private final int queueCapacity;
+    private final int backlog;
     private final Duration stopWait;
+    private HttpServer server;
+    private ThreadPoolExecutor executor;
+    private boolean closed;
 
-    private StageHttpServer(HttpServer server, ThreadPoolExecutor executor, Duration stopWait) {
-        this.server = server;
-        this.executor = executor;
-        this.stopWait = stopWait;
+    private StageHttpServer(Builder b) {
+        this.endpoint = b.endpoint;
+        this.bindAddress = b.address;
+        this.threads = b.threads;
+        this.queueCapacity = b.queueCapacity;
+        this.backlog = b.backlog;
+        this.stopWait = b.stopWait;
     }
 
     /**
@@ -124,45 +137,105 @@ public final class StageHttpServer implements AutoCloseable {
         }
     }
 
-    /** @return the address the server listens on (with the real port when 0 was asked for) */
-    public InetSocketAddress address() {
+    /**
+     * Binds the address and starts serving on the request threads. A second call does nothing.
+     *
+     * @throws IOException if the address cannot be bound
+     * @throws IllegalStateException if the server was closed
+     */
+    public synchronized void start() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("this StageHttpServer was closed; build a new one");
+        }
+        if (server != null) {
+            return;
+        }
+        HttpServer bound = HttpServer.create(bindAddress, backlog);
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(queueCapacity), r -> {
+                    Thread t = new Thread(r, "baton-http-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        bound.setExecutor(pool);
+        bound.createContext("/", handler(endpoint));
+        bound.start();
+        server = bound;
+        executor = pool;
+        LOG.info("serving the pipeline endpoint on {}", bound.getAddress());
+    }
+
+    /**
+     * @return the address the server listens on (with the real port when 0 was asked for)
+     * @throws IllegalStateException if the server is not started
+     */
+    public synchronized InetSocketAddress address() {
+        if (server == null) {
+            throw new IllegalStateException("the StageHttpServer is not "
+                    + (closed ? "serving: it was closed" : "started: call start() first"));
+        }
         return server.getAddress();
     }
 
-    /** @return the port the server listens on */
+    /**
+     * @return the port the server listens on
+     * @throws IllegalStateException if the server is not started
+     */
     public int port() {
-        return server.getAddress().getPort();
+        return address().getPort();
     }
 
-    /** @return {@code http://<host>:<port>}, with the loopback address when listening on all interfaces */
+    /**
+     * @return {@code http://<host>:<port>}, with the loopback address when listening on all interfaces
+     * @throws IllegalStateException if the server is not started
+     */
     public URI baseUrl() {
-        InetAddress a = server.getAddress().getAddress();
+        InetSocketAddress listening = address();
+        InetAddress a = listening.getAddress();
         String host = a == null || a.isAnyLocalAddress() ? InetAddress.getLoopbackAddress().getHostAddress() : a.getHostAddress();
         if (host.contains(":")) {
             host = "[" + host + "]";
         }
-        return URI.create("http://" + host + ":" + port());
+        return URI.create("http://" + host + ":" + listening.getPort());
     }
 
     /**
      * Stops listening, lets running requests finish for up to the stop wait, then stops the threads.
-     * Stages still running then lose their lease and are rescued by the stall sweeper.
+     * Stages still running then lose their lease and are rescued by the stall sweeper. Idempotent; a
+     * server never started binds nothing afterwards.
      */
     @Override
     public void close() {
-        server.stop((int) Math.min(Integer.MAX_VALUE, (stopWait.toMillis() + 999) / 1000));
-        executor.shutdown();
+        HttpServer stopping;
+        ThreadPoolExecutor pool;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            stopping = server;
+            pool = executor;
+            server = null;
+            executor = null;
+        }
+        if (stopping == null) {
+            return;
+        }
+        stopping.stop((int) Math.min(Integer.MAX_VALUE, (stopWait.toMillis() + 999) / 1000));
+        pool.shutdown();
         try {
-            if (!executor.awaitTermination(stopWait.toMillis(), TimeUnit.MILLISECONDS)) {
-                executor.shutdownNow();
+            if (!pool.awaitTermination(stopWait.toMillis(), TimeUnit.MILLISECONDS)) {
+                pool.shutdownNow();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            executor.shutdownNow();
+            pool.shutdownNow();
         }
     }
 
-    /** Builds and starts a {@link StageHttpServer}; every setter validates its value. Not thread-safe. */
+    /** Builds a {@link StageHttpServer}; every setter validates its value; building binds nothing. Not thread-safe. */
     public static final class Builder {
         private final StageEndpoint endpoint;
         private InetSocketAddress address = new InetSocketAddress(3000);
@@ -237,25 +310,9 @@ public final class StageHttpServer implements AutoCloseable {
             return this;
         }
 
-        /**
-         * @return the started server
-         * @throws IOException if the address cannot be bound
-         */
-        public StageHttpServer start() throws IOException {
-            HttpServer server = HttpServer.create(address, backlog);
-            AtomicInteger n = new AtomicInteger();
-            ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-                    new ArrayBlockingQueue<>(queueCapacity), r -> {
-                        Thread t = new Thread(r, "baton-http-" + n.incrementAndGet());
-                        t.setDaemon(true);
-                        return t;
-                    });
-            executor.allowCoreThreadTimeOut(true);
-            server.setExecutor(executor);
-            server.createContext("/", handler(endpoint));
-            server.start();
-            LOG.info("serving the pipeline endpoint on {}", server.getAddress());
-            return new StageHttpServer(server, executor, stopWait);
+        /** @return the server, not started: nothing is bound before {@link StageHttpServer#start()} */
+        public StageHttpServer build() {
+            return new StageHttpServer(this);
         }
     }
 }

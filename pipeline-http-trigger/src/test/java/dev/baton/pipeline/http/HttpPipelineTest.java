@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.baton.pipeline.BatchState;
@@ -43,6 +47,9 @@ class HttpPipelineTest {
 
     static final Duration WAIT = Duration.ofSeconds(120);
     static final ObjectMapper JSON = new ObjectMapper();
+    /** Reads decimals as they are written, trailing zeros included. */
+    static final ObjectMapper EXACT = JsonMapper.builder().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES).build();
 
     final RecordingListener deliveries = new RecordingListener();
     HikariDataSource pool;
@@ -75,12 +82,15 @@ class HttpPipelineTest {
                 completed.countDown();
             }
         }).build();
-        StageEndpoint endpoint = StageEndpoint.builder(runner,
-                SignatureVerifier.fromEnvironment(Map.of("PIPELINE_SIGNING_SECRET", SignatureTest.SECRET)::get, Clock.systemUTC())).build();
+        SignatureVerifier verifier = SignatureVerifier.builder().clock(Clock.systemUTC())
+                .environment(Map.of("PIPELINE_SIGNING_SECRET", SignatureTest.SECRET)::get).build();
+        StageEndpoint endpoint = StageEndpoint.builder(runner, verifier).build();
         server = StageHttpServer.builder(endpoint)
                 .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
                 .threads(16).queueCapacity(2048).backlog(1024).stopWait(Duration.ZERO)
-                .start();
+                .build();
+        runner.start();
+        server.start();
     }
 
     @AfterEach
@@ -129,6 +139,38 @@ class HttpPipelineTest {
         SixStages.Output out = JSON.readValue(store.readOutput(77, "persistence").orElseThrow(), SixStages.Output.class);
         assertThat(out.checksum()).isEqualTo(SixStages.expectedChecksum(77));
         assertThat(RawHttp.get(server.baseUrl(), "/health").status()).isEqualTo(200);
+        assertThat(failedDeliveries()).isEmpty();
+    }
+
+    @Test
+    void aBatchStartedOverHttpWithAnInputShowsItInItsStatusAndItsStagesReadItExactly() throws Exception {
+        Pipeline pipeline = Pipeline.builder()
+                .stage("setup", ctx -> {
+                    ObjectNode input = ctx.input(ObjectNode.class).orElseThrow();
+                    return StageResult.done(input.deepCopy().put("doubled", input.get("screenshots").intValue() * 2));
+                })
+                .stage("persistence", ctx -> StageResult.done(ctx.output("setup", JsonNode.class)))
+                .build();
+        start(pipeline, 1);
+
+        StageEndpoint.Response started = RawHttp.post(server.baseUrl(), "/api/process-batch",
+                "{\"batchId\":78,\"input\":{\"screenshots\":3,\"ratio\":1.50}}", Map.of());
+        assertThat(started.status()).as(started.bodyText()).isEqualTo(202);
+        assertThat(JSON.readTree(started.body()).get("hasInput").asBoolean()).isTrue();
+        assertTimeoutPreemptively(WAIT, () -> completed.await());
+
+        JsonNode s = JSON.readTree(RawHttp.get(server.baseUrl(), "/api/batches/78").body());
+        assertThat(s.get("status").asText()).isEqualTo("completed");
+        assertThat(s.get("hasInput").asBoolean()).isTrue();
+        JsonNode out = EXACT.readTree(store.readOutput(78, "persistence").orElseThrow());
+        assertThat(out.get("screenshots").asInt()).isEqualTo(3);
+        assertThat(out.get("doubled").asInt()).isEqualTo(6);
+        assertThat(out.get("ratio").decimalValue().toString()).as("the number as sent").isEqualTo("1.50");
+        StageEndpoint.Response again = RawHttp.post(server.baseUrl(), "/api/process-batch",
+                "{\"batchId\":78,\"input\":{\"screenshots\":3,\"ratio\":1.50}}", Map.of());
+        assertThat(again.status()).as(again.bodyText()).isEqualTo(202);
+        assertThat(JSON.readTree(again.body()).get("created").asBoolean()).isFalse();
+        assertThat(JSON.readTree(again.body()).get("status").asText()).isEqualTo("completed");
         assertThat(failedDeliveries()).isEmpty();
     }
 

@@ -39,10 +39,16 @@ class HttpTriggerDeliveryTest {
                 .listener(listener);
     }
 
+    static HttpTrigger started(HttpTrigger.Builder builder) {
+        HttpTrigger built = builder.build();
+        built.start();
+        return built;
+    }
+
     @Test
     void postsASignedBatchIdToTheStagePath() throws Exception {
         server = TinyServer.start(0, (n, r) -> 200);
-        trigger = trigger(server.baseUrl()).build();
+        trigger = started(trigger(server.baseUrl()));
 
         trigger.fire(42, "annotation");
 
@@ -58,7 +64,7 @@ class HttpTriggerDeliveryTest {
     @Test
     void retries503UntilTheReceiverAccepts() throws Exception {
         server = TinyServer.start(0, (n, r) -> n <= 2 ? 503 : 200);
-        trigger = trigger(server.baseUrl()).build();
+        trigger = started(trigger(server.baseUrl()));
 
         trigger.fire(1, "setup");
 
@@ -72,7 +78,7 @@ class HttpTriggerDeliveryTest {
     @Test
     void retriesWhileTheReceiverIsDownAndDeliversOnceItIsUp() throws Exception {
         int port = TinyServer.freePort();
-        trigger = trigger(URI.create("http://127.0.0.1:" + port)).maxAttempts(20).build();
+        trigger = started(trigger(URI.create("http://127.0.0.1:" + port)).maxAttempts(20));
 
         trigger.fire(7, "setup");
 
@@ -89,7 +95,7 @@ class HttpTriggerDeliveryTest {
     @Test
     void givesUpAfterTheLastAttemptLogsItAndLeavesItToTheSweeper() throws Exception {
         server = TinyServer.start(0, (n, r) -> 500);
-        trigger = trigger(server.baseUrl()).maxAttempts(4).build();
+        trigger = started(trigger(server.baseUrl()).maxAttempts(4));
 
         Event last;
         try (CapturedStderr log = new CapturedStderr()) {
@@ -110,7 +116,7 @@ class HttpTriggerDeliveryTest {
     @Test
     void doesNotRetryAnAnswerThatAnotherTryCannotFix() throws Exception {
         server = TinyServer.start(0, (n, r) -> n == 1 ? 401 : 409);
-        trigger = trigger(server.baseUrl()).build();
+        trigger = started(trigger(server.baseUrl()));
 
         trigger.fire(2, "setup");
         assertThat(listener.next(WAIT)).isEqualTo(new Event("answered", 2, "setup", 401, "attempts=1"));
@@ -127,7 +133,7 @@ class HttpTriggerDeliveryTest {
             release.await();
             return 200;
         });
-        trigger = trigger(server.baseUrl()).maxInFlight(256).handoffTimeout(Duration.ofSeconds(60)).build();
+        trigger = started(trigger(server.baseUrl()).maxInFlight(256).handoffTimeout(Duration.ofSeconds(60)));
 
         assertTimeoutPreemptively(WAIT, () -> {
             for (int i = 1; i <= 10_000; i++) {
@@ -156,7 +162,7 @@ class HttpTriggerDeliveryTest {
             }
             return 200;
         });
-        trigger = trigger(server.baseUrl()).maxInFlight(1).handoffTimeout(Duration.ofSeconds(2)).build();
+        trigger = started(trigger(server.baseUrl()).maxInFlight(1).handoffTimeout(Duration.ofSeconds(2)));
 
         trigger.fire(1, "setup");
         assertThat(listener.next(WAIT)).isEqualTo(new Event("handedOff", 1, "setup", 1, ""));
@@ -172,7 +178,7 @@ class HttpTriggerDeliveryTest {
     @Test
     void fireAfterWaitsOnTheTriggersThreadAndIsBounded() throws Exception {
         server = TinyServer.start(0, (n, r) -> 200);
-        trigger = trigger(server.baseUrl()).maxDelayed(1).build();
+        trigger = started(trigger(server.baseUrl()).maxDelayed(1));
 
         trigger.fireAfter(3, "validation", Duration.ofSeconds(1));
         trigger.fireAfter(4, "validation", Duration.ofMinutes(10));
@@ -186,7 +192,7 @@ class HttpTriggerDeliveryTest {
     @Test
     void aClosedTriggerDropsAndAnInvalidStageNameIsRefused() throws Exception {
         server = TinyServer.start(0, (n, r) -> 200);
-        trigger = trigger(server.baseUrl()).build();
+        trigger = started(trigger(server.baseUrl()));
 
         assertThatThrownBy(() -> trigger.fire(1, "../admin")).isInstanceOf(IllegalArgumentException.class);
         trigger.close();
@@ -201,12 +207,12 @@ class HttpTriggerDeliveryTest {
     @Test
     void aThrowingListenerDoesNotStopDeliveries() throws IOException, InterruptedException {
         server = TinyServer.start(0, (n, r) -> 200);
-        trigger = trigger(server.baseUrl()).listener(new DeliveryListener() {
+        trigger = started(trigger(server.baseUrl()).listener(new DeliveryListener() {
             @Override
             public void answered(long batchId, String stage, int status, int attempts) {
                 throw new IllegalStateException("listener bug");
             }
-        }).build();
+        }));
 
         trigger.fire(1, "setup");
         trigger.fire(2, "setup");

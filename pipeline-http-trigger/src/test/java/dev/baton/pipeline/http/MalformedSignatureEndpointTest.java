@@ -51,9 +51,10 @@ class MalformedSignatureEndpointTest {
         BatonSchema.migrate(PG.dataSource());
         store = JdbcStageStore.builder(PG.dataSource()).build();
         runner = PipelineRunner.builder(SixStages.pipeline(), store).trigger(new SynchronousTrigger()).build();
-        endpoint = StageEndpoint.builder(runner, SignatureVerifier.builder(SignatureTest.SECRET).clock(clock).build()).build();
+        endpoint = StageEndpoint.builder(runner, SignatureTest.verifier().clock(clock).build()).build();
         server = StageHttpServer.builder(endpoint).address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-                .threads(2).stopWait(Duration.ZERO).start();
+                .threads(2).stopWait(Duration.ZERO).build();
+        server.start();
         store.create(1, "setup");
     }
 

@@ -1,5 +1,6 @@
 package dev.baton.pipeline.http;
 
+import static dev.baton.pipeline.http.SignatureTest.signer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.pipeline.PipelineRunner;
@@ -61,9 +62,12 @@ class StageEndpointSecurityTest {
         BatonSchema.migrate(PG.dataSource());
         store = JdbcStageStore.builder(PG.dataSource()).build();
         runner = PipelineRunner.builder(SixStages.pipeline(), store).trigger(new SynchronousTrigger()).build();
-        endpoint = StageEndpoint.builder(runner, SignatureVerifier.builder(SECRET).previousSecret(PREVIOUS).clock(clock).build()).build();
+        SignatureVerifier verifier = SignatureVerifier.builder().secret(SECRET).previousSecret(PREVIOUS).clock(clock)
+                .build();
+        endpoint = StageEndpoint.builder(runner, verifier).build();
         server = StageHttpServer.builder(endpoint).address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-                .threads(4).stopWait(Duration.ZERO).start();
+                .threads(4).stopWait(Duration.ZERO).build();
+        server.start();
         store.create(1, "setup");
     }
 
@@ -74,12 +78,16 @@ class StageEndpointSecurityTest {
     }
 
     String sign(String body) {
-        return RequestSigner.of(SECRET).sign(body.getBytes(StandardCharsets.UTF_8), clock);
+        return signer(SECRET).sign(body.getBytes(StandardCharsets.UTF_8), clock);
     }
 
     static StageEndpoint.Request post(String path, String body, String signature) {
         Map<String, List<String>> headers = signature == null ? Map.of() : Map.of(RequestSigner.HEADER, List.of(signature));
         return new StageEndpoint.Request("POST", path, headers, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static StageEndpoint.Request start(String body) {
+        return post(StageEndpoint.START_PATH, body, null);
     }
 
     StageEndpoint.Request signed(String path, String body) {
@@ -93,6 +101,12 @@ class StageEndpointSecurityTest {
         return head + new String(pad);
     }
 
+    static String inputOf(int size) {
+        String head = "{\"batchId\":2,\"input\":{\"pad\":\"";
+        String tail = "\"}}";
+        return head + "x".repeat(size - head.length() - tail.length()) + tail;
+    }
+
     static List<Case> table() {
         String ok = "{\"batchId\":1}";
         long now = Instant.parse("2026-03-01T12:00:00Z").getEpochSecond();
@@ -101,9 +115,10 @@ class StageEndpointSecurityTest {
                 new Case("no signature", 401, t -> post(STAGE, ok, null)),
                 new Case("garbage signature", 401, t -> post(STAGE, ok, "sha256=deadbeef")),
                 new Case("wrong signature", 401, t -> post(STAGE, ok, "t=" + now + ",v1=" + "ab".repeat(32))),
-                new Case("wrong secret", 401, t -> post(STAGE, ok, RequestSigner.of("not-the-shared-secret-42").sign(okBytes, now))),
-                new Case("stale timestamp", 401, t -> post(STAGE, ok, RequestSigner.of(SECRET).sign(okBytes, now - 301))),
-                new Case("future timestamp", 401, t -> post(STAGE, ok, RequestSigner.of(SECRET).sign(okBytes, now + 301))),
+                new Case("wrong secret", 401,
+                        t -> post(STAGE, ok, signer("not-the-shared-secret-42").sign(okBytes, now))),
+                new Case("stale timestamp", 401, t -> post(STAGE, ok, signer(SECRET).sign(okBytes, now - 301))),
+                new Case("future timestamp", 401, t -> post(STAGE, ok, signer(SECRET).sign(okBytes, now + 301))),
                 new Case("replay outside the window", 401, t -> {
                     StageEndpoint.Request captured = t.signed(STAGE, ok);
                     t.clock.advance(Duration.ofSeconds(301));
@@ -131,9 +146,22 @@ class StageEndpointSecurityTest {
                         Map.of(RequestSigner.HEADER, List.of(t.sign(ok))), okBytes)),
                 new Case("batch at another stage", 409, t -> t.signed("/api/batch-processing/extraction", ok)),
                 new Case("batch without a run", 404, t -> t.signed(STAGE, "{\"batchId\":2}")),
-                new Case("start with a bad body", 400, t -> post(StageEndpoint.START_PATH, "{\"batchId\":\"x\"}", null)),
-                new Case("start a batch that has a run", 409, t -> post(StageEndpoint.START_PATH, ok, null)),
-                new Case("start with a 65 KB body", 413, t -> post(StageEndpoint.START_PATH, padded(65 * 1024), null)),
+                new Case("start with a bad body", 400, t -> start("{\"batchId\":\"x\"}")),
+                new Case("start with a 65 KB body", 413, t -> start(padded(65 * 1024))),
+                new Case("start with an array input", 400, t -> start("{\"batchId\":2,\"input\":[1]}")),
+                new Case("start with a string input", 400, t -> start("{\"batchId\":2,\"input\":\"x\"}")),
+                new Case("start with a number input", 400, t -> start("{\"batchId\":2,\"input\":12}")),
+                new Case("start with a boolean input", 400, t -> start("{\"batchId\":2,\"input\":true}")),
+                new Case("start with malformed input", 400, t -> start("{\"batchId\":2,\"input\":{a:1}}")),
+                new Case("start with a duplicate key in the input", 400,
+                        t -> start("{\"batchId\":2,\"input\":{\"a\":1,\"a\":2}}")),
+                new Case("start with an input and an unknown field", 400,
+                        t -> start("{\"batchId\":2,\"input\":{},\"stage\":\"setup\"}")),
+                new Case("start with an input and a bad batchId", 400,
+                        t -> start("{\"batchId\":-2,\"input\":{\"a\":1}}")),
+                new Case("start with a 65 KB input", 413, t -> start(inputOf(65 * 1024))),
+                new Case("start with an input where the run has none", 409,
+                        t -> start("{\"batchId\":1,\"input\":{\"a\":1}}")),
                 new Case("status of a bad id", 400, t -> new StageEndpoint.Request("GET", "/api/batches/x1", Map.of(), new byte[0])),
                 new Case("DELETE on status", 405, t -> new StageEndpoint.Request("DELETE", "/api/batches/1", Map.of(), new byte[0])));
     }
@@ -186,7 +214,7 @@ class StageEndpointSecurityTest {
     @MethodSource("vias")
     void aRequestSignedWithThePreviousSecretIsAccepted(Via via) throws Exception {
         String body = "{\"batchId\":1}";
-        String header = RequestSigner.of(PREVIOUS).sign(body.getBytes(StandardCharsets.UTF_8), clock);
+        String header = signer(PREVIOUS).sign(body.getBytes(StandardCharsets.UTF_8), clock);
 
         StageEndpoint.Response response = send(post(STAGE, body, header), via);
 
@@ -209,5 +237,52 @@ class StageEndpointSecurityTest {
 
     static Stream<Via> vias() {
         return Stream.of(Via.values());
+    }
+
+    @ParameterizedTest(name = "via {0}")
+    @MethodSource("vias")
+    void startingARunAgainWithoutAnInputAnswersItAndChangesNothing(Via via) throws Exception {
+        TableSnapshot before = TableSnapshot.of(PG.dataSource());
+
+        StageEndpoint.Response again = send(start("{\"batchId\":1}"), via);
+
+        assertThat(again.status()).as(again.bodyText()).isEqualTo(202);
+        assertThat(again.bodyText()).contains("\"batchId\":1,").contains("\"hasInput\":false")
+                .endsWith("\"created\":false}");
+        assertThat(TableSnapshot.of(PG.dataSource())).isEqualTo(before);
+    }
+
+    @ParameterizedTest(name = "via {0}")
+    @MethodSource("vias")
+    void startingARunAgainWithTheSameInputAnswersItAndChangesNothing(Via via) throws Exception {
+        String body = "{\"batchId\":2,\"input\":{\"screenshots\":3,\"ratio\":1.50}}";
+        StageEndpoint.Response first = send(start(body), via);
+        assertThat(first.status()).as(first.bodyText()).isEqualTo(202);
+        assertThat(first.bodyText()).contains("\"hasInput\":true").endsWith("\"created\":true}");
+        TableSnapshot before = TableSnapshot.of(PG.dataSource());
+
+        StageEndpoint.Response again = send(start(body), via);
+
+        assertThat(again.status()).as(again.bodyText()).isEqualTo(202);
+        assertThat(again.bodyText()).contains("\"hasInput\":true").endsWith("\"created\":false}");
+        assertThat(TableSnapshot.of(PG.dataSource())).isEqualTo(before);
+        assertThat(before.queue()).hasSize(2);
+    }
+
+    @ParameterizedTest(name = "via {0}")
+    @MethodSource("vias")
+    void startingARunWithAnotherInputOrNoneIsA409ThatChangesNothing(Via via) throws Exception {
+        assertThat(send(start("{\"batchId\":2,\"input\":{\"screenshots\":3}}"), via).status())
+                .isEqualTo(202);
+        TableSnapshot before = TableSnapshot.of(PG.dataSource());
+
+        StageEndpoint.Response other = send(start("{\"batchId\":2,\"input\":{\"screenshots\":4}}"), via);
+        StageEndpoint.Response none = send(start("{\"batchId\":2}"), via);
+
+        assertThat(other.status()).as(other.bodyText()).isEqualTo(409);
+        assertThat(other.bodyText()).contains("started with another input");
+        assertThat(none.status()).as(none.bodyText()).isEqualTo(409);
+        assertThat(none.bodyText()).contains("started with an input and this request has none");
+        assertThat(TableSnapshot.of(PG.dataSource())).isEqualTo(before);
     }
 }

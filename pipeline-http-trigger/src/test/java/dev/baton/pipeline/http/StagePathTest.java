@@ -66,10 +66,12 @@ class StagePathTest {
                 completed.countDown();
             }
         }).build();
-        StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureVerifier.builder(SignatureTest.SECRET).build())
+        StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureTest.verifier().build())
                 .stagePath(trigger.stagePath()).build();
         server = StageHttpServer.builder(endpoint).address(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
-                .threads(4).stopWait(Duration.ZERO).start();
+                .threads(4).stopWait(Duration.ZERO).build();
+        server.start();
+        runner.start();
 
         assertThat(trigger.stageUrl("setup")).isEqualTo(URI.create(base + "/jobs/stages/setup"));
         runner.client().start(5);
@@ -79,7 +81,8 @@ class StagePathTest {
         assertThat(deliveries.events).allMatch(e -> e.kind().equals("answered") && e.number() == 200, "all answered 200");
         store.create(6, "setup");
         String body = "{\"batchId\":6}";
-        String signature = RequestSigner.of(SignatureTest.SECRET).sign(body.getBytes(StandardCharsets.UTF_8), Clock.systemUTC());
+        String signature = SignatureTest.signer(SignatureTest.SECRET)
+                .sign(body.getBytes(StandardCharsets.UTF_8), Clock.systemUTC());
         StageEndpoint.Response old = RawHttp.post(server.baseUrl(), StageEndpoint.STAGE_PREFIX + "setup", body,
                 Map.of(RequestSigner.HEADER, List.of(signature)));
         assertThat(old.status()).as(old.bodyText()).isEqualTo(404);
@@ -100,7 +103,7 @@ class StagePathTest {
         String message = catchMessage(() -> StagePath.of(path));
         assertThat(message).contains("stagePath '" + path + "'").contains("/jobs/stages/");
         assertThat(catchMessage(() -> HttpTrigger.builder().stagePath(path))).isEqualTo(message);
-        assertThat(catchMessage(() -> StageEndpoint.builder(runner(), SignatureVerifier.builder(SignatureTest.SECRET).build())
+        assertThat(catchMessage(() -> StageEndpoint.builder(runner(), SignatureTest.verifier().build())
                 .stagePath(path))).isEqualTo(message);
     }
 

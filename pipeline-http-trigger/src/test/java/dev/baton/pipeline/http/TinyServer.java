@@ -36,7 +36,7 @@ final class TinyServer implements AutoCloseable {
     }
 
     static TinyServer start(int port, Responder responder) throws IOException {
-        SignatureVerifier verifier = SignatureVerifier.builder(SignatureTest.SECRET).build();
+        SignatureVerifier verifier = SignatureTest.verifier().build();
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
         ExecutorService executor = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "tiny-server");

@@ -86,6 +86,7 @@ class TriggerLatencySoakTest {
                 .maxInFlight(HttpTrigger.DEFAULT_MAX_IN_FLIGHT)
                 .listener(listener)
                 .build()) {
+            trigger.start();
             long wall = System.nanoTime();
             for (int i = 1; i <= fires; i++) {
                 window.acquire();

@@ -60,6 +60,7 @@ class UndeliveredTriggerTest {
                 completed.countDown();
             }
         }).build();
+        runner.start();
     }
 
     @AfterEach
@@ -120,9 +121,11 @@ class UndeliveredTriggerTest {
         assertThat(store.find(2).orElseThrow().error()).contains("connection refused");
         assertThat(trigger.undeliveredTracked()).isEqualTo(1);
 
-        StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureVerifier.builder(SignatureTest.SECRET).build()).build();
+        StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureTest.verifier().build()).build();
         try (StageHttpServer up = StageHttpServer.builder(endpoint)
-                .address(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port)).threads(2).stopWait(Duration.ZERO).start()) {
+                .address(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port)).threads(2)
+                .stopWait(Duration.ZERO).build()) {
+            up.start();
             assertThat(sweeper.sweepOnce()).isEqualTo(1);
             Event answered = delivered();
             assertThat(answered.kind()).isEqualTo("answered");

@@ -59,11 +59,11 @@ public final class BatchClient {
      * Starts a run of {@code batchId} without an input, at once.
      *
      * @param batchId the host's batch id, positive
-     * @return the status of the run
+     * @return the run, and whether this call created it
      * @throws IllegalArgumentException if {@code batchId} is not positive
      * @throws BatchConflictException if the batch already has a run that was started with an input
      */
-    public BatchStatus start(long batchId) {
+    public Started start(long batchId) {
         return start(batchId, null, Duration.ZERO);
     }
 
@@ -72,12 +72,12 @@ public final class BatchClient {
      *
      * @param batchId the host's batch id, positive
      * @param input what the batch works on, anything Jackson can write; {@code null} for no input
-     * @return the status of the run
+     * @return the run, and whether this call created it
      * @throws IllegalArgumentException if {@code batchId} is not positive
      * @throws BatchConflictException if the batch already has a run with another input
      * @throws StageValueException if the input cannot be written as JSON or stored as it is
      */
-    public BatchStatus start(long batchId, Object input) {
+    public Started start(long batchId, Object input) {
         return start(batchId, input, Duration.ZERO);
     }
 
@@ -94,12 +94,12 @@ public final class BatchClient {
      * @param batchId the host's batch id, positive
      * @param input what the batch works on, anything Jackson can write; {@code null} for no input
      * @param startAfter how long the first stage waits, zero or more
-     * @return the status of the run
+     * @return the run, and whether this call created it
      * @throws IllegalArgumentException if {@code batchId} is not positive or {@code startAfter} is negative
      * @throws BatchConflictException if the batch already has a run with another input
      * @throws StageValueException if the input cannot be written as JSON or stored as it is
      */
-    public BatchStatus start(long batchId, Object input, Duration startAfter) {
+    public Started start(long batchId, Object input, Duration startAfter) {
         if (batchId <= 0) {
             throw new IllegalArgumentException("batchId must be positive, got " + batchId);
         }
@@ -125,8 +125,17 @@ public final class BatchClient {
                         e.toString());
             }
         }
-        return BatchStatus.of(pipeline, created.batch());
+        return new Started(BatchStatus.of(pipeline, created.batch()), created.isNew());
     }
+
+    /**
+     * What a start did.
+     *
+     * @param status the run's status after the start
+     * @param created {@code true} when this call created the run; {@code false} when the batch already had
+     *     it, with an equal input, and nothing changed
+     */
+    public record Started(BatchStatus status, boolean created) {}
 
     /**
      * @param batchId the batch

@@ -110,9 +110,10 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     }
 
     /**
-     * Starts the trigger's threads (an in-process pool, say). Stages may also be run without it, on the
-     * caller's thread, through {@link #runStage}: a serverless handler does that and never starts the runner.
-     * Heartbeat threads are made while a stage runs.
+     * Starts the trigger's threads: an in-process pool, or the HTTP trigger's delivery thread and client.
+     * A trigger refuses work before it, so call it once per process, a serverless handler included
+     * (whose stages run on the caller's thread, through {@link #runStage}). Heartbeat threads are made
+     * while a stage runs. A second call does nothing.
      *
      * @throws IllegalStateException if the runner was closed
      */

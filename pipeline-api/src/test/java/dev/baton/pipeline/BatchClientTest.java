@@ -38,7 +38,7 @@ class BatchClientTest {
                 .trigger(trigger)
                 .clock(clock)
                 .build();
-        BatchStatus started = runner.client().start(7, new Order("ada", List.of(1, 2, 3)));
+        BatchStatus started = runner.client().start(7, new Order("ada", List.of(1, 2, 3))).status();
         assertThat(started.hasInput()).isTrue();
         assertThat(started.state()).isEqualTo(BatchState.PENDING);
         trigger.drain();
@@ -53,7 +53,7 @@ class BatchClientTest {
                 .trigger(trigger)
                 .clock(clock)
                 .build();
-        assertThat(runner.client().start(8).hasInput()).isFalse();
+        assertThat(runner.client().start(8).status().hasInput()).isFalse();
         trigger.drain();
         assertThat(seen).containsExactly(new Order("nobody", List.of()));
         assertThat(runner.client().input(8, Order.class)).isEmpty();
@@ -65,11 +65,13 @@ class BatchClientTest {
         BatchClient client = BatchClient.builder(pipeline, store)
                 .trigger((batchId, stage) -> fired.add(batchId + ":" + stage))
                 .build();
-        BatchStatus first = client.start(9, new Order("ada", List.of(4)));
-        BatchStatus again = client.start(9, new Order("ada", List.of(4)));
-        assertThat(again).isEqualTo(first);
+        BatchClient.Started first = client.start(9, new Order("ada", List.of(4)));
+        BatchClient.Started again = client.start(9, new Order("ada", List.of(4)));
+        assertThat(first.created()).isTrue();
+        assertThat(again.created()).isFalse();
+        assertThat(again.status()).isEqualTo(first.status());
         assertThat(fired).containsExactly("9:total");
-        assertThat(client.start(10)).isEqualTo(client.start(10));
+        assertThat(client.start(10).status()).isEqualTo(client.start(10).status());
     }
 
     @Test
@@ -96,7 +98,7 @@ class BatchClientTest {
                 .trigger(trigger)
                 .clock(clock)
                 .build();
-        BatchStatus started = runner.client().start(13, null, Duration.ofMinutes(5));
+        BatchStatus started = runner.client().start(13, null, Duration.ofMinutes(5)).status();
         assertThat(started.runAfter()).isEqualTo(clock.instant().plus(Duration.ofMinutes(5)));
         trigger.drain();
         assertThat(runner.runStage(13, "total").kind()).isEqualTo(StageOutcome.Kind.NOT_CLAIMED);

@@ -229,16 +229,11 @@ public final class StageEndpoint {
         long batchId = body.batchId();
         JsonNode input = body.input();
         BatchClient client = runner.client();
-        Optional<BatchStatus> before = Optional.empty();
         try {
-            // BatchClient.start does not say whether it made the run; a run seen before it did not. Two
-            // starts racing for a new id may both say created, and only one run exists
-            before = client.status(batchId);
-            BatchStatus started = input == null ? client.start(batchId) : client.start(batchId, input);
-            return Response.json(202, EndpointJson.started(started, before.isEmpty()));
+            BatchClient.Started started = client.start(batchId, input);
+            return Response.json(202, EndpointJson.started(started.status(), started.created()));
         } catch (BatchConflictException e) {
-            boolean runHasInput = before.or(() -> client.status(batchId)).map(BatchStatus::hasInput)
-                    .orElse(input == null);
+            boolean runHasInput = client.status(batchId).map(BatchStatus::hasInput).orElse(input == null);
             return Response.json(409, EndpointJson.error(conflict(batchId, runHasInput, input != null)));
         } catch (StageValueException e) {
             return Response.json(400, EndpointJson.error("the input of batch " + batchId

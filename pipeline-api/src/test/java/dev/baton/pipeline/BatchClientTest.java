@@ -38,7 +38,8 @@ class BatchClientTest {
                 .trigger(trigger)
                 .clock(clock)
                 .build();
-        BatchStatus started = runner.client().start(7, new Order("ada", List.of(1, 2, 3))).status();
+        BatchStatus started =
+                runner.client().start(7, new Order("ada", List.of(1, 2, 3))).status();
         assertThat(started.hasInput()).isTrue();
         assertThat(started.state()).isEqualTo(BatchState.PENDING);
         trigger.drain();
@@ -98,7 +99,8 @@ class BatchClientTest {
                 .trigger(trigger)
                 .clock(clock)
                 .build();
-        BatchStatus started = runner.client().start(13, null, Duration.ofMinutes(5)).status();
+        BatchStatus started =
+                runner.client().start(13, null, Duration.ofMinutes(5)).status();
         assertThat(started.runAfter()).isEqualTo(clock.instant().plus(Duration.ofMinutes(5)));
         trigger.drain();
         assertThat(runner.runStage(13, "total").kind()).isEqualTo(StageOutcome.Kind.NOT_CLAIMED);

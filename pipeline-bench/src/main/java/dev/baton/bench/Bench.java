@@ -44,7 +44,10 @@ final class Bench {
     }
 
     /** What a run produced, before it is reported; a section not run is an empty list. */
-    record Outcome(List<ContenderResult> contenders, List<ScalingResult> scaling, List<QueueThreadsResult> queueThreads,
+    record Outcome(
+            List<ContenderResult> contenders,
+            List<ScalingResult> scaling,
+            List<QueueThreadsResult> queueThreads,
             List<ChurnResult> churn) {}
 
     /**
@@ -57,8 +60,11 @@ final class Bench {
             all.add(scaling);
         }
         List<BatonContender> queueModes = settings.runs(BenchSettings.QUEUE_THREADS)
-                ? List.of(BatonContender.queueThreads(true, settings.queueThreads().inFlightPerThread()),
-                        BatonContender.queueThreads(false, settings.queueThreads().inFlightPerThread()))
+                ? List.of(
+                        BatonContender.queueThreads(
+                                true, settings.queueThreads().inFlightPerThread()),
+                        BatonContender.queueThreads(
+                                false, settings.queueThreads().inFlightPerThread()))
                 : List.of();
         all.addAll(queueModes);
         for (Contender c : all) {
@@ -124,7 +130,8 @@ final class Bench {
             for (int threads : q.threads().stream().sorted().toList()) {
                 String key = c.triggerMode() + "/" + threads;
                 int inFlight = q.inFlightPerThread() * threads;
-                QueueThreadsResult result = QueueThreadsResult.of(c.triggerMode(), threads, inFlight, rounds.get(key), claims.get(key), fewest);
+                QueueThreadsResult result = QueueThreadsResult.of(
+                        c.triggerMode(), threads, inFlight, rounds.get(key), claims.get(key), fewest);
                 if (Double.isNaN(fewest)) {
                     fewest = result.transitionsPerSec();
                 }
@@ -139,7 +146,8 @@ final class Bench {
     }
 
     private List<ContenderResult> summarise(Map<String, List<RoundResult>> byContender) {
-        ContenderResult floor = byContender.containsKey("floor") ? ContenderResult.of("floor", byContender.get("floor"), null) : null;
+        ContenderResult floor =
+                byContender.containsKey("floor") ? ContenderResult.of("floor", byContender.get("floor"), null) : null;
         List<ContenderResult> summaries = new ArrayList<>();
         byContender.forEach((name, rounds) -> summaries.add(ContenderResult.of(name, rounds, floor)));
         return summaries;
@@ -153,7 +161,8 @@ final class Bench {
         }
         for (int r = 1; r <= settings.scalingRounds(); r++) {
             for (int size : settings.scalingSizes()) {
-                RoundResult result = measure(scaling, r, settings.scalingBatches(size), payloads.get(size), settings.workers());
+                RoundResult result =
+                        measure(scaling, r, settings.scalingBatches(size), payloads.get(size), settings.workers());
                 report("scaling " + r + "/" + settings.scalingRounds() + " " + Sizes.format(size), result);
                 bySize.computeIfAbsent(size, k -> new ArrayList<>()).add(result);
             }
@@ -189,16 +198,41 @@ final class Bench {
         Database.DbCounters used = db.counters().minus(before);
         spec.timeline().verifyComplete();
         long[] handOffs = spec.timeline().handOffsSorted();
-        return new RoundResult(c.name(), round, batches, workers, payload.size(), spec.transitions(), elapsed,
-                Quantiles.percentile(handOffs, 50), Quantiles.percentile(handOffs, 99), used.commits(), used.walBytes(), peak,
-                cpu, load.loadAverage());
+        return new RoundResult(
+                c.name(),
+                round,
+                batches,
+                workers,
+                payload.size(),
+                spec.transitions(),
+                elapsed,
+                Quantiles.percentile(handOffs, 50),
+                Quantiles.percentile(handOffs, 99),
+                used.commits(),
+                used.walBytes(),
+                peak,
+                cpu,
+                load.loadAverage());
     }
 
     private void report(String label, RoundResult r) {
         long seconds = secondsSinceStart();
-        out.printf("[%02d:%02d] %-22s %-23s %,9d transitions in %6.2f s = %,9.0f/s  hand-off p50 %7.3f ms p99 %8.3f ms  %.2f commits/t  %,8.0f WAL B/t  heap %,6.0f MiB  JVM CPU %,5.0f us/t  load %.1f%n",
-                seconds / 60, seconds % 60, label, r.contender(), r.transitions(), r.elapsedNanos() / 1e9, r.transitionsPerSec(), r.p50Ms(), r.p99Ms(),
-                r.commitsPerTransition(), r.walBytesPerTransition(), r.heapPeakMb(),
-                r.jvmCpuMicrosPerTransition(), r.loadAverage());
+        out.printf(
+                "[%02d:%02d] %-22s %-23s %,9d transitions in %6.2f s = %,9.0f/s  hand-off p50 %7.3f ms p99 %8.3f ms  "
+                        + "%.2f commits/t  %,8.0f WAL B/t  heap %,6.0f MiB  JVM CPU %,5.0f us/t  load %.1f%n",
+                seconds / 60,
+                seconds % 60,
+                label,
+                r.contender(),
+                r.transitions(),
+                r.elapsedNanos() / 1e9,
+                r.transitionsPerSec(),
+                r.p50Ms(),
+                r.p99Ms(),
+                r.commitsPerTransition(),
+                r.walBytesPerTransition(),
+                r.heapPeakMb(),
+                r.jvmCpuMicrosPerTransition(),
+                r.loadAverage());
     }
 }

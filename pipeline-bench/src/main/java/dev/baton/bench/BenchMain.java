@@ -21,13 +21,22 @@ import picocli.CommandLine.Spec;
  * {@code java -jar pipeline-bench.jar [--quick] [--jdbc-url URL] [--out results.json] …}: runs the
  * side-by-side benchmark and prints its tables; see {@code BENCHMARKS.md}.
  */
-@Command(name = "pipeline-bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs floor, baton-inprocess, baton-queue, dbos and dbscheduler against one PostgreSQL, interleaved, then Baton "
-                + "alone at growing output sizes, and prints transitions/s, hand-off latency, commits and WAL per transition and heap peak. "
-                + "Then Baton's queue worker at 1, 2 and 4 threads (every stage through the queue, and inline), and the queue table's "
-                + "size and statistics under a long run of transitions (churn). --only picks sections.",
-                "Against --jdbc-url it drops and recreates the schemas bench_floor, bench_baton, bench_dbos, bench_dbscheduler, "
-                + "bench_queue and bench_churn."})
+@Command(
+        name = "pipeline-bench",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Runs floor, baton-inprocess, baton-queue, dbos and dbscheduler against one PostgreSQL, interleaved, then "
+                    + "Baton "
+                    + "alone at growing output sizes, and prints transitions/s, hand-off latency, commits and WAL per "
+                    + "transition and heap peak. "
+                    + "Then Baton's queue worker at 1, 2 and 4 threads (every stage through the queue, and inline), "
+                    + "and the queue table's "
+                    + "size and statistics under a long run of transitions (churn). --only picks sections.",
+            "Against --jdbc-url it drops and recreates the schemas bench_floor, bench_baton, bench_dbos, "
+                    + "bench_dbscheduler, "
+                    + "bench_queue and bench_churn."
+        })
 public final class BenchMain implements Callable<Integer> {
     /** Contenders this build can run, by name. */
     static final Map<String, Supplier<Contender>> CONTENDERS = contenders();
@@ -38,7 +47,10 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--quick", description = "Small run for CI: finishes in under two minutes on 2 cores.")
     boolean quick;
 
-    @Option(names = "--jdbc-url", paramLabel = "URL", description = "An existing PostgreSQL database instead of the embedded one.")
+    @Option(
+            names = "--jdbc-url",
+            paramLabel = "URL",
+            description = "An existing PostgreSQL database instead of the embedded one.")
     String jdbcUrl;
 
     @Option(names = "--user", description = "User for --jdbc-url (default: the URL's, else postgres).")
@@ -62,15 +74,25 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--warmup", description = "Unmeasured rounds first (default 1).")
     Integer warmup;
 
-    @Option(names = "--contenders", split = ",", paramLabel = "NAME",
+    @Option(
+            names = "--contenders",
+            split = ",",
+            paramLabel = "NAME",
             description = "Which to run, in order (default floor,baton-inprocess,baton-queue,dbos,dbscheduler).")
     List<String> contenderNames;
 
-    @Option(names = "--payload", paramLabel = "SIZE", converter = SizeConverter.class,
+    @Option(
+            names = "--payload",
+            paramLabel = "SIZE",
+            converter = SizeConverter.class,
             description = "Output per stage in the side-by-side rounds (default 1KB).")
     Integer payload;
 
-    @Option(names = "--scaling-sizes", split = ",", paramLabel = "SIZE", converter = SizeConverter.class,
+    @Option(
+            names = "--scaling-sizes",
+            split = ",",
+            paramLabel = "SIZE",
+            converter = SizeConverter.class,
             description = "Output sizes of Baton's payload-scaling rounds (default 1KB,1MB,20MB; quick 1KB,1MB,4MB).")
     List<Integer> scalingSizes;
 
@@ -80,36 +102,63 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--scaling-rounds", description = "Rounds per payload size (default 3, quick 1).")
     Integer scalingRounds;
 
-    @Option(names = "--only", split = ",", paramLabel = "SECTION",
+    @Option(
+            names = "--only",
+            split = ",",
+            paramLabel = "SECTION",
             description = "Run only these sections: side-by-side, scaling, queue-threads, churn (default all).")
     List<String> only;
 
-    @Option(names = "--queue-threads", split = ",", paramLabel = "N",
+    @Option(
+            names = "--queue-threads",
+            split = ",",
+            paramLabel = "N",
             description = "Worker thread counts of the queue-threads section (default 1,2,4).")
     List<Integer> queueThreads;
 
-    @Option(names = "--queue-batches", paramLabel = "N", description = "Batches per queue-threads round (default 1000, quick 50).")
+    @Option(
+            names = "--queue-batches",
+            paramLabel = "N",
+            description = "Batches per queue-threads round (default 1000, quick 50).")
     Integer queueBatches;
 
-    @Option(names = "--queue-rounds", paramLabel = "N", description = "Measured queue-threads rounds (default 3, quick 1).")
+    @Option(
+            names = "--queue-rounds",
+            paramLabel = "N",
+            description = "Measured queue-threads rounds (default 3, quick 1).")
     Integer queueRounds;
 
-    @Option(names = "--queue-in-flight", paramLabel = "N",
+    @Option(
+            names = "--queue-in-flight",
+            paramLabel = "N",
             description = "Batches in flight per worker thread in queue-threads, 0 = start all at once (default 2).")
     Integer queueInFlight;
 
-    @Option(names = "--churn-transitions", paramLabel = "N", description = "Transitions per churn run (default 100000, quick 6000).")
+    @Option(
+            names = "--churn-transitions",
+            paramLabel = "N",
+            description = "Transitions per churn run (default 100000, quick 6000).")
     Long churnTransitions;
 
-    @Option(names = "--churn-in-flight", paramLabel = "N", description = "Batches in flight during churn (default 100).")
+    @Option(
+            names = "--churn-in-flight",
+            paramLabel = "N",
+            description = "Batches in flight during churn (default 100).")
     Integer churnInFlight;
 
-    @Option(names = "--churn-runs", split = ",", paramLabel = "RUN",
-            description = "Churn runs, each on fresh tables: delete (a retention job deletes completed batches) or keep, optionally "
-                    + "paced as delete@RATE transitions/s (default delete,keep,delete@400; quick delete,keep).")
+    @Option(
+            names = "--churn-runs",
+            split = ",",
+            paramLabel = "RUN",
+            description =
+                    "Churn runs, each on fresh tables: delete (a retention job deletes completed batches) or keep, "
+                            + "optionally "
+                            + "paced as delete@RATE transitions/s (default delete,keep,delete@400; quick delete,keep).")
     List<String> churnRuns;
 
-    @Option(names = "--pg-setting", paramLabel = "NAME=VALUE",
+    @Option(
+            names = "--pg-setting",
+            paramLabel = "NAME=VALUE",
             description = "A server setting of the embedded PostgreSQL (repeatable), e.g. synchronous_commit=on.")
     Map<String, String> pgSettings = new LinkedHashMap<>();
 
@@ -151,11 +200,14 @@ public final class BenchMain implements Callable<Integer> {
         List<String> names = contenderNames == null ? List.copyOf(CONTENDERS.keySet()) : contenderNames;
         for (String name : names) {
             if (!CONTENDERS.containsKey(name)) {
-                throw new ParameterException(spec.commandLine(), "unknown contender '" + name + "'; choose from " + CONTENDERS.keySet());
+                throw new ParameterException(
+                        spec.commandLine(), "unknown contender '" + name + "'; choose from " + CONTENDERS.keySet());
             }
         }
         if (jdbcUrl != null && !pgSettings.isEmpty()) {
-            throw new ParameterException(spec.commandLine(), "--pg-setting applies to the embedded PostgreSQL only; set it on the server of --jdbc-url");
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--pg-setting applies to the embedded PostgreSQL only; set it on the server of --jdbc-url");
         }
         Map<String, String> server = new LinkedHashMap<>();
         server.put("fsync", "on");
@@ -163,24 +215,35 @@ public final class BenchMain implements Callable<Integer> {
         server.put("max_connections", "300");
         server.putAll(pgSettings);
         List<String> sections = sections();
-        List<Integer> sizes = noScaling || !sections.contains(BenchSettings.SCALING) ? List.of() : scalingSizes != null ? scalingSizes
-                : List.of(1024, 1024 * 1024, (quick ? 4 : 20) * 1024 * 1024);
+        List<Integer> sizes = noScaling || !sections.contains(BenchSettings.SCALING)
+                ? List.of()
+                : scalingSizes != null ? scalingSizes : List.of(1024, 1024 * 1024, (quick ? 4 : 20) * 1024 * 1024);
         if (sizes.isEmpty()) {
-            sections = sections.stream().filter(s -> !s.equals(BenchSettings.SCALING)).toList();
+            sections = sections.stream()
+                    .filter(s -> !s.equals(BenchSettings.SCALING))
+                    .toList();
         }
         List<Integer> threads = queueThreads == null ? List.of(1, 2, 4) : queueThreads;
-        if (threads.isEmpty() || threads.stream().anyMatch(t -> t < 1 || t > 64) || threads.stream().distinct().count() != threads.size()) {
-            throw new ParameterException(spec.commandLine(), "--queue-threads must be distinct thread counts between 1 and 64, got " + threads);
+        if (threads.isEmpty()
+                || threads.stream().anyMatch(t -> t < 1 || t > 64)
+                || threads.stream().distinct().count() != threads.size()) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--queue-threads must be distinct thread counts between 1 and 64, got " + threads);
         }
-        BenchSettings.QueueThreads queue = new BenchSettings.QueueThreads(threads,
+        BenchSettings.QueueThreads queue = new BenchSettings.QueueThreads(
+                threads,
                 range("--queue-batches", queueBatches, quick ? 50 : 1000, 1, 1_000_000),
                 range("--queue-rounds", queueRounds, quick ? 1 : 3, 1, 100),
                 range("--queue-in-flight", queueInFlight, 2, 0, 1000));
         long churnT = churnTransitions == null ? (quick ? 6_000 : 100_000) : churnTransitions;
         if (churnT < Contender.STAGES || churnT > 100_000_000) {
-            throw new ParameterException(spec.commandLine(), "--churn-transitions must be between 6 and 100000000, got " + churnT);
+            throw new ParameterException(
+                    spec.commandLine(), "--churn-transitions must be between 6 and 100000000, got " + churnT);
         }
-        List<String> runSpecs = churnRuns != null ? churnRuns : quick ? List.of("delete", "keep") : List.of("delete", "keep", "delete@400");
+        List<String> runSpecs = churnRuns != null
+                ? churnRuns
+                : quick ? List.of("delete", "keep") : List.of("delete", "keep", "delete@400");
         List<BenchSettings.Churn.Run> runs = new java.util.ArrayList<>();
         for (String text : runSpecs) {
             try {
@@ -192,9 +255,23 @@ public final class BenchMain implements Callable<Integer> {
         if (runs.stream().map(BenchSettings.Churn.Run::label).distinct().count() != runs.size()) {
             throw new ParameterException(spec.commandLine(), "--churn-runs names a run twice: " + runSpecs);
         }
-        BenchSettings.Churn churn = new BenchSettings.Churn(churnT, range("--churn-in-flight", churnInFlight, 100, 1, 10_000), w, runs, 10);
-        return new BenchSettings(quick ? "quick" : "default", b, w, r, warm, names, payload == null ? 1024 : payload, sizes, sr,
-                (quick ? 24L : 480L) * 1024 * 1024, server, sections, queue, churn);
+        BenchSettings.Churn churn =
+                new BenchSettings.Churn(churnT, range("--churn-in-flight", churnInFlight, 100, 1, 10_000), w, runs, 10);
+        return new BenchSettings(
+                quick ? "quick" : "default",
+                b,
+                w,
+                r,
+                warm,
+                names,
+                payload == null ? 1024 : payload,
+                sizes,
+                sr,
+                (quick ? 24L : 480L) * 1024 * 1024,
+                server,
+                sections,
+                queue,
+                churn);
     }
 
     private List<String> sections() {
@@ -203,7 +280,8 @@ public final class BenchMain implements Callable<Integer> {
         }
         for (String section : only) {
             if (!BenchSettings.SECTIONS.contains(section)) {
-                throw new ParameterException(spec.commandLine(), "unknown section '" + section + "'; choose from " + BenchSettings.SECTIONS);
+                throw new ParameterException(
+                        spec.commandLine(), "unknown section '" + section + "'; choose from " + BenchSettings.SECTIONS);
             }
         }
         return BenchSettings.SECTIONS.stream().filter(only::contains).toList();
@@ -212,7 +290,8 @@ public final class BenchMain implements Callable<Integer> {
     private int range(String option, Integer given, int fallback, int min, int max) {
         int v = given == null ? fallback : given;
         if (v < min || v > max) {
-            throw new ParameterException(spec.commandLine(), option + " must be between " + min + " and " + max + ", got " + v);
+            throw new ParameterException(
+                    spec.commandLine(), option + " must be between " + min + " and " + max + ", got " + v);
         }
         return v;
     }
@@ -221,18 +300,33 @@ public final class BenchMain implements Callable<Integer> {
     public Integer call() throws Exception {
         BenchSettings settings = settings();
         PrintStream stdout = System.out;
-        try (Database db = jdbcUrl == null ? Database.embedded(settings.serverSettings())
+        try (Database db = jdbcUrl == null
+                ? Database.embedded(settings.serverSettings())
                 : Database.external(jdbcUrl, user, password)) {
-            List<Contender> contenders = !settings.runs(BenchSettings.SIDE_BY_SIDE) ? List.of()
-                    : settings.contenders().stream().map(n -> CONTENDERS.get(n).get()).toList();
-            Contender scaling = !settings.runs(BenchSettings.SCALING) ? null : contenders.stream()
-                    .filter(c -> c.name().equals("baton-inprocess")).findFirst().orElseGet(BatonContender::inProcess);
+            List<Contender> contenders = !settings.runs(BenchSettings.SIDE_BY_SIDE)
+                    ? List.of()
+                    : settings.contenders().stream()
+                            .map(n -> CONTENDERS.get(n).get())
+                            .toList();
+            Contender scaling = !settings.runs(BenchSettings.SCALING)
+                    ? null
+                    : contenders.stream()
+                            .filter(c -> c.name().equals("baton-inprocess"))
+                            .findFirst()
+                            .orElseGet(BatonContender::inProcess);
             Database.ServerFacts facts = db.facts();
-            stdout.println("PostgreSQL " + facts.version() + (facts.embedded() ? " (embedded)" : "") + " " + facts.settings());
+            stdout.println(
+                    "PostgreSQL " + facts.version() + (facts.embedded() ? " (embedded)" : "") + " " + facts.settings());
             Bench.Outcome outcome = new Bench(db, settings, contenders, scaling, stdout).run();
-            BenchResults results = new BenchResults(String.join(" ", spec.commandLine().getParseResult().originalArgs()),
-                    BenchResults.Machine.current(), facts, settings, outcome.contenders(), outcome.scaling(),
-                    TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), settings.workers()), outcome.queueThreads(),
+            BenchResults results = new BenchResults(
+                    String.join(" ", spec.commandLine().getParseResult().originalArgs()),
+                    BenchResults.Machine.current(),
+                    facts,
+                    settings,
+                    outcome.contenders(),
+                    outcome.scaling(),
+                    TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), settings.workers()),
+                    outcome.queueThreads(),
                     outcome.churn());
             ReportTable.print(results, stdout);
             if (out != null) {

@@ -22,9 +22,16 @@ import java.util.List;
  * @param queueThreads Baton's queue worker per trigger mode and thread count (empty when not run)
  * @param queueChurn the queue table under churn, one run per retention (empty when not run)
  */
-public record BenchResults(String command, Machine machine, Database.ServerFacts server, BenchSettings settings,
-        List<ContenderResult> contenders, List<ScalingResult> payloadScaling, List<TargetCheck> targets,
-        List<QueueThreadsResult> queueThreads, List<ChurnResult> queueChurn) {
+public record BenchResults(
+        String command,
+        Machine machine,
+        Database.ServerFacts server,
+        BenchSettings settings,
+        List<ContenderResult> contenders,
+        List<ScalingResult> payloadScaling,
+        List<TargetCheck> targets,
+        List<QueueThreadsResult> queueThreads,
+        List<ChurnResult> queueChurn) {
 
     /**
      * The machine the run used.
@@ -39,12 +46,17 @@ public record BenchResults(String command, Machine machine, Database.ServerFacts
         static Machine current() {
             String cpu = "unknown";
             try {
-                cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                        .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
+                cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                        .filter(l -> l.startsWith("model name"))
+                        .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                        .findFirst()
+                        .orElse(cpu);
             } catch (IOException | RuntimeException e) {
                 // not Linux: the model stays unknown
             }
-            return new Machine(Runtime.getRuntime().availableProcessors(), cpu,
+            return new Machine(
+                    Runtime.getRuntime().availableProcessors(),
+                    cpu,
                     System.getProperty("os.name") + " " + System.getProperty("os.version"),
                     ManagementFactory.getRuntimeMXBean().getVmName() + " " + System.getProperty("java.version"),
                     Runtime.getRuntime().maxMemory() / (1024 * 1024));
@@ -56,7 +68,8 @@ public record BenchResults(String command, Machine machine, Database.ServerFacts
      * @throws IOException if it cannot be written
      */
     void write(Path file) throws IOException {
-        ObjectMapper mapper = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+        ObjectMapper mapper =
+                JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);

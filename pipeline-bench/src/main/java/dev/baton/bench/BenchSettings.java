@@ -21,9 +21,21 @@ import java.util.Map;
  * @param queueThreads the queue worker thread-scaling section
  * @param churn the queue-table churn section
  */
-public record BenchSettings(String mode, int batches, int workers, int rounds, int warmupRounds, List<String> contenders,
-        int payloadBytes, List<Integer> scalingSizes, int scalingRounds, long scalingBudgetBytes, Map<String, String> serverSettings,
-        List<String> sections, QueueThreads queueThreads, Churn churn) {
+public record BenchSettings(
+        String mode,
+        int batches,
+        int workers,
+        int rounds,
+        int warmupRounds,
+        List<String> contenders,
+        int payloadBytes,
+        List<Integer> scalingSizes,
+        int scalingRounds,
+        long scalingBudgetBytes,
+        Map<String, String> serverSettings,
+        List<String> sections,
+        QueueThreads queueThreads,
+        Churn churn) {
 
     /** The side-by-side rounds of every contender. */
     public static final String SIDE_BY_SIDE = "side-by-side";
@@ -102,7 +114,8 @@ public record BenchSettings(String mode, int batches, int workers, int rounds, i
          * One churn run.
          *
          * @param retention what happens to completed batches: {@link #DELETE} or {@link #KEEP}
-         * @param rate transitions per second the run admits batches at (a batch every 6/rate s); 0 for as fast as the workers go
+         * @param rate transitions per second the run admits batches at (a batch every 6/rate s); 0 for as fast as the
+         *     workers go
          */
         public record Run(String retention, int rate) {
             /**
@@ -113,7 +126,8 @@ public record BenchSettings(String mode, int batches, int workers, int rounds, i
             public static Run parse(String text) {
                 String[] parts = text.trim().split("@", -1);
                 if (parts.length > 2 || !(parts[0].equals(DELETE) || parts[0].equals(KEEP))) {
-                    throw new IllegalArgumentException("'" + text + "' is not a churn run: write delete, keep, or delete@RATE / keep@RATE");
+                    throw new IllegalArgumentException(
+                            "'" + text + "' is not a churn run: write delete, keep, or delete@RATE / keep@RATE");
                 }
                 int rate = 0;
                 if (parts.length == 2) {
@@ -123,7 +137,8 @@ public record BenchSettings(String mode, int batches, int workers, int rounds, i
                         rate = -1;
                     }
                     if (rate < 1 || rate > 1_000_000) {
-                        throw new IllegalArgumentException("'" + text + "': the rate must be 1 to 1000000 transitions/s");
+                        throw new IllegalArgumentException(
+                                "'" + text + "': the rate must be 1 to 1000000 transitions/s");
                     }
                 }
                 return new Run(parts[0], rate);

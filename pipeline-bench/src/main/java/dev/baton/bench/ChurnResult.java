@@ -30,11 +30,29 @@ import java.util.Map;
  * @param queuePackedBytes the heap size of the queue's rows after the run copied into a fresh table of the same
  *     fill factor (70): what the live rows need
  * @param dataPackedBytes the same for the data table (fill factor 100)
- * @param queueRowWidth after the run, by status: the queue rows' average stored width and that of their {@code stage_stats}
+ * @param queueRowWidth after the run, by status: the queue rows' average stored width and that of their {@code
+ *     stage_stats}
  */
-public record ChurnResult(String run, String retention, int rate, int threads, int inFlight, long targetTransitions, long transitions, long batchesStarted,
-        long batchesCompleted, long rowsDeleted, long elapsedNanos, long transitionsAtStop, long commits, long walBytes,
-        Snapshot before, Snapshot after, List<Snapshot> samples, long queuePackedBytes, long dataPackedBytes,
+public record ChurnResult(
+        String run,
+        String retention,
+        int rate,
+        int threads,
+        int inFlight,
+        long targetTransitions,
+        long transitions,
+        long batchesStarted,
+        long batchesCompleted,
+        long rowsDeleted,
+        long elapsedNanos,
+        long transitionsAtStop,
+        long commits,
+        long walBytes,
+        Snapshot before,
+        Snapshot after,
+        List<Snapshot> samples,
+        long queuePackedBytes,
+        long dataPackedBytes,
         Map<String, Database.RowWidth> queueRowWidth) {
 
     /**
@@ -46,7 +64,11 @@ public record ChurnResult(String run, String retention, int rate, int threads, i
      * @param queue {@code batch_processing_queue}
      * @param data {@code batch_processing_data} (rows counted only before and after)
      */
-    public record Snapshot(long transitions, double seconds, Map<String, Long> queueByStatus, Database.TableStats queue,
+    public record Snapshot(
+            long transitions,
+            double seconds,
+            Map<String, Long> queueByStatus,
+            Database.TableStats queue,
             Database.TableStats data) {}
 
     /** @return transitions per second until the target was reached (about the rate when paced) */
@@ -70,10 +92,15 @@ public record ChurnResult(String run, String retention, int rate, int threads, i
     /** @return the queue's heap bytes per row after the run, or -1 with no rows */
     @JsonProperty
     public double queueBytesPerLiveRow() {
-        return after.queue().rows() <= 0 ? -1 : (double) after.queue().relationBytes() / after.queue().rows();
+        return after.queue().rows() <= 0
+                ? -1
+                : (double) after.queue().relationBytes() / after.queue().rows();
     }
 
-    /** @return the queue's heap after the run divided by what its live rows need ({@link #queuePackedBytes}); -1 with no rows */
+    /**
+     * @return the queue's heap after the run divided by what its live rows need ({@link #queuePackedBytes}); -1 with no
+     * rows
+     */
     @JsonProperty
     public double queueHeapVsPacked() {
         return queuePackedBytes <= 0 ? -1 : (double) after.queue().relationBytes() / queuePackedBytes;
@@ -83,7 +110,9 @@ public record ChurnResult(String run, String retention, int rate, int threads, i
     @JsonProperty
     public double queueHotUpdateShare() {
         long updates = after.queue().updated() - before.queue().updated();
-        return updates == 0 ? 0 : (double) (after.queue().hotUpdated() - before.queue().hotUpdated()) / updates;
+        return updates == 0
+                ? 0
+                : (double) (after.queue().hotUpdated() - before.queue().hotUpdated()) / updates;
     }
 
     /**
@@ -92,8 +121,13 @@ public record ChurnResult(String run, String retention, int rate, int threads, i
      */
     @JsonProperty
     public double queueHeapGrowthSecondHalf() {
-        Snapshot half = samples.stream().min((a, b) -> Long.compare(Math.abs(a.transitions() - targetTransitions / 2),
-                Math.abs(b.transitions() - targetTransitions / 2))).orElse(null);
-        return half == null || half.queue().relationBytes() == 0 ? -1 : (double) after.queue().relationBytes() / half.queue().relationBytes();
+        Snapshot half = samples.stream()
+                .min((a, b) -> Long.compare(
+                        Math.abs(a.transitions() - targetTransitions / 2),
+                        Math.abs(b.transitions() - targetTransitions / 2)))
+                .orElse(null);
+        return half == null || half.queue().relationBytes() == 0
+                ? -1
+                : (double) after.queue().relationBytes() / half.queue().relationBytes();
     }
 }

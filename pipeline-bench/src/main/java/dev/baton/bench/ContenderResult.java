@@ -20,9 +20,19 @@ import java.util.function.ToDoubleFunction;
  * @param vsFloor this contender's numbers divided by the floor's, or {@code null} without a floor
  * @param rounds every measured round
  */
-public record ContenderResult(String name, double transitionsPerSec, double transitionsPerSecMin, double transitionsPerSecMax,
-        double p50Ms, double p99Ms, double walBytesPerTransition, double commitsPerTransition, double heapPeakMb,
-        double jvmCpuMicrosPerTransition, Ratios vsFloor, List<RoundResult> rounds) {
+public record ContenderResult(
+        String name,
+        double transitionsPerSec,
+        double transitionsPerSecMin,
+        double transitionsPerSecMax,
+        double p50Ms,
+        double p99Ms,
+        double walBytesPerTransition,
+        double commitsPerTransition,
+        double heapPeakMb,
+        double jvmCpuMicrosPerTransition,
+        Ratios vsFloor,
+        List<RoundResult> rounds) {
 
     /**
      * Ratios of a contender's medians to the floor's.
@@ -34,8 +44,13 @@ public record ContenderResult(String name, double transitionsPerSec, double tran
      * @param commitsPerTransition commit ratio
      * @param heapPeakMb heap ratio
      */
-    public record Ratios(double transitionsPerSec, double p50Ms, double p99Ms, double walBytesPerTransition,
-            double commitsPerTransition, double heapPeakMb) {}
+    public record Ratios(
+            double transitionsPerSec,
+            double p50Ms,
+            double p99Ms,
+            double walBytesPerTransition,
+            double commitsPerTransition,
+            double heapPeakMb) {}
 
     /**
      * @param name the contender
@@ -52,9 +67,27 @@ public record ContenderResult(String name, double transitionsPerSec, double tran
         double heap = median(rounds, RoundResult::heapPeakMb);
         double cpu = median(rounds, RoundResult::jvmCpuMicrosPerTransition);
         List<Double> all = rounds.stream().map(RoundResult::transitionsPerSec).toList();
-        Ratios ratios = floor == null ? null : new Ratios(tps / floor.transitionsPerSec, p50 / floor.p50Ms, p99 / floor.p99Ms,
-                wal / floor.walBytesPerTransition, commits / floor.commitsPerTransition, heap / floor.heapPeakMb);
-        return new ContenderResult(name, tps, Quantiles.min(all), Quantiles.max(all), p50, p99, wal, commits, heap, cpu, ratios,
+        Ratios ratios = floor == null
+                ? null
+                : new Ratios(
+                        tps / floor.transitionsPerSec,
+                        p50 / floor.p50Ms,
+                        p99 / floor.p99Ms,
+                        wal / floor.walBytesPerTransition,
+                        commits / floor.commitsPerTransition,
+                        heap / floor.heapPeakMb);
+        return new ContenderResult(
+                name,
+                tps,
+                Quantiles.min(all),
+                Quantiles.max(all),
+                p50,
+                p99,
+                wal,
+                commits,
+                heap,
+                cpu,
+                ratios,
                 List.copyOf(rounds));
     }
 

@@ -26,8 +26,18 @@ import java.util.Properties;
  */
 public final class Database implements AutoCloseable {
     /** Settings of the server reported with the results. */
-    static final List<String> REPORTED_SETTINGS = List.of("shared_buffers", "synchronous_commit", "fsync", "full_page_writes",
-            "wal_level", "wal_compression", "max_wal_size", "checkpoint_timeout", "max_connections", "autovacuum", "autovacuum_naptime");
+    static final List<String> REPORTED_SETTINGS = List.of(
+            "shared_buffers",
+            "synchronous_commit",
+            "fsync",
+            "full_page_writes",
+            "wal_level",
+            "wal_compression",
+            "max_wal_size",
+            "checkpoint_timeout",
+            "max_connections",
+            "autovacuum",
+            "autovacuum_naptime");
 
     private final EmbeddedPostgres embedded;
     private final String url;
@@ -53,7 +63,8 @@ public final class Database implements AutoCloseable {
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setPGStartupWait(Duration.ofSeconds(60));
         settings.forEach(builder::setServerConfig);
         EmbeddedPostgres pg = builder.start();
-        try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = pg.getPostgresDatabase().getConnection();
+                Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE bench");
         } catch (SQLException e) {
             pg.close();
@@ -161,7 +172,8 @@ public final class Database implements AutoCloseable {
      * @throws SQLException if one fails
      */
     public void execute(String... statements) throws SQLException {
-        try (Connection c = connect("baton-bench-admin"); Statement s = c.createStatement()) {
+        try (Connection c = connect("baton-bench-admin");
+                Statement s = c.createStatement()) {
             for (String sql : statements) {
                 s.execute(sql);
             }
@@ -198,7 +210,8 @@ public final class Database implements AutoCloseable {
     public void awaitGone(String applicationName, Duration timeout) throws SQLException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Connection c = connect("baton-bench-meter");
-                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?")) {
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?")) {
             ps.setString(1, applicationName);
             while (true) {
                 try (ResultSet rs = ps.executeQuery()) {
@@ -208,8 +221,9 @@ public final class Database implements AutoCloseable {
                     }
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("server processes of " + applicationName + " are still connected after "
-                            + timeout + "; the contender did not close its connections");
+                    throw new IllegalStateException(
+                            "server processes of " + applicationName + " are still connected after " + timeout
+                                    + "; the contender did not close its connections");
                 }
                 Thread.sleep(20);
             }
@@ -221,7 +235,8 @@ public final class Database implements AutoCloseable {
      * @throws SQLException if the server cannot be asked
      */
     public DbCounters counters() throws SQLException {
-        try (Connection c = connect("baton-bench-meter"); Statement s = c.createStatement();
+        try (Connection c = connect("baton-bench-meter");
+                Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT xact_commit, pg_current_wal_insert_lsn() - '0/0'::pg_lsn"
                         + " FROM pg_stat_database WHERE datname = current_database()")) {
             rs.next();
@@ -237,7 +252,8 @@ public final class Database implements AutoCloseable {
         Map<String, String> settings = new LinkedHashMap<>();
         String version;
         try (Connection c = connect("baton-bench-admin")) {
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW server_version")) {
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SHOW server_version")) {
                 rs.next();
                 version = rs.getString(1);
             }
@@ -262,12 +278,14 @@ public final class Database implements AutoCloseable {
      * ({@code pg_stat_force_next_flush()}), and its statistics snapshot is cleared.
      *
      * @param table a schema-qualified table name
-     * @param countRows {@code true} to count the rows ({@code count(*)}, a scan); otherwise {@link TableStats#rows()} is -1
+     * @param countRows {@code true} to count the rows ({@code count(*)}, a scan); otherwise {@link TableStats#rows()}
+     *     is -1
      * @return the statistics
      * @throws SQLException if the server cannot be asked or the table does not exist
      */
     public TableStats tableStats(String table, boolean countRows) throws SQLException {
-        try (Connection c = connect("baton-bench-meter"); Statement s = c.createStatement()) {
+        try (Connection c = connect("baton-bench-meter");
+                Statement s = c.createStatement()) {
             int version;
             try (ResultSet rs = s.executeQuery("SELECT current_setting('server_version_num')::int")) {
                 rs.next();
@@ -285,20 +303,38 @@ public final class Database implements AutoCloseable {
                 }
             }
             String newPage = version >= 160000 ? "s.n_tup_newpage_upd" : "NULL::bigint";
-            try (PreparedStatement ps = c.prepareStatement("SELECT pg_relation_size(c.oid), pg_total_relation_size(c.oid),"
-                    + " pg_indexes_size(c.oid), COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0),"
-                    + " s.n_live_tup, s.n_dead_tup, s.n_tup_ins, s.n_tup_upd, s.n_tup_hot_upd, " + newPage + ", s.n_tup_del,"
-                    + " s.vacuum_count, s.autovacuum_count, s.autoanalyze_count, s.last_autovacuum::text"
-                    + " FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = to_regclass(?)")) {
+            try (PreparedStatement ps =
+                    c.prepareStatement("SELECT pg_relation_size(c.oid), pg_total_relation_size(c.oid),"
+                            + " pg_indexes_size(c.oid), COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), "
+                            + "0),"
+                            + " s.n_live_tup, s.n_dead_tup, s.n_tup_ins, s.n_tup_upd, s.n_tup_hot_upd, " + newPage
+                            + ", s.n_tup_del,"
+                            + " s.vacuum_count, s.autovacuum_count, s.autoanalyze_count, s.last_autovacuum::text"
+                            + " FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = "
+                            + "to_regclass(?)")) {
                 ps.setString(1, table);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
                         throw new SQLException("no table " + table);
                     }
                     long newPageUpdates = rs.getLong(10);
-                    return new TableStats(rows, rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6),
-                            rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.wasNull() ? null : newPageUpdates, rs.getLong(11),
-                            rs.getLong(12), rs.getLong(13), rs.getLong(14), rs.getString(15));
+                    return new TableStats(
+                            rows,
+                            rs.getLong(1),
+                            rs.getLong(2),
+                            rs.getLong(3),
+                            rs.getLong(4),
+                            rs.getLong(5),
+                            rs.getLong(6),
+                            rs.getLong(7),
+                            rs.getLong(8),
+                            rs.getLong(9),
+                            rs.wasNull() ? null : newPageUpdates,
+                            rs.getLong(11),
+                            rs.getLong(12),
+                            rs.getLong(13),
+                            rs.getLong(14),
+                            rs.getString(15));
                 }
             }
         }
@@ -314,8 +350,10 @@ public final class Database implements AutoCloseable {
      * @throws SQLException if the server cannot be asked
      */
     public long packedSize(String table, int fillfactor) throws SQLException {
-        try (Connection c = connect("baton-bench-meter"); Statement s = c.createStatement()) {
-            s.execute("CREATE TEMP TABLE baton_bench_packed (LIKE " + table + ") WITH (fillfactor = " + fillfactor + ")");
+        try (Connection c = connect("baton-bench-meter");
+                Statement s = c.createStatement()) {
+            s.execute(
+                    "CREATE TEMP TABLE baton_bench_packed (LIKE " + table + ") WITH (fillfactor = " + fillfactor + ")");
             s.execute("INSERT INTO baton_bench_packed SELECT * FROM " + table);
             try (ResultSet rs = s.executeQuery("SELECT pg_relation_size('baton_bench_packed')")) {
                 rs.next();
@@ -333,7 +371,8 @@ public final class Database implements AutoCloseable {
      */
     public Map<String, Long> countByStatus(String table) throws SQLException {
         Map<String, Long> counts = new java.util.TreeMap<>();
-        try (Connection c = connect("baton-bench-meter"); Statement s = c.createStatement();
+        try (Connection c = connect("baton-bench-meter");
+                Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT status, count(*) FROM " + table + " GROUP BY status")) {
             while (rs.next()) {
                 counts.put(rs.getString(1), rs.getLong(2));
@@ -349,9 +388,11 @@ public final class Database implements AutoCloseable {
      */
     public Map<String, RowWidth> rowWidthByStatus(String table) throws SQLException {
         Map<String, RowWidth> widths = new java.util.TreeMap<>();
-        try (Connection c = connect("baton-bench-meter"); Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT status, avg(pg_column_size(t.*)), avg(pg_column_size(t.stage_stats)) FROM "
-                        + table + " t GROUP BY status")) {
+        try (Connection c = connect("baton-bench-meter");
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(
+                        "SELECT status, avg(pg_column_size(t.*)), avg(pg_column_size(t.stage_stats)) FROM " + table
+                                + " t GROUP BY status")) {
             while (rs.next()) {
                 widths.put(rs.getString(1), new RowWidth(rs.getDouble(2), rs.getDouble(3)));
             }
@@ -387,9 +428,23 @@ public final class Database implements AutoCloseable {
      * @param autoanalyzeCount {@code autoanalyze_count}
      * @param lastAutovacuum {@code last_autovacuum}, or {@code null}
      */
-    public record TableStats(long rows, long relationBytes, long totalBytes, long indexBytes, long toastBytes, long liveTuples,
-            long deadTuples, long inserted, long updated, long hotUpdated, Long newPageUpdated, long deleted, long vacuumCount,
-            long autovacuumCount, long autoanalyzeCount, String lastAutovacuum) {}
+    public record TableStats(
+            long rows,
+            long relationBytes,
+            long totalBytes,
+            long indexBytes,
+            long toastBytes,
+            long liveTuples,
+            long deadTuples,
+            long inserted,
+            long updated,
+            long hotUpdated,
+            Long newPageUpdated,
+            long deleted,
+            long vacuumCount,
+            long autovacuumCount,
+            long autoanalyzeCount,
+            String lastAutovacuum) {}
 
     /** Stops the embedded server (its data is deleted); does nothing for an external one. */
     @Override

@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
  * per round and shared, so that producing it costs the stage nothing. Immutable.
  */
 public final class Payload {
-    private static final char[] ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".toCharArray();
+    private static final char[] ALPHABET =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".toCharArray();
 
     private final String text;
 

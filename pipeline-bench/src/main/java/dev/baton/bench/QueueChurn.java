@@ -44,10 +44,12 @@ import java.util.function.LongSupplier;
 final class QueueChurn {
     /** The schema, dropped and recreated for each run. */
     static final String SCHEMA = "bench_churn";
+
     static final String QUEUE = SCHEMA + ".batch_processing_queue";
     static final String DATA = SCHEMA + ".batch_processing_data";
     /** How often the retention job deletes completed batches. */
     static final long RETENTION_EVERY_MILLIS = 100;
+
     static final String APPLICATION = "baton-bench-churn";
 
     private final Database db;
@@ -109,72 +111,88 @@ final class QueueChurn {
             }
             JdbcStageStore store = JdbcStageStore.builder(pool).schema(SCHEMA).build();
             QueueTrigger trigger = QueueTrigger.builder(pool).build();
-            runner = PipelineRunner.builder(pipeline.build(), store).trigger(trigger).listener(new PipelineListener() {
-                @Override
-                public void stageSucceeded(long batchId, String stage, int attempt, Duration duration) {
-                    transitions.incrementAndGet();
-                }
+            runner = PipelineRunner.builder(pipeline.build(), store)
+                    .trigger(trigger)
+                    .listener(new PipelineListener() {
+                        @Override
+                        public void stageSucceeded(long batchId, String stage, int attempt, Duration duration) {
+                            transitions.incrementAndGet();
+                        }
 
-                @Override
-                public void batchCompleted(long batchId) {
-                    completed.incrementAndGet();
-                    window.release();
-                }
+                        @Override
+                        public void batchCompleted(long batchId) {
+                            completed.incrementAndGet();
+                            window.release();
+                        }
 
-                @Override
-                public void batchFailed(long batchId, String stage, String error) {
-                    failures.add("batch " + batchId + " failed at " + stage + ": " + error);
-                    window.release();
-                }
-            }).build();
-            worker = QueueWorker.builder(runner, store, trigger).threads(settings.threads()).build().start();
+                        @Override
+                        public void batchFailed(long batchId, String stage, String error) {
+                            failures.add("batch " + batchId + " failed at " + stage + ": " + error);
+                            window.release();
+                        }
+                    })
+                    .build();
+            worker = QueueWorker.builder(runner, store, trigger)
+                    .threads(settings.threads())
+                    .build()
+                    .start();
             if (delete) {
                 retentionJob = Executors.newSingleThreadScheduledExecutor(r -> {
                     Thread t = new Thread(r, "churn-retention");
                     t.setDaemon(true);
                     return t;
                 });
-                retentionJob.scheduleWithFixedDelay(() -> {
-                    try {
-                        deleted.addAndGet(deleteCompleted(pool));
-                    } catch (RuntimeException e) {
-                        failures.add(e.getMessage());
-                    }
-                }, RETENTION_EVERY_MILLIS, RETENTION_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+                retentionJob.scheduleWithFixedDelay(
+                        () -> {
+                            try {
+                                deleted.addAndGet(deleteCompleted(pool));
+                            } catch (RuntimeException e) {
+                                failures.add(e.getMessage());
+                            }
+                        },
+                        RETENTION_EVERY_MILLIS,
+                        RETENTION_EVERY_MILLIS,
+                        TimeUnit.MILLISECONDS);
             }
 
             long target = settings.transitions();
             long start = System.nanoTime();
             // the sampler reads the tables on its own thread, so that admission never waits for it
-            Thread sampler = new Thread(() -> {
-                try {
-                    for (int next = 1; next < settings.samples() && !Thread.currentThread().isInterrupted(); ) {
-                        long done = transitions.get();
-                        if (done >= target * next / settings.samples()) {
-                            ChurnResult.Snapshot s = snapshot(done, (System.nanoTime() - start) / 1e9, false);
-                            samples.add(s);
-                            progress(label, "sample " + next + "/" + settings.samples(), s);
-                            next++;
-                        } else {
-                            Thread.sleep(10);
+            Thread sampler = new Thread(
+                    () -> {
+                        try {
+                            for (int next = 1;
+                                    next < settings.samples()
+                                            && !Thread.currentThread().isInterrupted(); ) {
+                                long done = transitions.get();
+                                if (done >= target * next / settings.samples()) {
+                                    ChurnResult.Snapshot s = snapshot(done, (System.nanoTime() - start) / 1e9, false);
+                                    samples.add(s);
+                                    progress(label, "sample " + next + "/" + settings.samples(), s);
+                                    next++;
+                                } else {
+                                    Thread.sleep(10);
+                                }
+                            }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        } catch (SQLException | RuntimeException e) {
+                            failures.add("sampling failed: " + e);
                         }
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (SQLException | RuntimeException e) {
-                    failures.add("sampling failed: " + e);
-                }
-            }, "churn-sampler");
+                    },
+                    "churn-sampler");
             sampler.setDaemon(true);
             sampler.start();
             long deadline = start + TimeUnit.MINUTES.toNanos(30);
             try {
                 while (transitions.get() < target) {
                     if (!failures.isEmpty()) {
-                        throw new IllegalStateException("churn " + label + ": " + failures.size() + " failures, first: " + failures.peek());
+                        throw new IllegalStateException(
+                                "churn " + label + ": " + failures.size() + " failures, first: " + failures.peek());
                     }
                     if (System.nanoTime() > deadline) {
-                        throw new TimeoutException("churn " + label + ": " + transitions.get() + " of " + target + " transitions after 30 minutes");
+                        throw new TimeoutException("churn " + label + ": " + transitions.get() + " of " + target
+                                + " transitions after 30 minutes");
                     }
                     long due = run.rate() == 0 ? 0 : start + (long) (started * Contender.STAGES * 1e9 / run.rate());
                     long wait = due - System.nanoTime();
@@ -201,7 +219,8 @@ final class QueueChurn {
                 deleted.addAndGet(deleteCompleted(pool));
             }
             if (!failures.isEmpty()) {
-                throw new IllegalStateException("churn " + label + ": " + failures.size() + " failures, first: " + failures.peek());
+                throw new IllegalStateException(
+                        "churn " + label + ": " + failures.size() + " failures, first: " + failures.peek());
             }
         } finally {
             if (retentionJob != null) {
@@ -220,19 +239,39 @@ final class QueueChurn {
         ChurnResult.Snapshot after = snapshot(transitions.get(), elapsed / 1e9, true);
         long queuePacked = db.packedSize(QUEUE, 70);
         long dataPacked = db.packedSize(DATA, 100);
-        ChurnResult result = new ChurnResult(label, run.retention(), run.rate(), settings.threads(), settings.inFlight(),
-                settings.transitions(), transitions.get(), started, completed.get(), deleted.get(), elapsed, atStop, used.commits(),
-                used.walBytes(), before, after, List.copyOf(samples), queuePacked, dataPacked, db.rowWidthByStatus(QUEUE));
+        ChurnResult result = new ChurnResult(
+                label,
+                run.retention(),
+                run.rate(),
+                settings.threads(),
+                settings.inFlight(),
+                settings.transitions(),
+                transitions.get(),
+                started,
+                completed.get(),
+                deleted.get(),
+                elapsed,
+                atStop,
+                used.commits(),
+                used.walBytes(),
+                before,
+                after,
+                List.copyOf(samples),
+                queuePacked,
+                dataPacked,
+                db.rowWidthByStatus(QUEUE));
         progress(label, "after", after);
         return result;
     }
 
     /** Deletes completed batches: their queue rows and their outputs, in one transaction. */
     private static long deleteCompleted(HikariDataSource pool) {
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("WITH gone AS (DELETE FROM " + QUEUE + " WHERE status = 'completed' RETURNING batch_id),"
-                        + " outputs AS (DELETE FROM " + DATA + " WHERE batch_id IN (SELECT batch_id FROM gone))"
-                        + " SELECT count(*) FROM gone")) {
+        try (Connection c = pool.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(
+                        "WITH gone AS (DELETE FROM " + QUEUE + " WHERE status = 'completed' RETURNING batch_id),"
+                                + " outputs AS (DELETE FROM " + DATA + " WHERE batch_id IN (SELECT batch_id FROM gone))"
+                                + " SELECT count(*) FROM gone")) {
             rs.next();
             return rs.getLong(1);
         } catch (SQLException e) {
@@ -241,16 +280,33 @@ final class QueueChurn {
     }
 
     private ChurnResult.Snapshot snapshot(long transitions, double seconds, boolean full) throws SQLException {
-        return new ChurnResult.Snapshot(transitions, seconds, full ? db.countByStatus(QUEUE) : Map.of(), db.tableStats(QUEUE, true),
+        return new ChurnResult.Snapshot(
+                transitions,
+                seconds,
+                full ? db.countByStatus(QUEUE) : Map.of(),
+                db.tableStats(QUEUE, true),
                 db.tableStats(DATA, full));
     }
 
     private void progress(String run, String label, ChurnResult.Snapshot s) {
         long t = clockSeconds.getAsLong();
-        out.printf(Locale.ROOT, "[%02d:%02d] churn %-10s %-12s %,9d transitions in %6.1f s  queue %,6d rows heap %9s total %9s dead %,6d autovacuums %d"
+        out.printf(
+                Locale.ROOT,
+                "[%02d:%02d] churn %-10s %-12s %,9d transitions in %6.1f s  queue %,6d rows heap %9s total %9s dead "
+                        + "%,6d autovacuums %d"
                         + "  data heap %9s total %9s%n",
-                t / 60, t % 60, run, label, s.transitions(), s.seconds(), s.queue().rows(), Sizes.readable(s.queue().relationBytes()),
-                Sizes.readable(s.queue().totalBytes()), s.queue().deadTuples(), s.queue().autovacuumCount(),
-                Sizes.readable(s.data().relationBytes()), Sizes.readable(s.data().totalBytes()));
+                t / 60,
+                t % 60,
+                run,
+                label,
+                s.transitions(),
+                s.seconds(),
+                s.queue().rows(),
+                Sizes.readable(s.queue().relationBytes()),
+                Sizes.readable(s.queue().totalBytes()),
+                s.queue().deadTuples(),
+                s.queue().autovacuumCount(),
+                Sizes.readable(s.data().relationBytes()),
+                Sizes.readable(s.data().totalBytes()));
     }
 }

@@ -20,14 +20,28 @@ import java.util.List;
  * @param commitsPerTransition median of the rounds
  * @param walBytesPerTransition median of the rounds
  * @param jvmCpuMicrosPerTransition median of the rounds
- * @param claimsPerBatch median of the rounds: the dispatcher's claims per batch (6 when every stage is claimed, 1 inline)
+ * @param claimsPerBatch median of the rounds: the dispatcher's claims per batch (6 when every stage is claimed, 1
+ *     inline)
  * @param rounds every measured round
  * @param claims the dispatcher's claims in each measured round, in the order of {@code rounds}
  */
-public record QueueThreadsResult(String trigger, int threads, int batches, int inFlight, double transitionsPerSec,
-        double transitionsPerSecMin, double transitionsPerSecMax, double vsFewestThreads, double p50Ms, double p99Ms,
-        double commitsPerTransition, double walBytesPerTransition, double jvmCpuMicrosPerTransition, double claimsPerBatch,
-        List<RoundResult> rounds, List<Long> claims) {
+public record QueueThreadsResult(
+        String trigger,
+        int threads,
+        int batches,
+        int inFlight,
+        double transitionsPerSec,
+        double transitionsPerSecMin,
+        double transitionsPerSecMax,
+        double vsFewestThreads,
+        double p50Ms,
+        double p99Ms,
+        double commitsPerTransition,
+        double walBytesPerTransition,
+        double jvmCpuMicrosPerTransition,
+        double claimsPerBatch,
+        List<RoundResult> rounds,
+        List<Long> claims) {
 
     /**
      * @param trigger the trigger's mode
@@ -38,19 +52,36 @@ public record QueueThreadsResult(String trigger, int threads, int batches, int i
      * @param fewestThreadsTps the same trigger's median throughput at the fewest threads, or NaN to use this one's
      * @return the summary
      */
-    static QueueThreadsResult of(String trigger, int threads, int inFlight, List<RoundResult> rounds, List<Long> claims,
+    static QueueThreadsResult of(
+            String trigger,
+            int threads,
+            int inFlight,
+            List<RoundResult> rounds,
+            List<Long> claims,
             double fewestThreadsTps) {
         List<Double> tps = rounds.stream().map(RoundResult::transitionsPerSec).toList();
         double median = Quantiles.median(tps);
         int batches = rounds.get(0).batches();
-        return new QueueThreadsResult(trigger, threads, batches, inFlight, median, Quantiles.min(tps), Quantiles.max(tps),
+        return new QueueThreadsResult(
+                trigger,
+                threads,
+                batches,
+                inFlight,
+                median,
+                Quantiles.min(tps),
+                Quantiles.max(tps),
                 Double.isNaN(fewestThreadsTps) ? 1.0 : median / fewestThreadsTps,
                 Quantiles.median(rounds.stream().map(RoundResult::p50Ms).toList()),
                 Quantiles.median(rounds.stream().map(RoundResult::p99Ms).toList()),
-                Quantiles.median(rounds.stream().map(RoundResult::commitsPerTransition).toList()),
-                Quantiles.median(rounds.stream().map(RoundResult::walBytesPerTransition).toList()),
-                Quantiles.median(rounds.stream().map(RoundResult::jvmCpuMicrosPerTransition).toList()),
+                Quantiles.median(
+                        rounds.stream().map(RoundResult::commitsPerTransition).toList()),
+                Quantiles.median(
+                        rounds.stream().map(RoundResult::walBytesPerTransition).toList()),
+                Quantiles.median(rounds.stream()
+                        .map(RoundResult::jvmCpuMicrosPerTransition)
+                        .toList()),
                 Quantiles.median(claims.stream().map(c -> (double) c / batches).toList()),
-                List.copyOf(rounds), List.copyOf(claims));
+                List.copyOf(rounds),
+                List.copyOf(claims));
     }
 }

@@ -20,9 +20,21 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param jvmCpuNanos CPU time the whole JVM used during the timed part (every thread of the contender's runtime)
  * @param loadAverage the machine's one-minute load average at the end of the round, or -1 where unknown
  */
-public record RoundResult(String contender, int round, int batches, int workers, int payloadBytes, long transitions,
-        long elapsedNanos, long p50Nanos, long p99Nanos, long commits, long walBytes, long heapPeakBytes,
-        long jvmCpuNanos, double loadAverage) {
+public record RoundResult(
+        String contender,
+        int round,
+        int batches,
+        int workers,
+        int payloadBytes,
+        long transitions,
+        long elapsedNanos,
+        long p50Nanos,
+        long p99Nanos,
+        long commits,
+        long walBytes,
+        long heapPeakBytes,
+        long jvmCpuNanos,
+        double loadAverage) {
 
     /** @return stage transitions per second */
     @JsonProperty

@@ -15,15 +15,29 @@ import java.util.List;
  * @param heapPeakMb median of the rounds
  * @param rounds every round
  */
-public record ScalingResult(int payloadBytes, int batches, double transitionsPerSec, double transitionsPerSecMin,
-        double transitionsPerSecMax, double p99Ms, double walBytesPerTransition, double heapPeakMb, List<RoundResult> rounds) {
+public record ScalingResult(
+        int payloadBytes,
+        int batches,
+        double transitionsPerSec,
+        double transitionsPerSecMin,
+        double transitionsPerSecMax,
+        double p99Ms,
+        double walBytesPerTransition,
+        double heapPeakMb,
+        List<RoundResult> rounds) {
 
     static ScalingResult of(List<RoundResult> rounds) {
         List<Double> tps = rounds.stream().map(RoundResult::transitionsPerSec).toList();
         RoundResult first = rounds.get(0);
-        return new ScalingResult(first.payloadBytes(), first.batches(), Quantiles.median(tps), Quantiles.min(tps), Quantiles.max(tps),
+        return new ScalingResult(
+                first.payloadBytes(),
+                first.batches(),
+                Quantiles.median(tps),
+                Quantiles.min(tps),
+                Quantiles.max(tps),
                 Quantiles.median(rounds.stream().map(RoundResult::p99Ms).toList()),
-                Quantiles.median(rounds.stream().map(RoundResult::walBytesPerTransition).toList()),
+                Quantiles.median(
+                        rounds.stream().map(RoundResult::walBytesPerTransition).toList()),
                 Quantiles.median(rounds.stream().map(RoundResult::heapPeakMb).toList()),
                 List.copyOf(rounds));
     }

@@ -18,7 +18,8 @@ final class Sizes {
     static int parse(String text) {
         Matcher m = SIZE.matcher(text.trim().toUpperCase(Locale.ROOT));
         if (!m.matches()) {
-            throw new IllegalArgumentException("'" + text + "' is not a size: write e.g. 1KB, 1MB, 20MB or a number of bytes");
+            throw new IllegalArgumentException(
+                    "'" + text + "' is not a size: write e.g. 1KB, 1MB, 20MB or a number of bytes");
         }
         long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "B" : m.group(2);

@@ -22,7 +22,8 @@ public final class StageTimeline {
      */
     public StageTimeline(int batches, int stages) {
         if (batches < 1 || stages < 2) {
-            throw new IllegalArgumentException("a timeline needs at least 1 batch and 2 stages, got " + batches + " and " + stages);
+            throw new IllegalArgumentException(
+                    "a timeline needs at least 1 batch and 2 stages, got " + batches + " and " + stages);
         }
         this.batches = batches;
         this.stages = stages;
@@ -58,7 +59,8 @@ public final class StageTimeline {
 
     private int slot(int batch, int stage) {
         if (batch < 0 || batch >= batches || stage < 0 || stage >= stages) {
-            throw new IndexOutOfBoundsException("batch " + batch + " stage " + stage + " is outside " + batches + " x " + stages);
+            throw new IndexOutOfBoundsException(
+                    "batch " + batch + " stage " + stage + " is outside " + batches + " x " + stages);
         }
         return batch * stages + stage;
     }

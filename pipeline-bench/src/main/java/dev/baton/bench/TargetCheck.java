@@ -32,28 +32,45 @@ public record TargetCheck(String target, String measured, Boolean met) {
         String floorTarget = "baton-inprocess >= 0.7 x floor transitions/s at W=4";
         if (floor.isPresent() && inProcess.isPresent()) {
             double r = inProcess.get().transitionsPerSec() / floor.get().transitionsPerSec();
-            checks.add(new TargetCheck(floorTarget, fmt("%.2f x floor (%.0f vs %.0f /s) at W=%d", r,
-                    inProcess.get().transitionsPerSec(), floor.get().transitionsPerSec(), workers), workers == 4 ? r >= 0.7 : null));
+            checks.add(new TargetCheck(
+                    floorTarget,
+                    fmt(
+                            "%.2f x floor (%.0f vs %.0f /s) at W=%d",
+                            r, inProcess.get().transitionsPerSec(), floor.get().transitionsPerSec(), workers),
+                    workers == 4 ? r >= 0.7 : null));
         } else {
             checks.add(new TargetCheck(floorTarget, "floor or baton-inprocess not run", null));
         }
 
         String peerTarget = "baton >= 1.5 x the faster of dbos and dbscheduler";
-        Optional<ContenderResult> baton = contenders.stream().filter(c -> c.name().startsWith("baton"))
+        Optional<ContenderResult> baton = contenders.stream()
+                .filter(c -> c.name().startsWith("baton"))
                 .max(Comparator.comparingDouble(ContenderResult::transitionsPerSec));
-        Optional<ContenderResult> peer = contenders.stream().filter(c -> c.name().equals("dbos") || c.name().equals("dbscheduler"))
+        Optional<ContenderResult> peer = contenders.stream()
+                .filter(c -> c.name().equals("dbos") || c.name().equals("dbscheduler"))
                 .max(Comparator.comparingDouble(ContenderResult::transitionsPerSec));
         if (baton.isPresent() && peer.isPresent()) {
             double r = baton.get().transitionsPerSec() / peer.get().transitionsPerSec();
-            checks.add(new TargetCheck(peerTarget, fmt("%.2f x %s (%s %.0f vs %.0f /s)", r, peer.get().name(), baton.get().name(),
-                    baton.get().transitionsPerSec(), peer.get().transitionsPerSec()), r >= 1.5));
+            checks.add(new TargetCheck(
+                    peerTarget,
+                    fmt(
+                            "%.2f x %s (%s %.0f vs %.0f /s)",
+                            r,
+                            peer.get().name(),
+                            baton.get().name(),
+                            baton.get().transitionsPerSec(),
+                            peer.get().transitionsPerSec()),
+                    r >= 1.5));
         } else {
             checks.add(new TargetCheck(peerTarget, "baton or both peers not run", null));
         }
 
-        checks.add(inProcess.map(c -> new TargetCheck("hand-off p99 <= 5 ms in-process", fmt("%.3f ms", c.p99Ms()), c.p99Ms() <= 5.0))
+        checks.add(inProcess
+                .map(c ->
+                        new TargetCheck("hand-off p99 <= 5 ms in-process", fmt("%.3f ms", c.p99Ms()), c.p99Ms() <= 5.0))
                 .orElse(new TargetCheck("hand-off p99 <= 5 ms in-process", "baton-inprocess not run", null)));
-        checks.add(queue.map(c -> new TargetCheck("hand-off p99 <= 20 ms via the queue", fmt("%.3f ms", c.p99Ms()), c.p99Ms() <= 20.0))
+        checks.add(queue.map(c -> new TargetCheck(
+                        "hand-off p99 <= 20 ms via the queue", fmt("%.3f ms", c.p99Ms()), c.p99Ms() <= 20.0))
                 .orElse(new TargetCheck("hand-off p99 <= 20 ms via the queue", "baton-queue not run", null)));
         checks.add(heapCheck(scaling));
         return checks;
@@ -61,8 +78,10 @@ public record TargetCheck(String target, String measured, Boolean met) {
 
     private static TargetCheck heapCheck(List<ScalingResult> scaling) {
         String target = "heap peak independent of payload size above the chunk threshold (512KB)";
-        List<ScalingResult> above = scaling.stream().filter(s -> s.payloadBytes() > CHUNK_THRESHOLD)
-                .sorted(Comparator.comparingInt(ScalingResult::payloadBytes)).toList();
+        List<ScalingResult> above = scaling.stream()
+                .filter(s -> s.payloadBytes() > CHUNK_THRESHOLD)
+                .sorted(Comparator.comparingInt(ScalingResult::payloadBytes))
+                .toList();
         if (above.size() < 2) {
             return new TargetCheck(target, "needs two payload sizes above 512KB", null);
         }
@@ -70,9 +89,17 @@ public record TargetCheck(String target, String measured, Boolean met) {
         ScalingResult large = above.get(above.size() - 1);
         double heapRatio = large.heapPeakMb() / small.heapPeakMb();
         double sizeRatio = (double) large.payloadBytes() / small.payloadBytes();
-        return new TargetCheck(target, fmt("%.0f MiB at %s vs %.0f MiB at %s: x%.2f heap for x%.0f payload",
-                large.heapPeakMb(), Sizes.format(large.payloadBytes()), small.heapPeakMb(), Sizes.format(small.payloadBytes()),
-                heapRatio, sizeRatio), heapRatio <= 1.25);
+        return new TargetCheck(
+                target,
+                fmt(
+                        "%.0f MiB at %s vs %.0f MiB at %s: x%.2f heap for x%.0f payload",
+                        large.heapPeakMb(),
+                        Sizes.format(large.payloadBytes()),
+                        small.heapPeakMb(),
+                        Sizes.format(small.payloadBytes()),
+                        heapRatio,
+                        sizeRatio),
+                heapRatio <= 1.25);
     }
 
     private static Optional<ContenderResult> find(List<ContenderResult> contenders, String name) {

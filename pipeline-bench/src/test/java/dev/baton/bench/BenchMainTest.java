@@ -45,17 +45,36 @@ class BenchMainTest {
         assertThat(full.serverSettings()).containsEntry("fsync", "on").containsEntry("synchronous_commit", "off");
         assertThat(full.sections()).containsExactly("side-by-side", "scaling", "queue-threads", "churn");
         assertThat(full.queueThreads()).isEqualTo(new BenchSettings.QueueThreads(List.of(1, 2, 4), 1000, 3, 2));
-        assertThat(full.churn()).isEqualTo(new BenchSettings.Churn(100_000, 100, 4, List.of(new BenchSettings.Churn.Run("delete", 0),
-                new BenchSettings.Churn.Run("keep", 0), new BenchSettings.Churn.Run("delete", 400)), 10));
+        assertThat(full.churn())
+                .isEqualTo(new BenchSettings.Churn(
+                        100_000,
+                        100,
+                        4,
+                        List.of(
+                                new BenchSettings.Churn.Run("delete", 0),
+                                new BenchSettings.Churn.Run("keep", 0),
+                                new BenchSettings.Churn.Run("delete", 400)),
+                        10));
         assertThat(quick.queueThreads()).isEqualTo(new BenchSettings.QueueThreads(List.of(1, 2, 4), 50, 1, 2));
         assertThat(quick.churn().transitions()).isEqualTo(6_000);
-        assertThat(quick.churn().runs()).extracting(BenchSettings.Churn.Run::label).containsExactly("delete", "keep");
+        assertThat(quick.churn().runs())
+                .extracting(BenchSettings.Churn.Run::label)
+                .containsExactly("delete", "keep");
     }
 
     @Test
     void onlyPicksSections() {
-        BenchSettings s = parse("--only", "churn,queue-threads", "--queue-threads", "2,8", "--churn-runs", "keep@300",
-                "--churn-transitions", "600", "--queue-in-flight", "0");
+        BenchSettings s = parse(
+                "--only",
+                "churn,queue-threads",
+                "--queue-threads",
+                "2,8",
+                "--churn-runs",
+                "keep@300",
+                "--churn-transitions",
+                "600",
+                "--queue-in-flight",
+                "0");
         assertThat(s.sections()).containsExactly("queue-threads", "churn");
         assertThat(s.runs("side-by-side")).isFalse();
         assertThat(s.scalingSizes()).isEmpty();
@@ -69,8 +88,18 @@ class BenchMainTest {
 
     @Test
     void explicitValuesWin() {
-        BenchSettings s = parse("--quick", "--batches", "7", "--workers", "2", "--contenders", "floor,dbos",
-                "--scaling-sizes", "1KB,2MB", "--pg-setting", "synchronous_commit=on");
+        BenchSettings s = parse(
+                "--quick",
+                "--batches",
+                "7",
+                "--workers",
+                "2",
+                "--contenders",
+                "floor,dbos",
+                "--scaling-sizes",
+                "1KB,2MB",
+                "--pg-setting",
+                "synchronous_commit=on");
         assertThat(s.batches()).isEqualTo(7);
         assertThat(s.workers()).isEqualTo(2);
         assertThat(s.contenders()).containsExactly("floor", "dbos");
@@ -88,7 +117,8 @@ class BenchMainTest {
         assertThat(error("--scaling-sizes", "huge")).contains("'huge' is not a size");
         assertThat(error("--batches", "many")).contains("--batches");
         assertThat(error("--only", "churn,kafka")).contains("unknown section 'kafka'");
-        assertThat(error("--queue-threads", "0")).contains("--queue-threads must be distinct thread counts between 1 and 64");
+        assertThat(error("--queue-threads", "0"))
+                .contains("--queue-threads must be distinct thread counts between 1 and 64");
         assertThat(error("--churn-runs", "archive")).contains("'archive' is not a churn run");
         assertThat(error("--churn-runs", "delete@0")).contains("the rate must be 1 to 1000000");
         assertThat(error("--churn-runs", "keep,keep")).contains("names a run twice");

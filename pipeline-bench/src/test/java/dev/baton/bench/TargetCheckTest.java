@@ -10,8 +10,21 @@ class TargetCheckTest {
 
     static RoundResult round(String name, double tps, double p99Ms, int payload, double heapMb) {
         long transitions = 6000;
-        return new RoundResult(name, 1, 1000, 4, payload, transitions, (long) (transitions / tps * 1e9), 1_000_000,
-                (long) (p99Ms * 1e6), 8000, 12_000_000, (long) (heapMb * 1024 * 1024), 1_000_000_000L, 1.0);
+        return new RoundResult(
+                name,
+                1,
+                1000,
+                4,
+                payload,
+                transitions,
+                (long) (transitions / tps * 1e9),
+                1_000_000,
+                (long) (p99Ms * 1e6),
+                8000,
+                12_000_000,
+                (long) (heapMb * 1024 * 1024),
+                1_000_000_000L,
+                1.0);
     }
 
     static ContenderResult summary(String name, double tps, double p99Ms, ContenderResult floor) {
@@ -21,9 +34,15 @@ class TargetCheckTest {
     @Test
     void ratiosAgainstTheFloorAndThePeers() {
         ContenderResult floor = summary("floor", 1000, 2, null);
-        List<ContenderResult> all = List.of(floor, summary("baton-inprocess", 750, 4, floor), summary("dbos", 400, 10, floor),
+        List<ContenderResult> all = List.of(
+                floor,
+                summary("baton-inprocess", 750, 4, floor),
+                summary("dbos", 400, 10, floor),
                 summary("dbscheduler", 600, 30, floor));
-        List<ContenderResult> withQueue = List.of(floor, summary("baton-inprocess", 700, 4, floor), summary("baton-queue", 800, 25, floor),
+        List<ContenderResult> withQueue = List.of(
+                floor,
+                summary("baton-inprocess", 700, 4, floor),
+                summary("baton-queue", 800, 25, floor),
                 summary("dbscheduler", 500, 30, floor));
 
         List<TargetCheck> checks = TargetCheck.evaluate(all, List.of(), 4);
@@ -40,7 +59,9 @@ class TargetCheckTest {
         assertThat(all.get(1).vsFloor().transitionsPerSec()).isEqualTo(0.75);
 
         List<TargetCheck> queued = TargetCheck.evaluate(withQueue, List.of(), 4);
-        assertThat(queued.get(1).measured()).as("the faster Baton counts").startsWith("1.60 x dbscheduler (baton-queue");
+        assertThat(queued.get(1).measured())
+                .as("the faster Baton counts")
+                .startsWith("1.60 x dbscheduler (baton-queue");
         assertThat(queued.get(1).met()).isTrue();
         assertThat(queued.get(3).met()).as("25 ms is over 20 ms").isFalse();
         assertThat(all.get(1).vsFloor().commitsPerTransition()).isEqualTo(1.0);
@@ -49,7 +70,8 @@ class TargetCheckTest {
     @Test
     void theFloorTargetIsOnlyJudgedAtFourWorkers() {
         ContenderResult floor = summary("floor", 1000, 2, null);
-        List<TargetCheck> checks = TargetCheck.evaluate(List.of(floor, summary("baton-inprocess", 900, 1, floor)), List.of(), 8);
+        List<TargetCheck> checks =
+                TargetCheck.evaluate(List.of(floor, summary("baton-inprocess", 900, 1, floor)), List.of(), 8);
 
         assertThat(checks.get(0).met()).isNull();
         assertThat(checks.get(0).measured()).contains("W=8");

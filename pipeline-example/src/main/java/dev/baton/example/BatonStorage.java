@@ -1,8 +1,8 @@
 package dev.baton.example;
 
-import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
+import dev.baton.pipeline.spi.StageStore;
 import javax.sql.DataSource;
 
 /** Opens Baton's PostgreSQL store (pipeline-jdbc) on the app's database, after Baton's own migrations. */

@@ -15,8 +15,12 @@ import picocli.CommandLine.Spec;
  * {@code java -jar pipeline-example.jar serve | demo | test-batch-api}: the example host app's
  * command line (see the module's README).
  */
-@Command(name = "pipeline-example", mixinStandardHelpOptions = true, version = "Baton example 0.1.0",
-        description = "A six-stage screenshot-analysis pipeline on Baton: setup, extraction, annotation, validation, metadata,"
+@Command(
+        name = "pipeline-example",
+        mixinStandardHelpOptions = true,
+        version = "Baton example 0.1.0",
+        description = "A six-stage screenshot-analysis pipeline on Baton: setup, extraction, annotation, validation, "
+                + "metadata,"
                 + " persistence, each a short invocation whose state lives in PostgreSQL.",
         footer = {"", "Try: java -jar pipeline-example/target/pipeline-example.jar demo --batches 20"})
 public final class Main implements Callable<Integer> {
@@ -56,8 +60,8 @@ public final class Main implements Callable<Integer> {
      */
     public static void main(String[] args) {
         StoreFactory stores = BatonStorage::open;
-        CommandContext context = new CommandContext(System::getenv, System.out, System.err, stores, ShutdownSignal::install,
-                System.console() != null);
+        CommandContext context = new CommandContext(
+                System::getenv, System.out, System.err, stores, ShutdownSignal::install, System.console() != null);
         System.exit(commandLine(context).execute(args));
     }
 }

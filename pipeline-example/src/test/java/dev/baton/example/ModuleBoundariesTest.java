@@ -43,34 +43,56 @@ class ModuleBoundariesTest {
 
     @Test
     void every_library_module_exports_only_its_api_and_spi_packages() {
-        ModuleFinder finder = ModuleFinder.of(location(PipelineRunner.class), location(JdbcStageStore.class),
-                location(HttpTrigger.class), location(MicrometerPipelineListener.class));
-        Map<String, ModuleDescriptor> found = finder.findAll().stream().map(ModuleReference::descriptor)
+        ModuleFinder finder = ModuleFinder.of(
+                location(PipelineRunner.class),
+                location(JdbcStageStore.class),
+                location(HttpTrigger.class),
+                location(MicrometerPipelineListener.class));
+        Map<String, ModuleDescriptor> found = finder.findAll().stream()
+                .map(ModuleReference::descriptor)
                 .collect(Collectors.toMap(ModuleDescriptor::name, d -> d));
         assertThat(found.keySet()).containsExactlyInAnyOrderElementsOf(EXPORTS.keySet());
         found.forEach((name, module) -> {
-            assertThat(module.isAutomatic()).as(name + " has a module declaration").isFalse();
+            assertThat(module.isAutomatic())
+                    .as(name + " has a module declaration")
+                    .isFalse();
             assertThat(module.exports()).as(name + " exports to everyone").allMatch(e -> !e.isQualified());
             assertThat(module.exports().stream().map(ModuleDescriptor.Exports::source))
-                    .as(name + " exports").containsExactlyInAnyOrderElementsOf(EXPORTS.get(name));
+                    .as(name + " exports")
+                    .containsExactlyInAnyOrderElementsOf(EXPORTS.get(name));
         });
         assertThat(found.get("dev.baton.pipeline").packages()).contains("dev.baton.pipeline.internal");
     }
 
     @Test
     void the_module_declarations_resolve_on_the_module_path() {
-        ModuleFinder finder = ModuleFinder.of(Stream.of(PipelineRunner.class, JdbcStageStore.class, HttpTrigger.class,
-                        MicrometerPipelineListener.class, ObjectMapper.class, JsonFactory.class, JsonAutoDetect.class,
-                        JavaTimeModule.class, LoggerFactory.class, IntervalFunction.class, Retry.class, Jdbi.class,
-                        Driver.class, MeterRegistry.class)
-                .map(ModuleBoundariesTest::location).distinct().toArray(Path[]::new));
-        Configuration resolved = ModuleLayer.boot().configuration().resolve(finder, ModuleFinder.of(), EXPORTS.keySet());
+        ModuleFinder finder = ModuleFinder.of(Stream.of(
+                        PipelineRunner.class,
+                        JdbcStageStore.class,
+                        HttpTrigger.class,
+                        MicrometerPipelineListener.class,
+                        ObjectMapper.class,
+                        JsonFactory.class,
+                        JsonAutoDetect.class,
+                        JavaTimeModule.class,
+                        LoggerFactory.class,
+                        IntervalFunction.class,
+                        Retry.class,
+                        Jdbi.class,
+                        Driver.class,
+                        MeterRegistry.class)
+                .map(ModuleBoundariesTest::location)
+                .distinct()
+                .toArray(Path[]::new));
+        Configuration resolved =
+                ModuleLayer.boot().configuration().resolve(finder, ModuleFinder.of(), EXPORTS.keySet());
         assertThat(resolved.modules().stream().map(m -> m.name())).containsAll(EXPORTS.keySet());
     }
 
     private static Path location(Class<?> type) {
         try {
-            return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return Path.of(
+                    type.getProtectionDomain().getCodeSource().getLocation().toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }

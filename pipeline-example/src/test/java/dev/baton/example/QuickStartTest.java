@@ -46,29 +46,35 @@ class QuickStartTest {
         DataSource dataSource = PG.dataSource();
         // README: quick start
         Pipeline pipeline = Pipeline.builder()
-            .stage("fetch", ctx -> StageResult.done(ctx.input(int[].class).orElseThrow()))
-            .stage("square", ctx -> {
-                List<Integer> numbers = List.of(ctx.output("fetch", Integer[].class));
-                return Slicer.concurrency(4).process(ctx, numbers, n -> n * n);   // sliced to the budget
-            }, s -> s.retry(RetryPolicy.exponential(5, Duration.ofSeconds(2))))
-            .stage("total", ctx -> StageResult.done(Arrays.stream(ctx.output("square", int[].class)).sum()))
-            .build();
+                .stage("fetch", ctx -> StageResult.done(ctx.input(int[].class).orElseThrow()))
+                .stage(
+                        "square",
+                        ctx -> {
+                            List<Integer> numbers = List.of(ctx.output("fetch", Integer[].class));
+                            return Slicer.concurrency(4).process(ctx, numbers, n -> n * n); // sliced to the budget
+                        },
+                        s -> s.retry(RetryPolicy.exponential(5, Duration.ofSeconds(2))))
+                .stage(
+                        "total",
+                        ctx -> StageResult.done(
+                                Arrays.stream(ctx.output("square", int[].class)).sum()))
+                .build();
 
-        BatonSchema.migrate(dataSource);                                   // idempotent, advisory-locked
+        BatonSchema.migrate(dataSource); // idempotent, advisory-locked
         JdbcStageStore store = JdbcStageStore.builder(dataSource).build();
         PipelineRunner runner = PipelineRunner.builder(pipeline, store)
-            .trigger(InProcessTrigger.builder().threads(4).build())        // or HttpTrigger, QueueTrigger
-            .build();
-        StallSweeper sweeper = runner.sweeper().build();                   // sets lost work going again
-        runner.start();                                                    // building started no thread
+                .trigger(InProcessTrigger.builder().threads(4).build()) // or HttpTrigger, QueueTrigger
+                .build();
+        StallSweeper sweeper = runner.sweeper().build(); // sets lost work going again
+        runner.start(); // building started no thread
         sweeper.start();
 
-        runner.client().start(42, List.of(1, 2, 3, 4));                    // fetch → square → total, on the pool's threads
+        runner.client().start(42, List.of(1, 2, 3, 4)); // fetch → square → total, on the pool's threads
         // README: end
         awaitEnded(runner, 42);
         // README: quick start, after the batch ended
         BatchStatus status = runner.client().status(42).orElseThrow(); // stage, status, attempts, timings, error
-        String total = store.readOutput(42, "total").orElseThrow();       // "30", the JSON the last stage returned
+        String total = store.readOutput(42, "total").orElseThrow(); // "30", the JSON the last stage returned
         // README: end
         sweeper.close();
         runner.close();
@@ -92,17 +98,29 @@ class QuickStartTest {
         BatonSchema.migrate(dataSource);
         Pipeline pipeline = Pipeline.builder()
                 .stage("fetch", ctx -> StageResult.done(List.of(1, 2, 3, 4)))
-                .stage("square", ctx -> StageResult.done(List.of(ctx.output("fetch", Integer[].class)).stream().map(n -> n * n).toList()))
-                .stage("total", ctx -> StageResult.done(Arrays.stream(ctx.output("square", int[].class)).sum()))
+                .stage(
+                        "square",
+                        ctx -> StageResult.done(List.of(ctx.output("fetch", Integer[].class)).stream()
+                                .map(n -> n * n)
+                                .toList()))
+                .stage(
+                        "total",
+                        ctx -> StageResult.done(
+                                Arrays.stream(ctx.output("square", int[].class)).sum()))
                 .build();
         List<AutoCloseable> running = new ArrayList<>();
         List<PipelineRunner> runners = new ArrayList<>();
         for (int process = 0; process < 2; process++) {
             // README: queue workers
             JdbcStageStore store = JdbcStageStore.builder(dataSource).build();
-            QueueTrigger trigger = QueueTrigger.builder(dataSource).stageCap("square", 4).build();
-            PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
-            QueueWorker worker = QueueWorker.builder(runner, store, trigger).threads(8).build().start();
+            QueueTrigger trigger =
+                    QueueTrigger.builder(dataSource).stageCap("square", 4).build();
+            PipelineRunner runner =
+                    PipelineRunner.builder(pipeline, store).trigger(trigger).build();
+            QueueWorker worker = QueueWorker.builder(runner, store, trigger)
+                    .threads(8)
+                    .build()
+                    .start();
             StallSweeper sweeper = runner.sweeper().build();
             sweeper.start();
             // README: end
@@ -115,12 +133,13 @@ class QuickStartTest {
         try {
             for (long batchId = 1; batchId <= 20; batchId++) {
                 // README: queue workers, enqueue
-                runner.client().start(batchId);                  // a row in batch_processing_queue + NOTIFY; a worker claims it
+                runner.client().start(batchId); // a row in batch_processing_queue + NOTIFY; a worker claims it
                 // README: end
             }
             for (long batchId = 1; batchId <= 20; batchId++) {
                 awaitEnded(runner, batchId);
-                assertThat(runner.client().status(batchId).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
+                assertThat(runner.client().status(batchId).orElseThrow().state())
+                        .isEqualTo(BatchState.COMPLETED);
             }
         } finally {
             for (AutoCloseable c : running) {
@@ -137,7 +156,9 @@ class QuickStartTest {
      */
     @Test
     void theReadmeShowsExactlyTheseLines() throws IOException {
-        List<String> readme = Files.readAllLines(README, StandardCharsets.UTF_8).stream().map(String::strip).toList();
+        List<String> readme = Files.readAllLines(README, StandardCharsets.UTF_8).stream()
+                .map(String::strip)
+                .toList();
         List<String> source = Files.readAllLines(SOURCE, StandardCharsets.UTF_8);
         List<List<String>> snippets = new ArrayList<>();
         List<String> current = null;
@@ -173,7 +194,9 @@ class QuickStartTest {
     private static void awaitEnded(PipelineRunner runner, long batchId) throws InterruptedException {
         Instant giveUp = Instant.now().plusSeconds(60);
         while (runner.client().status(batchId).map(s -> !s.state().isFinal()).orElse(true)) {
-            assertThat(Instant.now()).as("batch %d still running after 60 s", batchId).isBefore(giveUp);
+            assertThat(Instant.now())
+                    .as("batch %d still running after 60 s", batchId)
+                    .isBefore(giveUp);
             Thread.sleep(20);
         }
     }

@@ -85,9 +85,14 @@ public final class BatonContender implements Contender {
      */
     public static BatonContender queueThreads(boolean everyStage, int inFlightPerWorker) {
         if (inFlightPerWorker < 0) {
-            throw new IllegalArgumentException("batches in flight per worker must not be negative, got " + inFlightPerWorker);
+            throw new IllegalArgumentException(
+                    "batches in flight per worker must not be negative, got " + inFlightPerWorker);
         }
-        return new BatonContender(everyStage ? "baton-queue-every-stage" : "baton-queue-inline", QUEUE_THREADS_SCHEMA, true, everyStage,
+        return new BatonContender(
+                everyStage ? "baton-queue-every-stage" : "baton-queue-inline",
+                QUEUE_THREADS_SCHEMA,
+                true,
+                everyStage,
                 inFlightPerWorker);
     }
 
@@ -124,7 +129,8 @@ public final class BatonContender implements Contender {
         // queue: the worker threads, the dispatcher's claims, the LISTEN connection it holds, and the
         // starting thread's create + NOTIFY (and a heartbeat); in-process: the threads, the starter, a heartbeat
         pool = db.pool(applicationName(), round.workers() + (queue ? 4 : 2));
-        try (Connection c = pool.getConnection(); var s = c.createStatement()) {
+        try (Connection c = pool.getConnection();
+                var s = c.createStatement()) {
             s.execute("TRUNCATE " + schema + ".batch_processing_queue, " + schema + ".batch_processing_data");
         }
         failures.clear();
@@ -145,10 +151,20 @@ public final class BatonContender implements Contender {
             });
         }
         JdbcStageStore store = JdbcStageStore.builder(pool).schema(schema).build();
-        QueueTrigger queueTrigger = !queue ? null
-                : everyStage ? QueueTrigger.builder(pool).everyStageThroughQueue().build() : QueueTrigger.builder(pool).build();
+        QueueTrigger queueTrigger = !queue
+                ? null
+                : everyStage
+                        ? QueueTrigger.builder(pool).everyStageThroughQueue().build()
+                        : QueueTrigger.builder(pool).build();
         runner = PipelineRunner.builder(pipeline.build(), store)
-                .trigger(queue ? queueTrigger : InProcessTrigger.builder().threads(round.workers()).queueCapacity(round.batches() + 16).shutdownWait(Duration.ofSeconds(30)).build())
+                .trigger(
+                        queue
+                                ? queueTrigger
+                                : InProcessTrigger.builder()
+                                        .threads(round.workers())
+                                        .queueCapacity(round.batches() + 16)
+                                        .shutdownWait(Duration.ofSeconds(30))
+                                        .build())
                 .listener(new PipelineListener() {
                     @Override
                     public void batchCompleted(long batchId) {
@@ -170,7 +186,10 @@ public final class BatonContender implements Contender {
                 .build();
         runner.start();
         if (queue) {
-            worker = QueueWorker.builder(runner, store, queueTrigger).threads(round.workers()).build().start();
+            worker = QueueWorker.builder(runner, store, queueTrigger)
+                    .threads(round.workers())
+                    .build()
+                    .start();
         }
     }
 
@@ -183,10 +202,12 @@ public final class BatonContender implements Contender {
             runner.client().start(id);
         }
         if (!completed.await(30, TimeUnit.MINUTES)) {
-            throw new TimeoutException(name() + ": " + completed.getCount() + " batches still running after 30 minutes");
+            throw new TimeoutException(
+                    name() + ": " + completed.getCount() + " batches still running after 30 minutes");
         }
         if (!failures.isEmpty()) {
-            throw new IllegalStateException(name() + ": " + failures.size() + " batches failed, first: " + failures.peek());
+            throw new IllegalStateException(
+                    name() + ": " + failures.size() + " batches failed, first: " + failures.peek());
         }
     }
 

@@ -62,12 +62,15 @@ public final class DbSchedulerContender implements Contender {
 
     @Override
     public void prepareSchema(Database db) throws SQLException {
-        db.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE",
+        db.execute(
+                "DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE",
                 "CREATE SCHEMA " + SCHEMA,
                 // db-scheduler's documented PostgreSQL table (version 16)
                 "CREATE TABLE " + TABLE + " (task_name TEXT NOT NULL, task_instance TEXT NOT NULL, task_data BYTEA,"
-                        + " execution_time TIMESTAMPTZ, picked BOOLEAN NOT NULL, picked_by TEXT, last_success TIMESTAMPTZ,"
-                        + " last_failure TIMESTAMPTZ, consecutive_failures INT, last_heartbeat TIMESTAMPTZ, version BIGINT NOT NULL,"
+                        + " execution_time TIMESTAMPTZ, picked BOOLEAN NOT NULL, picked_by TEXT, last_success "
+                        + "TIMESTAMPTZ,"
+                        + " last_failure TIMESTAMPTZ, consecutive_failures INT, last_heartbeat TIMESTAMPTZ, version "
+                        + "BIGINT NOT NULL,"
                         + " priority SMALLINT, state TEXT, PRIMARY KEY (task_name, task_instance))",
                 "CREATE INDEX execution_time_idx ON " + TABLE + " (execution_time)",
                 "CREATE INDEX last_heartbeat_idx ON " + TABLE + " (last_heartbeat)",
@@ -78,7 +81,8 @@ public final class DbSchedulerContender implements Contender {
     @Override
     public void setUp(Database db, Round round) throws SQLException {
         pool = db.pool(applicationName(), round.workers() + 2);
-        try (Connection c = pool.getConnection(); var s = c.createStatement()) {
+        try (Connection c = pool.getConnection();
+                var s = c.createStatement()) {
             s.execute("TRUNCATE " + TABLE + ", " + SCHEMA + ".outputs");
         }
         failures.clear();
@@ -101,9 +105,13 @@ public final class DbSchedulerContender implements Contender {
                     @Override
                     public void onExecutionComplete(ExecutionComplete done) {
                         if (done.getResult() == ExecutionComplete.Result.FAILED) {
-                            failures.add(done.getExecution().taskInstance + ": " + done.getCause().map(Throwable::toString).orElse("failed"));
+                            failures.add(done.getExecution().taskInstance + ": "
+                                    + done.getCause().map(Throwable::toString).orElse("failed"));
                             completed.countDown();
-                        } else if (done.getExecution().taskInstance.getTaskName().equals(taskName(STAGES - 1))) {
+                        } else if (done.getExecution()
+                                .taskInstance
+                                .getTaskName()
+                                .equals(taskName(STAGES - 1))) {
                             completed.countDown();
                         }
                     }
@@ -127,7 +135,8 @@ public final class DbSchedulerContender implements Contender {
                     String output = round.payload().text();
                     timeline.end(batch, stage);
                     if (!last) {
-                        return new CompletionHandler.OnCompleteReplace<Hop, Hop>(taskName(stage + 1), new Hop(batch, output));
+                        return new CompletionHandler.OnCompleteReplace<Hop, Hop>(
+                                taskName(stage + 1), new Hop(batch, output));
                     }
                     storeLast(batch, output);
                     return new CompletionHandler.OnCompleteRemove<>();
@@ -136,7 +145,8 @@ public final class DbSchedulerContender implements Contender {
 
     private void storeLast(int batch, String output) {
         try (Connection c = pool.getConnection();
-                PreparedStatement ps = c.prepareStatement("INSERT INTO " + SCHEMA + ".outputs (batch_id, data) VALUES (?, ?)")) {
+                PreparedStatement ps =
+                        c.prepareStatement("INSERT INTO " + SCHEMA + ".outputs (batch_id, data) VALUES (?, ?)")) {
             ps.setLong(1, batch + 1L);
             ps.setString(2, output);
             ps.executeUpdate();
@@ -152,10 +162,12 @@ public final class DbSchedulerContender implements Contender {
             scheduler.schedule(first.instance("batch-" + b, new Hop(b, null)), now);
         }
         if (!completed.await(30, TimeUnit.MINUTES)) {
-            throw new TimeoutException(name() + ": " + completed.getCount() + " batches still running after 30 minutes");
+            throw new TimeoutException(
+                    name() + ": " + completed.getCount() + " batches still running after 30 minutes");
         }
         if (!failures.isEmpty()) {
-            throw new IllegalStateException(name() + ": " + failures.size() + " executions failed, first: " + failures.peek());
+            throw new IllegalStateException(
+                    name() + ": " + failures.size() + " executions failed, first: " + failures.peek());
         }
     }
 

@@ -63,7 +63,12 @@ public final class DbosContender implements Contender {
 
     @Override
     public void run(Round round) throws Exception {
-        BatchWorkers.run("dbos-caller", round.workers(), round.batches(), Duration.ofMinutes(30), (batch, worker) -> job.run(batch));
+        BatchWorkers.run(
+                "dbos-caller",
+                round.workers(),
+                round.batches(),
+                Duration.ofMinutes(30),
+                (batch, worker) -> job.run(batch));
     }
 
     @Override

@@ -28,9 +28,11 @@ public final class FloorContender implements Contender {
 
     @Override
     public void prepareSchema(Database db) throws SQLException {
-        db.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE",
+        db.execute(
+                "DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE",
                 "CREATE SCHEMA " + SCHEMA,
-                "CREATE TABLE " + SCHEMA + ".queue (batch_id BIGINT PRIMARY KEY, stage INT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)",
+                "CREATE TABLE " + SCHEMA
+                        + ".queue (batch_id BIGINT PRIMARY KEY, stage INT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)",
                 "CREATE TABLE " + SCHEMA + ".data (batch_id BIGINT NOT NULL, stage INT NOT NULL, data JSONB NOT NULL,"
                         + " PRIMARY KEY (batch_id, stage))");
     }
@@ -38,9 +40,11 @@ public final class FloorContender implements Contender {
     @Override
     public void setUp(Database db, Round round) throws SQLException {
         pool = db.pool(applicationName(), round.workers());
-        try (Connection c = pool.getConnection(); var s = c.createStatement()) {
+        try (Connection c = pool.getConnection();
+                var s = c.createStatement()) {
             s.execute("TRUNCATE " + SCHEMA + ".queue, " + SCHEMA + ".data");
-            s.execute("INSERT INTO " + SCHEMA + ".queue SELECT g, 0, now() FROM generate_series(1, " + round.batches() + ") g");
+            s.execute("INSERT INTO " + SCHEMA + ".queue SELECT g, 0, now() FROM generate_series(1, " + round.batches()
+                    + ") g");
         }
     }
 
@@ -56,8 +60,10 @@ public final class FloorContender implements Contender {
             }
             BatchWorkers.run("floor", round.workers(), round.batches(), Duration.ofMinutes(30), (batch, worker) -> {
                 Connection c = connections[worker];
-                try (PreparedStatement advance = c.prepareStatement("UPDATE " + SCHEMA + ".queue SET stage = ?, updated_at = now() WHERE batch_id = ?");
-                        PreparedStatement output = c.prepareStatement("INSERT INTO " + SCHEMA + ".data (batch_id, stage, data) VALUES (?, ?, CAST(? AS jsonb))")) {
+                try (PreparedStatement advance = c.prepareStatement(
+                                "UPDATE " + SCHEMA + ".queue SET stage = ?, updated_at = now() WHERE batch_id = ?");
+                        PreparedStatement output = c.prepareStatement("INSERT INTO " + SCHEMA
+                                + ".data (batch_id, stage, data) VALUES (?, ?, CAST(? AS jsonb))")) {
                     for (int stage = 0; stage < STAGES; stage++) {
                         timeline.begin(batch, stage);
                         timeline.end(batch, stage);

@@ -28,12 +28,14 @@ public final class SixStepWorkflow implements SixStepJob {
         String last = null;
         for (int i = 0; i < Contender.STAGES; i++) {
             int stage = i;
-            last = dbos.runStep(() -> {
-                timeline.begin(batchIndex, stage);
-                String output = payload.text();
-                timeline.end(batchIndex, stage);
-                return output;
-            }, "stage" + (i + 1));
+            last = dbos.runStep(
+                    () -> {
+                        timeline.begin(batchIndex, stage);
+                        String output = payload.text();
+                        timeline.end(batchIndex, stage);
+                        return output;
+                    },
+                    "stage" + (i + 1));
         }
         return last;
     }

@@ -47,7 +47,10 @@ public final class Database implements AutoCloseable {
                 .start();
         try {
             HikariDataSource pool = pool(pg.getJdbcUrl("postgres", "postgres"));
-            return new Database(pool, pg, "embedded PostgreSQL on port " + pg.getPort() + ", data in " + dataDirectory.toAbsolutePath());
+            return new Database(
+                    pool,
+                    pg,
+                    "embedded PostgreSQL on port " + pg.getPort() + ", data in " + dataDirectory.toAbsolutePath());
         } catch (RuntimeException e) {
             pg.close();
             throw e;
@@ -62,7 +65,8 @@ public final class Database implements AutoCloseable {
     public static Database external(String jdbcUrl) {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
         if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-            throw new IllegalArgumentException("'" + jdbcUrl + "' is not a PostgreSQL JDBC URL; use jdbc:postgresql://HOST:PORT/DB?user=U&password=P");
+            throw new IllegalArgumentException("'" + jdbcUrl
+                    + "' is not a PostgreSQL JDBC URL; use jdbc:postgresql://HOST:PORT/DB?user=U&password=P");
         }
         int q = jdbcUrl.indexOf('?');
         return new Database(pool(jdbcUrl), null, "PostgreSQL at " + (q < 0 ? jdbcUrl : jdbcUrl.substring(0, q)));

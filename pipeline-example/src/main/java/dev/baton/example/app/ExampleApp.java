@@ -16,20 +16,19 @@ import dev.baton.example.server.HostProcessBatchRoute;
 import dev.baton.example.server.RootRoute;
 import dev.baton.example.stages.ScreenshotPipeline;
 import dev.baton.example.trial.TrialSettings;
-import dev.baton.example.vision.VisionModel;
 import dev.baton.pipeline.InProcessTrigger;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.StallSweeper;
-import dev.baton.pipeline.spi.Trigger;
 import dev.baton.pipeline.http.HttpTrigger;
-import dev.baton.pipeline.jdbc.JdbcStageStore;
-import dev.baton.pipeline.jdbc.QueueTrigger;
-import dev.baton.pipeline.jdbc.QueueWorker;
 import dev.baton.pipeline.http.SignatureVerifier;
 import dev.baton.pipeline.http.StageEndpoint;
 import dev.baton.pipeline.http.StageHttpServer;
+import dev.baton.pipeline.jdbc.JdbcStageStore;
+import dev.baton.pipeline.jdbc.QueueTrigger;
+import dev.baton.pipeline.jdbc.QueueWorker;
+import dev.baton.pipeline.spi.StageStore;
+import dev.baton.pipeline.spi.Trigger;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -55,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #close()} shuts down in the order that loses nothing: refuse new requests (503) and let
  * running stage requests finish (up to the stop wait), close the listener, stop the sweeper and the
  * queue worker (which waits for its running stages), then close the runner and its trigger (an
- * in-process trigger waits for its running invocations). Whatever did not finish keeps its lease until it expires and is resumed by a sweeper later. The database is the
+ * in-process trigger waits for its running invocations). Whatever did not finish keeps its lease until it expires and
+ * is resumed by a sweeper later. The database is the
  * caller's to close. Thread-safe.
  */
 public final class ExampleApp implements AutoCloseable {
@@ -76,8 +76,17 @@ public final class ExampleApp implements AutoCloseable {
     private final TriggerKind triggerKind;
     private final Duration stopWait;
 
-    private ExampleApp(HttpServer server, DrainingFilter draining, ThreadPoolExecutor executor, PipelineRunner runner,
-            QueueWorker worker, StallSweeper sweeper, HostBatches batches, URI baseUrl, TriggerKind triggerKind, Duration stopWait) {
+    private ExampleApp(
+            HttpServer server,
+            DrainingFilter draining,
+            ThreadPoolExecutor executor,
+            PipelineRunner runner,
+            QueueWorker worker,
+            StallSweeper sweeper,
+            HostBatches batches,
+            URI baseUrl,
+            TriggerKind triggerKind,
+            Duration stopWait) {
         this.worker = worker;
         this.server = server;
         this.draining = draining;
@@ -106,10 +115,16 @@ public final class ExampleApp implements AutoCloseable {
 
         HostBatches batches = new HostBatches(ds, new ScreenshotGenerator());
         ObjectUrlSigner signer = new ObjectUrlSigner(b.signingSecret, baseUrl, clock);
-        ScreenshotPipeline parts = new ScreenshotPipeline(batches, signer, new ObjectFetcher(Duration.ofSeconds(10), 20_000_000),
-                b.visionModel, new AnalysisWriter(ds), ScreenshotPipeline.DEFAULT_CONCURRENCY);
+        ScreenshotPipeline parts = new ScreenshotPipeline(
+                batches,
+                signer,
+                new ObjectFetcher(Duration.ofSeconds(10), 20_000_000),
+                b.visionModel,
+                new AnalysisWriter(ds),
+                ScreenshotPipeline.DEFAULT_CONCURRENCY);
         Trigger trigger = trigger(b.triggerKind, baseUrl, b.signingSecret, ds);
-        PipelineRunner.Builder rb = PipelineRunner.builder(parts.build(trial), store).trigger(trigger)
+        PipelineRunner.Builder rb = PipelineRunner.builder(parts.build(trial), store)
+                .trigger(trigger)
                 .listener(new HostBatchStatusListener(batches));
         for (PipelineListener l : b.listeners) {
             rb.listener(l);
@@ -119,44 +134,75 @@ public final class ExampleApp implements AutoCloseable {
         QueueWorker worker = null;
         if (trigger instanceof QueueTrigger queue) {
             if (!(store instanceof JdbcStageStore jdbc)) {
-                throw new IllegalStateException("--trigger queue needs Baton's PostgreSQL store (JdbcStageStore), not " + store.getClass().getName());
+                throw new IllegalStateException("--trigger queue needs Baton's PostgreSQL store (JdbcStageStore), not "
+                        + store.getClass().getName());
             }
-            worker = QueueWorker.builder(runner, jdbc, queue).threads(QUEUE_WORKER_THREADS).shutdownWait(b.stopWait).build().start();
+            worker = QueueWorker.builder(runner, jdbc, queue)
+                    .threads(QUEUE_WORKER_THREADS)
+                    .shutdownWait(b.stopWait)
+                    .build()
+                    .start();
         }
 
-        StageEndpoint endpoint = StageEndpoint.builder(runner,
-                SignatureVerifier.builder().secret(b.signingSecret).clock(clock).build()).build();
+        StageEndpoint endpoint = StageEndpoint.builder(
+                        runner,
+                        SignatureVerifier.builder()
+                                .secret(b.signingSecret)
+                                .clock(clock)
+                                .build())
+                .build();
         ThreadPoolExecutor executor = executor(b.serverThreads);
         server.setExecutor(executor);
         DrainingFilter draining = new DrainingFilter();
-        server.createContext("/", new RootRoute(new BatchListing(runner, batches), store::countByState, StageHttpServer.handler(endpoint)))
-                .getFilters().add(draining);
-        server.createContext(StageEndpoint.START_PATH, new HostProcessBatchRoute(endpoint, batches, trial.screenshotsPerBatch()))
-                .getFilters().add(draining);
-        server.createContext(ObjectUrlSigner.PATH_PREFIX, new ObjectRoute(new StoredObjects(ds), signer)).getFilters().add(draining);
+        server.createContext(
+                        "/",
+                        new RootRoute(
+                                new BatchListing(runner, batches),
+                                store::countByState,
+                                StageHttpServer.handler(endpoint)))
+                .getFilters()
+                .add(draining);
+        server.createContext(
+                        StageEndpoint.START_PATH,
+                        new HostProcessBatchRoute(endpoint, batches, trial.screenshotsPerBatch()))
+                .getFilters()
+                .add(draining);
+        server.createContext(ObjectUrlSigner.PATH_PREFIX, new ObjectRoute(new StoredObjects(ds), signer))
+                .getFilters()
+                .add(draining);
         server.start();
-        StallSweeper sweeper = runner.sweeper().pendingGrace(b.pendingGrace).interval(b.sweepInterval).build();
+        StallSweeper sweeper = runner.sweeper()
+                .pendingGrace(b.pendingGrace)
+                .interval(b.sweepInterval)
+                .build();
         sweeper.start();
         LOG.info("listening on port {}; stages trigger each other through {} ({})", port, b.triggerKind, baseUrl);
-        return new ExampleApp(server, draining, executor, runner, worker, sweeper, batches, baseUrl, b.triggerKind, b.stopWait);
+        return new ExampleApp(
+                server, draining, executor, runner, worker, sweeper, batches, baseUrl, b.triggerKind, b.stopWait);
     }
 
     private static Trigger trigger(TriggerKind kind, URI baseUrl, String secret, DataSource ds) {
         return switch (kind) {
-            case HTTP -> HttpTrigger.builder().baseUrl(baseUrl.toString()).secret(secret).build();
-            case IN_PROCESS -> InProcessTrigger.builder().threads(IN_PROCESS_THREADS).queueCapacity(10_000)
-                    .shutdownWait(Duration.ofSeconds(30)).build();
+            case HTTP ->
+                HttpTrigger.builder().baseUrl(baseUrl.toString()).secret(secret).build();
+            case IN_PROCESS ->
+                InProcessTrigger.builder()
+                        .threads(IN_PROCESS_THREADS)
+                        .queueCapacity(10_000)
+                        .shutdownWait(Duration.ofSeconds(30))
+                        .build();
             case QUEUE -> QueueTrigger.builder(ds).build();
         };
     }
 
     private static ThreadPoolExecutor executor(int threads) {
         AtomicInteger n = new AtomicInteger();
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1024), r -> {
-            Thread t = new Thread(r, "example-http-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        ThreadPoolExecutor executor =
+                new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1024), r -> {
+                    Thread t = new Thread(r, "example-http-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
         executor.allowCoreThreadTimeOut(true);
         return executor;
     }
@@ -189,13 +235,20 @@ public final class ExampleApp implements AutoCloseable {
     @Override
     public void close() {
         List<RuntimeException> errors = new ArrayList<>();
-        LOG.info("stopping: new requests are refused; waiting up to {} for {} running request(s)", stopWait, draining.inFlight());
+        LOG.info(
+                "stopping: new requests are refused; waiting up to {} for {} running request(s)",
+                stopWait,
+                draining.inFlight());
         run(errors, () -> {
             try {
                 int left = draining.drain(stopWait);
                 if (left > 0) {
-                    LOG.warn("{} request(s) still running after {}; their stages keep their leases until they expire and a"
-                            + " sweeper resumes them", left, stopWait);
+                    LOG.warn(
+                            "{} request(s) still running after {}; their stages keep their leases until they expire "
+                                    + "and a"
+                                    + " sweeper resumes them",
+                            left,
+                            stopWait);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

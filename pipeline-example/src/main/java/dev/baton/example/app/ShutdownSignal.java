@@ -41,8 +41,10 @@ public final class ShutdownSignal {
             Class<?> handler = Class.forName("sun.misc.SignalHandler");
             Constructor<?> create = signal.getConstructor(String.class);
             Method handle = signal.getMethod("handle", signal, handler);
-            Object callback = Proxy.newProxyInstance(ShutdownSignal.class.getClassLoader(), new Class<?>[] {handler}, (proxy, m, args) ->
-                    switch (m.getName()) {
+            Object callback = Proxy.newProxyInstance(
+                    ShutdownSignal.class.getClassLoader(),
+                    new Class<?>[] {handler},
+                    (proxy, m, args) -> switch (m.getName()) {
                         case "handle" -> {
                             if (self[0] != null) {
                                 self[0].release(String.valueOf(args[0]));

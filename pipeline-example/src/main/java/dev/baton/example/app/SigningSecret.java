@@ -34,8 +34,9 @@ public final class SigningSecret {
             return secret;
         }
         if (BaseUrl.isProduction(env)) {
-            throw new IllegalStateException(RequestSigner.SECRET_ENV + " is not set, and this is production: set it to a random"
-                    + " value shared by every instance (openssl rand -hex 32)");
+            throw new IllegalStateException(
+                    RequestSigner.SECRET_ENV + " is not set, and this is production: set it to a random"
+                            + " value shared by every instance (openssl rand -hex 32)");
         }
         String generated = generate();
         out.println("PIPELINE_SIGNING_SECRET is not set; generated one for this run (development only):");

@@ -7,7 +7,9 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.function.Function;
 
-/** Chooses the vision model: a Moondream-style service when {@code MOONDREAM_URL} is set, else the built-in simulator. */
+/**
+ * Chooses the vision model: a Moondream-style service when {@code MOONDREAM_URL} is set, else the built-in simulator.
+ */
 public final class VisionModels {
     private VisionModels() {}
 
@@ -21,6 +23,7 @@ public final class VisionModels {
         if (url == null || url.isBlank()) {
             return new SimulatedVisionModel();
         }
-        return new MoondreamVisionModel(URI.create(url.trim()), env.apply(MoondreamVisionModel.KEY_VARIABLE), Duration.ofSeconds(30));
+        return new MoondreamVisionModel(
+                URI.create(url.trim()), env.apply(MoondreamVisionModel.KEY_VARIABLE), Duration.ofSeconds(30));
     }
 }

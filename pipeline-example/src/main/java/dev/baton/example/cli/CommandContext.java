@@ -17,8 +17,13 @@ import java.util.function.Supplier;
  * @param shutdown installs the wait for SIGTERM / SIGINT
  * @param terminal whether {@code out} is an interactive terminal (progress bars redraw in place)
  */
-public record CommandContext(Function<String, String> env, PrintStream out, PrintStream err, StoreFactory stores,
-        Supplier<ShutdownSignal> shutdown, boolean terminal) {
+public record CommandContext(
+        Function<String, String> env,
+        PrintStream out,
+        PrintStream err,
+        StoreFactory stores,
+        Supplier<ShutdownSignal> shutdown,
+        boolean terminal) {
 
     /** @throws NullPointerException if a part is missing */
     public CommandContext {

@@ -25,16 +25,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code demo}: everything embedded, N batches end to end through the HTTP trigger, a progress bar and a summary. */
-@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Starts an embedded PostgreSQL and the app on a free port, runs N batches end to end through the HTTP"
-                + " trigger with a live progress bar, then prints a summary. Exits 0 only when every batch completed.")
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description =
+                "Starts an embedded PostgreSQL and the app on a free port, runs N batches end to end through the HTTP"
+                        + " trigger with a live progress bar, then prints a summary. Exits 0 only when every batch "
+                        + "completed.")
 public final class DemoCommand implements Callable<Integer> {
     private final CommandContext context;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--batches", paramLabel = "N", defaultValue = "20", description = "Batches to run (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--batches",
+            paramLabel = "N",
+            defaultValue = "20",
+            description = "Batches to run (default: ${DEFAULT-VALUE}).")
     int batches;
 
     @Mixin
@@ -53,25 +62,44 @@ public final class DemoCommand implements Callable<Integer> {
         }
         Path work = Files.createTempDirectory("baton-demo-");
         Path logFile = work.resolveSibling(work.getFileName() + ".log");
-        context.out().printf("demo: %d batches x %d screenshots, 6 stages each, HTTP trigger%s%n", batches, settings.screenshotsPerBatch(),
-                settings.injectsFaults() || !settings.itemDelays().isEmpty() ? ", with injected faults and delays" : "");
+        context.out()
+                .printf(
+                        "demo: %d batches x %d screenshots, 6 stages each, HTTP trigger%s%n",
+                        batches,
+                        settings.screenshotsPerBatch(),
+                        settings.injectsFaults() || !settings.itemDelays().isEmpty()
+                                ? ", with injected faults and delays"
+                                : "");
         context.out().println("log: " + logFile);
         boolean allCompleted;
-        try (DemoLog log = DemoLog.redirectTo(logFile); Database db = Database.embedded(work.resolve("postgres"), false)) {
+        try (DemoLog log = DemoLog.redirectTo(logFile);
+                Database db = Database.embedded(work.resolve("postgres"), false)) {
             context.out().println("database: " + db.description() + " (removed afterwards)");
             StageStore store = context.stores().open(db.dataSource());
             HostSchema.migrate(db.dataSource());
             DemoRecorder recorder = new DemoRecorder();
-            try (ExampleApp app = ExampleApp.builder().database(db.dataSource(), store).port(0).signingSecret(SigningSecret.generate())
-                    .trial(settings).visionModel(VisionModels.fromEnvironment(context.env())).listener(recorder).stopWait(Duration.ofSeconds(5))
+            try (ExampleApp app = ExampleApp.builder()
+                    .database(db.dataSource(), store)
+                    .port(0)
+                    .signingSecret(SigningSecret.generate())
+                    .trial(settings)
+                    .visionModel(VisionModels.fromEnvironment(context.env()))
+                    .listener(recorder)
+                    .stopWait(Duration.ofSeconds(5))
                     .start()) {
                 Duration idle = Duration.ofMinutes(2).plus(settings.budget().multipliedBy(2));
-                allCompleted = new DemoRun(app.baseUrl(), app.runner(), recorder, context.out(), context.terminal(), idle).run(batches);
+                allCompleted = new DemoRun(
+                                app.baseUrl(), app.runner(), recorder, context.out(), context.terminal(), idle)
+                        .run(batches);
             }
         } finally {
             deleteRecursively(work);
         }
-        context.out().println(allCompleted ? "all " + batches + " batches completed" : "not every batch completed; see " + logFile);
+        context.out()
+                .println(
+                        allCompleted
+                                ? "all " + batches + " batches completed"
+                                : "not every batch completed; see " + logFile);
         return allCompleted ? 0 : 1;
     }
 

@@ -51,7 +51,7 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
                 // falls through to the message below
             }
         }
-        throw new CommandLine.TypeConversionException("'" + value
-                + "' is not a duration: use a number and a unit (ms, s, m, h), such as 250ms, 2s or 1.5m");
+        throw new CommandLine.TypeConversionException(
+                "'" + value + "' is not a duration: use a number and a unit (ms, s, m, h), such as 250ms, 2s or 1.5m");
     }
 }

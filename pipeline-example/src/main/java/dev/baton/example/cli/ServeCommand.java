@@ -7,8 +7,8 @@ import dev.baton.example.app.SigningSecret;
 import dev.baton.example.app.VisionModels;
 import dev.baton.example.host.HostSchema;
 import dev.baton.example.trial.TrialSettings;
-import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.http.BaseUrl;
+import dev.baton.pipeline.spi.StageStore;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -20,31 +20,52 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code serve}: runs the app until SIGTERM or Ctrl-C. */
-@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Serves the six-stage screenshot pipeline over HTTP: the stage endpoints, POST /api/process-batch,"
-                + " GET /api/batches/{id}, /health and a status page at /. Stops cleanly on SIGTERM or Ctrl-C.",
-        footer = {"", "Environment: PORT, PIPELINE_JDBC_URL, PIPELINE_SIGNING_SECRET, PIPELINE_API_URL (how other instances reach"
-                + " this one), PIPELINE_DATA_DIR (embedded database), MOONDREAM_URL and MOONDREAM_API_KEY (a real detector)."})
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description =
+                "Serves the six-stage screenshot pipeline over HTTP: the stage endpoints, POST /api/process-batch,"
+                        + " GET /api/batches/{id}, /health and a status page at /. Stops cleanly on SIGTERM or Ctrl-C.",
+        footer = {
+            "",
+            "Environment: PORT, PIPELINE_JDBC_URL, PIPELINE_SIGNING_SECRET, PIPELINE_API_URL (how other instances reach"
+                    + " this one), PIPELINE_DATA_DIR (embedded database), MOONDREAM_URL and MOONDREAM_API_KEY (a real "
+                    + "detector)."
+        })
 public final class ServeCommand implements Callable<Integer> {
     private final CommandContext context;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--port", paramLabel = "N", defaultValue = "${env:PORT:-3000}",
+    @Option(
+            names = "--port",
+            paramLabel = "N",
+            defaultValue = "${env:PORT:-3000}",
             description = "Port to listen on (default: $PORT or 3000; 0 picks a free one).")
     int port;
 
-    @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${env:PIPELINE_JDBC_URL}",
+    @Option(
+            names = "--jdbc-url",
+            paramLabel = "URL",
+            defaultValue = "${env:PIPELINE_JDBC_URL}",
             description = "PostgreSQL to use, e.g. jdbc:postgresql://localhost:5432/app?user=app&password=secret"
                     + " (default: $PIPELINE_JDBC_URL, else an embedded PostgreSQL).")
     String jdbcUrl;
 
-    @Option(names = "--trigger", paramLabel = "http|in-process|queue", defaultValue = "http", converter = TriggerKind.Converter.class,
+    @Option(
+            names = "--trigger",
+            paramLabel = "http|in-process|queue",
+            defaultValue = "http",
+            converter = TriggerKind.Converter.class,
             description = "How a finished stage starts the next one (default: ${DEFAULT-VALUE}).")
     TriggerKind trigger;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:PIPELINE_DATA_DIR:-${sys:user.home}/.baton-example}",
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            defaultValue = "${env:PIPELINE_DATA_DIR:-${sys:user.home}/.baton-example}",
             description = "Where the embedded PostgreSQL keeps its data (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
@@ -65,16 +86,29 @@ public final class ServeCommand implements Callable<Integer> {
         String secret = SigningSecret.resolve(context.env(), context.out());
         ShutdownSignal shutdown = context.shutdown().get();
         try (Database db = jdbcUrl == null || jdbcUrl.isBlank()
-                ? Database.embedded(dataDir.resolve("postgres"), true) : Database.external(jdbcUrl)) {
+                ? Database.embedded(dataDir.resolve("postgres"), true)
+                : Database.external(jdbcUrl)) {
             context.out().println("database: " + db.description());
             StageStore store = context.stores().open(db.dataSource());
             HostSchema.migrate(db.dataSource());
-            ExampleApp app = ExampleApp.builder().database(db.dataSource(), store).port(port).baseUrl(configuredBaseUrl())
-                    .signingSecret(secret).trigger(trigger).trial(settings).visionModel(VisionModels.fromEnvironment(context.env())).start();
+            ExampleApp app = ExampleApp.builder()
+                    .database(db.dataSource(), store)
+                    .port(port)
+                    .baseUrl(configuredBaseUrl())
+                    .signingSecret(secret)
+                    .trigger(trigger)
+                    .trial(settings)
+                    .visionModel(VisionModels.fromEnvironment(context.env()))
+                    .start();
             try {
-                context.out().println("serving on http://localhost:" + app.port() + "  (status page: /, start a batch: curl -X POST -d '{\"batchId\":1}' http://localhost:"
-                        + app.port() + "/api/process-batch)");
-                context.out().println("trigger: " + trigger + ", stages call " + app.baseUrl() + "; stop with Ctrl-C or SIGTERM");
+                context.out()
+                        .println("serving on http://localhost:" + app.port()
+                                + "  (status page: /, start a batch: curl -X POST -d '{\"batchId\":1}' "
+                                + "http://localhost:"
+                                + app.port() + "/api/process-batch)");
+                context.out()
+                        .println("trigger: " + trigger + ", stages call " + app.baseUrl()
+                                + "; stop with Ctrl-C or SIGTERM");
                 String signal = shutdown.await();
                 context.out().println(signal + ": shutting down");
             } finally {

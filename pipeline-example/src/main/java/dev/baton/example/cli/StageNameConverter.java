@@ -9,8 +9,8 @@ public final class StageNameConverter implements CommandLine.ITypeConverter<Stri
     public String convert(String value) {
         String stage = value == null ? "" : value.trim();
         if (!StageNames.ALL.contains(stage)) {
-            throw new CommandLine.TypeConversionException("'" + value + "' is not a stage; the stages are "
-                    + String.join(", ", StageNames.ALL));
+            throw new CommandLine.TypeConversionException(
+                    "'" + value + "' is not a stage; the stages are " + String.join(", ", StageNames.ALL));
         }
         return stage;
     }

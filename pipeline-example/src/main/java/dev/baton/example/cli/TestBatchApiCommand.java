@@ -30,7 +30,10 @@ import picocli.CommandLine.Spec;
  * twice, to check that the same start again answers the same) and reports each answer against what
  * the contract allows; exits 0 when every answer was allowed.
  */
-@Command(name = "test-batch-api", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "test-batch-api",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Calls every endpoint of a running app (health, process-batch with an optional input and again,"
                 + " batch status, each stage, bad bodies) and reports each result. Stage calls are signed with"
                 + " $PIPELINE_SIGNING_SECRET when it is set.")
@@ -43,20 +46,31 @@ public final class TestBatchApiCommand implements Callable<Integer> {
             .build();
 
     private final CommandContext context;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private int failures;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "batchId", defaultValue = "1", description = "The batch to use (default: ${DEFAULT-VALUE}).")
+    @Parameters(
+            index = "0",
+            arity = "0..1",
+            paramLabel = "batchId",
+            defaultValue = "1",
+            description = "The batch to use (default: ${DEFAULT-VALUE}).")
     long batchId;
 
-    @Option(names = "--url", paramLabel = "URL", defaultValue = "${env:PIPELINE_API_URL:-http://localhost:3000}",
+    @Option(
+            names = "--url",
+            paramLabel = "URL",
+            defaultValue = "${env:PIPELINE_API_URL:-http://localhost:3000}",
             description = "The app (default: $PIPELINE_API_URL or ${DEFAULT-VALUE}).")
     String url;
 
-    @Option(names = "--input", paramLabel = "JSON",
+    @Option(
+            names = "--input",
+            paramLabel = "JSON",
             description = "The batch's input, a JSON object sent as it is, e.g. '" + EXAMPLE_INPUT + "'"
                     + " (default: none).")
     String input;
@@ -78,7 +92,8 @@ public final class TestBatchApiCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("not an http(s) URL");
             }
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--url '" + url + "' is not an http(s) URL, e.g. http://localhost:3000");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--url '" + url + "' is not an http(s) URL, e.g. http://localhost:3000");
         }
         String start = "{\"batchId\":" + batchId + (input == null ? "" : ",\"input\":" + checkedInput()) + "}";
         String secret = context.env().apply(RequestSigner.SECRET_ENV);
@@ -86,19 +101,26 @@ public final class TestBatchApiCommand implements Callable<Integer> {
                 ? RequestSigner.builder().secret(secret).build()
                 : null;
         String body = "{\"batchId\":" + batchId + "}";
-        context.out().println("testing " + base + " with batch " + batchId
-                + (input == null ? "" : " and input " + input)
-                + (signer != null ? "" : " (no PIPELINE_SIGNING_SECRET: stage calls go unsigned and must be refused)"));
+        context.out()
+                .println("testing " + base + " with batch " + batchId
+                        + (input == null ? "" : " and input " + input)
+                        + (signer != null
+                                ? ""
+                                : " (no PIPELINE_SIGNING_SECRET: stage calls go unsigned and must be refused)"));
         try {
             check("GET", base, "/health", null, null, Set.of(200));
             int started = check("POST", base, "/api/process-batch", start, null, Set.of(202, 409));
             check("POST", base, "/api/process-batch", start, null, Set.of(started == 409 ? 409 : 202));
             check("GET", base, "/api/batches/" + batchId, null, null, Set.of(200));
             for (String stage : StageNames.ALL) {
-                String signature = signer == null
-                        ? null
-                        : signer.sign(body.getBytes(StandardCharsets.UTF_8), Clock.systemUTC());
-                check("POST", base, "/api/batch-processing/" + stage, body, signature,
+                String signature =
+                        signer == null ? null : signer.sign(body.getBytes(StandardCharsets.UTF_8), Clock.systemUTC());
+                check(
+                        "POST",
+                        base,
+                        "/api/batch-processing/" + stage,
+                        body,
+                        signature,
                         signer != null ? Set.of(200, 409) : Set.of(401));
             }
             check("POST", base, "/api/batch-processing/no-such-stage", body, null, Set.of(404));
@@ -106,10 +128,16 @@ public final class TestBatchApiCommand implements Callable<Integer> {
             check("POST", base, "/api/process-batch", "{\"batchId\":" + batchId + ",\"input\":[]}", null, Set.of(400));
             check("GET", base, "/api/batches/" + batchId, null, null, Set.of(200));
         } catch (ConnectException e) {
-            context.err().println("nothing answers at " + base + ": start the app first (java -jar pipeline-example.jar serve), or pass --url");
+            context.err()
+                    .println("nothing answers at " + base
+                            + ": start the app first (java -jar pipeline-example.jar serve), or pass --url");
             return 1;
         }
-        context.out().println(failures == 0 ? "all endpoints answered as expected" : failures + " endpoint(s) answered unexpectedly");
+        context.out()
+                .println(
+                        failures == 0
+                                ? "all endpoints answered as expected"
+                                : failures + " endpoint(s) answered unexpectedly");
         return failures == 0 ? 0 : 1;
     }
 
@@ -120,12 +148,13 @@ public final class TestBatchApiCommand implements Callable<Integer> {
             parsed = STRICT.readTree(input);
         } catch (IOException e) {
             String why = e.getMessage().lines().findFirst().orElse("");
-            throw new CommandLine.ParameterException(spec.commandLine(), "--input is not JSON (" + why
-                    + "); give a JSON object, e.g. '" + EXAMPLE_INPUT + "'");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--input is not JSON (" + why + "); give a JSON object, e.g. '" + EXAMPLE_INPUT + "'");
         }
         if (parsed == null || !parsed.isObject()) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--input must be a JSON object, e.g. '"
-                    + EXAMPLE_INPUT + "'");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--input must be a JSON object, e.g. '" + EXAMPLE_INPUT + "'");
         }
         return input;
     }
@@ -133,7 +162,8 @@ public final class TestBatchApiCommand implements Callable<Integer> {
     /** @return the status the app answered */
     private int check(String method, URI base, String path, String body, String signature, Set<Integer> expected)
             throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
         if (body != null) {
             request.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
         } else {
@@ -147,8 +177,19 @@ public final class TestBatchApiCommand implements Callable<Integer> {
         if (!ok) {
             failures++;
         }
-        context.out().printf("%s %-4s %-40s -> %d (expected %s)  %s%n", ok ? "ok  " : "FAIL", method, path, response.statusCode(),
-                expected.stream().sorted().map(String::valueOf).reduce((a, b) -> a + " or " + b).orElse(""), summary(response.body()));
+        context.out()
+                .printf(
+                        "%s %-4s %-40s -> %d (expected %s)  %s%n",
+                        ok ? "ok  " : "FAIL",
+                        method,
+                        path,
+                        response.statusCode(),
+                        expected.stream()
+                                .sorted()
+                                .map(String::valueOf)
+                                .reduce((a, b) -> a + " or " + b)
+                                .orElse(""),
+                        summary(response.body()));
         return response.statusCode();
     }
 
@@ -156,13 +197,19 @@ public final class TestBatchApiCommand implements Callable<Integer> {
         try {
             JsonNode n = JSON.readTree(body);
             if (n != null && n.has("stages") && n.has("status")) {
-                return "stage=" + n.path("stage").asText() + " status=" + n.path("status").asText() + " attempt=" + n.path("attempt").asText()
+                return "stage=" + n.path("stage").asText() + " status="
+                        + n.path("status").asText() + " attempt="
+                        + n.path("attempt").asText()
                         + " hasInput=" + n.path("hasInput").asText()
-                        + (n.path("error").isNull() ? "" : " error=" + n.path("error").asText());
+                        + (n.path("error").isNull()
+                                ? ""
+                                : " error=" + n.path("error").asText());
             }
             if (n != null && n.has("created") && n.has("currentStage")) {
-                return "created=" + n.path("created").asText() + " stage=" + n.path("currentStage").asText()
-                        + " status=" + n.path("status").asText() + " hasInput=" + n.path("hasInput").asText();
+                return "created=" + n.path("created").asText() + " stage="
+                        + n.path("currentStage").asText() + " status="
+                        + n.path("status").asText() + " hasInput="
+                        + n.path("hasInput").asText();
             }
         } catch (IOException e) {
             // not JSON: shown as text below

@@ -23,7 +23,8 @@ public final class DemoLog implements AutoCloseable {
     private final FileAppender<ILoggingEvent> file;
     private final Level level;
 
-    private DemoLog(Logger root, List<Appender<ILoggingEvent>> detached, FileAppender<ILoggingEvent> file, Level level) {
+    private DemoLog(
+            Logger root, List<Appender<ILoggingEvent>> detached, FileAppender<ILoggingEvent> file, Level level) {
         this.root = root;
         this.detached = detached;
         this.file = file;
@@ -41,7 +42,8 @@ public final class DemoLog implements AutoCloseable {
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
-        encoder.setPattern("%d{HH:mm:ss.SSS} %-5level %-22logger{0} [%thread] %X{batchId} %X{stage} %X{attempt} %msg%n");
+        encoder.setPattern(
+                "%d{HH:mm:ss.SSS} %-5level %-22logger{0} [%thread] %X{batchId} %X{stage} %X{attempt} %msg%n");
         encoder.start();
         FileAppender<ILoggingEvent> file = new FileAppender<>();
         file.setContext(context);

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs the demo against a started app: submits batches 1..N through {@code POST /api/process-batch}
- * over HTTP on a thread of its own, reports progress meanwhile until every batch has ended (or nothing has moved for the idle
+ * over HTTP on a thread of its own, reports progress meanwhile until every batch has ended (or nothing has moved for
+ * the idle
  * limit), and renders the summary.
  */
 public final class DemoRun {
@@ -28,7 +29,8 @@ public final class DemoRun {
     private final PrintStream out;
     private final boolean terminal;
     private final Duration idleLimit;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /**
      * @param baseUrl the app
@@ -38,7 +40,13 @@ public final class DemoRun {
      * @param terminal whether {@code out} is a terminal
      * @param idleLimit how long to wait without any stage finishing before giving up
      */
-    public DemoRun(URI baseUrl, PipelineRunner runner, DemoRecorder recorder, PrintStream out, boolean terminal, Duration idleLimit) {
+    public DemoRun(
+            URI baseUrl,
+            PipelineRunner runner,
+            DemoRecorder recorder,
+            PrintStream out,
+            boolean terminal,
+            Duration idleLimit) {
         this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
         this.runner = Objects.requireNonNull(runner, "runner");
         this.recorder = Objects.requireNonNull(recorder, "recorder");
@@ -57,19 +65,22 @@ public final class DemoRun {
         long start = System.nanoTime();
         AtomicInteger submitted = new AtomicInteger();
         AtomicReference<Exception> submitError = new AtomicReference<>();
-        Thread submitter = new Thread(() -> {
-            try {
-                for (long id = 1; id <= batches; id++) {
-                    submit(id);
-                    submitted.incrementAndGet();
-                }
-            } catch (IOException | InterruptedException | RuntimeException e) {
-                submitError.set(e);
-            }
-        }, "demo-submit");
+        Thread submitter = new Thread(
+                () -> {
+                    try {
+                        for (long id = 1; id <= batches; id++) {
+                            submit(id);
+                            submitted.incrementAndGet();
+                        }
+                    } catch (IOException | InterruptedException | RuntimeException e) {
+                        submitError.set(e);
+                    }
+                },
+                "demo-submit");
         submitter.setDaemon(true);
         submitter.start();
-        ProgressReporter progress = new ProgressReporter(out, terminal, batches, runner.pipeline().stageNames().size());
+        ProgressReporter progress = new ProgressReporter(
+                out, terminal, batches, runner.pipeline().stageNames().size());
         int lastStages = -1;
         long lastMove = System.nanoTime();
         while (true) {
@@ -87,12 +98,15 @@ public final class DemoRun {
             }
             if (submitError.get() != null) {
                 progress.finish();
-                throw new IOException("submitting batches failed after " + submitted.get() + " of " + batches + ": "
-                        + submitError.get().getMessage(), submitError.get());
+                throw new IOException(
+                        "submitting batches failed after " + submitted.get() + " of " + batches + ": "
+                                + submitError.get().getMessage(),
+                        submitError.get());
             }
             if (now - lastMove > idleLimit.toNanos()) {
                 progress.finish();
-                out.println("no stage has finished for " + idleLimit.toSeconds() + "s; giving up on the unfinished batches");
+                out.println("no stage has finished for " + idleLimit.toSeconds()
+                        + "s; giving up on the unfinished batches");
                 break;
             }
             Thread.sleep(terminal ? 200 : 250);
@@ -108,12 +122,15 @@ public final class DemoRun {
     }
 
     private void submit(long id) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(baseUrl.resolve("/api/process-batch")).timeout(Duration.ofSeconds(30))
+        HttpRequest request = HttpRequest.newBuilder(baseUrl.resolve("/api/process-batch"))
+                .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"batchId\":" + id + "}")).build();
+                .POST(HttpRequest.BodyPublishers.ofString("{\"batchId\":" + id + "}"))
+                .build();
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 202) {
-            throw new IOException("POST /api/process-batch for batch " + id + " answered " + response.statusCode() + ": " + response.body());
+            throw new IOException("POST /api/process-batch for batch " + id + " answered " + response.statusCode()
+                    + ": " + response.body());
         }
     }
 }

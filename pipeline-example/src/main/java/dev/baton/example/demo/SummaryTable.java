@@ -24,33 +24,70 @@ public final class SummaryTable {
      * @return the report, lines ending in a newline
      */
     public static String render(List<String> stages, List<BatchStatus> statuses, DemoRecorder recorder, Duration wall) {
-        long completed = statuses.stream().filter(s -> s.state() == BatchState.COMPLETED).count();
-        long failed = statuses.stream().filter(s -> s.state() == BatchState.FAILED).count();
+        long completed =
+                statuses.stream().filter(s -> s.state() == BatchState.COMPLETED).count();
+        long failed =
+                statuses.stream().filter(s -> s.state() == BatchState.FAILED).count();
         long other = statuses.size() - completed - failed;
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%nbatches: %d completed, %d failed%s, in %s (%.2f batches/s)%n%n", completed, failed,
-                other > 0 ? ", " + other + " unfinished" : "", seconds(wall), statuses.size() / Math.max(0.001, wall.toMillis() / 1000.0)));
-        String header = String.format(Locale.ROOT, "%-12s %8s %8s %8s %9s %12s %8s%n",
-                "stage", "p50", "p95", "max", "attempts", "invocations", "retries");
+        out.append(String.format(
+                Locale.ROOT,
+                "%nbatches: %d completed, %d failed%s, in %s (%.2f batches/s)%n%n",
+                completed,
+                failed,
+                other > 0 ? ", " + other + " unfinished" : "",
+                seconds(wall),
+                statuses.size() / Math.max(0.001, wall.toMillis() / 1000.0)));
+        String header = String.format(
+                Locale.ROOT,
+                "%-12s %8s %8s %8s %9s %12s %8s%n",
+                "stage",
+                "p50",
+                "p95",
+                "max",
+                "attempts",
+                "invocations",
+                "retries");
         out.append(header).append("-".repeat(header.length() - 1)).append('\n');
         int totalAttempts = 0;
         int totalRetries = 0;
         for (String stage : stages) {
             List<Long> millis = recorder.invocationMillis(stage);
-            int attempts = statuses.stream().flatMap(s -> s.stages().stream()).filter(v -> v.name().equals(stage))
-                    .mapToInt(BatchStatus.StageView::attempts).sum();
+            int attempts = statuses.stream()
+                    .flatMap(s -> s.stages().stream())
+                    .filter(v -> v.name().equals(stage))
+                    .mapToInt(BatchStatus.StageView::attempts)
+                    .sum();
             totalAttempts += attempts;
             totalRetries += recorder.retries(stage);
-            out.append(String.format(Locale.ROOT, "%-12s %8s %8s %8s %9d %12d %8d%n", stage, ms(percentile(millis, 50)),
-                    ms(percentile(millis, 95)), ms(millis.isEmpty() ? -1 : millis.get(millis.size() - 1)), attempts,
-                    recorder.invocations(stage), recorder.retries(stage)));
+            out.append(String.format(
+                    Locale.ROOT,
+                    "%-12s %8s %8s %8s %9d %12d %8d%n",
+                    stage,
+                    ms(percentile(millis, 50)),
+                    ms(percentile(millis, 95)),
+                    ms(millis.isEmpty() ? -1 : millis.get(millis.size() - 1)),
+                    attempts,
+                    recorder.invocations(stage),
+                    recorder.retries(stage)));
         }
-        out.append(String.format(Locale.ROOT, "%-12s %8s %8s %8s %9d %12s %8d%n", "total", "", "", "", totalAttempts, "", totalRetries));
+        out.append(String.format(
+                Locale.ROOT, "%-12s %8s %8s %8s %9d %12s %8d%n", "total", "", "", "", totalAttempts, "", totalRetries));
         Map<Long, String> failures = new TreeMap<>();
-        statuses.stream().filter(s -> s.state() == BatchState.FAILED).forEach(s -> failures.put(s.batchId(), s.stage() + ": " + s.error()));
+        statuses.stream()
+                .filter(s -> s.state() == BatchState.FAILED)
+                .forEach(s -> failures.put(s.batchId(), s.stage() + ": " + s.error()));
         if (!failures.isEmpty()) {
-            out.append("\nfailed batches").append(failures.size() > 5 ? " (first 5 of " + failures.size() + ")" : "").append(":\n");
-            failures.entrySet().stream().limit(5).forEach(e -> out.append("  batch ").append(e.getKey()).append(" at ").append(e.getValue()).append('\n'));
+            out.append("\nfailed batches")
+                    .append(failures.size() > 5 ? " (first 5 of " + failures.size() + ")" : "")
+                    .append(":\n");
+            failures.entrySet().stream()
+                    .limit(5)
+                    .forEach(e -> out.append("  batch ")
+                            .append(e.getKey())
+                            .append(" at ")
+                            .append(e.getValue())
+                            .append('\n'));
         }
         return out.toString();
     }

@@ -20,17 +20,20 @@ public final class AnalysisWriter {
             ON CONFLICT (screenshot_id) DO UPDATE SET
                 batch_id = EXCLUDED.batch_id, model = EXCLUDED.model, components = EXCLUDED.components,
                 elements = EXCLUDED.elements, anchors = EXCLUDED.anchors, detections = EXCLUDED.detections,
-                precision = EXCLUDED.precision, recall = EXCLUDED.recall, f1 = EXCLUDED.f1, mean_iou = EXCLUDED.mean_iou,
+                precision = EXCLUDED.precision, recall = EXCLUDED.recall, f1 = EXCLUDED.f1,
+                mean_iou = EXCLUDED.mean_iou,
                 width = EXCLUDED.width, height = EXCLUDED.height, sha256 = EXCLUDED.sha256,
                 dominant_colours = EXCLUDED.dominant_colours, mean_luminance = EXCLUDED.mean_luminance,
                 analysed_at = EXCLUDED.analysed_at
             """;
     private static final String UPSERT_SUMMARY = """
-            INSERT INTO batch_result(batch_id, screenshots, components, detections, precision, recall, f1, mean_iou, per_kind, persisted_at)
+            INSERT INTO batch_result(batch_id, screenshots, components, detections, precision, recall, f1, mean_iou,
+                                     per_kind, persisted_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now())
             ON CONFLICT (batch_id) DO UPDATE SET
                 screenshots = EXCLUDED.screenshots, components = EXCLUDED.components, detections = EXCLUDED.detections,
-                precision = EXCLUDED.precision, recall = EXCLUDED.recall, f1 = EXCLUDED.f1, mean_iou = EXCLUDED.mean_iou,
+                precision = EXCLUDED.precision, recall = EXCLUDED.recall, f1 = EXCLUDED.f1,
+                mean_iou = EXCLUDED.mean_iou,
                 per_kind = EXCLUDED.per_kind, persisted_at = EXCLUDED.persisted_at
             """;
 
@@ -88,8 +91,9 @@ public final class AnalysisWriter {
                     up.setString(i, summary.perKindJson());
                     up.executeUpdate();
                 }
-                try (PreparedStatement done = c.prepareStatement("UPDATE batch SET status = 'completed', error_message = NULL,"
-                        + " completed_at = now(), updated_at = now() WHERE batch_id = ?")) {
+                try (PreparedStatement done =
+                        c.prepareStatement("UPDATE batch SET status = 'completed', error_message = NULL,"
+                                + " completed_at = now(), updated_at = now() WHERE batch_id = ?")) {
                     done.setLong(1, batchId);
                     if (done.executeUpdate() != 1) {
                         throw new IllegalStateException("the host has no batch " + batchId);

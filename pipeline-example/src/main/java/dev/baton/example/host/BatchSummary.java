@@ -12,5 +12,12 @@ package dev.baton.example.host;
  * @param meanIou mean IoU of matched pairs
  * @param perKindJson accuracy per kind, JSON text
  */
-public record BatchSummary(int screenshots, int components, int detections, double precision, double recall, double f1,
-        double meanIou, String perKindJson) {}
+public record BatchSummary(
+        int screenshots,
+        int components,
+        int detections,
+        double precision,
+        double recall,
+        double f1,
+        double meanIou,
+        String perKindJson) {}

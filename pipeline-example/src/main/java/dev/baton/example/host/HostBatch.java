@@ -12,4 +12,5 @@ import java.time.Instant;
  * @param createdAt when it was created
  * @param completedAt when its results were written, or {@code null}
  */
-public record HostBatch(long batchId, String status, String error, int screenshotCount, Instant createdAt, Instant completedAt) {}
+public record HostBatch(
+        long batchId, String status, String error, int screenshotCount, Instant createdAt, Instant completedAt) {}

@@ -28,8 +28,11 @@ public final class HostBatchStatusListener implements PipelineListener {
                 LOG.warn("batch {} failed at stage {} but the host has no such batch row", batchId, stage);
             }
         } catch (SQLException e) {
-            LOG.error("batch {} failed at stage {}, and marking the host's batch row failed did not work either: {}",
-                    batchId, stage, e.toString());
+            LOG.error(
+                    "batch {} failed at stage {}, and marking the host's batch row failed did not work either: {}",
+                    batchId,
+                    stage,
+                    e.toString());
         }
     }
 }

@@ -59,7 +59,8 @@ public final class HostBatches {
             try {
                 boolean created;
                 try (PreparedStatement insert = c.prepareStatement(
-                        "INSERT INTO batch(batch_id, status, screenshot_count) VALUES (?, 'pending', ?) ON CONFLICT (batch_id) DO NOTHING")) {
+                        "INSERT INTO batch(batch_id, status, screenshot_count) VALUES (?, 'pending', ?) ON CONFLICT "
+                                + "(batch_id) DO NOTHING")) {
                     insert.setLong(1, batchId);
                     insert.setInt(2, screenshots);
                     created = insert.executeUpdate() == 1;
@@ -78,9 +79,11 @@ public final class HostBatches {
 
     private void insertScreenshots(Connection c, long batchId, int screenshots) throws SQLException {
         try (PreparedStatement object = c.prepareStatement(
-                "INSERT INTO stored_object(object_key, content_type, content) VALUES (?, 'image/png', ?) ON CONFLICT (object_key) DO NOTHING");
+                        "INSERT INTO stored_object(object_key, content_type, content) VALUES (?, 'image/png', ?) ON "
+                                + "CONFLICT (object_key) DO NOTHING");
                 PreparedStatement row = c.prepareStatement(
-                        "INSERT INTO screenshot(batch_id, position, object_key, width, height) VALUES (?, ?, ?, ?, ?)")) {
+                        "INSERT INTO screenshot(batch_id, position, object_key, width, height) VALUES (?, ?, ?, ?, "
+                                + "?)")) {
             for (int position = 0; position < screenshots; position++) {
                 GeneratedScreenshot shot = generator.generate(batchId, position);
                 String key = objectKey(batchId, position);
@@ -115,13 +118,15 @@ public final class HostBatches {
      */
     public List<ScreenshotRow> screenshots(long batchId) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement q = c.prepareStatement("SELECT screenshot_id, batch_id, position, object_key, width, height"
-                        + " FROM screenshot WHERE batch_id = ? ORDER BY position")) {
+                PreparedStatement q =
+                        c.prepareStatement("SELECT screenshot_id, batch_id, position, object_key, width, height"
+                                + " FROM screenshot WHERE batch_id = ? ORDER BY position")) {
             q.setLong(1, batchId);
             List<ScreenshotRow> rows = new ArrayList<>();
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
-                    rows.add(new ScreenshotRow(rs.getLong(1), rs.getLong(2), rs.getInt(3), rs.getString(4), rs.getInt(5), rs.getInt(6)));
+                    rows.add(new ScreenshotRow(
+                            rs.getLong(1), rs.getLong(2), rs.getInt(3), rs.getString(4), rs.getInt(5), rs.getInt(6)));
                 }
             }
             return rows;
@@ -135,15 +140,21 @@ public final class HostBatches {
      */
     public Optional<HostBatch> find(long batchId) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement q = c.prepareStatement("SELECT batch_id, status, error_message, screenshot_count, created_at, completed_at"
-                        + " FROM batch WHERE batch_id = ?")) {
+                PreparedStatement q = c.prepareStatement(
+                        "SELECT batch_id, status, error_message, screenshot_count, created_at, completed_at"
+                                + " FROM batch WHERE batch_id = ?")) {
             q.setLong(1, batchId);
             try (ResultSet rs = q.executeQuery()) {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
-                return Optional.of(new HostBatch(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4),
-                        instant(rs.getTimestamp(5)), instant(rs.getTimestamp(6))));
+                return Optional.of(new HostBatch(
+                        rs.getLong(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        rs.getInt(4),
+                        instant(rs.getTimestamp(5)),
+                        instant(rs.getTimestamp(6))));
             }
         }
     }
@@ -159,7 +170,8 @@ public final class HostBatches {
             return statuses;
         }
         try (Connection c = dataSource.getConnection();
-                PreparedStatement q = c.prepareStatement("SELECT batch_id, status FROM batch WHERE batch_id = ANY(?)")) {
+                PreparedStatement q =
+                        c.prepareStatement("SELECT batch_id, status FROM batch WHERE batch_id = ANY(?)")) {
             q.setArray(1, c.createArrayOf("bigint", batchIds.toArray()));
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
@@ -179,8 +191,10 @@ public final class HostBatches {
      * @throws SQLException if the database fails
      */
     public boolean markProcessing(long batchId) throws SQLException {
-        return update("UPDATE batch SET status = 'processing', updated_at = now() WHERE batch_id = ? AND status = 'pending'",
-                batchId, null);
+        return update(
+                "UPDATE batch SET status = 'processing', updated_at = now() WHERE batch_id = ? AND status = 'pending'",
+                batchId,
+                null);
     }
 
     /**
@@ -192,11 +206,15 @@ public final class HostBatches {
      * @throws SQLException if the database fails
      */
     public boolean markFailed(long batchId, String error) throws SQLException {
-        return update("UPDATE batch SET status = 'failed', error_message = ?, updated_at = now() WHERE batch_id = ?", batchId, error);
+        return update(
+                "UPDATE batch SET status = 'failed', error_message = ?, updated_at = now() WHERE batch_id = ?",
+                batchId,
+                error);
     }
 
     private boolean update(String sql, long batchId, String error) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement u = c.prepareStatement(sql)) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement u = c.prepareStatement(sql)) {
             int i = 1;
             if (error != null) {
                 u.setString(i++, error);

@@ -62,7 +62,8 @@ public final class HostSchema {
                         continue;
                     }
                     s.execute(read(migration));
-                    try (PreparedStatement insert = c.prepareStatement("INSERT INTO example_schema_history(version) VALUES (?)")) {
+                    try (PreparedStatement insert =
+                            c.prepareStatement("INSERT INTO example_schema_history(version) VALUES (?)")) {
                         insert.setString(1, migration);
                         insert.executeUpdate();
                     }

@@ -19,6 +19,19 @@ package dev.baton.example.host;
  * @param dominantColoursJson the dominant colours
  * @param meanLuminance mean luma, 0 to 255
  */
-public record ScreenshotAnalysis(long screenshotId, String model, String componentsJson, String elementsJson, String anchorsJson,
-        String detectionsJson, double precision, double recall, double f1, double meanIou, int width, int height, String sha256,
-        String dominantColoursJson, double meanLuminance) {}
+public record ScreenshotAnalysis(
+        long screenshotId,
+        String model,
+        String componentsJson,
+        String elementsJson,
+        String anchorsJson,
+        String detectionsJson,
+        double precision,
+        double recall,
+        double f1,
+        double meanIou,
+        int width,
+        int height,
+        String sha256,
+        String dominantColoursJson,
+        double meanLuminance) {}

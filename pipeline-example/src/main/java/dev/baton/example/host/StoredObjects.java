@@ -35,7 +35,8 @@ public final class StoredObjects {
      */
     public Optional<StoredObject> find(String key) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement q = c.prepareStatement("SELECT content_type, content FROM stored_object WHERE object_key = ?")) {
+                PreparedStatement q =
+                        c.prepareStatement("SELECT content_type, content FROM stored_object WHERE object_key = ?")) {
             q.setString(1, key);
             try (ResultSet rs = q.executeQuery()) {
                 return rs.next() ? Optional.of(new StoredObject(rs.getString(1), rs.getBytes(2))) : Optional.empty();

@@ -13,7 +13,13 @@ import java.util.List;
  * @param distinctColours how many different colours the pixels use
  * @param dominantColours the most common colours, most common first, at most five
  */
-public record ImageFacts(int width, int height, long bytes, String sha256, double meanLuminance, int distinctColours,
+public record ImageFacts(
+        int width,
+        int height,
+        long bytes,
+        String sha256,
+        double meanLuminance,
+        int distinctColours,
         List<ColourShare> dominantColours) {
 
     /** Copies the list. */

@@ -40,11 +40,15 @@ public final class ImageFactsReader {
             luma += 0.299 * ((rgb >> 16) & 0xFF) + 0.587 * ((rgb >> 8) & 0xFF) + 0.114 * (rgb & 0xFF);
         }
         List<Map.Entry<Integer, Integer>> ranked = new ArrayList<>(counts.entrySet());
-        ranked.sort(Map.Entry.<Integer, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
-        List<ImageFacts.ColourShare> dominant = ranked.stream().limit(TOP_COLOURS)
-                .map(e -> new ImageFacts.ColourShare(String.format("#%06x", e.getKey()), round(e.getValue() / (double) pixels.length)))
+        ranked.sort(
+                Map.Entry.<Integer, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+        List<ImageFacts.ColourShare> dominant = ranked.stream()
+                .limit(TOP_COLOURS)
+                .map(e -> new ImageFacts.ColourShare(
+                        String.format("#%06x", e.getKey()), round(e.getValue() / (double) pixels.length)))
                 .toList();
-        return new ImageFacts(w, h, encoded.length, sha256(encoded), round(luma / pixels.length), counts.size(), dominant);
+        return new ImageFacts(
+                w, h, encoded.length, sha256(encoded), round(luma / pixels.length), counts.size(), dominant);
     }
 
     private static double round(double v) {

@@ -28,7 +28,10 @@ public final class ObjectFetcher {
     public ObjectFetcher(Duration timeout, long maxBytes) {
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         this.maxBytes = maxBytes;
-        this.client = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
+        this.client = HttpClient.newBuilder()
+                .connectTimeout(timeout)
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .build();
     }
 
     /**

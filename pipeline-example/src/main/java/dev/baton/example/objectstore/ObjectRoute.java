@@ -43,11 +43,17 @@ public final class ObjectRoute implements HttpHandler {
                 return;
             }
             String path = exchange.getRequestURI().getPath();
-            String key = path.startsWith(ObjectUrlSigner.PATH_PREFIX) ? path.substring(ObjectUrlSigner.PATH_PREFIX.length()) : "";
+            String key = path.startsWith(ObjectUrlSigner.PATH_PREFIX)
+                    ? path.substring(ObjectUrlSigner.PATH_PREFIX.length())
+                    : "";
             Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
             if (!signer.verify(key, query.get("expires"), query.get("signature"))) {
-                send(exchange, 403, "text/plain", "missing, wrong or expired signature; ask the app for a fresh URL\n"
-                        .getBytes(StandardCharsets.UTF_8));
+                send(
+                        exchange,
+                        403,
+                        "text/plain",
+                        "missing, wrong or expired signature; ask the app for a fresh URL\n"
+                                .getBytes(StandardCharsets.UTF_8));
                 return;
             }
             Optional<StoredObjects.StoredObject> found;
@@ -55,7 +61,11 @@ public final class ObjectRoute implements HttpHandler {
                 found = objects.find(key);
             } catch (SQLException e) {
                 LOG.warn("serving {} failed: {}", path, e.toString());
-                send(exchange, 503, "text/plain", "the object store is not reachable; try again\n".getBytes(StandardCharsets.UTF_8));
+                send(
+                        exchange,
+                        503,
+                        "text/plain",
+                        "the object store is not reachable; try again\n".getBytes(StandardCharsets.UTF_8));
                 return;
             }
             if (found.isEmpty()) {
@@ -74,7 +84,8 @@ public final class ObjectRoute implements HttpHandler {
         for (String pair : raw.split("&")) {
             int eq = pair.indexOf('=');
             if (eq > 0) {
-                params.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                params.put(
+                        URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
                         URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
             }
         }

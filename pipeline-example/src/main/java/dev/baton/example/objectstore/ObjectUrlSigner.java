@@ -23,6 +23,7 @@ import javax.crypto.spec.SecretKeySpec;
 public final class ObjectUrlSigner {
     /** Path prefix under which objects are served. */
     public static final String PATH_PREFIX = "/objects/";
+
     private static final Pattern SAFE_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,255}");
 
     private final byte[] key;
@@ -53,11 +54,12 @@ public final class ObjectUrlSigner {
      */
     public URI sign(String objectKey, Duration validFor) {
         if (objectKey == null || !SAFE_KEY.matcher(objectKey).matches() || objectKey.contains("..")) {
-            throw new IllegalArgumentException("object key '" + objectKey + "' must be letters, digits, '.', '_', '/' or '-'");
+            throw new IllegalArgumentException(
+                    "object key '" + objectKey + "' must be letters, digits, '.', '_', '/' or '-'");
         }
         long expires = clock.instant().plus(validFor).getEpochSecond();
-        return URI.create(base + PATH_PREFIX + objectKey + "?expires=" + expires
-                + "&signature=" + URLEncoder.encode(signature(objectKey, expires), StandardCharsets.UTF_8));
+        return URI.create(base + PATH_PREFIX + objectKey + "?expires=" + expires + "&signature="
+                + URLEncoder.encode(signature(objectKey, expires), StandardCharsets.UTF_8));
     }
 
     /**

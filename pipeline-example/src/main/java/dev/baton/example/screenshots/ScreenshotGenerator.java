@@ -51,7 +51,8 @@ public final class ScreenshotGenerator {
      * @return the PNG and what it shows
      */
     public GeneratedScreenshot generate(long batchId, int position) {
-        SplittableRandom random = new SplittableRandom(batchId * 0x9E3779B97F4A7C15L + position * 0xBF58476D1CE4E5B9L + 17);
+        SplittableRandom random =
+                new SplittableRandom(batchId * 0x9E3779B97F4A7C15L + position * 0xBF58476D1CE4E5B9L + 17);
         int[] size = SIZES[random.nextInt(SIZES.length)];
         int width = size[0];
         int height = size[1];
@@ -61,8 +62,8 @@ public final class ScreenshotGenerator {
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_OFF);
             Canvas canvas = new Canvas(g, random, width, height);
             canvas.draw();
-            return new GeneratedScreenshot(encode(image), width, height,
-                    new Extraction(canvas.components, canvas.lines, canvas.links));
+            return new GeneratedScreenshot(
+                    encode(image), width, height, new Extraction(canvas.components, canvas.lines, canvas.links));
         } finally {
             g.dispose();
         }

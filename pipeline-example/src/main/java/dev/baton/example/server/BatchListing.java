@@ -26,6 +26,7 @@ import java.util.Set;
 public final class BatchListing {
     /** Most batches listed. */
     public static final int LIMIT = 200;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final PipelineRunner runner;
@@ -50,7 +51,8 @@ public final class BatchListing {
         int offset = (int) Math.max(0, total - LIMIT);
         List<BatchStatus> page = new ArrayList<>(runner.client().list(Set.of(), offset, LIMIT));
         Collections.reverse(page);
-        Map<Long, String> host = batches.statuses(page.stream().map(BatchStatus::batchId).toList());
+        Map<Long, String> host =
+                batches.statuses(page.stream().map(BatchStatus::batchId).toList());
         ObjectNode root = JSON.createObjectNode();
         ObjectNode c = root.putObject("counts");
         for (BatchState s : BatchState.values()) {
@@ -72,8 +74,12 @@ public final class BatchListing {
             b.put("updatedAt", iso(s.updatedAt()));
             ArrayNode stages = b.putArray("stages");
             for (BatchStatus.StageView v : s.stages()) {
-                stages.addObject().put("name", v.name()).put("attempts", v.attempts()).put("invocations", v.invocations())
-                        .put("maxInvocationMs", v.maxInvocationMs()).put("finished", v.finishedAt() != null);
+                stages.addObject()
+                        .put("name", v.name())
+                        .put("attempts", v.attempts())
+                        .put("invocations", v.invocations())
+                        .put("maxInvocationMs", v.maxInvocationMs())
+                        .put("finished", v.finishedAt() != null);
             }
         }
         try {

@@ -25,6 +25,10 @@ final class Exchanges {
     }
 
     static void sendError(HttpExchange exchange, int status, String message) throws IOException {
-        send(exchange, status, JSON, MAPPER.writeValueAsBytes(MAPPER.createObjectNode().put("error", message)));
+        send(
+                exchange,
+                status,
+                JSON,
+                MAPPER.writeValueAsBytes(MAPPER.createObjectNode().put("error", message)));
     }
 }

@@ -46,7 +46,8 @@ public final class HostProcessBatchRoute implements HttpHandler {
         try (exchange) {
             byte[] body = endpoint.readBody(exchange.getRequestBody());
             StartRequest start = "POST".equals(exchange.getRequestMethod()) && body.length <= endpoint.maxBodyBytes()
-                    ? parse(body) : null;
+                    ? parse(body)
+                    : null;
             if (start != null) {
                 BatchInput input;
                 try {
@@ -59,13 +60,18 @@ public final class HostProcessBatchRoute implements HttpHandler {
                     return;
                 }
             }
-            StageEndpoint.Response response = endpoint.handle(new StageEndpoint.Request(exchange.getRequestMethod(),
-                    exchange.getRequestURI().getRawPath(), exchange.getRequestHeaders(), body));
+            StageEndpoint.Response response = endpoint.handle(new StageEndpoint.Request(
+                    exchange.getRequestMethod(),
+                    exchange.getRequestURI().getRawPath(),
+                    exchange.getRequestHeaders(),
+                    body));
             if (response.status() == 202 && start != null) {
                 try {
                     batches.markProcessing(start.batchId());
                 } catch (SQLException e) {
-                    LOG.warn("batch {} started but marking the host's row processing failed: {}", start.batchId(),
+                    LOG.warn(
+                            "batch {} started but marking the host's row processing failed: {}",
+                            start.batchId(),
                             e.toString());
                 }
             }
@@ -86,8 +92,8 @@ public final class HostProcessBatchRoute implements HttpHandler {
             return true;
         } catch (SQLException e) {
             LOG.error("creating host batch {} failed: {}", batchId, e.toString());
-            Exchanges.sendError(exchange, 503, "could not create batch " + batchId
-                    + " in the host's tables; try again");
+            Exchanges.sendError(
+                    exchange, 503, "could not create batch " + batchId + " in the host's tables; try again");
             return false;
         }
     }

@@ -13,7 +13,8 @@ package dev.baton.example.stages;
  * @param f1 harmonic mean of precision and recall
  * @param meanIou mean IoU of the matched pairs (1 when none)
  */
-public record Accuracy(int extracted, int detected, int matched, double precision, double recall, double f1, double meanIou) {
+public record Accuracy(
+        int extracted, int detected, int matched, double precision, double recall, double f1, double meanIou) {
 
     /**
      * @param extracted parts extraction found
@@ -26,7 +27,13 @@ public record Accuracy(int extracted, int detected, int matched, double precisio
         double precision = extracted == 0 ? 1.0 : matched / (double) extracted;
         double recall = detected == 0 ? 1.0 : matched / (double) detected;
         double f1 = precision + recall == 0 ? 0.0 : 2 * precision * recall / (precision + recall);
-        return new Accuracy(extracted, detected, matched, round(precision), round(recall), round(f1),
+        return new Accuracy(
+                extracted,
+                detected,
+                matched,
+                round(precision),
+                round(recall),
+                round(f1),
                 matched == 0 ? 1.0 : round(iouSum / matched));
     }
 

@@ -42,7 +42,8 @@ final class AccuracyCalculator {
      * @return the tally for that kind
      */
     Tally compare(String kind, List<UiElement> extracted, List<UiElement> detected) {
-        List<UiElement> e = extracted.stream().filter(x -> x.kind().equals(kind)).toList();
+        List<UiElement> e =
+                extracted.stream().filter(x -> x.kind().equals(kind)).toList();
         List<UiElement> d = detected.stream().filter(x -> x.kind().equals(kind)).toList();
         List<Pair> pairs = new ArrayList<>();
         for (int i = 0; i < e.size(); i++) {
@@ -53,8 +54,10 @@ final class AccuracyCalculator {
                 }
             }
         }
-        pairs.sort(Comparator.comparingDouble(Pair::iou).reversed()
-                .thenComparingInt(Pair::extractedIndex).thenComparingInt(Pair::detectedIndex));
+        pairs.sort(Comparator.comparingDouble(Pair::iou)
+                .reversed()
+                .thenComparingInt(Pair::extractedIndex)
+                .thenComparingInt(Pair::detectedIndex));
         boolean[] usedE = new boolean[e.size()];
         boolean[] usedD = new boolean[d.size()];
         int matched = 0;

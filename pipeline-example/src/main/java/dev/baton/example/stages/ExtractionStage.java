@@ -31,6 +31,7 @@ public final class ExtractionStage extends PerScreenshotStage<FetchedScreenshot,
     @Override
     protected ScreenshotExtraction process(FetchedScreenshot shot) throws IOException {
         Extraction found = model.extract(shot.png());
-        return new ScreenshotExtraction(shot.screenshotId(), model.name(), found.components(), found.elements(), found.anchors());
+        return new ScreenshotExtraction(
+                shot.screenshotId(), model.name(), found.components(), found.elements(), found.anchors());
     }
 }

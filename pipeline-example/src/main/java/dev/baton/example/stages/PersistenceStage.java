@@ -36,12 +36,15 @@ public final class PersistenceStage implements Stage {
     @Override
     public StageResult execute(StageContext context) throws SQLException, JsonProcessingException {
         ScreenshotExtraction[] extraction = context.output(StageNames.EXTRACTION, ScreenshotExtraction[].class);
-        Map<Long, ScreenshotDetections> detections = index(context.output(StageNames.ANNOTATION, ScreenshotDetections[].class),
+        Map<Long, ScreenshotDetections> detections = index(
+                context.output(StageNames.ANNOTATION, ScreenshotDetections[].class),
                 ScreenshotDetections::screenshotId);
         ValidationOutput validation = context.output(StageNames.VALIDATION, ValidationOutput.class);
-        Map<Long, ValidationOutput.ScreenshotAccuracy> accuracy = index(validation.screenshots().toArray(ValidationOutput.ScreenshotAccuracy[]::new),
+        Map<Long, ValidationOutput.ScreenshotAccuracy> accuracy = index(
+                validation.screenshots().toArray(ValidationOutput.ScreenshotAccuracy[]::new),
                 ValidationOutput.ScreenshotAccuracy::screenshotId);
-        Map<Long, ScreenshotFacts> facts = index(context.output(StageNames.METADATA, ScreenshotFacts[].class), ScreenshotFacts::screenshotId);
+        Map<Long, ScreenshotFacts> facts =
+                index(context.output(StageNames.METADATA, ScreenshotFacts[].class), ScreenshotFacts::screenshotId);
 
         List<ScreenshotAnalysis> rows = new ArrayList<>();
         int components = 0;
@@ -57,15 +60,38 @@ public final class PersistenceStage implements Stage {
                         + "; restart the batch from setup");
             }
             ImageFacts image = f.facts();
-            rows.add(new ScreenshotAnalysis(id, e.model(), json(e.components()), json(e.elements()), json(e.anchors()),
-                    json(d.detections()), a.accuracy().precision(), a.accuracy().recall(), a.accuracy().f1(), a.accuracy().meanIou(),
-                    image.width(), image.height(), image.sha256(), json(image.dominantColours()), image.meanLuminance()));
+            rows.add(new ScreenshotAnalysis(
+                    id,
+                    e.model(),
+                    json(e.components()),
+                    json(e.elements()),
+                    json(e.anchors()),
+                    json(d.detections()),
+                    a.accuracy().precision(),
+                    a.accuracy().recall(),
+                    a.accuracy().f1(),
+                    a.accuracy().meanIou(),
+                    image.width(),
+                    image.height(),
+                    image.sha256(),
+                    json(image.dominantColours()),
+                    image.meanLuminance()));
             components += e.components().size() + e.anchors().size();
             detected += d.detections().size();
         }
         Accuracy overall = validation.overall();
-        writer.write(context.batchId(), rows, new BatchSummary(rows.size(), components, detected, overall.precision(),
-                overall.recall(), overall.f1(), overall.meanIou(), json(validation.perKind())));
+        writer.write(
+                context.batchId(),
+                rows,
+                new BatchSummary(
+                        rows.size(),
+                        components,
+                        detected,
+                        overall.precision(),
+                        overall.recall(),
+                        overall.f1(),
+                        overall.meanIou(),
+                        json(validation.perKind())));
         context.log().info("wrote {} screenshot analyses; batch {} completed", rows.size(), context.batchId());
         return StageResult.done(new PersistenceOutput(rows.size(), "completed"));
     }

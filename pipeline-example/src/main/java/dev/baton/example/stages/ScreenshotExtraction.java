@@ -12,5 +12,9 @@ import java.util.List;
  * @param elements text lines
  * @param anchors links
  */
-public record ScreenshotExtraction(long screenshotId, String model, List<UiElement> components, List<UiElement> elements,
+public record ScreenshotExtraction(
+        long screenshotId,
+        String model,
+        List<UiElement> components,
+        List<UiElement> elements,
         List<UiElement> anchors) {}

@@ -14,7 +14,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Assembles the six stages of the screenshot-analysis pipeline into a {@link Pipeline} with a trial's budget, lease, retry
+ * Assembles the six stages of the screenshot-analysis pipeline into a {@link Pipeline} with a trial's budget, lease,
+ * retry
  * limit, delays and faults.
  *
  * @param batches the host's batches and screenshots
@@ -24,8 +25,13 @@ import java.util.Objects;
  * @param writer writes results into the host's tables
  * @param concurrency screenshots a per-screenshot stage processes at once, 1 to 256
  */
-public record ScreenshotPipeline(HostBatches batches, ObjectUrlSigner signer, ObjectFetcher fetcher, VisionModel model,
-        AnalysisWriter writer, int concurrency) {
+public record ScreenshotPipeline(
+        HostBatches batches,
+        ObjectUrlSigner signer,
+        ObjectFetcher fetcher,
+        VisionModel model,
+        AnalysisWriter writer,
+        int concurrency) {
 
     /** Wait before the second try of a failed stage; doubles per try, with jitter. */
     public static final Duration INITIAL_BACKOFF = Duration.ofMillis(200);
@@ -55,13 +61,31 @@ public record ScreenshotPipeline(HostBatches batches, ObjectUrlSigner signer, Ob
      * @return the pipeline
      */
     public Pipeline build(TrialSettings trial) {
-        RetryPolicy retry = RetryPolicy.exponential(trial.maxAttempts(), INITIAL_BACKOFF).withMaxBackoff(MAX_BACKOFF);
+        RetryPolicy retry =
+                RetryPolicy.exponential(trial.maxAttempts(), INITIAL_BACKOFF).withMaxBackoff(MAX_BACKOFF);
         return Pipeline.builder()
-                .stage(StageNames.SETUP, wrap(StageNames.SETUP, new SetupStage(batches, signer, fetcher, tuning(trial, StageNames.SETUP)), trial))
-                .stage(StageNames.EXTRACTION, wrap(StageNames.EXTRACTION, new ExtractionStage(model, tuning(trial, StageNames.EXTRACTION)), trial))
-                .stage(StageNames.ANNOTATION, wrap(StageNames.ANNOTATION, new AnnotationStage(model, tuning(trial, StageNames.ANNOTATION)), trial))
+                .stage(
+                        StageNames.SETUP,
+                        wrap(
+                                StageNames.SETUP,
+                                new SetupStage(batches, signer, fetcher, tuning(trial, StageNames.SETUP)),
+                                trial))
+                .stage(
+                        StageNames.EXTRACTION,
+                        wrap(
+                                StageNames.EXTRACTION,
+                                new ExtractionStage(model, tuning(trial, StageNames.EXTRACTION)),
+                                trial))
+                .stage(
+                        StageNames.ANNOTATION,
+                        wrap(
+                                StageNames.ANNOTATION,
+                                new AnnotationStage(model, tuning(trial, StageNames.ANNOTATION)),
+                                trial))
                 .stage(StageNames.VALIDATION, wrap(StageNames.VALIDATION, new ValidationStage(), trial))
-                .stage(StageNames.METADATA, wrap(StageNames.METADATA, new MetadataStage(tuning(trial, StageNames.METADATA)), trial))
+                .stage(
+                        StageNames.METADATA,
+                        wrap(StageNames.METADATA, new MetadataStage(tuning(trial, StageNames.METADATA)), trial))
                 .stage(StageNames.PERSISTENCE, wrap(StageNames.PERSISTENCE, new PersistenceStage(writer), trial))
                 .retry(retry)
                 .budget(trial.budget())

@@ -86,8 +86,8 @@ public final class SetupStage extends PerScreenshotStage<ScreenshotRow, FetchedS
             throw new IOException("screenshot " + row.screenshotId() + " (" + row.objectKey() + ") is not an image");
         }
         if (image.getWidth() != row.width() || image.getHeight() != row.height()) {
-            throw new IOException("screenshot " + row.screenshotId() + " is " + image.getWidth() + "x" + image.getHeight()
-                    + " but its row says " + row.width() + "x" + row.height());
+            throw new IOException("screenshot " + row.screenshotId() + " is " + image.getWidth() + "x"
+                    + image.getHeight() + " but its row says " + row.width() + "x" + row.height());
         }
         return new FetchedScreenshot(row.screenshotId(), row.position(), row.objectKey(), sha256(png), png);
     }

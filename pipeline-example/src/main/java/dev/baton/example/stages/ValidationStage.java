@@ -24,8 +24,10 @@ public final class ValidationStage implements Stage {
 
     @Override
     public StageResult execute(StageContext context) {
-        List<ScreenshotExtraction> extraction = List.of(context.output(StageNames.EXTRACTION, ScreenshotExtraction[].class));
-        Map<Long, ScreenshotDetections> detections = Stream.of(context.output(StageNames.ANNOTATION, ScreenshotDetections[].class))
+        List<ScreenshotExtraction> extraction =
+                List.of(context.output(StageNames.EXTRACTION, ScreenshotExtraction[].class));
+        Map<Long, ScreenshotDetections> detections = Stream.of(
+                        context.output(StageNames.ANNOTATION, ScreenshotDetections[].class))
                 .collect(Collectors.toMap(ScreenshotDetections::screenshotId, Function.identity(), (a, b) -> a));
         if (detections.size() != extraction.size()) {
             return StageResult.fail("extraction saw " + extraction.size() + " screenshots but annotation saw "
@@ -49,11 +51,16 @@ public final class ValidationStage implements Stage {
             }
             perScreenshot.add(new ValidationOutput.ScreenshotAccuracy(extracted.screenshotId(), screenshot.accuracy()));
         }
-        AccuracyCalculator.Tally overall = perKind.values().stream().reduce(AccuracyCalculator.Tally.ZERO, AccuracyCalculator.Tally::plus);
+        AccuracyCalculator.Tally overall =
+                perKind.values().stream().reduce(AccuracyCalculator.Tally.ZERO, AccuracyCalculator.Tally::plus);
         Map<String, Accuracy> kinds = new LinkedHashMap<>();
         perKind.forEach((kind, t) -> kinds.put(kind, t.accuracy()));
-        context.log().info("extraction vs annotation: precision {} recall {} over {} screenshots",
-                overall.accuracy().precision(), overall.accuracy().recall(), perScreenshot.size());
+        context.log()
+                .info(
+                        "extraction vs annotation: precision {} recall {} over {} screenshots",
+                        overall.accuracy().precision(),
+                        overall.accuracy().recall(),
+                        perScreenshot.size());
         return StageResult.done(new ValidationOutput(overall.accuracy(), kinds, perScreenshot));
     }
 }

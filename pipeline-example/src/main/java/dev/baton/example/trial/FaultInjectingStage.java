@@ -30,7 +30,8 @@ public final class FaultInjectingStage implements Stage {
      * @param failAlways fail every invocation
      * @param seed seeds the draws
      */
-    public FaultInjectingStage(String name, Stage delegate, Duration delay, double failRate, boolean failAlways, long seed) {
+    public FaultInjectingStage(
+            String name, Stage delegate, Duration delay, double failRate, boolean failAlways, long seed) {
         this.name = Objects.requireNonNull(name, "name");
         this.delegate = Objects.requireNonNull(delegate, "delegate");
         this.delay = Objects.requireNonNull(delay, "delay");
@@ -64,17 +65,21 @@ public final class FaultInjectingStage implements Stage {
             Thread.sleep(delay.toMillis());
         }
         if (failAlways) {
-            throw new InjectedFault("injected failure in stage " + name + " (--fail-always " + name + "), attempt " + context.attempt());
+            throw new InjectedFault("injected failure in stage " + name + " (--fail-always " + name + "), attempt "
+                    + context.attempt());
         }
         if (failRate > 0.0 && draw(context.batchId(), context.attempt()) < failRate) {
-            throw new InjectedFault("injected transient failure in stage " + name + " (--fail-rate " + name + "=" + failRate
-                    + "), attempt " + context.attempt());
+            throw new InjectedFault("injected transient failure in stage " + name + " (--fail-rate " + name + "="
+                    + failRate + "), attempt " + context.attempt());
         }
         return delegate.execute(context);
     }
 
     double draw(long batchId, int attempt) {
-        long mixed = seed ^ (batchId * 0x9E3779B97F4A7C15L) ^ ((long) name.hashCode() << 32) ^ (attempt * 0xC2B2AE3D27D4EB4FL);
+        long mixed = seed
+                ^ (batchId * 0x9E3779B97F4A7C15L)
+                ^ ((long) name.hashCode() << 32)
+                ^ (attempt * 0xC2B2AE3D27D4EB4FL);
         return new SplittableRandom(mixed).nextDouble();
     }
 }

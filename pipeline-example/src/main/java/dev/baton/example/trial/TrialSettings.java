@@ -21,8 +21,16 @@ import java.util.Set;
  * @param screenshotsPerBatch screenshots created for a new batch
  * @param faultSeed seeds the draws of {@code --fail-rate}, so a trial can be repeated
  */
-public record TrialSettings(Map<String, Duration> stageDelays, Map<String, Duration> itemDelays, Map<String, Double> failRates,
-        Set<String> failAlways, Duration budget, int maxAttempts, Duration lease, int screenshotsPerBatch, long faultSeed) {
+public record TrialSettings(
+        Map<String, Duration> stageDelays,
+        Map<String, Duration> itemDelays,
+        Map<String, Double> failRates,
+        Set<String> failAlways,
+        Duration budget,
+        int maxAttempts,
+        Duration lease,
+        int screenshotsPerBatch,
+        long faultSeed) {
 
     /** Default {@code --budget}: under a 60 s serverless limit with room to commit. */
     public static final Duration DEFAULT_BUDGET = Duration.ofSeconds(50);
@@ -48,7 +56,8 @@ public record TrialSettings(Map<String, Duration> stageDelays, Map<String, Durat
         failRates.forEach((stage, p) -> {
             checkStage("--fail-rate", stage);
             if (p == null || !(p >= 0.0 && p <= 1.0)) {
-                throw new IllegalArgumentException("--fail-rate " + stage + "=" + p + ": the probability must be between 0 and 1");
+                throw new IllegalArgumentException(
+                        "--fail-rate " + stage + "=" + p + ": the probability must be between 0 and 1");
             }
         });
         failAlways.forEach(stage -> checkStage("--fail-always", stage));
@@ -61,17 +70,27 @@ public record TrialSettings(Map<String, Duration> stageDelays, Map<String, Durat
         }
         Objects.requireNonNull(lease, "lease");
         if (lease.toMillis() < 100) {
-            throw new IllegalArgumentException("--lease must be at least 100ms (heartbeats renew it every third), got " + lease);
+            throw new IllegalArgumentException(
+                    "--lease must be at least 100ms (heartbeats renew it every third), got " + lease);
         }
         if (screenshotsPerBatch < 1 || screenshotsPerBatch > MAX_SCREENSHOTS) {
-            throw new IllegalArgumentException("--screenshots must be 1.." + MAX_SCREENSHOTS + ", got " + screenshotsPerBatch);
+            throw new IllegalArgumentException(
+                    "--screenshots must be 1.." + MAX_SCREENSHOTS + ", got " + screenshotsPerBatch);
         }
     }
 
     /** @return the defaults: no faults, no delays, 50 s budget, 5 attempts, 30 s lease, 10 screenshots */
     public static TrialSettings defaults() {
-        return new TrialSettings(Map.of(), Map.of(), Map.of(), Set.of(), DEFAULT_BUDGET, DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE,
-                DEFAULT_SCREENSHOTS, 0L);
+        return new TrialSettings(
+                Map.of(),
+                Map.of(),
+                Map.of(),
+                Set.of(),
+                DEFAULT_BUDGET,
+                DEFAULT_MAX_ATTEMPTS,
+                DEFAULT_LEASE,
+                DEFAULT_SCREENSHOTS,
+                0L);
     }
 
     /**
@@ -96,7 +115,8 @@ public record TrialSettings(Map<String, Duration> stageDelays, Map<String, Durat
 
     private static void checkStage(String flag, String stage) {
         if (!StageNames.ALL.contains(stage)) {
-            throw new IllegalArgumentException(flag + ": unknown stage '" + stage + "'; the stages are " + StageNames.ALL);
+            throw new IllegalArgumentException(
+                    flag + ": unknown stage '" + stage + "'; the stages are " + StageNames.ALL);
         }
     }
 }

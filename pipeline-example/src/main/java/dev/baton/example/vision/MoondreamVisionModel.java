@@ -61,8 +61,12 @@ public final class MoondreamVisionModel implements VisionModel {
         for (String kind : List.of(UiKinds.HEADER, UiKinds.BUTTON, UiKinds.INPUT, UiKinds.IMAGE, UiKinds.TEXT)) {
             detect(png, kind).forEach(b -> components.add(new UiElement(kind, b)));
         }
-        List<UiElement> lines = detect(png, UiKinds.TEXT_LINE).stream().map(b -> new UiElement(UiKinds.TEXT_LINE, b)).toList();
-        List<UiElement> links = detect(png, UiKinds.LINK).stream().map(b -> new UiElement(UiKinds.LINK, b)).toList();
+        List<UiElement> lines = detect(png, UiKinds.TEXT_LINE).stream()
+                .map(b -> new UiElement(UiKinds.TEXT_LINE, b))
+                .toList();
+        List<UiElement> links = detect(png, UiKinds.LINK).stream()
+                .map(b -> new UiElement(UiKinds.LINK, b))
+                .toList();
         return new Extraction(components, lines, links);
     }
 
@@ -101,7 +105,8 @@ public final class MoondreamVisionModel implements VisionModel {
             throw new IOException("POST " + detect + " answered with a body that is not JSON: " + excerpt(body), e);
         }
         if (!objects.isArray()) {
-            throw new IOException("POST " + detect + " (object '" + object + "') answered without an \"objects\" array: " + excerpt(body));
+            throw new IOException("POST " + detect + " (object '" + object
+                    + "') answered without an \"objects\" array: " + excerpt(body));
         }
         List<Box> boxes = new ArrayList<>();
         for (JsonNode o : objects) {

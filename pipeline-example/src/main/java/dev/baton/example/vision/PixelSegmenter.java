@@ -83,8 +83,11 @@ final class PixelSegmenter {
             }
             int boxW = maxX - minX + 1;
             int boxH = maxY - minY + 1;
-            Box box = new Box(minX * step, minY * step,
-                    Math.min(boxW * step, image.getWidth() - minX * step), Math.min(boxH * step, image.getHeight() - minY * step));
+            Box box = new Box(
+                    minX * step,
+                    minY * step,
+                    Math.min(boxW * step, image.getWidth() - minX * step),
+                    Math.min(boxH * step, image.getHeight() - minY * step));
             regions.add(new Region(box, count / (double) (boxW * boxH), mostFrequent(rgb, 0, count, members)));
         }
         return regions;

@@ -16,6 +16,7 @@ final class RegionClassifier {
     static final int MAX_LINE_HEIGHT = 14;
     /** Lines further apart than this belong to different text blocks. */
     static final int MAX_LINE_GAP = 10;
+
     private static final double SATURATED = 0.35;
     private static final double OUTLINE_FILL = 0.5;
 
@@ -42,7 +43,9 @@ final class RegionClassifier {
             }
         }
         components.addAll(textBlocks(lines));
-        Comparator<UiElement> reading = Comparator.comparingInt((UiElement e) -> e.box().y()).thenComparingInt(e -> e.box().x());
+        Comparator<UiElement> reading = Comparator.comparingInt(
+                        (UiElement e) -> e.box().y())
+                .thenComparingInt(e -> e.box().x());
         components.sort(reading);
         lines.sort(reading);
         links.sort(reading);
@@ -51,7 +54,8 @@ final class RegionClassifier {
 
     private static List<UiElement> textBlocks(List<UiElement> lines) {
         List<UiElement> sorted = new ArrayList<>(lines);
-        sorted.sort(Comparator.comparingInt((UiElement e) -> e.box().y()).thenComparingInt(e -> e.box().x()));
+        sorted.sort(Comparator.comparingInt((UiElement e) -> e.box().y())
+                .thenComparingInt(e -> e.box().x()));
         List<UiElement> blocks = new ArrayList<>();
         Box current = null;
         Box last = null;

@@ -5,9 +5,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**

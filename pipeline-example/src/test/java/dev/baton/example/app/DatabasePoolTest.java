@@ -17,13 +17,17 @@ class DatabasePoolTest {
 
     @Test
     void the_pool_bounds_reads_keeps_idle_connections_alive_and_retires_them_in_time() throws Exception {
-        // the test URL spells out every driver default, socketTimeout=0 and tcpKeepAlive=false among them, and a URL's values win
-        String url = PG.jdbcUrl().replaceAll("[?&](socketTimeout|tcpKeepAlive)=[^&]*", "").replaceFirst("/postgres&", "/postgres?");
+        // the test URL spells out every driver default, socketTimeout=0 and tcpKeepAlive=false among them, and a URL's
+        // values win
+        String url = PG.jdbcUrl()
+                .replaceAll("[?&](socketTimeout|tcpKeepAlive)=[^&]*", "")
+                .replaceFirst("/postgres&", "/postgres?");
         try (Database db = Database.external(url)) {
             HikariDataSource pool = db.dataSource().unwrap(HikariDataSource.class);
             assertThat(pool.getKeepaliveTime()).isPositive().isLessThan(pool.getMaxLifetime());
             assertThat(pool.getMaxLifetime()).isLessThanOrEqualTo(15 * 60_000L);
-            try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
+            try (Connection c = db.dataSource().getConnection();
+                    Statement s = c.createStatement()) {
                 assertThat(c.getNetworkTimeout()).as("socketTimeout in ms").isEqualTo(30_000);
                 assertThat(c.unwrap(PGConnection.class)).isNotNull();
                 s.execute("SELECT 1");

@@ -9,9 +9,9 @@ import dev.baton.example.host.HostSchema;
 import dev.baton.example.stages.StageNames;
 import dev.baton.example.testing.PooledDatabase;
 import dev.baton.example.trial.TrialSettings;
-import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -59,18 +59,28 @@ class ExampleAppEndToEndTest {
     private AppClient start(TrialSettings trial, BatchEndings endings, TriggerKind trigger) throws Exception {
         db = new PooledDatabase(PG);
         DataSource ds = db.dataSource();
-        app = ExampleApp.builder().database(ds, store(ds)).port(0).signingSecret(SECRET).trial(trial).listener(endings)
-                .trigger(trigger).stopWait(Duration.ofSeconds(2)).start();
+        app = ExampleApp.builder()
+                .database(ds, store(ds))
+                .port(0)
+                .signingSecret(SECRET)
+                .trial(trial)
+                .listener(endings)
+                .trigger(trigger)
+                .stopWait(Duration.ofSeconds(2))
+                .start();
         return new AppClient(app.baseUrl());
     }
 
     private static TrialSettings trial(Map<String, Double> failRates, Set<String> failAlways, int screenshots) {
         TrialSettings d = TrialSettings.defaults();
-        return new TrialSettings(Map.of(), Map.of(), failRates, failAlways, d.budget(), d.maxAttempts(), d.lease(), screenshots, 1L);
+        return new TrialSettings(
+                Map.of(), Map.of(), failRates, failAlways, d.budget(), d.maxAttempts(), d.lease(), screenshots, 1L);
     }
 
     private static int count(String sql) throws Exception {
-        try (Connection c = PG.dataSource().getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        try (Connection c = PG.dataSource().getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getInt(1);
         }
@@ -93,11 +103,17 @@ class ExampleAppEndToEndTest {
         assertTimeoutPreemptively(Duration.ofSeconds(150), endings::await);
 
         assertThat(endings.completed).hasSize(20);
-        assertThat(count("SELECT count(*) FROM batch WHERE status = 'completed' AND completed_at IS NOT NULL")).isEqualTo(20);
+        assertThat(count("SELECT count(*) FROM batch WHERE status = 'completed' AND completed_at IS NOT NULL"))
+                .isEqualTo(20);
         assertThat(count("SELECT count(*) FROM screenshot")).isEqualTo(200);
-        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE jsonb_array_length(components) > 0 AND width > 0")).isEqualTo(200);
-        assertThat(count("SELECT count(*) FROM batch_result WHERE screenshots = 10 AND recall > 0.9")).isEqualTo(20);
-        assertThat(count("SELECT count(*) FROM batch_processing_queue WHERE status = 'completed' AND current_stage = 'completed'")).isEqualTo(20);
+        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE jsonb_array_length(components) > 0 "
+                        + "AND width > 0"))
+                .isEqualTo(200);
+        assertThat(count("SELECT count(*) FROM batch_result WHERE screenshots = 10 AND recall > 0.9"))
+                .isEqualTo(20);
+        assertThat(count("SELECT count(*) FROM batch_processing_queue WHERE status = 'completed' AND "
+                        + "current_stage = 'completed'"))
+                .isEqualTo(20);
 
         JsonNode status = client.get("/api/batches/7").json();
         assertThat(status.get("batchId").asLong()).isEqualTo(7);
@@ -122,10 +138,14 @@ class ExampleAppEndToEndTest {
         AppClient.Answer again = client.post("/api/process-batch", "{\"batchId\":7}");
         assertThat(again.status()).as("the same start again").isEqualTo(202);
         assertThat(again.json().get("created").asBoolean()).isFalse();
-        assertThat(client.post("/api/process-batch", "{\"batchId\":7,\"input\":{\"screenshots\":3}}").status())
-                .as("an input where the run has none").isEqualTo(409);
-        assertThat(client.post("/api/process-batch", "{\"batchId\":\"seven\"}").status()).isEqualTo(400);
-        assertThat(client.post("/api/batch-processing/setup", "{\"batchId\":7}").status()).isEqualTo(401);
+        assertThat(client.post("/api/process-batch", "{\"batchId\":7,\"input\":{\"screenshots\":3}}")
+                        .status())
+                .as("an input where the run has none")
+                .isEqualTo(409);
+        assertThat(client.post("/api/process-batch", "{\"batchId\":\"seven\"}").status())
+                .isEqualTo(400);
+        assertThat(client.post("/api/batch-processing/setup", "{\"batchId\":7}").status())
+                .isEqualTo(401);
         assertThat(client.get("/").body()).contains("<title>Baton example");
         JsonNode listing = client.get("/api/batches").json();
         assertThat(listing.get("counts").get("completed").asInt()).isEqualTo(20);
@@ -144,12 +164,16 @@ class ExampleAppEndToEndTest {
         assertThat(endings.completed).hasSize(10);
         int retried = 0;
         for (long id = 1; id <= 10; id++) {
-            JsonNode extraction = client.get("/api/batches/" + id).json().get("stages").get(1);
+            JsonNode extraction =
+                    client.get("/api/batches/" + id).json().get("stages").get(1);
             assertThat(extraction.get("name").asText()).isEqualTo(StageNames.EXTRACTION);
             retried += extraction.get("attempts").asInt() > 1 ? 1 : 0;
         }
-        assertThat(retried).as("batches whose extraction took more than one attempt").isPositive();
-        assertThat(count("SELECT count(*) FROM batch WHERE status = 'completed'")).isEqualTo(10);
+        assertThat(retried)
+                .as("batches whose extraction took more than one attempt")
+                .isPositive();
+        assertThat(count("SELECT count(*) FROM batch WHERE status = 'completed'"))
+                .isEqualTo(10);
     }
 
     @Test
@@ -167,7 +191,8 @@ class ExampleAppEndToEndTest {
             assertThat(status.get("stage").asText()).isEqualTo(StageNames.VALIDATION);
             assertThat(status.get("error").asText()).contains("validation");
         }
-        assertThat(count("SELECT count(*) FROM batch WHERE status = 'failed' AND error_message LIKE '%validation%'")).isEqualTo(10);
+        assertThat(count("SELECT count(*) FROM batch WHERE status = 'failed' AND error_message LIKE '%validation%'"))
+                .isEqualTo(10);
         assertThat(count("SELECT count(*) FROM screenshot_analysis")).isZero();
     }
 
@@ -178,17 +203,21 @@ class ExampleAppEndToEndTest {
             AppClient client = start(trial(Map.of(), Set.of(), 2), endings, trigger);
             long first = trigger == TriggerKind.QUEUE ? 101 : 201;
             for (long id = first; id < first + 3; id++) {
-                assertThat(client.post("/api/process-batch", "{\"batchId\":" + id + "}").status()).isEqualTo(202);
+                assertThat(client.post("/api/process-batch", "{\"batchId\":" + id + "}")
+                                .status())
+                        .isEqualTo(202);
             }
             assertTimeoutPreemptively(Duration.ofSeconds(60), endings::await);
             assertThat(endings.completed).as(trigger.flag()).hasSize(3);
-            assertThat(client.get("/api/batches/" + first).json().get("status").asText()).isEqualTo("completed");
+            assertThat(client.get("/api/batches/" + first).json().get("status").asText())
+                    .isEqualTo("completed");
             app.close();
             app = null;
             db.close();
             db = null;
         }
-        assertThat(count("SELECT count(*) FROM batch WHERE status = 'completed'")).isEqualTo(6);
+        assertThat(count("SELECT count(*) FROM batch WHERE status = 'completed'"))
+                .isEqualTo(6);
     }
 
     @Test
@@ -197,8 +226,8 @@ class ExampleAppEndToEndTest {
         BatchEndings endings = new BatchEndings(2);
         AppClient client = start(trial(Map.of(), Set.of(), 10), endings);
 
-        AppClient.Answer withInput = client.post("/api/process-batch",
-                "{\"batchId\":31,\"input\":{\"screenshots\":3}}");
+        AppClient.Answer withInput =
+                client.post("/api/process-batch", "{\"batchId\":31,\"input\":{\"screenshots\":3}}");
         AppClient.Answer without = client.post("/api/process-batch", "{\"batchId\":32}");
         assertThat(withInput.status()).as(withInput.body()).isEqualTo(202);
         assertThat(withInput.json().get("hasInput").asBoolean()).isTrue();
@@ -210,11 +239,16 @@ class ExampleAppEndToEndTest {
         JsonNode status = client.get("/api/batches/31").json();
         assertThat(status.get("status").asText()).isEqualTo("completed");
         assertThat(status.get("hasInput").asBoolean()).isTrue();
-        assertThat(client.get("/api/batches/32").json().get("hasInput").asBoolean()).isFalse();
-        assertThat(count("SELECT screenshot_count FROM batch WHERE batch_id = 31")).isEqualTo(3);
-        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 31")).isEqualTo(3);
-        assertThat(count("SELECT screenshots FROM batch_result WHERE batch_id = 31")).isEqualTo(3);
-        assertThat(count("SELECT screenshots FROM batch_result WHERE batch_id = 32")).isEqualTo(10);
+        assertThat(client.get("/api/batches/32").json().get("hasInput").asBoolean())
+                .isFalse();
+        assertThat(count("SELECT screenshot_count FROM batch WHERE batch_id = 31"))
+                .isEqualTo(3);
+        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 31"))
+                .isEqualTo(3);
+        assertThat(count("SELECT screenshots FROM batch_result WHERE batch_id = 31"))
+                .isEqualTo(3);
+        assertThat(count("SELECT screenshots FROM batch_result WHERE batch_id = 32"))
+                .isEqualTo(10);
         assertThat(client.get("/api/batches").json().get("batches").findValuesAsText("hasInput"))
                 .contains("true", "false");
 
@@ -238,8 +272,9 @@ class ExampleAppEndToEndTest {
         assertThat(notAnObject.status()).as(notAnObject.body()).isEqualTo(400);
         assertThat(notAnObject.json().get("error").asText()).startsWith("input must be a JSON object");
         assertThat(badCount.status()).as(badCount.body()).isEqualTo(400);
-        assertThat(badCount.json().get("error").asText()).isEqualTo("batch 42: input.screenshots must be an integer"
-                + " from 1 to 1000, got 0; leave it out for the default count");
+        assertThat(badCount.json().get("error").asText())
+                .isEqualTo("batch 42: input.screenshots must be an integer"
+                        + " from 1 to 1000, got 0; leave it out for the default count");
         assertThat(typo.status()).as(typo.body()).isEqualTo(400);
         assertThat(typo.json().get("error").asText()).contains("unknown field 'screenshot'");
         assertThat(unknownField.status()).as(unknownField.body()).isEqualTo(400);

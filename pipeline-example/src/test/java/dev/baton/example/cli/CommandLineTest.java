@@ -20,10 +20,15 @@ import picocli.CommandLine;
 class CommandLineTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private final CommandContext context = new CommandContext(name -> null, new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8), ds -> {
+    private final CommandContext context = new CommandContext(
+            name -> null,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            ds -> {
                 throw new SQLException("no database in this test");
-            }, ShutdownSignal::install, false);
+            },
+            ShutdownSignal::install,
+            false);
 
     private int run(String... args) {
         return Main.commandLine(context).execute(args);
@@ -42,8 +47,19 @@ class CommandLineTest {
         assertThat(run("--help")).isZero();
         assertThat(out()).contains("serve", "demo", "test-batch-api");
         assertThat(run("serve", "--help")).isZero();
-        assertThat(out()).contains("--port", "--jdbc-url", "--trigger", "--stage-delay", "--item-delay", "--fail-rate", "--fail-always",
-                "--budget", "--max-attempts", "--lease", "--screenshots");
+        assertThat(out())
+                .contains(
+                        "--port",
+                        "--jdbc-url",
+                        "--trigger",
+                        "--stage-delay",
+                        "--item-delay",
+                        "--fail-rate",
+                        "--fail-always",
+                        "--budget",
+                        "--max-attempts",
+                        "--lease",
+                        "--screenshots");
         assertThat(run("demo", "--help")).isZero();
         assertThat(out()).contains("--batches", "--screenshots", "--fail-rate");
         assertThat(run("test-batch-api", "--help")).isZero();
@@ -93,10 +109,25 @@ class CommandLineTest {
     void trial_flags_repeat_and_default() {
         DemoCommand demo = new DemoCommand(context);
         CommandLine cl = new CommandLine(demo);
-        cl.parseArgs("--stage-delay", "setup=1s", "--stage-delay", "annotation=250ms", "--item-delay", "extraction=100ms",
-                "--fail-rate", "extraction=0.3", "--fail-always", "validation", "--fail-always", "metadata", "--screenshots", "4");
+        cl.parseArgs(
+                "--stage-delay",
+                "setup=1s",
+                "--stage-delay",
+                "annotation=250ms",
+                "--item-delay",
+                "extraction=100ms",
+                "--fail-rate",
+                "extraction=0.3",
+                "--fail-always",
+                "validation",
+                "--fail-always",
+                "metadata",
+                "--screenshots",
+                "4");
         TrialSettings t = demo.trial.toSettings(cl.getCommandSpec());
-        assertThat(t.stageDelays()).isEqualTo(Map.of(StageNames.SETUP, Duration.ofSeconds(1), StageNames.ANNOTATION, Duration.ofMillis(250)));
+        assertThat(t.stageDelays())
+                .isEqualTo(
+                        Map.of(StageNames.SETUP, Duration.ofSeconds(1), StageNames.ANNOTATION, Duration.ofMillis(250)));
         assertThat(t.itemDelays()).isEqualTo(Map.of(StageNames.EXTRACTION, Duration.ofMillis(100)));
         assertThat(t.failRates()).isEqualTo(Map.of(StageNames.EXTRACTION, 0.3));
         assertThat(t.failAlways()).isEqualTo(Set.of(StageNames.VALIDATION, StageNames.METADATA));
@@ -109,8 +140,13 @@ class CommandLineTest {
 
     @Test
     void serve_takes_its_port_from_the_environment_by_default() {
-        CommandContext withPort = new CommandContext(name -> name.equals("PORT") ? "4321" : null, System.out, System.err,
-                ds -> null, ShutdownSignal::install, false);
+        CommandContext withPort = new CommandContext(
+                name -> name.equals("PORT") ? "4321" : null,
+                System.out,
+                System.err,
+                ds -> null,
+                ShutdownSignal::install,
+                false);
         ServeCommand serve = new ServeCommand(withPort);
         CommandLine cl = new CommandLine(serve);
         cl.setDefaultValueProvider(null);

@@ -18,10 +18,16 @@ class DemoCommandTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
     private int demo(String... args) {
-        CommandContext context = new CommandContext(name -> null, new PrintStream(out, true, StandardCharsets.UTF_8), System.err, ds -> {
-            BatonSchema.migrate(ds);
-            return JdbcStageStore.builder(ds).build();
-        }, ShutdownSignal::manual, false);
+        CommandContext context = new CommandContext(
+                name -> null,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                System.err,
+                ds -> {
+                    BatonSchema.migrate(ds);
+                    return JdbcStageStore.builder(ds).build();
+                },
+                ShutdownSignal::manual,
+                false);
         String[] all = new String[args.length + 1];
         all[0] = "demo";
         System.arraycopy(args, 0, all, 1, args.length);
@@ -30,11 +36,16 @@ class DemoCommandTest {
 
     @Test
     void runs_every_batch_to_completion_prints_the_summary_and_exits_zero() {
-        int exit = assertTimeoutPreemptively(Duration.ofSeconds(150), () -> demo("--batches", "3", "--screenshots", "2",
-                "--fail-rate", "annotation=0.3"));
+        int exit = assertTimeoutPreemptively(
+                Duration.ofSeconds(150),
+                () -> demo("--batches", "3", "--screenshots", "2", "--fail-rate", "annotation=0.3"));
         String report = out.toString(StandardCharsets.UTF_8);
         assertThat(exit).as(report).isZero();
-        assertThat(report).contains("demo: 3 batches x 2 screenshots", "progress: 100%  batches 3/3", "batches: 3 completed, 0 failed")
+        assertThat(report)
+                .contains(
+                        "demo: 3 batches x 2 screenshots",
+                        "progress: 100%  batches 3/3",
+                        "batches: 3 completed, 0 failed")
                 .containsPattern("annotation\\s+\\d+ms\\s+\\d+ms\\s+\\d+ms\\s+\\d+")
                 .contains("all 3 batches completed");
         assertThat(report).containsPattern("persistence\\s+\\d+ms\\s+\\d+ms\\s+\\d+ms\\s+3\\s+3\\s+0");
@@ -42,11 +53,16 @@ class DemoCommandTest {
 
     @Test
     void exits_one_when_a_batch_fails_and_names_it() {
-        int exit = assertTimeoutPreemptively(Duration.ofSeconds(150), () -> demo("--batches", "2", "--screenshots", "1",
-                "--fail-always", "metadata", "--max-attempts", "1"));
+        int exit = assertTimeoutPreemptively(
+                Duration.ofSeconds(150),
+                () -> demo("--batches", "2", "--screenshots", "1", "--fail-always", "metadata", "--max-attempts", "1"));
         String report = out.toString(StandardCharsets.UTF_8);
         assertThat(exit).as(report).isEqualTo(1);
-        assertThat(report).contains("batches: 0 completed, 2 failed", "batch 1 at metadata:", "--fail-always metadata",
-                "not every batch completed");
+        assertThat(report)
+                .contains(
+                        "batches: 0 completed, 2 failed",
+                        "batch 1 at metadata:",
+                        "--fail-always metadata",
+                        "not every batch completed");
     }
 }

@@ -22,8 +22,12 @@ class DurationConverterTest {
     @Test
     void refuses_anything_else_and_says_what_is_accepted() {
         for (String bad : new String[] {"2", "2x", "-1s", "s", "", "1 day", "PT-2S", "9999999h"}) {
-            assertThatThrownBy(() -> DurationConverter.parse(bad)).as(bad).isInstanceOf(CommandLine.TypeConversionException.class);
+            assertThatThrownBy(() -> DurationConverter.parse(bad))
+                    .as(bad)
+                    .isInstanceOf(CommandLine.TypeConversionException.class);
         }
-        assertThatThrownBy(() -> DurationConverter.parse("2x")).hasMessageContaining("'2x' is not a duration").hasMessageContaining("250ms");
+        assertThatThrownBy(() -> DurationConverter.parse("2x"))
+                .hasMessageContaining("'2x' is not a duration")
+                .hasMessageContaining("250ms");
     }
 }

@@ -42,32 +42,48 @@ class ServeCommandTest {
 
     @Test
     void serves_a_batch_to_completion_and_stops_with_exit_status_zero_on_a_signal() {
-        CommandContext context = new CommandContext(Map.of("PIPELINE_SIGNING_SECRET", "serve-test-secret-0123456789")::get,
-                new PrintStream(out, true, StandardCharsets.UTF_8), System.err, ds -> {
+        CommandContext context = new CommandContext(
+                Map.of("PIPELINE_SIGNING_SECRET", "serve-test-secret-0123456789")::get,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                System.err,
+                ds -> {
                     BatonSchema.migrate(ds);
                     return JdbcStageStore.builder(ds).build();
-                }, () -> signal, false);
+                },
+                () -> signal,
+                false);
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> Main.commandLine(context)
                 .execute("serve", "--port", "0", "--jdbc-url", PG.jdbcUrl(), "--screenshots", "3"));
 
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
-            Matcher serving = Pattern.compile("serving on (http://localhost:\\d+)").matcher("");
+            Matcher serving =
+                    Pattern.compile("serving on (http://localhost:\\d+)").matcher("");
             while (!serving.reset(output()).find()) {
                 assertThat(exit).as(output()).isNotDone();
                 Thread.sleep(50);
             }
             URI base = URI.create(serving.group(1));
-            assertThat(output()).contains("database: PostgreSQL at jdbc:postgresql:").doesNotContain("generated one");
-            assertThat(send(HttpRequest.newBuilder(base.resolve("/health")).build()).statusCode()).isEqualTo(200);
+            assertThat(output())
+                    .contains("database: PostgreSQL at jdbc:postgresql:")
+                    .doesNotContain("generated one");
+            assertThat(send(HttpRequest.newBuilder(base.resolve("/health")).build())
+                            .statusCode())
+                    .isEqualTo(200);
             assertThat(send(HttpRequest.newBuilder(base.resolve("/api/process-batch"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"batchId\":42}")).build()).statusCode()).isEqualTo(202);
+                                    .POST(HttpRequest.BodyPublishers.ofString("{\"batchId\":42}"))
+                                    .build())
+                            .statusCode())
+                    .isEqualTo(202);
             String status;
             do {
                 Thread.sleep(100);
-                status = send(HttpRequest.newBuilder(base.resolve("/api/batches/42")).build()).body();
+                status = send(HttpRequest.newBuilder(base.resolve("/api/batches/42"))
+                                .build())
+                        .body();
             } while (!status.contains("\"status\":\"completed\"") && !status.contains("\"status\":\"failed\""));
             assertThat(status).contains("\"stage\":\"completed\"");
-            assertThat(send(HttpRequest.newBuilder(base.resolve("/")).build()).body()).contains("Batches");
+            assertThat(send(HttpRequest.newBuilder(base.resolve("/")).build()).body())
+                    .contains("Batches");
 
             signal.trigger();
             assertThat(exit.join()).isZero();

@@ -25,8 +25,19 @@ class ServeProcessSignalTest {
     void sigterm_shuts_serve_down_in_order_with_exit_status_zero() throws Exception {
         Path output = dir.resolve("serve.out");
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "serve", "--port", "0", "--jdbc-url", PG.jdbcUrl()).redirectErrorStream(true).redirectOutput(output.toFile());
+        ProcessBuilder pb = new ProcessBuilder(
+                        javaBin,
+                        "-Xmx256m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        Main.class.getName(),
+                        "serve",
+                        "--port",
+                        "0",
+                        "--jdbc-url",
+                        PG.jdbcUrl())
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile());
         pb.environment().put("PIPELINE_SIGNING_SECRET", "signal-test-secret-0123456789");
         pb.environment().remove("PORT");
         Process serve = pb.start();

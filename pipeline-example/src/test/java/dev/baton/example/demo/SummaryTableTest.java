@@ -12,7 +12,18 @@ import org.junit.jupiter.api.Test;
 class SummaryTableTest {
     private static BatchStatus status(long id, BatchState state, int setupAttempts, String error) {
         Instant t = Instant.parse("2026-01-01T00:00:00Z");
-        return new BatchStatus(id, state == BatchState.COMPLETED ? "completed" : "setup", state, setupAttempts, error, t, t, null, null, t, false,
+        return new BatchStatus(
+                id,
+                state == BatchState.COMPLETED ? "completed" : "setup",
+                state,
+                setupAttempts,
+                error,
+                t,
+                t,
+                null,
+                null,
+                t,
+                false,
                 List.of(new BatchStatus.StageView("setup", setupAttempts, setupAttempts, 10, t, t)));
     }
 
@@ -25,8 +36,11 @@ class SummaryTableTest {
         }
         recorder.stageRetried(2, "setup", 2, Duration.ofMillis(100));
 
-        String table = SummaryTable.render(List.of("setup"), List.of(status(1, BatchState.COMPLETED, 1, null),
-                status(2, BatchState.FAILED, 3, "boom")), recorder, Duration.ofMillis(2500));
+        String table = SummaryTable.render(
+                List.of("setup"),
+                List.of(status(1, BatchState.COMPLETED, 1, null), status(2, BatchState.FAILED, 3, "boom")),
+                recorder,
+                Duration.ofMillis(2500));
 
         assertThat(table).contains("batches: 1 completed, 1 failed, in 2.5s");
         assertThat(table).containsPattern("setup\\s+100ms\\s+190ms\\s+200ms\\s+4\\s+20\\s+1");
@@ -44,9 +58,11 @@ class SummaryTableTest {
     void progress_draws_a_bar_on_a_terminal_and_plain_lines_elsewhere() {
         ProgressReporter terminal = new ProgressReporter(System.out, true, 10, 6);
         assertThat(terminal.line(5, 1, 30, Duration.ofSeconds(10)))
-                .startsWith("[###############...............]  50%  batches 5/10 (1 failed)  stages 30/60  3.0 stages/s")
+                .startsWith(
+                        "[###############...............]  50%  batches 5/10 (1 failed)  stages 30/60  3.0 stages/s")
                 .endsWith("ETA 0:10");
         ProgressReporter plain = new ProgressReporter(System.out, false, 10, 6);
-        assertThat(plain.line(0, 0, 0, Duration.ofSeconds(1))).isEqualTo("  0%  batches 0/10  stages 0/60  0.0 stages/s  elapsed 0:01  ETA --:--");
+        assertThat(plain.line(0, 0, 0, Duration.ofSeconds(1)))
+                .isEqualTo("  0%  batches 0/10  stages 0/60  0.0 stages/s  elapsed 0:01  ETA --:--");
     }
 }

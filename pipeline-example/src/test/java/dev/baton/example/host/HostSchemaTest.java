@@ -25,9 +25,14 @@ class HostSchemaTest {
         assertThat(batches.createIfAbsent(9, 3)).isTrue();
         assertThat(batches.createIfAbsent(9, 5)).isFalse();
         assertThat(batches.screenshots(9)).extracting(ScreenshotRow::position).containsExactly(0, 1, 2);
-        assertThat(batches.find(9)).get().extracting(HostBatch::status, HostBatch::screenshotCount).containsExactly("pending", 3);
+        assertThat(batches.find(9))
+                .get()
+                .extracting(HostBatch::status, HostBatch::screenshotCount)
+                .containsExactly("pending", 3);
         assertThat(batches.markProcessing(9)).isTrue();
-        assertThat(batches.markProcessing(9)).as("only a pending batch moves to processing").isFalse();
+        assertThat(batches.markProcessing(9))
+                .as("only a pending batch moves to processing")
+                .isFalse();
         assertThat(batches.markFailed(9, "stage setup failed: boom")).isTrue();
         assertThat(batches.find(9).orElseThrow().error()).isEqualTo("stage setup failed: boom");
         assertThat(batches.statuses(java.util.List.of(9L, 10L))).containsExactly(java.util.Map.entry(9L, "failed"));

@@ -36,8 +36,9 @@ class ImageFactsReaderTest {
         assertThat(facts.bytes()).isEqualTo(png.length);
         assertThat(facts.sha256()).hasSize(64).isEqualTo(ImageFactsReader.sha256(png));
         assertThat(facts.distinctColours()).isEqualTo(2);
-        assertThat(facts.dominantColours()).containsExactly(
-                new ImageFacts.ColourShare("#ffffff", 0.75), new ImageFacts.ColourShare("#000000", 0.25));
+        assertThat(facts.dominantColours())
+                .containsExactly(
+                        new ImageFacts.ColourShare("#ffffff", 0.75), new ImageFacts.ColourShare("#000000", 0.25));
         assertThat(facts.meanLuminance()).isEqualTo(191.25);
     }
 

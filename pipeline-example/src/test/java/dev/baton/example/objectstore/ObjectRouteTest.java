@@ -34,7 +34,10 @@ class ObjectRouteTest {
         HostSchema.migrate(PG.dataSource(), HostSchema.TABLES);
         new HostBatches(PG.dataSource(), new ScreenshotGenerator()).createIfAbsent(5, 2);
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        signer = new ObjectUrlSigner("object-test-secret-123", URI.create("http://127.0.0.1:" + server.getAddress().getPort()), clock);
+        signer = new ObjectUrlSigner(
+                "object-test-secret-123",
+                URI.create("http://127.0.0.1:" + server.getAddress().getPort()),
+                clock);
         server.createContext(ObjectUrlSigner.PATH_PREFIX, new ObjectRoute(new StoredObjects(PG.dataSource()), signer));
         server.start();
     }
@@ -47,7 +50,8 @@ class ObjectRouteTest {
     @Test
     void a_signed_url_fetches_the_stored_png() throws IOException {
         URI url = signer.sign(HostBatches.objectKey(5, 1), Duration.ofMinutes(5));
-        assertThat(fetcher.fetch(url)).isEqualTo(new ScreenshotGenerator().generate(5, 1).png());
+        assertThat(fetcher.fetch(url))
+                .isEqualTo(new ScreenshotGenerator().generate(5, 1).png());
     }
 
     @Test
@@ -56,16 +60,21 @@ class ObjectRouteTest {
         URI otherKey = URI.create(url.toString().replace("/1.png", "/0.png"));
         assertThatThrownBy(() -> fetcher.fetch(otherKey)).hasMessageContaining("403");
         URI unsigned = URI.create(url.toString().substring(0, url.toString().indexOf('?')));
-        assertThatThrownBy(() -> fetcher.fetch(unsigned)).hasMessageContaining("403").hasMessageNotContaining("signature=");
-        assertThatThrownBy(() -> fetcher.fetch(signer.sign("screenshots/5/9.png", Duration.ofMinutes(1)))).hasMessageContaining("404");
+        assertThatThrownBy(() -> fetcher.fetch(unsigned))
+                .hasMessageContaining("403")
+                .hasMessageNotContaining("signature=");
+        assertThatThrownBy(() -> fetcher.fetch(signer.sign("screenshots/5/9.png", Duration.ofMinutes(1))))
+                .hasMessageContaining("404");
         clock.advance(Duration.ofMinutes(6));
         assertThatThrownBy(() -> fetcher.fetch(url)).hasMessageContaining("403");
     }
 
     @Test
     void keys_with_path_tricks_cannot_be_signed() {
-        assertThatThrownBy(() -> signer.sign("../etc/passwd", Duration.ofMinutes(1))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> signer.sign("a/../../b", Duration.ofMinutes(1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> signer.sign("../etc/passwd", Duration.ofMinutes(1)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> signer.sign("a/../../b", Duration.ofMinutes(1)))
+                .isInstanceOf(IllegalArgumentException.class);
         assertThat(signer.verify("a", "12", "00")).isFalse();
         assertThat(signer.verify("a", "soon", "00")).isFalse();
     }

@@ -14,7 +14,8 @@ class ScreenshotGeneratorTest {
 
     @Test
     void the_same_batch_and_position_give_the_same_png() {
-        assertThat(generator.generate(42, 3).png()).isEqualTo(generator.generate(42, 3).png());
+        assertThat(generator.generate(42, 3).png())
+                .isEqualTo(generator.generate(42, 3).png());
     }
 
     @Test
@@ -46,7 +47,9 @@ class ScreenshotGeneratorTest {
         GeneratedScreenshot shot = generator.generate(11, 0);
         BufferedImage image = ImageIO.read(new ByteArrayInputStream(shot.png()));
         int background = image.getRGB(shot.width() - 1, shot.height() - 1);
-        shot.drawn().elements().forEach(line ->
-                assertThat(image.getRGB(line.box().x(), line.box().y())).isNotEqualTo(background));
+        shot.drawn()
+                .elements()
+                .forEach(line ->
+                        assertThat(image.getRGB(line.box().x(), line.box().y())).isNotEqualTo(background));
     }
 }

@@ -16,8 +16,10 @@ class AccuracyCalculatorTest {
 
     @Test
     void matches_by_kind_and_overlap_each_detection_once() {
-        List<UiElement> extracted = List.of(button(0, 0), button(200, 0), button(400, 0), new UiElement("link", new Box(0, 100, 50, 8)));
-        List<UiElement> detected = List.of(button(2, 1), button(205, 0), button(600, 0), new UiElement("header", new Box(0, 100, 50, 8)));
+        List<UiElement> extracted =
+                List.of(button(0, 0), button(200, 0), button(400, 0), new UiElement("link", new Box(0, 100, 50, 8)));
+        List<UiElement> detected =
+                List.of(button(2, 1), button(205, 0), button(600, 0), new UiElement("header", new Box(0, 100, 50, 8)));
 
         AccuracyCalculator.Tally t = calculator.compare("button", extracted, detected);
 
@@ -44,7 +46,9 @@ class AccuracyCalculatorTest {
     void nothing_on_either_side_is_perfect_and_nothing_matching_is_zero() {
         assertThat(calculator.compare("image", List.of(), List.of()).accuracy())
                 .isEqualTo(new Accuracy(0, 0, 0, 1.0, 1.0, 1.0, 1.0));
-        Accuracy none = calculator.compare("button", List.of(button(0, 0)), List.of(button(500, 0))).accuracy();
+        Accuracy none = calculator
+                .compare("button", List.of(button(0, 0)), List.of(button(500, 0)))
+                .accuracy();
         assertThat(none.precision()).isZero();
         assertThat(none.recall()).isZero();
         assertThat(none.f1()).isZero();

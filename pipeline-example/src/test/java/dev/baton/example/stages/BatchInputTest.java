@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class BatchInputTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -27,14 +27,20 @@ class BatchInputTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
-        "`{\"screenshots\":0}`|input.screenshots must be an integer from 1 to 1000, got 0",
-        "`{\"screenshots\":1001}`|got 1001",
-        "`{\"screenshots\":2.5}`|got 2.5",
-        "`{\"screenshots\":\"3\"}`|got \"3\"",
-        "`{\"screenshots\":99999999999}`|got 99999999999",
-        "`{\"screenshot\":3}`|unknown field 'screenshot'; this example takes {\"screenshots\": <1..1000>}"})
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '`',
+            value = {
+                "`{\"screenshots\":0}`|input.screenshots must be an integer from 1 to 1000, got 0",
+                "`{\"screenshots\":1001}`|got 1001",
+                "`{\"screenshots\":2.5}`|got 2.5",
+                "`{\"screenshots\":\"3\"}`|got \"3\"",
+                "`{\"screenshots\":99999999999}`|got 99999999999",
+                "`{\"screenshot\":3}`|unknown field 'screenshot'; this example takes {\"screenshots\": <1..1000>}"
+            })
     void anything_else_is_refused_with_the_field_and_the_accepted_values(String json, String message) {
-        assertThatThrownBy(() -> of(json)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(message);
+        assertThatThrownBy(() -> of(json))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(message);
     }
 }

@@ -40,8 +40,13 @@ final class HostFixture implements AutoCloseable {
         this.signer = new ObjectUrlSigner("test-secret", base, Clock.systemUTC());
         server.createContext(ObjectUrlSigner.PATH_PREFIX, new ObjectRoute(new StoredObjects(dataSource), signer));
         server.start();
-        this.parts = new ScreenshotPipeline(batches, signer, new ObjectFetcher(Duration.ofSeconds(5), 10_000_000),
-                new SimulatedVisionModel(), new AnalysisWriter(dataSource), 1);
+        this.parts = new ScreenshotPipeline(
+                batches,
+                signer,
+                new ObjectFetcher(Duration.ofSeconds(5), 10_000_000),
+                new SimulatedVisionModel(),
+                new AnalysisWriter(dataSource),
+                1);
     }
 
     @Override

@@ -13,8 +13,8 @@ import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.testing.InMemoryStageStore;
 import dev.baton.pipeline.testing.MutableClock;
-import dev.baton.pipeline.testkit.PostgresExtension;
 import dev.baton.pipeline.testing.SynchronousTrigger;
+import dev.baton.pipeline.testkit.PostgresExtension;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -55,8 +55,11 @@ class ScreenshotPipelineTest {
         final PipelineRunner runner;
 
         Run(TrialSettings trial) {
-            runner = PipelineRunner.builder(host.parts.build(trial), store).trigger(trigger)
-                    .listener(new HostBatchStatusListener(host.batches)).clock(Clock.systemUTC()).build();
+            runner = PipelineRunner.builder(host.parts.build(trial), store)
+                    .trigger(trigger)
+                    .listener(new HostBatchStatusListener(host.batches))
+                    .clock(Clock.systemUTC())
+                    .build();
         }
 
         BatchStatus process(long batchId) {
@@ -82,13 +85,20 @@ class ScreenshotPipelineTest {
         }
     }
 
-    private static TrialSettings trial(Map<String, Duration> itemDelays, Map<String, Double> failRates, Set<String> failAlways,
-            Duration budget, int maxAttempts) {
-        return new TrialSettings(Map.of(), itemDelays, failRates, failAlways, budget, maxAttempts, Duration.ofSeconds(30), 10, 7L);
+    private static TrialSettings trial(
+            Map<String, Duration> itemDelays,
+            Map<String, Double> failRates,
+            Set<String> failAlways,
+            Duration budget,
+            int maxAttempts) {
+        return new TrialSettings(
+                Map.of(), itemDelays, failRates, failAlways, budget, maxAttempts, Duration.ofSeconds(30), 10, 7L);
     }
 
     private int count(String sql) throws Exception {
-        try (Connection c = PG.dataSource().getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        try (Connection c = PG.dataSource().getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getInt(1);
         }
@@ -105,20 +115,25 @@ class ScreenshotPipelineTest {
         assertThat(status.stages()).extracting(BatchStatus.StageView::name).containsExactlyElementsOf(StageNames.ALL);
         assertThat(status.stages()).allSatisfy(s -> assertThat(s.attempts()).isEqualTo(1));
         assertThat(host.batches.find(1)).get().extracting(HostBatch::status).isEqualTo("completed");
-        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 1")).isEqualTo(10);
-        assertThat(count("SELECT count(*) FROM batch_result WHERE batch_id = 1 AND screenshots = 10 AND precision > 0.9")).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 1"))
+                .isEqualTo(10);
+        assertThat(count("SELECT count(*) FROM batch_result WHERE batch_id = 1 AND screenshots = 10 AND "
+                        + "precision > 0.9"))
+                .isEqualTo(1);
 
         ScreenshotExtraction[] extraction = run.output(1, StageNames.EXTRACTION, ScreenshotExtraction[].class);
         GeneratedScreenshot first = new ScreenshotGenerator().generate(1, 0);
         assertThat(extraction).hasSize(10);
         assertThat(extraction[0].model()).isEqualTo("simulator");
-        assertThat(extraction[0].components()).containsExactlyInAnyOrderElementsOf(first.drawn().components());
+        assertThat(extraction[0].components())
+                .containsExactlyInAnyOrderElementsOf(first.drawn().components());
         ValidationOutput validation = run.output(1, StageNames.VALIDATION, ValidationOutput.class);
         assertThat(validation.overall().recall()).isGreaterThan(0.9);
         assertThat(validation.perKind()).containsOnlyKeys("header", "button", "input", "image", "text", "link");
         ScreenshotFacts[] metadata = run.output(1, StageNames.METADATA, ScreenshotFacts[].class);
         assertThat(metadata[0].facts().width()).isEqualTo(first.width());
-        assertThat(metadata[0].facts().sha256()).isEqualTo(run.output(1, StageNames.SETUP, FetchedScreenshot[].class)[0].sha256());
+        assertThat(metadata[0].facts().sha256())
+                .isEqualTo(run.output(1, StageNames.SETUP, FetchedScreenshot[].class)[0].sha256());
     }
 
     @Test
@@ -126,7 +141,8 @@ class ScreenshotPipelineTest {
         host.batches.createIfAbsent(2, 10);
         Run whole = new Run(TrialSettings.defaults());
         whole.process(2);
-        Run sliced = new Run(trial(Map.of(StageNames.EXTRACTION, Duration.ofMillis(100)), Map.of(), Set.of(), Duration.ofMillis(800), 3));
+        Run sliced = new Run(trial(
+                Map.of(StageNames.EXTRACTION, Duration.ofMillis(100)), Map.of(), Set.of(), Duration.ofMillis(800), 3));
 
         BatchStatus status = sliced.process(2);
 
@@ -134,9 +150,12 @@ class ScreenshotPipelineTest {
         BatchStatus.StageView extraction = status.stages().get(1);
         assertThat(extraction.invocations()).isGreaterThan(1);
         assertThat(extraction.attempts()).isEqualTo(1);
-        assertThat(sliced.store.readOutput(2, StageNames.EXTRACTION)).isEqualTo(whole.store.readOutput(2, StageNames.EXTRACTION));
-        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 2")).isEqualTo(10);
-        assertThat(count("SELECT count(*) FROM batch_result WHERE batch_id = 2")).isEqualTo(1);
+        assertThat(sliced.store.readOutput(2, StageNames.EXTRACTION))
+                .isEqualTo(whole.store.readOutput(2, StageNames.EXTRACTION));
+        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 2"))
+                .isEqualTo(10);
+        assertThat(count("SELECT count(*) FROM batch_result WHERE batch_id = 2"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -149,7 +168,9 @@ class ScreenshotPipelineTest {
             assertThat(status.state()).as("batch %d", id).isEqualTo(BatchState.COMPLETED);
             retried += status.stages().get(1).attempts() > 1 ? 1 : 0;
         }
-        assertThat(retried).as("batches whose extraction needed more than one attempt").isPositive();
+        assertThat(retried)
+                .as("batches whose extraction needed more than one attempt")
+                .isPositive();
     }
 
     @Test
@@ -166,12 +187,14 @@ class ScreenshotPipelineTest {
         HostBatch row = host.batches.find(3).orElseThrow();
         assertThat(row.status()).isEqualTo("failed");
         assertThat(row.error()).startsWith("stage validation failed: ");
-        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 3")).isZero();
+        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 3"))
+                .isZero();
     }
 
     @Test
     void a_batch_without_screenshots_fails_at_setup_at_once_with_advice() throws Exception {
-        try (Connection c = PG.dataSource().getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = PG.dataSource().getConnection();
+                Statement s = c.createStatement()) {
             s.executeUpdate("INSERT INTO batch(batch_id, screenshot_count) VALUES (4, 0)");
         }
         Run run = new Run(TrialSettings.defaults());
@@ -194,10 +217,13 @@ class ScreenshotPipelineTest {
 
         assertThat(status.state()).isEqualTo(BatchState.COMPLETED);
         assertThat(status.hasInput()).isTrue();
-        assertThat(run.output(5, StageNames.SETUP, FetchedScreenshot[].class)).extracting(FetchedScreenshot::position)
+        assertThat(run.output(5, StageNames.SETUP, FetchedScreenshot[].class))
+                .extracting(FetchedScreenshot::position)
                 .containsExactly(0, 1, 2, 3);
-        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 5")).isEqualTo(4);
-        assertThat(count("SELECT count(*) FROM batch_result WHERE batch_id = 5 AND screenshots = 4")).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 5"))
+                .isEqualTo(4);
+        assertThat(count("SELECT count(*) FROM batch_result WHERE batch_id = 5 AND screenshots = 4"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -208,7 +234,8 @@ class ScreenshotPipelineTest {
         BatchStatus status = run.process(7, Map.of());
 
         assertThat(status.state()).isEqualTo(BatchState.COMPLETED);
-        assertThat(count("SELECT count(*) FROM batch_result WHERE batch_id = 7 AND screenshots = 3")).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM batch_result WHERE batch_id = 7 AND screenshots = 3"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -222,8 +249,10 @@ class ScreenshotPipelineTest {
         assertThat(status.state()).isEqualTo(BatchState.FAILED);
         assertThat(status.stage()).isEqualTo(StageNames.SETUP);
         assertThat(status.attempt()).isEqualTo(1);
-        assertThat(status.error()).contains("batch 6 stage setup: the input asks for 5 screenshots but the host's"
-                + " screenshot table has 2").contains("restart the batch");
+        assertThat(status.error())
+                .contains("batch 6 stage setup: the input asks for 5 screenshots but the host's"
+                        + " screenshot table has 2")
+                .contains("restart the batch");
         assertThat(host.batches.find(6).orElseThrow().status()).isEqualTo("failed");
     }
 }

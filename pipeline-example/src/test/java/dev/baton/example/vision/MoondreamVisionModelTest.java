@@ -48,7 +48,8 @@ class MoondreamVisionModelTest {
             exchange.close();
         });
         stub.start();
-        model = new MoondreamVisionModel(URI.create("http://127.0.0.1:" + stub.getAddress().getPort()), "key-123", Duration.ofSeconds(5));
+        model = new MoondreamVisionModel(
+                URI.create("http://127.0.0.1:" + stub.getAddress().getPort()), "key-123", Duration.ofSeconds(5));
     }
 
     @AfterEach
@@ -64,10 +65,15 @@ class MoondreamVisionModelTest {
         var objects = JSON.createArrayNode();
         for (Box b : simulator.detect(png, request.path("object").asText())) {
             objects.addObject()
-                    .put("x_min", b.x() / (double) size.width()).put("y_min", b.y() / (double) size.height())
-                    .put("x_max", b.right() / (double) size.width()).put("y_max", b.bottom() / (double) size.height());
+                    .put("x_min", b.x() / (double) size.width())
+                    .put("y_min", b.y() / (double) size.height())
+                    .put("x_max", b.right() / (double) size.width())
+                    .put("y_max", b.bottom() / (double) size.height());
         }
-        return JSON.createObjectNode().put("request_id", "stub").set("objects", objects).toString();
+        return JSON.createObjectNode()
+                .put("request_id", "stub")
+                .set("objects", objects)
+                .toString();
     }
 
     @Test
@@ -95,7 +101,8 @@ class MoondreamVisionModelTest {
         GeneratedScreenshot shot = new ScreenshotGenerator().generate(4, 2);
         Extraction found = model.extract(shot.png());
 
-        assertThat(requests).extracting(r -> r.path("object").asText())
+        assertThat(requests)
+                .extracting(r -> r.path("object").asText())
                 .containsExactly("header", "button", "input", "image", "text", "text line", "link");
         assertThat(found.components()).extracting(UiElement::kind).contains(UiKinds.HEADER, UiKinds.TEXT);
         assertThat(found.elements()).hasSameSizeAs(shot.drawn().elements());
@@ -107,24 +114,35 @@ class MoondreamVisionModelTest {
         status.set(503);
         cannedBody.set("{\"error\":\"overloaded\"}");
         byte[] png = new ScreenshotGenerator().generate(4, 0).png();
-        assertThatThrownBy(() -> model.detect(png, "button")).isInstanceOf(IOException.class)
-                .hasMessageContaining("503").hasMessageContaining("'button'").hasMessageContaining("overloaded");
+        assertThatThrownBy(() -> model.detect(png, "button"))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("503")
+                .hasMessageContaining("'button'")
+                .hasMessageContaining("overloaded");
     }
 
     @Test
     void a_malformed_answer_is_an_io_exception() {
         byte[] png = new ScreenshotGenerator().generate(4, 0).png();
         cannedBody.set("{\"objects\":[{\"x_min\":0.1,\"y_min\":0.1,\"x_max\":1.7,\"y_max\":0.2}]}");
-        assertThatThrownBy(() -> model.detect(png, "button")).isInstanceOf(IOException.class).hasMessageContaining("x_max");
+        assertThatThrownBy(() -> model.detect(png, "button"))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("x_max");
         cannedBody.set("<html>gateway</html>");
-        assertThatThrownBy(() -> model.detect(png, "button")).isInstanceOf(IOException.class).hasMessageContaining("not JSON");
+        assertThatThrownBy(() -> model.detect(png, "button"))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("not JSON");
         cannedBody.set("{\"boxes\":[]}");
-        assertThatThrownBy(() -> model.detect(png, "button")).isInstanceOf(IOException.class).hasMessageContaining("\"objects\"");
+        assertThatThrownBy(() -> model.detect(png, "button"))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("\"objects\"");
     }
 
     @Test
     void refuses_an_image_that_is_not_a_png_before_calling_the_service() {
-        assertThatThrownBy(() -> model.detect(new byte[40], "button")).isInstanceOf(IOException.class).hasMessageContaining("not a PNG");
+        assertThatThrownBy(() -> model.detect(new byte[40], "button"))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("not a PNG");
         assertThat(requests).isEmpty();
     }
 }

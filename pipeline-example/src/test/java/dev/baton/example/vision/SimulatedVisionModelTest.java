@@ -19,10 +19,13 @@ class SimulatedVisionModelTest {
             for (int position = 0; position < 10; position++) {
                 GeneratedScreenshot shot = generator.generate(batch, position);
                 Extraction found = model.extract(shot.png());
-                assertThat(found.components()).as("components of %d/%d", batch, position)
+                assertThat(found.components())
+                        .as("components of %d/%d", batch, position)
                         .containsExactlyInAnyOrderElementsOf(shot.drawn().components());
-                assertThat(found.elements()).containsExactlyInAnyOrderElementsOf(shot.drawn().elements());
-                assertThat(found.anchors()).containsExactlyInAnyOrderElementsOf(shot.drawn().anchors());
+                assertThat(found.elements())
+                        .containsExactlyInAnyOrderElementsOf(shot.drawn().elements());
+                assertThat(found.anchors())
+                        .containsExactlyInAnyOrderElementsOf(shot.drawn().anchors());
             }
         }
     }
@@ -31,12 +34,17 @@ class SimulatedVisionModelTest {
     void detection_finds_the_drawn_objects_within_a_pixel_or_two() throws IOException {
         GeneratedScreenshot shot = generator.generate(3, 2);
         for (String kind : UiKinds.DETECTION_TARGETS) {
-            List<Box> drawn = java.util.stream.Stream.concat(shot.drawn().components().stream(), shot.drawn().anchors().stream())
-                    .filter(e -> e.kind().equals(kind)).map(UiElement::box).toList();
+            List<Box> drawn = java.util.stream.Stream.concat(
+                            shot.drawn().components().stream(), shot.drawn().anchors().stream())
+                    .filter(e -> e.kind().equals(kind))
+                    .map(UiElement::box)
+                    .toList();
             List<Box> detected = model.detect(shot.png(), kind);
             assertThat(detected).as(kind).hasSameSizeAs(drawn);
             for (Box d : drawn) {
-                assertThat(detected.stream().mapToDouble(d::iou).max().orElse(0)).as("best IoU for %s %s", kind, d).isGreaterThan(0.7);
+                assertThat(detected.stream().mapToDouble(d::iou).max().orElse(0))
+                        .as("best IoU for %s %s", kind, d)
+                        .isGreaterThan(0.7);
             }
         }
     }
@@ -44,13 +52,16 @@ class SimulatedVisionModelTest {
     @Test
     void detection_understands_synonyms_and_finds_nothing_for_unknown_objects() throws IOException {
         byte[] png = generator.generate(5, 1).png();
-        assertThat(model.detect(png, "Navigation bar")).isEqualTo(model.detect(png, "header")).hasSize(1);
+        assertThat(model.detect(png, "Navigation bar"))
+                .isEqualTo(model.detect(png, "header"))
+                .hasSize(1);
         assertThat(model.detect(png, "giraffe")).isEmpty();
     }
 
     @Test
     void rejects_bytes_that_are_not_an_image() {
-        assertThatThrownBy(() -> model.extract(new byte[] {1, 2, 3})).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> model.extract(new byte[] {1, 2, 3}))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("not an image");
     }
 }

@@ -58,7 +58,8 @@ public final class BaseUrl {
         }
         if (isProduction(env)) {
             throw new IllegalStateException("no base URL for stage requests in production: set " + PIPELINE_API_URL
-                    + " (e.g. https://api.example.com) or configure HttpTrigger.builder().baseUrl(...); refusing to call "
+                    + " (e.g. https://api.example.com) or configure HttpTrigger.builder().baseUrl(...); refusing to "
+                    + "call "
                     + DEVELOPMENT_DEFAULT);
         }
         return URI.create(DEVELOPMENT_DEFAULT);
@@ -94,8 +95,10 @@ public final class BaseUrl {
             throw new IllegalArgumentException(source + " '" + value + "' is not a URL: " + e.getReason());
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null
-                || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+        if (!(scheme.equals("http") || scheme.equals("https"))
+                || uri.getHost() == null
+                || uri.getRawQuery() != null
+                || uri.getRawFragment() != null) {
             throw new IllegalArgumentException(source + " '" + value
                     + "' must be an absolute http(s) URL without query or fragment, e.g. https://api.example.com");
         }

@@ -31,8 +31,8 @@ final class BatchIdBody {
             .build();
     private static final ObjectReader TREES = STRICT.reader();
     private static final String SHAPE = "the body must be exactly {\"batchId\": <positive integer>}";
-    private static final String START_SHAPE = "the body must be {\"batchId\": <positive integer>}, optionally with"
-            + " \"input\": {<a JSON object>}";
+    private static final String START_SHAPE =
+            "the body must be {\"batchId\": <positive integer>}, optionally with" + " \"input\": {<a JSON object>}";
     private static final Set<String> STAGE_FIELDS = Set.of("batchId");
     private static final Set<String> START_FIELDS = Set.of("batchId", "input");
     private static final int MAX_ECHO = 64;
@@ -92,7 +92,8 @@ final class BatchIdBody {
             return refuse("batchId is missing; " + shape);
         }
         if (!id.isIntegralNumber()) {
-            return refuse("batchId must be a JSON integer, got " + (id.isNumber() ? "the number " + echo(id.asText()) : "a " + type(id)));
+            return refuse("batchId must be a JSON integer, got "
+                    + (id.isNumber() ? "the number " + echo(id.asText()) : "a " + type(id)));
         }
         if (!id.canConvertToLong()) {
             return refuse("batchId " + echo(id.asText()) + " does not fit in a signed 64-bit integer");

@@ -11,7 +11,8 @@ package dev.baton.pipeline.http;
  * @param retryAfterMillis the receiver's {@code Retry-After} in milliseconds, else 0
  * @param reason a short description for logs
  */
-record DeliveryAttempt(long batchId, String stage, int number, Kind kind, int status, long retryAfterMillis, String reason) {
+record DeliveryAttempt(
+        long batchId, String stage, int number, Kind kind, int status, long retryAfterMillis, String reason) {
 
     /** The classes of result that decide between retrying and stopping. */
     enum Kind {

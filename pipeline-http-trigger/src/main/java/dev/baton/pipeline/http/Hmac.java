@@ -23,8 +23,9 @@ final class Hmac {
      */
     static Hmac of(String setting, String secret) {
         if (secret == null || secret.isBlank()) {
-            throw new IllegalArgumentException(setting + " is not set: give the shared signing secret (at least "
-                    + MIN_SECRET_BYTES + " bytes, e.g. 32 random bytes in hex) on both the calling and the receiving side");
+            throw new IllegalArgumentException(
+                    setting + " is not set: give the shared signing secret (at least " + MIN_SECRET_BYTES
+                            + " bytes, e.g. 32 random bytes in hex) on both the calling and the receiving side");
         }
         byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
         if (bytes.length < MIN_SECRET_BYTES) {
@@ -43,7 +44,8 @@ final class Hmac {
             mac.update((byte) '.');
             return mac.doFinal(body);
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("this JVM cannot compute " + ALGORITHM + ", which every Java SE runtime must provide", e);
+            throw new IllegalStateException(
+                    "this JVM cannot compute " + ALGORITHM + ", which every Java SE runtime must provide", e);
         }
     }
 }

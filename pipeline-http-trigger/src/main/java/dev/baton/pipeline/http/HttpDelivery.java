@@ -45,9 +45,19 @@ final class HttpDelivery {
     private final DeliveryListener listener;
     private final Undelivered undelivered;
 
-    HttpDelivery(HttpClient client, URI baseUrl, StagePath stagePath, RequestSigner signer, Clock clock, Duration handoffTimeout,
-            int maxAttempts, IntervalFunction backoff, Duration maxBackoff, ScheduledExecutorService scheduler,
-            DeliveryListener listener, Undelivered undelivered) {
+    HttpDelivery(
+            HttpClient client,
+            URI baseUrl,
+            StagePath stagePath,
+            RequestSigner signer,
+            Clock clock,
+            Duration handoffTimeout,
+            int maxAttempts,
+            IntervalFunction backoff,
+            Duration maxBackoff,
+            ScheduledExecutorService scheduler,
+            DeliveryListener listener,
+            Undelivered undelivered) {
         this.client = client;
         this.baseUrl = baseUrl;
         this.stagePath = stagePath;
@@ -60,16 +70,18 @@ final class HttpDelivery {
         this.scheduler = scheduler;
         this.listener = listener;
         long cap = maxBackoff.toMillis();
-        this.retry = Retry.of("baton-http-trigger", RetryConfig.<DeliveryAttempt>custom()
-                .maxAttempts(maxAttempts)
-                .retryOnResult(DeliveryAttempt::retryable)
-                .retryOnException(e -> false)
-                .intervalBiFunction((attempt, result) -> {
-                    long wait = backoff.apply(attempt);
-                    long asked = result.isRight() ? result.get().retryAfterMillis() : 0;
-                    return Math.min(Math.max(wait, asked), cap);
-                })
-                .build());
+        this.retry = Retry.of(
+                "baton-http-trigger",
+                RetryConfig.<DeliveryAttempt>custom()
+                        .maxAttempts(maxAttempts)
+                        .retryOnResult(DeliveryAttempt::retryable)
+                        .retryOnException(e -> false)
+                        .intervalBiFunction((attempt, result) -> {
+                            long wait = backoff.apply(attempt);
+                            long asked = result.isRight() ? result.get().retryAfterMillis() : 0;
+                            return Math.min(Math.max(wait, asked), cap);
+                        })
+                        .build());
     }
 
     /** @return the URI a stage's requests go to */
@@ -86,7 +98,8 @@ final class HttpDelivery {
         URI uri = uri(stage);
         byte[] body = ("{\"batchId\":" + batchId + "}").getBytes(StandardCharsets.US_ASCII);
         AtomicInteger number = new AtomicInteger();
-        return retry.executeCompletionStage(scheduler, () -> attempt(uri, body, batchId, stage, number.incrementAndGet()));
+        return retry.executeCompletionStage(
+                scheduler, () -> attempt(uri, body, batchId, stage, number.incrementAndGet()));
     }
 
     private CompletionStage<DeliveryAttempt> attempt(URI uri, byte[] body, long batchId, String stage, int number) {
@@ -103,33 +116,62 @@ final class HttpDelivery {
                 request.version(HttpClient.Version.HTTP_1_1); // no h2c upgrade dance on plain HTTP
             }
             result = client.sendAsync(request.build(), BoundedText.handler(KEPT_RESPONSE_BYTES, status::set))
-                    .handle((response, error) -> classify(batchId, stage, number, response, error, publisher, status.get()));
+                    .handle((response, error) ->
+                            classify(batchId, stage, number, response, error, publisher, status.get()));
         } catch (RuntimeException e) {
             result = CompletableFuture.completedFuture(
                     new DeliveryAttempt(batchId, stage, number, Kind.BROKEN, 0, 0, "request could not be made: " + e));
         }
         return result.thenApply(a -> {
             if (a.retryable() && number < maxAttempts) {
-                LOG.debug("batch {} stage {}: attempt {} of {} failed ({}); retrying", batchId, stage, number, maxAttempts, a.reason());
+                LOG.debug(
+                        "batch {} stage {}: attempt {} of {} failed ({}); retrying",
+                        batchId,
+                        stage,
+                        number,
+                        maxAttempts,
+                        a.reason());
                 notify(l -> l.retrying(batchId, stage, number, a.reason()));
             }
             return a;
         });
     }
 
-    private static DeliveryAttempt classify(long batchId, String stage, int number, HttpResponse<String> response,
-            Throwable error, SentTrackingPublisher publisher, int statusSeen) {
+    private static DeliveryAttempt classify(
+            long batchId,
+            String stage,
+            int number,
+            HttpResponse<String> response,
+            Throwable error,
+            SentTrackingPublisher publisher,
+            int statusSeen) {
         if (response != null) {
             int status = response.statusCode();
-            long retryAfter = response.headers().firstValue("Retry-After").map(HttpDelivery::seconds).orElse(0L) * 1000;
+            long retryAfter = response.headers()
+                            .firstValue("Retry-After")
+                            .map(HttpDelivery::seconds)
+                            .orElse(0L)
+                    * 1000;
             String body = response.body() == null ? "" : response.body().strip();
-            return new DeliveryAttempt(batchId, stage, number, Kind.ANSWERED, status, retryAfter,
+            return new DeliveryAttempt(
+                    batchId,
+                    stage,
+                    number,
+                    Kind.ANSWERED,
+                    status,
+                    retryAfter,
                     "HTTP " + status + (body.isEmpty() ? "" : " " + body));
         }
         Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (statusSeen > 0) {
             // the status line came, the body did not (cut off, or the hand-off timer fired meanwhile)
-            return new DeliveryAttempt(batchId, stage, number, Kind.ANSWERED, statusSeen, 0,
+            return new DeliveryAttempt(
+                    batchId,
+                    stage,
+                    number,
+                    Kind.ANSWERED,
+                    statusSeen,
+                    0,
                     "HTTP " + statusSeen + " (the rest of the answer was lost: " + e + ")");
         }
         if (e instanceof HttpConnectTimeoutException) {
@@ -137,11 +179,25 @@ final class HttpDelivery {
         }
         if (e instanceof HttpTimeoutException) {
             return publisher.sent()
-                    ? new DeliveryAttempt(batchId, stage, number, Kind.HANDED_OFF, 0, 0, "sent; no answer within the hand-off timeout")
-                    : new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0, "timed out before the request was sent");
+                    ? new DeliveryAttempt(
+                            batchId,
+                            stage,
+                            number,
+                            Kind.HANDED_OFF,
+                            0,
+                            0,
+                            "sent; no answer within the hand-off timeout")
+                    : new DeliveryAttempt(
+                            batchId, stage, number, Kind.UNREACHABLE, 0, 0, "timed out before the request was sent");
         }
         if (e instanceof ConnectException) {
-            return new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0,
+            return new DeliveryAttempt(
+                    batchId,
+                    stage,
+                    number,
+                    Kind.UNREACHABLE,
+                    0,
+                    0,
                     "connection refused" + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"));
         }
         if (e instanceof IOException) {
@@ -161,8 +217,15 @@ final class HttpDelivery {
     /** Logs the end of a delivery and tells the listener. */
     void report(long batchId, String stage, DeliveryAttempt last, Throwable error) {
         if (error != null || last == null) {
-            LOG.error("batch {} stage {}: delivery failed unexpectedly; left to the stall sweeper", batchId, stage, error);
-            undelivered.failed(batchId, stage, "the trigger to " + uri(stage) + " failed unexpectedly: " + error + "; see the log");
+            LOG.error(
+                    "batch {} stage {}: delivery failed unexpectedly; left to the stall sweeper",
+                    batchId,
+                    stage,
+                    error);
+            undelivered.failed(
+                    batchId,
+                    stage,
+                    "the trigger to " + uri(stage) + " failed unexpectedly: " + error + "; see the log");
             notify(l -> l.gaveUp(batchId, stage, 0, String.valueOf(error)));
             return;
         }
@@ -170,7 +233,11 @@ final class HttpDelivery {
         switch (last.kind()) {
             case HANDED_OFF -> {
                 undelivered.delivered(batchId, stage);
-                LOG.debug("batch {} stage {}: handed off after {} attempt(s); the receiver is running it", batchId, stage, attempts);
+                LOG.debug(
+                        "batch {} stage {}: handed off after {} attempt(s); the receiver is running it",
+                        batchId,
+                        stage,
+                        attempts);
                 notify(l -> l.handedOff(batchId, stage, attempts));
             }
             case ANSWERED -> {
@@ -190,31 +257,63 @@ final class HttpDelivery {
             undelivered.delivered(last.batchId(), last.stage());
             LOG.debug("batch {} stage {}: {}", last.batchId(), last.stage(), last.reason());
         } else if (status == 401) {
-            LOG.error("batch {} stage {}: the receiver rejected the signature ({}); make {} the same on both sides and"
-                    + " check the clocks (tolerance 300 s); left to the stall sweeper",
-                    last.batchId(), last.stage(), last.reason(), RequestSigner.SECRET_ENV);
-            undelivered.failed(last.batchId(), last.stage(), "the receiver at " + uri(last.stage()) + " rejected the trigger's signature ("
-                    + last.reason() + "); make " + RequestSigner.SECRET_ENV + " the same on both sides and check the clocks");
+            LOG.error(
+                    "batch {} stage {}: the receiver rejected the signature ({}); make {} the same on both sides and"
+                            + " check the clocks (tolerance 300 s); left to the stall sweeper",
+                    last.batchId(),
+                    last.stage(),
+                    last.reason(),
+                    RequestSigner.SECRET_ENV);
+            undelivered.failed(
+                    last.batchId(),
+                    last.stage(),
+                    "the receiver at " + uri(last.stage()) + " rejected the trigger's signature (" + last.reason()
+                            + "); make " + RequestSigner.SECRET_ENV + " the same on both sides and check the clocks");
         } else {
-            LOG.error("batch {} stage {}: the receiver at {} refused the trigger ({}); check the base URL and the"
-                    + " receiver's pipeline; left to the stall sweeper", last.batchId(), last.stage(), uri(last.stage()), last.reason());
-            undelivered.failed(last.batchId(), last.stage(), "the receiver at " + uri(last.stage()) + " refused the trigger ("
-                    + last.reason() + "); " + whatToCheck());
+            LOG.error(
+                    "batch {} stage {}: the receiver at {} refused the trigger ({}); check the base URL and the"
+                            + " receiver's pipeline; left to the stall sweeper",
+                    last.batchId(),
+                    last.stage(),
+                    uri(last.stage()),
+                    last.reason());
+            undelivered.failed(
+                    last.batchId(),
+                    last.stage(),
+                    "the receiver at " + uri(last.stage()) + " refused the trigger (" + last.reason() + "); "
+                            + whatToCheck());
         }
         notify(l -> l.answered(last.batchId(), last.stage(), status, last.number()));
     }
 
     private void gaveUp(DeliveryAttempt last) {
         URI uri = uri(last.stage());
-        boolean escalate = undelivered.failed(last.batchId(), last.stage(), "the trigger could not be delivered to " + uri + " after "
-                + last.number() + " attempt(s), last: " + last.reason() + "; " + whatToCheck());
+        boolean escalate = undelivered.failed(
+                last.batchId(),
+                last.stage(),
+                "the trigger could not be delivered to " + uri + " after " + last.number() + " attempt(s), last: "
+                        + last.reason() + "; " + whatToCheck());
         if (escalate) {
-            LOG.error("batch {} stage {}: could not deliver the trigger to {} for {} fires in a row ({} attempt(s) each, last: {});"
-                    + " the batch cannot move until it arrives: {}; the stall sweeper keeps firing it",
-                    last.batchId(), last.stage(), uri, undelivered.errorAfter(), last.number(), last.reason(), whatToCheck());
+            LOG.error(
+                    "batch {} stage {}: could not deliver the trigger to {} for {} fires in a row ({} attempt(s) "
+                            + "each, last: {});"
+                            + " the batch cannot move until it arrives: {}; the stall sweeper keeps firing it",
+                    last.batchId(),
+                    last.stage(),
+                    uri,
+                    undelivered.errorAfter(),
+                    last.number(),
+                    last.reason(),
+                    whatToCheck());
         } else {
-            LOG.warn("batch {} stage {}: could not deliver the trigger to {} after {} attempt(s), last: {}; left to the stall sweeper",
-                    last.batchId(), last.stage(), uri, last.number(), last.reason());
+            LOG.warn(
+                    "batch {} stage {}: could not deliver the trigger to {} after {} attempt(s), last: {}; left to "
+                            + "the stall sweeper",
+                    last.batchId(),
+                    last.stage(),
+                    uri,
+                    last.number(),
+                    last.reason());
         }
         notify(l -> l.gaveUp(last.batchId(), last.stage(), last.number(), last.reason()));
     }

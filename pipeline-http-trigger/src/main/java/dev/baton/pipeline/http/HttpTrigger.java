@@ -1,7 +1,7 @@
 package dev.baton.pipeline.http;
 
-import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.StallSweeper;
+import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.spi.Trigger;
 import io.github.resilience4j.core.IntervalFunction;
 import java.net.URI;
@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * Fire-and-forget {@link Trigger} over HTTP: {@code fire(b, s)} POSTs {@code {"batchId":b}}, signed
  * (see {@link RequestSigner}), to {@code <base URL><stage path><s>} (the stage path is
  * {@value #DEFAULT_STAGE_PATH} unless {@link Builder#stagePath} says otherwise), where a
- * {@link StageEndpoint} serving the same {@link StagePath} runs the stage inside the request. The base URL is resolved by
+ * {@link StageEndpoint} serving the same {@link StagePath} runs the stage inside the request. The base URL is resolved
+ * by
  * {@link BaseUrl}; the secret comes from {@link #builder()}'s {@code secret} or
  * {@value RequestSigner#SECRET_ENV}.
  *
@@ -79,7 +80,10 @@ public final class HttpTrigger implements Trigger {
     /** A burst of drops logs one warning per second with a count, the rest at debug level. */
     private static final long DROP_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    /** Default path under the base URL that stage requests go to; the stage name is appended ({@link StagePath#DEFAULT}). */
+    /**
+     * Default path under the base URL that stage requests go to; the stage name is appended ({@link
+     * StagePath#DEFAULT}).
+     */
     public static final String DEFAULT_STAGE_PATH = StagePath.DEFAULT_VALUE;
     /** Default number of deliveries in flight before further triggers are dropped. */
     public static final int DEFAULT_MAX_IN_FLIGHT = 256;
@@ -125,8 +129,8 @@ public final class HttpTrigger implements Trigger {
     private volatile boolean closed;
 
     /** What {@link #start()} makes: the delivery thread, the client's threads when the client is ours, the delivery. */
-    private record Running(ScheduledThreadPoolExecutor worker, ExecutorService ownedClientExecutor,
-            HttpDelivery delivery) {}
+    private record Running(
+            ScheduledThreadPoolExecutor worker, ExecutorService ownedClientExecutor, HttpDelivery delivery) {}
 
     private HttpTrigger(Builder b, URI baseUrl, RequestSigner signer) {
         this.baseUrl = baseUrl;
@@ -175,16 +179,27 @@ public final class HttpTrigger implements Trigger {
         if (client == null) {
             int threads = Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors()));
             // tasks are bounded by maxInFlight deliveries, each a handful of callbacks
-            ownedClientExecutor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-                    new LinkedBlockingQueue<>(), daemon("baton-http-client"));
+            ownedClientExecutor = new ThreadPoolExecutor(
+                    threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon("baton-http-client"));
             client = HttpClient.newBuilder()
                     .connectTimeout(connectTimeout)
                     .followRedirects(HttpClient.Redirect.NEVER)
                     .executor(ownedClientExecutor)
                     .build();
         }
-        HttpDelivery delivery = new HttpDelivery(client, baseUrl, stagePath, signer, clock, handoffTimeout, maxAttempts,
-                backoff, maxBackoff, worker, listener, undelivered);
+        HttpDelivery delivery = new HttpDelivery(
+                client,
+                baseUrl,
+                stagePath,
+                signer,
+                clock,
+                handoffTimeout,
+                maxAttempts,
+                backoff,
+                maxBackoff,
+                worker,
+                listener,
+                undelivered);
         running = new Running(worker, ownedClientExecutor, delivery);
     }
 
@@ -324,10 +339,14 @@ public final class HttpTrigger implements Trigger {
             return;
         }
         try {
-            r.worker().schedule(() -> {
-                delayed.decrementAndGet();
-                fire(batchId, stage);
-            }, delay.toMillis(), TimeUnit.MILLISECONDS);
+            r.worker()
+                    .schedule(
+                            () -> {
+                                delayed.decrementAndGet();
+                                fire(batchId, stage);
+                            },
+                            delay.toMillis(),
+                            TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             delayed.decrementAndGet();
             drop(batchId, stage, "the trigger is closed");
@@ -367,7 +386,10 @@ public final class HttpTrigger implements Trigger {
         }
         try {
             if (!awaitIdle(shutdownWait)) {
-                LOG.warn("{} trigger deliveries still in flight after {}; left to the stall sweeper", inFlight.count(), shutdownWait);
+                LOG.warn(
+                        "{} trigger deliveries still in flight after {}; left to the stall sweeper",
+                        inFlight.count(),
+                        shutdownWait);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -387,7 +409,11 @@ public final class HttpTrigger implements Trigger {
         long last = lastDropWarning.get();
         if (now - last >= DROP_WARNING_INTERVAL_NANOS && lastDropWarning.compareAndSet(last, now)) {
             long more = droppedSinceWarning.getAndSet(0);
-            LOG.warn("batch {} stage {}: trigger dropped ({}){}; left to the stall sweeper", batchId, stage, why,
+            LOG.warn(
+                    "batch {} stage {}: trigger dropped ({}){}; left to the stall sweeper",
+                    batchId,
+                    stage,
+                    why,
                     more == 0 ? "" : ", and " + more + " more since the last warning");
         } else {
             droppedSinceWarning.incrementAndGet();
@@ -398,8 +424,9 @@ public final class HttpTrigger implements Trigger {
 
     private static String checkStage(String stage) {
         if (stage == null || !STAGE_NAME.matcher(stage).matches()) {
-            throw new IllegalArgumentException("'" + stage + "' is not a stage name (lower-case letters, digits, '_' or '-',"
-                    + " starting with a letter, at most 63)");
+            throw new IllegalArgumentException(
+                    "'" + stage + "' is not a stage name (lower-case letters, digits, '_' or '-',"
+                            + " starting with a letter, at most 63)");
         }
         return stage;
     }
@@ -501,7 +528,8 @@ public final class HttpTrigger implements Trigger {
         }
 
         /**
-         * @param maxInFlight deliveries in flight at once, 1 to 100,000; default {@value HttpTrigger#DEFAULT_MAX_IN_FLIGHT}
+         * @param maxInFlight deliveries in flight at once, 1 to 100,000; default {@value
+         *     HttpTrigger#DEFAULT_MAX_IN_FLIGHT}
          * @return this
          * @throws IllegalArgumentException if out of range
          */
@@ -521,7 +549,8 @@ public final class HttpTrigger implements Trigger {
         }
 
         /**
-         * @param maxAttempts requests per trigger, the first included, 1 to 100; default {@value HttpTrigger#DEFAULT_MAX_ATTEMPTS}
+         * @param maxAttempts requests per trigger, the first included, 1 to 100; default {@value
+         *     HttpTrigger#DEFAULT_MAX_ATTEMPTS}
          * @return this
          * @throws IllegalArgumentException if out of range
          */
@@ -553,7 +582,9 @@ public final class HttpTrigger implements Trigger {
         public Builder backoff(Duration initialBackoff, double multiplier, Duration maxBackoff) {
             Objects.requireNonNull(initialBackoff, "initialBackoff");
             Objects.requireNonNull(maxBackoff, "maxBackoff");
-            if (initialBackoff.toMillis() < 1 || maxBackoff.compareTo(initialBackoff) < 0 || maxBackoff.compareTo(Duration.ofMinutes(10)) > 0) {
+            if (initialBackoff.toMillis() < 1
+                    || maxBackoff.compareTo(initialBackoff) < 0
+                    || maxBackoff.compareTo(Duration.ofMinutes(10)) > 0) {
                 throw new IllegalArgumentException("backoff needs 1ms <= initialBackoff <= maxBackoff <= 10min, got "
                         + initialBackoff + " and " + maxBackoff);
             }
@@ -635,7 +666,8 @@ public final class HttpTrigger implements Trigger {
 
         private static int range(String setting, int value, int min, int max) {
             if (value < min || value > max) {
-                throw new IllegalArgumentException(setting + " must be between " + min + " and " + max + ", got " + value);
+                throw new IllegalArgumentException(
+                        setting + " must be between " + min + " and " + max + ", got " + value);
             }
             return value;
         }

@@ -60,7 +60,7 @@ import org.slf4j.LoggerFactory;
  *     Map<String, List<String>> headers = new HashMap<>();
  *     for (String n : Collections.list(req.getHeaderNames())) headers.put(n, Collections.list(req.getHeaders(n)));
  *     StageEndpoint.Response r = endpoint.handle(new StageEndpoint.Request(req.getMethod(),
- *             req.getRequestURI().substring(req.getContextPath().length()), headers, endpoint.readBody(req.getInputStream())));
+ * req.getRequestURI().substring(req.getContextPath().length()), headers, endpoint.readBody(req.getInputStream())));
  *     resp.setStatus(r.status());
  *     r.headers().forEach(resp::setHeader);
  *     resp.getOutputStream().write(r.body());
@@ -69,7 +69,8 @@ import org.slf4j.LoggerFactory;
  * In Spring MVC:
  * <pre>{@code
  * @RequestMapping({"/api/**", "/health"})
- * ResponseEntity<byte[]> baton(HttpServletRequest req, @RequestHeader MultiValueMap<String, String> headers) throws IOException {
+ * ResponseEntity<byte[]> baton(HttpServletRequest req, @RequestHeader MultiValueMap<String, String> headers) throws
+ * IOException {
  *     StageEndpoint.Response r = endpoint.handle(new StageEndpoint.Request(req.getMethod(), req.getRequestURI(),
  *             headers, endpoint.readBody(req.getInputStream())));
  *     ResponseEntity.BodyBuilder answer = ResponseEntity.status(r.status());
@@ -152,7 +153,8 @@ public final class StageEndpoint {
         } catch (RuntimeException e) {
             String incident = incident();
             LOG.error("{} {}: unexpected error (incident {})", request.method(), request.path(), incident, e);
-            return Response.json(500, EndpointJson.error("internal error (incident " + incident + "); see the server log"));
+            return Response.json(
+                    500, EndpointJson.error("internal error (incident " + incident + "); see the server log"));
         }
     }
 
@@ -167,7 +169,9 @@ public final class StageEndpoint {
             return r.method().equals("POST") ? start(r) : methodNotAllowed("POST");
         }
         if (path.startsWith(STATUS_PREFIX)) {
-            return r.method().equals("GET") ? status(r, path.substring(STATUS_PREFIX.length())) : methodNotAllowed("GET");
+            return r.method().equals("GET")
+                    ? status(r, path.substring(STATUS_PREFIX.length()))
+                    : methodNotAllowed("GET");
         }
         if (stagePath.covers(path)) {
             String stage = stagePath.stageOf(path);
@@ -199,13 +203,23 @@ public final class StageEndpoint {
         try {
             outcome = runner.runStage(batchId, stage);
         } catch (UnknownStageException e) {
-            return Response.json(404, EndpointJson.error("unknown stage; this pipeline has " + runner.pipeline().stageNames()));
+            return Response.json(
+                    404,
+                    EndpointJson.error("unknown stage; this pipeline has "
+                            + runner.pipeline().stageNames()));
         } catch (RuntimeException e) {
             String incident = incident();
-            LOG.error("batch {} stage {}: the stage request failed (incident {}); the stall sweeper will resume the batch",
-                    batchId, stage, incident, e);
-            return Response.json(500, EndpointJson.error("internal error running stage " + stage + " of batch " + batchId
-                    + " (incident " + incident + "); see the server log"));
+            LOG.error(
+                    "batch {} stage {}: the stage request failed (incident {}); the stall sweeper will resume the "
+                            + "batch",
+                    batchId,
+                    stage,
+                    incident,
+                    e);
+            return Response.json(
+                    500,
+                    EndpointJson.error("internal error running stage " + stage + " of batch " + batchId + " (incident "
+                            + incident + "); see the server log"));
         }
         return switch (outcome.kind()) {
             case NOT_FOUND -> Response.json(404, EndpointJson.error(outcome.detail()));
@@ -233,16 +247,26 @@ public final class StageEndpoint {
             BatchClient.Started started = client.start(batchId, input);
             return Response.json(202, EndpointJson.started(started.status(), started.created()));
         } catch (BatchConflictException e) {
-            boolean runHasInput = client.status(batchId).map(BatchStatus::hasInput).orElse(input == null);
+            boolean runHasInput =
+                    client.status(batchId).map(BatchStatus::hasInput).orElse(input == null);
             return Response.json(409, EndpointJson.error(conflict(batchId, runHasInput, input != null)));
         } catch (StageValueException e) {
-            return Response.json(400, EndpointJson.error("the input of batch " + batchId
-                    + " cannot be stored as it is (" + e.getMessage() + "); nothing was started"));
+            return Response.json(
+                    400,
+                    EndpointJson.error("the input of batch " + batchId + " cannot be stored as it is (" + e.getMessage()
+                            + "); nothing was started"));
         } catch (RuntimeException e) {
             String incident = incident();
-            LOG.error("batch {} stage {}: starting the batch failed (incident {})", batchId, runner.pipeline().first().name(), incident, e);
-            return Response.json(500, EndpointJson.error("internal error starting batch " + batchId + " (incident " + incident
-                    + "); see the server log"));
+            LOG.error(
+                    "batch {} stage {}: starting the batch failed (incident {})",
+                    batchId,
+                    runner.pipeline().first().name(),
+                    incident,
+                    e);
+            return Response.json(
+                    500,
+                    EndpointJson.error("internal error starting batch " + batchId + " (incident " + incident
+                            + "); see the server log"));
         }
     }
 
@@ -269,9 +293,11 @@ public final class StageEndpoint {
         if (!id.ok()) {
             return Response.json(400, EndpointJson.error(id.error()));
         }
-        return runner.client().status(id.batchId())
+        return runner.client()
+                .status(id.batchId())
                 .map(s -> Response.json(200, EndpointJson.status(s)))
-                .orElseGet(() -> Response.json(404, EndpointJson.error("batch " + id.batchId() + " has no pipeline run")));
+                .orElseGet(
+                        () -> Response.json(404, EndpointJson.error("batch " + id.batchId() + " has no pipeline run")));
     }
 
     private Optional<Response> tooLarge(Request r) {
@@ -280,7 +306,8 @@ public final class StageEndpoint {
             return Ascii.digits(t) && (t.length() > 12 || Long.parseLong(t) > maxBodyBytes);
         });
         if (declaredTooLarge || r.body().length > maxBodyBytes) {
-            return Optional.of(Response.json(413, EndpointJson.error("the body is larger than " + maxBodyBytes + " bytes")));
+            return Optional.of(
+                    Response.json(413, EndpointJson.error("the body is larger than " + maxBodyBytes + " bytes")));
         }
         return Optional.empty();
     }
@@ -289,13 +316,16 @@ public final class StageEndpoint {
         return switch (result) {
             case MISSING -> "missing " + RequestSigner.HEADER + " header";
             case MALFORMED -> RequestSigner.HEADER + " must be t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">";
-            case OUTSIDE_TOLERANCE -> "the signature's timestamp is too far from the server's clock (stale, replayed or clock skew)";
+            case OUTSIDE_TOLERANCE ->
+                "the signature's timestamp is too far from the server's clock (stale, replayed or clock skew)";
             default -> "the signature does not match";
         };
     }
 
     private static Response methodNotAllowed(String allowed) {
-        return new Response(405, Map.of("Content-Type", Response.JSON, "Allow", allowed),
+        return new Response(
+                405,
+                Map.of("Content-Type", Response.JSON, "Allow", allowed),
                 EndpointJson.error("method not allowed; use " + allowed));
     }
 
@@ -331,7 +361,8 @@ public final class StageEndpoint {
             if (headers != null) {
                 headers.forEach((name, values) -> {
                     if (name != null && values != null) {
-                        h.computeIfAbsent(name, k -> new ArrayList<>()).addAll(values.stream().filter(Objects::nonNull).toList());
+                        h.computeIfAbsent(name, k -> new ArrayList<>())
+                                .addAll(values.stream().filter(Objects::nonNull).toList());
                     }
                 });
             }

@@ -107,17 +107,25 @@ public final class StageHttpServer implements AutoCloseable {
             }
             response.headers().forEach(exchange.getResponseHeaders()::set);
             boolean head = exchange.getRequestMethod().equals("HEAD");
-            exchange.sendResponseHeaders(response.status(), head || response.body().length == 0 ? -1 : response.body().length);
+            exchange.sendResponseHeaders(
+                    response.status(), head || response.body().length == 0 ? -1 : response.body().length);
             if (!head) {
                 try (OutputStream out = exchange.getResponseBody()) {
                     out.write(response.body());
                 }
             }
         } catch (IOException e) {
-            LOG.debug("{} {}: the caller went away before the answer was written ({})",
-                    exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), e.toString());
+            LOG.debug(
+                    "{} {}: the caller went away before the answer was written ({})",
+                    exchange.getRequestMethod(),
+                    exchange.getRequestURI().getRawPath(),
+                    e.toString());
         } catch (RuntimeException e) {
-            LOG.error("{} {}: could not answer", exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), e);
+            LOG.error(
+                    "{} {}: could not answer",
+                    exchange.getRequestMethod(),
+                    exchange.getRequestURI().getRawPath(),
+                    e);
         } finally {
             exchange.close();
         }
@@ -152,8 +160,8 @@ public final class StageHttpServer implements AutoCloseable {
         }
         HttpServer bound = HttpServer.create(bindAddress, backlog);
         AtomicInteger n = new AtomicInteger();
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(queueCapacity), r -> {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(
+                threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queueCapacity), r -> {
                     Thread t = new Thread(r, "baton-http-" + n.incrementAndGet());
                     t.setDaemon(true);
                     return t;
@@ -194,7 +202,9 @@ public final class StageHttpServer implements AutoCloseable {
     public URI baseUrl() {
         InetSocketAddress listening = address();
         InetAddress a = listening.getAddress();
-        String host = a == null || a.isAnyLocalAddress() ? InetAddress.getLoopbackAddress().getHostAddress() : a.getHostAddress();
+        String host = a == null || a.isAnyLocalAddress()
+                ? InetAddress.getLoopbackAddress().getHostAddress()
+                : a.getHostAddress();
         if (host.contains(":")) {
             host = "[" + host + "]";
         }

@@ -44,9 +44,11 @@ public final class StagePath {
     public static StagePath of(String path) {
         String why = problem(path);
         if (why != null) {
-            throw new IllegalArgumentException("stagePath '" + path + "' " + why + "; use a path such as " + DEFAULT_VALUE
-                    + " or /jobs/stages/, the same on the trigger (HttpTrigger.builder().stagePath) and the endpoint"
-                    + " (StageEndpoint.builder(...).stagePath)");
+            throw new IllegalArgumentException(
+                    "stagePath '" + path + "' " + why + "; use a path such as " + DEFAULT_VALUE
+                            + " or /jobs/stages/, the same on the trigger (HttpTrigger.builder().stagePath) and the "
+                            + "endpoint"
+                            + " (StageEndpoint.builder(...).stagePath)");
         }
         return path.equals(DEFAULT_VALUE) ? DEFAULT : new StagePath(path);
     }
@@ -64,10 +66,12 @@ public final class StagePath {
         if (path.contains("/./") || path.contains("/../")) {
             return "must not have a '.' or '..' segment";
         }
-        if (path.startsWith(StageEndpoint.STATUS_PREFIX) || StageEndpoint.STATUS_PREFIX.startsWith(path)
-                || StageEndpoint.START_PATH.startsWith(path) || StageEndpoint.HEALTH_PATH.startsWith(path)) {
-            return "overlaps the endpoint's own paths (" + StageEndpoint.START_PATH + ", " + StageEndpoint.STATUS_PREFIX + "…, "
-                    + StageEndpoint.HEALTH_PATH + ")";
+        if (path.startsWith(StageEndpoint.STATUS_PREFIX)
+                || StageEndpoint.STATUS_PREFIX.startsWith(path)
+                || StageEndpoint.START_PATH.startsWith(path)
+                || StageEndpoint.HEALTH_PATH.startsWith(path)) {
+            return "overlaps the endpoint's own paths (" + StageEndpoint.START_PATH + ", " + StageEndpoint.STATUS_PREFIX
+                    + "…, " + StageEndpoint.HEALTH_PATH + ")";
         }
         return null;
     }

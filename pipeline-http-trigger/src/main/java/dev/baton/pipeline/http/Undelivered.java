@@ -61,7 +61,11 @@ final class Undelivered {
             try {
                 h.undelivered(batchId, stage, stored);
             } catch (RuntimeException e) {
-                LOG.warn("batch {} stage {}: the handler could not note the delivery error: {}", batchId, stage, e.toString());
+                LOG.warn(
+                        "batch {} stage {}: the handler could not note the delivery error: {}",
+                        batchId,
+                        stage,
+                        e.toString());
             }
         }
         return inARow == errorAfter;

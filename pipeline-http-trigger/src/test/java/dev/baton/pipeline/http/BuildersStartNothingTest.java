@@ -30,19 +30,25 @@ class BuildersStartNothingTest {
 
     static StageEndpoint endpoint() {
         PipelineRunner runner = PipelineRunner.builder(SixStages.pipeline(), new InMemoryStageStore())
-                .trigger(new SynchronousTrigger()).build();
+                .trigger(new SynchronousTrigger())
+                .build();
         return StageEndpoint.builder(runner, SignatureTest.verifier().build()).build();
     }
 
     @Test
     void building_an_http_trigger_starts_no_thread_and_a_fire_before_start_says_to_start_the_runner() throws Exception {
         Set<Thread> before = httpThreads();
-        HttpTrigger trigger = HttpTrigger.builder().baseUrl("http://127.0.0.1:9").secret(SignatureTest.SECRET)
-                .shutdownWait(Duration.ZERO).build();
+        HttpTrigger trigger = HttpTrigger.builder()
+                .baseUrl("http://127.0.0.1:9")
+                .secret(SignatureTest.SECRET)
+                .shutdownWait(Duration.ZERO)
+                .build();
 
         assertThat(httpThreads()).isSubsetOf(before);
-        assertThatThrownBy(() -> trigger.fire(1, "setup")).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("batch 1 stage setup").hasMessageContaining("PipelineRunner.start()");
+        assertThatThrownBy(() -> trigger.fire(1, "setup"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("batch 1 stage setup")
+                .hasMessageContaining("PipelineRunner.start()");
         assertThatThrownBy(() -> trigger.fireAfter(1, "setup", Duration.ofSeconds(1)))
                 .isInstanceOf(IllegalStateException.class);
 
@@ -50,15 +56,21 @@ class BuildersStartNothingTest {
         trigger.start();
         trigger.close();
         trigger.close();
-        assertThatThrownBy(trigger::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(trigger::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
     }
 
     @Test
     void the_runner_starts_its_http_trigger() throws Exception {
-        HttpTrigger trigger = HttpTrigger.builder().baseUrl("http://127.0.0.1:9").secret(SignatureTest.SECRET)
-                .shutdownWait(Duration.ZERO).build();
+        HttpTrigger trigger = HttpTrigger.builder()
+                .baseUrl("http://127.0.0.1:9")
+                .secret(SignatureTest.SECRET)
+                .shutdownWait(Duration.ZERO)
+                .build();
         try (PipelineRunner runner = PipelineRunner.builder(SixStages.pipeline(), new InMemoryStageStore())
-                .trigger(trigger).build()) {
+                .trigger(trigger)
+                .build()) {
             runner.start();
             assertThatCode(() -> trigger.fire(1, "setup")).doesNotThrowAnyException();
         }
@@ -72,13 +84,17 @@ class BuildersStartNothingTest {
         Set<Thread> before = httpThreads();
 
         StageHttpServer server = StageHttpServer.builder(endpoint)
-                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).stopWait(Duration.ZERO).build();
+                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
+                .stopWait(Duration.ZERO)
+                .build();
 
         assertThat(httpThreads()).isSubsetOf(before);
         try (ServerSocket free = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
             assertThat(free.getLocalPort()).as("the port is still free").isEqualTo(port);
         }
-        assertThatThrownBy(server::port).isInstanceOf(IllegalStateException.class).hasMessageContaining("start()");
+        assertThatThrownBy(server::port)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("start()");
 
         server.start();
         server.start();
@@ -86,7 +102,9 @@ class BuildersStartNothingTest {
         assertThat(RawHttp.get(server.baseUrl(), "/health").status()).isEqualTo(200);
         server.close();
         server.close();
-        assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(server::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
     }
 
     @Test
@@ -97,6 +115,8 @@ class BuildersStartNothingTest {
         server.close();
 
         assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(server::address).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(server::address)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
     }
 }

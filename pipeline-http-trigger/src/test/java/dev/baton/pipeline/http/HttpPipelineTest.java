@@ -3,8 +3,8 @@ package dev.baton.pipeline.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -16,9 +16,9 @@ import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -48,8 +48,10 @@ class HttpPipelineTest {
     static final Duration WAIT = Duration.ofSeconds(120);
     static final ObjectMapper JSON = new ObjectMapper();
     /** Reads decimals as they are written, trailing zeros included. */
-    static final ObjectMapper EXACT = JsonMapper.builder().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES).build();
+    static final ObjectMapper EXACT = JsonMapper.builder()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+            .build();
 
     final RecordingListener deliveries = new RecordingListener();
     HikariDataSource pool;
@@ -70,24 +72,33 @@ class HttpPipelineTest {
         store = JdbcStageStore.builder(pool).build();
         completed = new CountDownLatch(batches);
         trigger = HttpTrigger.builder()
-                .environment(Map.of("PIPELINE_API_URL", base.toString(), "PIPELINE_SIGNING_SECRET", SignatureTest.SECRET)::get)
+                .environment(Map.of(
+                        "PIPELINE_API_URL", base.toString(), "PIPELINE_SIGNING_SECRET", SignatureTest.SECRET)::get)
                 .maxInFlight(1024)
                 .backoff(Duration.ofMillis(20), 2.0, Duration.ofMillis(500))
                 .shutdownWait(Duration.ZERO)
                 .listener(deliveries)
                 .build();
-        runner = PipelineRunner.builder(pipeline, store).trigger(trigger).listener(new PipelineListener() {
-            @Override
-            public void batchCompleted(long batchId) {
-                completed.countDown();
-            }
-        }).build();
-        SignatureVerifier verifier = SignatureVerifier.builder().clock(Clock.systemUTC())
-                .environment(Map.of("PIPELINE_SIGNING_SECRET", SignatureTest.SECRET)::get).build();
+        runner = PipelineRunner.builder(pipeline, store)
+                .trigger(trigger)
+                .listener(new PipelineListener() {
+                    @Override
+                    public void batchCompleted(long batchId) {
+                        completed.countDown();
+                    }
+                })
+                .build();
+        SignatureVerifier verifier = SignatureVerifier.builder()
+                .clock(Clock.systemUTC())
+                .environment(Map.of("PIPELINE_SIGNING_SECRET", SignatureTest.SECRET)::get)
+                .build();
         StageEndpoint endpoint = StageEndpoint.builder(runner, verifier).build();
         server = StageHttpServer.builder(endpoint)
                 .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
-                .threads(16).queueCapacity(2048).backlog(1024).stopWait(Duration.ZERO)
+                .threads(16)
+                .queueCapacity(2048)
+                .backlog(1024)
+                .stopWait(Duration.ZERO)
                 .build();
         runner.start();
         server.start();
@@ -113,16 +124,19 @@ class HttpPipelineTest {
      */
     List<String> failedDeliveries() {
         return deliveries.events.stream()
-                .filter(e -> e.kind().equals("dropped") || e.kind().equals("gaveUp")
+                .filter(e -> e.kind().equals("dropped")
+                        || e.kind().equals("gaveUp")
                         || (e.kind().equals("answered") && e.number() != 200 && e.number() != 409))
-                .map(Object::toString).toList();
+                .map(Object::toString)
+                .toList();
     }
 
     @Test
     void aSixStageBatchStartedOverHttpCompletesOverHttp() throws Exception {
         start(SixStages.pipeline(), 1);
 
-        StageEndpoint.Response started = RawHttp.post(server.baseUrl(), "/api/process-batch", "{\"batchId\":77}", Map.of());
+        StageEndpoint.Response started =
+                RawHttp.post(server.baseUrl(), "/api/process-batch", "{\"batchId\":77}", Map.of());
         assertThat(started.status()).as(started.bodyText()).isEqualTo(202);
         assertTimeoutPreemptively(WAIT, () -> completed.await());
 
@@ -136,7 +150,8 @@ class HttpPipelineTest {
             assertThat(stage.get("invocations").asInt()).isEqualTo(1);
             assertThat(stage.get("finishedAt").isTextual()).isTrue();
         });
-        SixStages.Output out = JSON.readValue(store.readOutput(77, "persistence").orElseThrow(), SixStages.Output.class);
+        SixStages.Output out =
+                JSON.readValue(store.readOutput(77, "persistence").orElseThrow(), SixStages.Output.class);
         assertThat(out.checksum()).isEqualTo(SixStages.expectedChecksum(77));
         assertThat(RawHttp.get(server.baseUrl(), "/health").status()).isEqualTo(200);
         assertThat(failedDeliveries()).isEmpty();
@@ -147,27 +162,37 @@ class HttpPipelineTest {
         Pipeline pipeline = Pipeline.builder()
                 .stage("setup", ctx -> {
                     ObjectNode input = ctx.input(ObjectNode.class).orElseThrow();
-                    return StageResult.done(input.deepCopy().put("doubled", input.get("screenshots").intValue() * 2));
+                    return StageResult.done(input.deepCopy()
+                            .put("doubled", input.get("screenshots").intValue() * 2));
                 })
                 .stage("persistence", ctx -> StageResult.done(ctx.output("setup", JsonNode.class)))
                 .build();
         start(pipeline, 1);
 
-        StageEndpoint.Response started = RawHttp.post(server.baseUrl(), "/api/process-batch",
-                "{\"batchId\":78,\"input\":{\"screenshots\":3,\"ratio\":1.50}}", Map.of());
+        StageEndpoint.Response started = RawHttp.post(
+                server.baseUrl(),
+                "/api/process-batch",
+                "{\"batchId\":78,\"input\":{\"screenshots\":3,\"ratio\":1.50}}",
+                Map.of());
         assertThat(started.status()).as(started.bodyText()).isEqualTo(202);
         assertThat(JSON.readTree(started.body()).get("hasInput").asBoolean()).isTrue();
         assertTimeoutPreemptively(WAIT, () -> completed.await());
 
-        JsonNode s = JSON.readTree(RawHttp.get(server.baseUrl(), "/api/batches/78").body());
+        JsonNode s =
+                JSON.readTree(RawHttp.get(server.baseUrl(), "/api/batches/78").body());
         assertThat(s.get("status").asText()).isEqualTo("completed");
         assertThat(s.get("hasInput").asBoolean()).isTrue();
         JsonNode out = EXACT.readTree(store.readOutput(78, "persistence").orElseThrow());
         assertThat(out.get("screenshots").asInt()).isEqualTo(3);
         assertThat(out.get("doubled").asInt()).isEqualTo(6);
-        assertThat(out.get("ratio").decimalValue().toString()).as("the number as sent").isEqualTo("1.50");
-        StageEndpoint.Response again = RawHttp.post(server.baseUrl(), "/api/process-batch",
-                "{\"batchId\":78,\"input\":{\"screenshots\":3,\"ratio\":1.50}}", Map.of());
+        assertThat(out.get("ratio").decimalValue().toString())
+                .as("the number as sent")
+                .isEqualTo("1.50");
+        StageEndpoint.Response again = RawHttp.post(
+                server.baseUrl(),
+                "/api/process-batch",
+                "{\"batchId\":78,\"input\":{\"screenshots\":3,\"ratio\":1.50}}",
+                Map.of());
         assertThat(again.status()).as(again.bodyText()).isEqualTo(202);
         assertThat(JSON.readTree(again.body()).get("created").asBoolean()).isFalse();
         assertThat(JSON.readTree(again.body()).get("status").asText()).isEqualTo("completed");
@@ -193,8 +218,10 @@ class HttpPipelineTest {
                 });
             }
             go.countDown();
-            assertTimeoutPreemptively(WAIT, () -> completed.await(), () -> "still running: "
-                    + store.countByState() + ", failed deliveries: " + failedDeliveries());
+            assertTimeoutPreemptively(
+                    WAIT,
+                    () -> completed.await(),
+                    () -> "still running: " + store.countByState() + ", failed deliveries: " + failedDeliveries());
         } finally {
             starters.shutdownNow();
         }
@@ -202,7 +229,8 @@ class HttpPipelineTest {
         assertThat(store.countByState()).containsEntry(BatchState.COMPLETED, (long) batches);
         IntStream.rangeClosed(1, batches).forEach(id -> {
             try {
-                SixStages.Output out = JSON.readValue(store.readOutput(id, "persistence").orElseThrow(), SixStages.Output.class);
+                SixStages.Output out =
+                        JSON.readValue(store.readOutput(id, "persistence").orElseThrow(), SixStages.Output.class);
                 assertThat(out.checksum()).isEqualTo(SixStages.expectedChecksum(id));
             } catch (java.io.IOException e) {
                 throw new AssertionError(e);
@@ -229,10 +257,12 @@ class HttpPipelineTest {
         start(pipeline, 1);
 
         assertTimeoutPreemptively(WAIT, () -> {
-            runner.client().start(1);                      // fires "slow" over HTTP
+            runner.client().start(1); // fires "slow" over HTTP
             int startReturnedAs = order.incrementAndGet();
-            entered.await();                      // the stage is running in the server
-            assertThat(stageFinishedAs).as("the stage cannot finish before it is released").hasValue(0);
+            entered.await(); // the stage is running in the server
+            assertThat(stageFinishedAs)
+                    .as("the stage cannot finish before it is released")
+                    .hasValue(0);
             release.countDown();
             completed.await();
             assertThat(startReturnedAs).isLessThan(stageFinishedAs.get());

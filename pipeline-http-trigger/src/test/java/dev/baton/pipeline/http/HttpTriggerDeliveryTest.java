@@ -101,8 +101,11 @@ class HttpTriggerDeliveryTest {
         try (CapturedStderr log = new CapturedStderr()) {
             trigger.fire(13, "metadata");
             last = listener.nextFinal(WAIT);
-            assertThat(log.text()).contains("batch 13 stage metadata: could not deliver the trigger")
-                    .contains("after 4 attempt(s)").contains("HTTP 500").contains("left to the stall sweeper");
+            assertThat(log.text())
+                    .contains("batch 13 stage metadata: could not deliver the trigger")
+                    .contains("after 4 attempt(s)")
+                    .contains("HTTP 500")
+                    .contains("left to the stall sweeper");
         }
 
         assertThat(last.kind()).isEqualTo("gaveUp");
@@ -142,8 +145,11 @@ class HttpTriggerDeliveryTest {
         });
 
         assertThat(trigger.inFlight()).isEqualTo(256);
-        assertThat(listener.events).hasSize(10_000 - 256).allMatch(e -> e.kind().equals("dropped")
-                && e.reason().equals("256 deliveries already in flight") && e.batchId() > 256);
+        assertThat(listener.events)
+                .hasSize(10_000 - 256)
+                .allMatch(e -> e.kind().equals("dropped")
+                        && e.reason().equals("256 deliveries already in flight")
+                        && e.batchId() > 256);
         listener.events.clear();
         release.countDown();
         for (int i = 0; i < 256; i++) {
@@ -166,7 +172,9 @@ class HttpTriggerDeliveryTest {
 
         trigger.fire(1, "setup");
         assertThat(listener.next(WAIT)).isEqualTo(new Event("handedOff", 1, "setup", 1, ""));
-        assertThat(trigger.awaitIdle(WAIT)).as("the slot is free while the stage still runs").isTrue();
+        assertThat(trigger.awaitIdle(WAIT))
+                .as("the slot is free while the stage still runs")
+                .isTrue();
 
         trigger.fire(2, "setup");
         assertThat(listener.next(WAIT)).isEqualTo(new Event("answered", 2, "setup", 200, "attempts=1"));
@@ -183,7 +191,8 @@ class HttpTriggerDeliveryTest {
         trigger.fireAfter(3, "validation", Duration.ofSeconds(1));
         trigger.fireAfter(4, "validation", Duration.ofMinutes(10));
 
-        assertThat(listener.next(WAIT)).isEqualTo(new Event("dropped", 4, "validation", 0, "1 delayed triggers already waiting"));
+        assertThat(listener.next(WAIT))
+                .isEqualTo(new Event("dropped", 4, "validation", 0, "1 delayed triggers already waiting"));
         assertThat(listener.next(WAIT)).isEqualTo(new Event("answered", 3, "validation", 200, "attempts=1"));
         trigger.fireAfter(5, "validation", Duration.ZERO);
         assertThat(listener.next(WAIT)).isEqualTo(new Event("answered", 5, "validation", 200, "attempts=1"));

@@ -3,12 +3,12 @@ package dev.baton.pipeline.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.testing.MutableClock;
-import dev.baton.pipeline.testkit.PostgresExtension;
 import dev.baton.pipeline.testing.SynchronousTrigger;
+import dev.baton.pipeline.testkit.PostgresExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -50,10 +50,17 @@ class MalformedSignatureEndpointTest {
     void setUp() throws IOException {
         BatonSchema.migrate(PG.dataSource());
         store = JdbcStageStore.builder(PG.dataSource()).build();
-        runner = PipelineRunner.builder(SixStages.pipeline(), store).trigger(new SynchronousTrigger()).build();
-        endpoint = StageEndpoint.builder(runner, SignatureTest.verifier().clock(clock).build()).build();
-        server = StageHttpServer.builder(endpoint).address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-                .threads(2).stopWait(Duration.ZERO).build();
+        runner = PipelineRunner.builder(SixStages.pipeline(), store)
+                .trigger(new SynchronousTrigger())
+                .build();
+        endpoint = StageEndpoint.builder(
+                        runner, SignatureTest.verifier().clock(clock).build())
+                .build();
+        server = StageHttpServer.builder(endpoint)
+                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .threads(2)
+                .stopWait(Duration.ZERO)
+                .build();
         server.start();
         store.create(1, "setup");
     }
@@ -79,7 +86,10 @@ class MalformedSignatureEndpointTest {
         headers.addAll(SignatureFuzzTest.targeted());
         Random random = new Random(7);
         for (int i = 0; i < 300; i++) {
-            headers.add(i % 2 == 0 ? SignatureFuzzTest.randomHeader(random) : SignatureFuzzTest.mutated(random, SignatureFuzzTest.GOOD));
+            headers.add(
+                    i % 2 == 0
+                            ? SignatureFuzzTest.randomHeader(random)
+                            : SignatureFuzzTest.mutated(random, SignatureFuzzTest.GOOD));
         }
         return headers;
     }
@@ -90,9 +100,14 @@ class MalformedSignatureEndpointTest {
         assertThat(headers).hasSizeGreaterThan(300);
         try (CapturedStderr log = new CapturedStderr()) {
             for (String header : headers) {
-                StageEndpoint.Response r = endpoint.handle(new StageEndpoint.Request("POST", PATH,
-                        Map.of(RequestSigner.HEADER, List.of(header)), BODY.getBytes(StandardCharsets.UTF_8)));
-                assertThat(r.status()).as(SignatureFuzzTest.escaped(header) + " -> " + r.bodyText()).isEqualTo(401);
+                StageEndpoint.Response r = endpoint.handle(new StageEndpoint.Request(
+                        "POST",
+                        PATH,
+                        Map.of(RequestSigner.HEADER, List.of(header)),
+                        BODY.getBytes(StandardCharsets.UTF_8)));
+                assertThat(r.status())
+                        .as(SignatureFuzzTest.escaped(header) + " -> " + r.bodyText())
+                        .isEqualTo(401);
                 assertThat(r.bodyText()).doesNotContain("incident").doesNotContain("Exception");
             }
             assertThat(log.text()).doesNotContain(" ERROR ").doesNotContain("\tat ");
@@ -101,7 +116,8 @@ class MalformedSignatureEndpointTest {
     }
 
     @Test
-    void every_malformed_signature_sent_as_raw_bytes_over_http_is_a_401_and_nothing_is_logged_at_error() throws IOException {
+    void every_malformed_signature_sent_as_raw_bytes_over_http_is_a_401_and_nothing_is_logged_at_error()
+            throws IOException {
         List<String> headers = malformed().stream()
                 .filter(h -> h.indexOf('\r') < 0 && h.indexOf('\n') < 0 && h.length() < 20_000)
                 .toList();
@@ -122,8 +138,10 @@ class MalformedSignatureEndpointTest {
             socket.setSoTimeout(30_000);
             OutputStream out = socket.getOutputStream();
             ByteArrayOutputStream request = new ByteArrayOutputStream();
-            request.write(("POST " + PATH + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                    + "Content-Length: " + BODY.length() + "\r\n" + RequestSigner.HEADER + ": ").getBytes(StandardCharsets.US_ASCII));
+            request.write(("POST " + PATH
+                            + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                            + "Content-Length: " + BODY.length() + "\r\n" + RequestSigner.HEADER + ": ")
+                    .getBytes(StandardCharsets.US_ASCII));
             request.write(signature);
             request.write(("\r\n\r\n" + BODY).getBytes(StandardCharsets.US_ASCII));
             out.write(request.toByteArray());

@@ -23,9 +23,11 @@ final class RawHttp {
     static StageEndpoint.Response send(URI base, StageEndpoint.Request r) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + r.path()))
                 .timeout(Duration.ofSeconds(30))
-                .method(r.method(), r.body().length == 0 && !r.method().equals("POST")
-                        ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(r.body()));
+                .method(
+                        r.method(),
+                        r.body().length == 0 && !r.method().equals("POST")
+                                ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofByteArray(r.body()));
         r.headers().forEach((name, values) -> {
             if (!RESTRICTED.contains(name.toLowerCase(java.util.Locale.ROOT))) {
                 values.forEach(v -> b.header(name, v));
@@ -43,6 +45,9 @@ final class RawHttp {
 
     static StageEndpoint.Response post(URI base, String path, String body, Map<String, List<String>> headers)
             throws IOException, InterruptedException {
-        return send(base, new StageEndpoint.Request("POST", path, headers, body.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        return send(
+                base,
+                new StageEndpoint.Request(
+                        "POST", path, headers, body.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 }

@@ -26,17 +26,21 @@ class SignatureFuzzTest {
     static final String GOOD = SignatureTest.signer(SECRET).sign(BODY, T);
     static final String GOOD_MAC = GOOD.substring(GOOD.indexOf("v1=") + 3);
 
-    final SignatureVerifier verifier = SignatureVerifier.builder().secret(SECRET)
-            .clock(MutableClock.at(Instant.ofEpochSecond(T))).build();
+    final SignatureVerifier verifier = SignatureVerifier.builder()
+            .secret(SECRET)
+            .clock(MutableClock.at(Instant.ofEpochSecond(T)))
+            .build();
 
     /** Characters a hostile header is made of: ASCII, separators, Unicode digits, surrogates, controls. */
-    static final char[] ALPHABET = (
-            "0123456789abcdefABCDEFxyzXYZ tv1=,;:-+._\t\u0000\u001f\u007f\u0085\u00a0\u00bc\u00b2\u00ff"
-            + "\uff10\uff11\uff19\uff21\uff41"         // fullwidth 0, 1, 9, A, a
-            + "\u0660\u0661\u0669\u06f0\u06f9"        // Arabic-Indic and extended Arabic-Indic digits
-            + "\u0966\u09e6\u1040"                   // Devanagari, Bengali, Myanmar digits
-            + "\ud835\udfce\ud83d\ude00\ud800\udbff\udc00\udfff" // math bold 0, an emoji, lone surrogates
-            + "\u2007\u2028\u3000\ufeff\ufffd\uffff").toCharArray();
+    static final char[] ALPHABET =
+            ("0123456789abcdefABCDEFxyzXYZ tv1=,;:-+._\t\u0000\u001f\u007f\u0085\u00a0\u00bc\u00b2\u00ff"
+                            + "\uff10\uff11\uff19\uff21\uff41" // fullwidth 0, 1, 9, A, a
+                            + "\u0660\u0661\u0669\u06f0\u06f9" // Arabic-Indic and extended Arabic-Indic digits
+                            + "\u0966\u09e6\u1040" // Devanagari, Bengali, Myanmar digits
+                            + "\ud835\udfce\ud83d\ude00\ud800\udbff\udc00\udfff" // math bold 0, an emoji, lone
+                            // surrogates
+                            + "\u2007\u2028\u3000\ufeff\ufffd\uffff")
+                    .toCharArray();
 
     static final Pattern ASCII_DIGITS = Pattern.compile("[0-9]{1,12}");
     static final Pattern ASCII_MAC = Pattern.compile("[0-9a-fA-F]{64}");
@@ -101,13 +105,17 @@ class SignatureFuzzTest {
             char c = s.charAt(i);
             out.append(c >= 0x20 && c < 0x7f ? String.valueOf(c) : String.format("\\u%04x", (int) c));
         }
-        return out.append(s.length() > shown ? "…(" + s.length() + " chars)\"" : "\"").toString();
+        return out.append(s.length() > shown ? "…(" + s.length() + " chars)\"" : "\"")
+                .toString();
     }
 
     static String randomText(Random random, int length) {
         StringBuilder s = new StringBuilder(length);
         for (int i = 0; i < length; i++) {
-            s.append(random.nextInt(8) == 0 ? (char) random.nextInt(0x10000) : ALPHABET[random.nextInt(ALPHABET.length)]);
+            s.append(
+                    random.nextInt(8) == 0
+                            ? (char) random.nextInt(0x10000)
+                            : ALPHABET[random.nextInt(ALPHABET.length)]);
         }
         return s.toString();
     }
@@ -121,10 +129,18 @@ class SignatureFuzzTest {
                 h.append(random.nextInt(10) == 0 ? "" : ",");
             }
             switch (random.nextInt(7)) {
-                case 0 -> h.append("t=").append(random.nextInt(4) == 0 ? randomText(random, random.nextInt(14)) : Long.toString(T + random.nextInt(700) - 350));
+                case 0 ->
+                    h.append("t=")
+                            .append(
+                                    random.nextInt(4) == 0
+                                            ? randomText(random, random.nextInt(14))
+                                            : Long.toString(T + random.nextInt(700) - 350));
                 case 1 -> h.append("v1=").append(mutated(random, GOOD_MAC));
                 case 2 -> h.append("v1=").append(randomText(random, 62 + random.nextInt(5)));
-                case 3 -> h.append(randomText(random, random.nextInt(4))).append('=').append(randomText(random, random.nextInt(8)));
+                case 3 ->
+                    h.append(randomText(random, random.nextInt(4)))
+                            .append('=')
+                            .append(randomText(random, random.nextInt(8)));
                 case 4 -> h.append(random.nextBoolean() ? "=" : "==").append(randomText(random, random.nextInt(3)));
                 case 5 -> h.append(" t = ").append(T).append(' ');
                 default -> h.append(randomText(random, random.nextInt(10)));
@@ -154,12 +170,16 @@ class SignatureFuzzTest {
         Random random = new Random(20_261_201L);
         Map<Result, Integer> verdicts = new EnumMap<>(Result.class);
         for (int i = 0; i < 10_000; i++) {
-            verdicts.merge(agrees(switch (i % 4) {
-                case 0 -> randomText(random, random.nextInt(90));
-                case 1 -> randomHeader(random);
-                case 2 -> mutated(random, GOOD);
-                default -> new String(randomBytes(random, random.nextInt(120)), StandardCharsets.UTF_8);
-            }), 1, Integer::sum);
+            verdicts.merge(
+                    agrees(
+                            switch (i % 4) {
+                                case 0 -> randomText(random, random.nextInt(90));
+                                case 1 -> randomHeader(random);
+                                case 2 -> mutated(random, GOOD);
+                                default -> new String(randomBytes(random, random.nextInt(120)), StandardCharsets.UTF_8);
+                            }),
+                    1,
+                    Integer::sum);
         }
         assertThat(verdicts).as("the fuzz reaches every verdict").containsOnlyKeys(Result.values());
     }
@@ -175,13 +195,23 @@ class SignatureFuzzTest {
         String digits = "\uff10\u0660\u06f0\u0966\u09e6\u1040";
         for (char d : digits.toCharArray()) {
             String mac = String.valueOf(d).repeat(64);
-            assertThat(verifier.verify("t=" + T + ",v1=" + mac, BODY)).as(escaped(mac)).isEqualTo(Result.MALFORMED);
-            assertThat(verifier.verify("t=" + String.valueOf(d).repeat(10) + ",v1=" + GOOD_MAC, BODY)).isEqualTo(Result.MALFORMED);
-            assertThat(verifier.verify("t=" + T + ",v1=" + d + GOOD_MAC.substring(1), BODY)).isEqualTo(Result.MALFORMED);
+            assertThat(verifier.verify("t=" + T + ",v1=" + mac, BODY))
+                    .as(escaped(mac))
+                    .isEqualTo(Result.MALFORMED);
+            assertThat(verifier.verify("t=" + String.valueOf(d).repeat(10) + ",v1=" + GOOD_MAC, BODY))
+                    .isEqualTo(Result.MALFORMED);
+            assertThat(verifier.verify("t=" + T + ",v1=" + d + GOOD_MAC.substring(1), BODY))
+                    .isEqualTo(Result.MALFORMED);
         }
-        assertThat(verifier.verify("t=" + T + ",v1=" + "\uff21".repeat(64), BODY)).as("fullwidth A").isEqualTo(Result.MALFORMED);
-        assertThat(verifier.verify("t=" + T + ",v1=" + "\ud835\udfce".repeat(32), BODY)).as("math bold zero pairs").isEqualTo(Result.MALFORMED);
-        assertThat(verifier.verify("t=" + T + ",v1=" + "\ud800".repeat(64), BODY)).as("lone surrogates").isEqualTo(Result.MALFORMED);
+        assertThat(verifier.verify("t=" + T + ",v1=" + "\uff21".repeat(64), BODY))
+                .as("fullwidth A")
+                .isEqualTo(Result.MALFORMED);
+        assertThat(verifier.verify("t=" + T + ",v1=" + "\ud835\udfce".repeat(32), BODY))
+                .as("math bold zero pairs")
+                .isEqualTo(Result.MALFORMED);
+        assertThat(verifier.verify("t=" + T + ",v1=" + "\ud800".repeat(64), BODY))
+                .as("lone surrogates")
+                .isEqualTo(Result.MALFORMED);
     }
 
     @Test
@@ -196,16 +226,48 @@ class SignatureFuzzTest {
         String v1 = "v1=" + GOOD_MAC;
         String t = "t=" + T;
         List<String> h = new ArrayList<>(List.of(
-                GOOD, GOOD.toUpperCase(java.util.Locale.ROOT).replace("T=", "t=").replace("V1=", "v1="),
-                t + "," + t + "," + v1, t + ",t=" + (T + 1) + "," + v1, t + (("," + v1).repeat(14)),
-                t + (",v1=" + "00".repeat(32)).repeat(14), t + ",v1=" + GOOD_MAC.substring(1), t + ",v1=" + GOOD_MAC + "0",
-                "t=000000000001," + v1, "t=0000000000001," + v1, "t=999999999999," + v1, "t=9999999999999," + v1,
-                "t=," + v1, "t," + v1, "=" + T + "," + v1, "==", "=", ",", ",,,", t + ",," + v1, "," + GOOD, GOOD + ",",
-                t + "," + v1 + ",=", t + "," + v1 + ",x=", t + ",v1==" + GOOD_MAC, t + "=," + v1, "t==" + T + "," + v1,
-                " " + GOOD + " ", "\t" + t + "\t,\t" + v1 + "\t", t + ",v1= " + GOOD_MAC + " ", "T=" + T + "," + v1,
-                t + ",V1=" + GOOD_MAC, t + ",v1=" + GOOD_MAC + "\u0000", t + ",v1=\u0000" + GOOD_MAC.substring(1),
-                "t=+" + T + "," + v1, "t=-" + T + "," + v1, "t=" + T + "L," + v1, "t=0x10," + v1, "t=1e9," + v1,
-                "t=" + "9".repeat(19) + "," + v1, "t=" + "9".repeat(4000) + "," + v1, "v1=" + "f".repeat(100_000)));
+                GOOD,
+                GOOD.toUpperCase(java.util.Locale.ROOT).replace("T=", "t=").replace("V1=", "v1="),
+                t + "," + t + "," + v1,
+                t + ",t=" + (T + 1) + "," + v1,
+                t + (("," + v1).repeat(14)),
+                t + (",v1=" + "00".repeat(32)).repeat(14),
+                t + ",v1=" + GOOD_MAC.substring(1),
+                t + ",v1=" + GOOD_MAC + "0",
+                "t=000000000001," + v1,
+                "t=0000000000001," + v1,
+                "t=999999999999," + v1,
+                "t=9999999999999," + v1,
+                "t=," + v1,
+                "t," + v1,
+                "=" + T + "," + v1,
+                "==",
+                "=",
+                ",",
+                ",,,",
+                t + ",," + v1,
+                "," + GOOD,
+                GOOD + ",",
+                t + "," + v1 + ",=",
+                t + "," + v1 + ",x=",
+                t + ",v1==" + GOOD_MAC,
+                t + "=," + v1,
+                "t==" + T + "," + v1,
+                " " + GOOD + " ",
+                "\t" + t + "\t,\t" + v1 + "\t",
+                t + ",v1= " + GOOD_MAC + " ",
+                "T=" + T + "," + v1,
+                t + ",V1=" + GOOD_MAC,
+                t + ",v1=" + GOOD_MAC + "\u0000",
+                t + ",v1=\u0000" + GOOD_MAC.substring(1),
+                "t=+" + T + "," + v1,
+                "t=-" + T + "," + v1,
+                "t=" + T + "L," + v1,
+                "t=0x10," + v1,
+                "t=1e9," + v1,
+                "t=" + "9".repeat(19) + "," + v1,
+                "t=" + "9".repeat(4000) + "," + v1,
+                "v1=" + "f".repeat(100_000)));
         String padded = GOOD + ",x=";
         h.add(padded + "a".repeat(1024 - padded.length()));
         h.add(padded + "a".repeat(1025 - padded.length()));

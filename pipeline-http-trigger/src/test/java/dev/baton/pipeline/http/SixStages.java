@@ -13,7 +13,8 @@ import java.util.Map;
  * previous stage's output, so a lost or repeated hand-off shows in the last one.
  */
 final class SixStages {
-    static final List<String> NAMES = List.of("setup", "extraction", "annotation", "validation", "metadata", "persistence");
+    static final List<String> NAMES =
+            List.of("setup", "extraction", "annotation", "validation", "metadata", "persistence");
 
     /** A stage's output. */
     record Output(String stage, long batchId, long checksum) {}
@@ -23,7 +24,9 @@ final class SixStages {
     static Stage stage(String name) {
         int index = NAMES.indexOf(name);
         return ctx -> {
-            long previous = index == 0 ? ctx.batchId() : ctx.output(NAMES.get(index - 1), Output.class).checksum();
+            long previous = index == 0
+                    ? ctx.batchId()
+                    : ctx.output(NAMES.get(index - 1), Output.class).checksum();
             return StageResult.done(new Output(name, ctx.batchId(), previous * 31 + index + 1));
         };
     }

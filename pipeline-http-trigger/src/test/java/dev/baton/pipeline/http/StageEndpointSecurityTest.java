@@ -4,12 +4,12 @@ import static dev.baton.pipeline.http.SignatureTest.signer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.testing.MutableClock;
-import dev.baton.pipeline.testkit.PostgresExtension;
 import dev.baton.pipeline.testing.SynchronousTrigger;
+import dev.baton.pipeline.testkit.PostgresExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +47,10 @@ class StageEndpointSecurityTest {
     StageEndpoint endpoint;
     StageHttpServer server;
 
-    enum Via { ENDPOINT, HTTP }
+    enum Via {
+        ENDPOINT,
+        HTTP
+    }
 
     /** One row of the table: what is sent and the status it must get. */
     record Case(String name, int status, Function<StageEndpointSecurityTest, StageEndpoint.Request> request) {
@@ -61,12 +64,20 @@ class StageEndpointSecurityTest {
     void setUp() throws Exception {
         BatonSchema.migrate(PG.dataSource());
         store = JdbcStageStore.builder(PG.dataSource()).build();
-        runner = PipelineRunner.builder(SixStages.pipeline(), store).trigger(new SynchronousTrigger()).build();
-        SignatureVerifier verifier = SignatureVerifier.builder().secret(SECRET).previousSecret(PREVIOUS).clock(clock)
+        runner = PipelineRunner.builder(SixStages.pipeline(), store)
+                .trigger(new SynchronousTrigger())
+                .build();
+        SignatureVerifier verifier = SignatureVerifier.builder()
+                .secret(SECRET)
+                .previousSecret(PREVIOUS)
+                .clock(clock)
                 .build();
         endpoint = StageEndpoint.builder(runner, verifier).build();
-        server = StageHttpServer.builder(endpoint).address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-                .threads(4).stopWait(Duration.ZERO).build();
+        server = StageHttpServer.builder(endpoint)
+                .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .threads(4)
+                .stopWait(Duration.ZERO)
+                .build();
         server.start();
         store.create(1, "setup");
     }
@@ -82,7 +93,8 @@ class StageEndpointSecurityTest {
     }
 
     static StageEndpoint.Request post(String path, String body, String signature) {
-        Map<String, List<String>> headers = signature == null ? Map.of() : Map.of(RequestSigner.HEADER, List.of(signature));
+        Map<String, List<String>> headers =
+                signature == null ? Map.of() : Map.of(RequestSigner.HEADER, List.of(signature));
         return new StageEndpoint.Request("POST", path, headers, body.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -115,10 +127,18 @@ class StageEndpointSecurityTest {
                 new Case("no signature", 401, t -> post(STAGE, ok, null)),
                 new Case("garbage signature", 401, t -> post(STAGE, ok, "sha256=deadbeef")),
                 new Case("wrong signature", 401, t -> post(STAGE, ok, "t=" + now + ",v1=" + "ab".repeat(32))),
-                new Case("wrong secret", 401,
+                new Case(
+                        "wrong secret",
+                        401,
                         t -> post(STAGE, ok, signer("not-the-shared-secret-42").sign(okBytes, now))),
-                new Case("stale timestamp", 401, t -> post(STAGE, ok, signer(SECRET).sign(okBytes, now - 301))),
-                new Case("future timestamp", 401, t -> post(STAGE, ok, signer(SECRET).sign(okBytes, now + 301))),
+                new Case(
+                        "stale timestamp",
+                        401,
+                        t -> post(STAGE, ok, signer(SECRET).sign(okBytes, now - 301))),
+                new Case(
+                        "future timestamp",
+                        401,
+                        t -> post(STAGE, ok, signer(SECRET).sign(okBytes, now + 301))),
                 new Case("replay outside the window", 401, t -> {
                     StageEndpoint.Request captured = t.signed(STAGE, ok);
                     t.clock.advance(Duration.ofSeconds(301));
@@ -142,8 +162,11 @@ class StageEndpointSecurityTest {
                 new Case("encoded path traversal", 404, t -> t.signed("/api/batch-processing/..%2Fsetup", ok)),
                 new Case("no stage", 404, t -> t.signed("/api/batch-processing/", ok)),
                 new Case("GET on a stage", 405, t -> new StageEndpoint.Request("GET", STAGE, Map.of(), new byte[0])),
-                new Case("PUT on a stage, signed", 405, t -> new StageEndpoint.Request("PUT", STAGE,
-                        Map.of(RequestSigner.HEADER, List.of(t.sign(ok))), okBytes)),
+                new Case(
+                        "PUT on a stage, signed",
+                        405,
+                        t -> new StageEndpoint.Request(
+                                "PUT", STAGE, Map.of(RequestSigner.HEADER, List.of(t.sign(ok))), okBytes)),
                 new Case("batch at another stage", 409, t -> t.signed("/api/batch-processing/extraction", ok)),
                 new Case("batch without a run", 404, t -> t.signed(STAGE, "{\"batchId\":2}")),
                 new Case("start with a bad body", 400, t -> start("{\"batchId\":\"x\"}")),
@@ -153,17 +176,31 @@ class StageEndpointSecurityTest {
                 new Case("start with a number input", 400, t -> start("{\"batchId\":2,\"input\":12}")),
                 new Case("start with a boolean input", 400, t -> start("{\"batchId\":2,\"input\":true}")),
                 new Case("start with malformed input", 400, t -> start("{\"batchId\":2,\"input\":{a:1}}")),
-                new Case("start with a duplicate key in the input", 400,
+                new Case(
+                        "start with a duplicate key in the input",
+                        400,
                         t -> start("{\"batchId\":2,\"input\":{\"a\":1,\"a\":2}}")),
-                new Case("start with an input and an unknown field", 400,
+                new Case(
+                        "start with an input and an unknown field",
+                        400,
                         t -> start("{\"batchId\":2,\"input\":{},\"stage\":\"setup\"}")),
-                new Case("start with an input and a bad batchId", 400,
+                new Case(
+                        "start with an input and a bad batchId",
+                        400,
                         t -> start("{\"batchId\":-2,\"input\":{\"a\":1}}")),
                 new Case("start with a 65 KB input", 413, t -> start(inputOf(65 * 1024))),
-                new Case("start with an input where the run has none", 409,
+                new Case(
+                        "start with an input where the run has none",
+                        409,
                         t -> start("{\"batchId\":1,\"input\":{\"a\":1}}")),
-                new Case("status of a bad id", 400, t -> new StageEndpoint.Request("GET", "/api/batches/x1", Map.of(), new byte[0])),
-                new Case("DELETE on status", 405, t -> new StageEndpoint.Request("DELETE", "/api/batches/1", Map.of(), new byte[0])));
+                new Case(
+                        "status of a bad id",
+                        400,
+                        t -> new StageEndpoint.Request("GET", "/api/batches/x1", Map.of(), new byte[0])),
+                new Case(
+                        "DELETE on status",
+                        405,
+                        t -> new StageEndpoint.Request("DELETE", "/api/batches/1", Map.of(), new byte[0])));
     }
 
     static Stream<Arguments> cases() {
@@ -184,7 +221,10 @@ class StageEndpointSecurityTest {
         StageEndpoint.Response response = send(request, via);
 
         assertThat(response.status()).as(response.bodyText()).isEqualTo(c.status());
-        assertThat(response.bodyText()).startsWith("{\"error\":\"").doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(response.bodyText())
+                .startsWith("{\"error\":\"")
+                .doesNotContain("Exception")
+                .doesNotContain("\tat ");
         assertThat(TableSnapshot.of(PG.dataSource())).isEqualTo(before);
     }
 
@@ -247,7 +287,9 @@ class StageEndpointSecurityTest {
         StageEndpoint.Response again = send(start("{\"batchId\":1}"), via);
 
         assertThat(again.status()).as(again.bodyText()).isEqualTo(202);
-        assertThat(again.bodyText()).contains("\"batchId\":1,").contains("\"hasInput\":false")
+        assertThat(again.bodyText())
+                .contains("\"batchId\":1,")
+                .contains("\"hasInput\":false")
                 .endsWith("\"created\":false}");
         assertThat(TableSnapshot.of(PG.dataSource())).isEqualTo(before);
     }
@@ -272,7 +314,8 @@ class StageEndpointSecurityTest {
     @ParameterizedTest(name = "via {0}")
     @MethodSource("vias")
     void startingARunWithAnotherInputOrNoneIsA409ThatChangesNothing(Via via) throws Exception {
-        assertThat(send(start("{\"batchId\":2,\"input\":{\"screenshots\":3}}"), via).status())
+        assertThat(send(start("{\"batchId\":2,\"input\":{\"screenshots\":3}}"), via)
+                        .status())
                 .isEqualTo(202);
         TableSnapshot before = TableSnapshot.of(PG.dataSource());
 

@@ -41,8 +41,10 @@ class StageEndpointTest {
 
     StageEndpoint endpoint(Pipeline pipeline, StageStore store, Predicate<StageEndpoint.Request> authorizer) {
         runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
-        return StageEndpoint.builder(runner, SignatureTest.verifier().clock(clock).build())
-                .clientAuthorizer(authorizer).build();
+        return StageEndpoint.builder(
+                        runner, SignatureTest.verifier().clock(clock).build())
+                .clientAuthorizer(authorizer)
+                .build();
     }
 
     StageEndpoint endpoint() {
@@ -51,8 +53,12 @@ class StageEndpointTest {
 
     StageEndpoint.Request stage(String stage, long batchId) {
         byte[] body = ("{\"batchId\":" + batchId + "}").getBytes(StandardCharsets.UTF_8);
-        return new StageEndpoint.Request("POST", StageEndpoint.STAGE_PREFIX + stage,
-                Map.of("x-pipeline-signature", List.of(SignatureTest.signer(SignatureTest.SECRET).sign(body, clock))),
+        return new StageEndpoint.Request(
+                "POST",
+                StageEndpoint.STAGE_PREFIX + stage,
+                Map.of(
+                        "x-pipeline-signature",
+                        List.of(SignatureTest.signer(SignatureTest.SECRET).sign(body, clock))),
                 body);
     }
 
@@ -78,7 +84,8 @@ class StageEndpointTest {
     @Test
     void healthAnswersGetAndHeadOnly() throws Exception {
         StageEndpoint e = endpoint();
-        assertThat(json(e.handle(request("GET", "/health", ""))).get("status").asText()).isEqualTo("ok");
+        assertThat(json(e.handle(request("GET", "/health", ""))).get("status").asText())
+                .isEqualTo("ok");
         assertThat(e.handle(request("HEAD", "/health", "")).status()).isEqualTo(200);
         StageEndpoint.Response post = e.handle(request("POST", "/health", ""));
         assertThat(post.status()).isEqualTo(405);
@@ -94,8 +101,18 @@ class StageEndpointTest {
 
         assertThat(r.status()).isEqualTo(202);
         JsonNode row = json(r);
-        assertThat(fields(row)).containsExactly("batchId", "currentStage", "status", "attempt", "errorMessage", "runAfter",
-                "createdAt", "updatedAt", "hasInput", "created");
+        assertThat(fields(row))
+                .containsExactly(
+                        "batchId",
+                        "currentStage",
+                        "status",
+                        "attempt",
+                        "errorMessage",
+                        "runAfter",
+                        "createdAt",
+                        "updatedAt",
+                        "hasInput",
+                        "created");
         assertThat(row.get("batchId").asLong()).isEqualTo(123);
         assertThat(row.get("currentStage").asText()).isEqualTo("setup");
         assertThat(row.get("status").asText()).isEqualTo("pending");
@@ -134,8 +151,12 @@ class StageEndpointTest {
 
         assertThat(r.status()).as(r.bodyText()).isEqualTo(202);
         assertThat(json(r).get("hasInput").asBoolean()).isTrue();
-        assertThat(runner.client().input(12, JsonNode.class).orElseThrow().toString()).isEqualTo(input);
-        assertThat(json(e.handle(request("GET", "/api/batches/12", ""))).get("hasInput").asBoolean()).isTrue();
+        assertThat(runner.client().input(12, JsonNode.class).orElseThrow().toString())
+                .isEqualTo(input);
+        assertThat(json(e.handle(request("GET", "/api/batches/12", "")))
+                        .get("hasInput")
+                        .asBoolean())
+                .isTrue();
     }
 
     @Test
@@ -154,10 +175,12 @@ class StageEndpointTest {
     void theSameInputAgainIsTheSameRunWhateverTheSpacing() throws Exception {
         StageEndpoint e = endpoint();
         assertThat(json(e.handle(start("{\"batchId\":14,\"input\":{\"screenshots\":3}}")))
-                .get("created").asBoolean()).isTrue();
+                        .get("created")
+                        .asBoolean())
+                .isTrue();
 
-        StageEndpoint.Response again = e.handle(request("POST", "/api/process-batch",
-                "{\"input\": { \"screenshots\" : 3 }, \"batchId\": 14}"));
+        StageEndpoint.Response again = e.handle(
+                request("POST", "/api/process-batch", "{\"input\": { \"screenshots\" : 3 }, \"batchId\": 14}"));
 
         assertThat(again.status()).as(again.bodyText()).isEqualTo(202);
         assertThat(json(again).get("created").asBoolean()).isFalse();
@@ -174,18 +197,23 @@ class StageEndpointTest {
         StageEndpoint.Response other = e.handle(start("{\"batchId\":15,\"input\":{\"screenshots\":4}}"));
         StageEndpoint.Response none = e.handle(start("{\"batchId\":15}"));
         StageEndpoint.Response some = e.handle(start("{\"batchId\":16,\"input\":{}}"));
-        StageEndpoint.Response sameNumberOtherText = e.handle(request("POST", "/api/process-batch",
-                "{\"batchId\":15,\"input\":{\"screenshots\":3.0}}"));
+        StageEndpoint.Response sameNumberOtherText =
+                e.handle(request("POST", "/api/process-batch", "{\"batchId\":15,\"input\":{\"screenshots\":3.0}}"));
 
-        assertThat(List.of(other, none, some, sameNumberOtherText)).extracting(StageEndpoint.Response::status)
+        assertThat(List.of(other, none, some, sameNumberOtherText))
+                .extracting(StageEndpoint.Response::status)
                 .containsOnly(409);
         assertThat(json(other).get("error").asText())
                 .startsWith("batch 15 already has a pipeline run that was started with another input;")
-                .contains("send the same input").contains("new batch id").contains("GET /api/batches/15");
+                .contains("send the same input")
+                .contains("new batch id")
+                .contains("GET /api/batches/15");
         assertThat(json(none).get("error").asText()).contains("was started with an input and this request has none");
-        assertThat(json(some).get("error").asText()).contains("batch 16")
+        assertThat(json(some).get("error").asText())
+                .contains("batch 16")
                 .contains("was started without an input and this request has one");
-        assertThat(runner.client().input(15, JsonNode.class).orElseThrow().toString()).isEqualTo("{\"screenshots\":3}");
+        assertThat(runner.client().input(15, JsonNode.class).orElseThrow().toString())
+                .isEqualTo("{\"screenshots\":3}");
         assertThat(memory.find(16).orElseThrow().hasInput()).isFalse();
         assertThat(trigger.pending()).as("the two runs, triggered once each").isEqualTo(2);
     }
@@ -193,8 +221,15 @@ class StageEndpointTest {
     @Test
     void aStageReadsTheInputTheBatchWasStartedWithAndWithoutOneKeepsItsDefault() throws Exception {
         record Settings(Integer screenshots) {}
-        Pipeline pipeline = Pipeline.builder().stage("setup", ctx -> StageResult.done(Map.of("screenshots",
-                ctx.input(Settings.class).map(Settings::screenshots).orElse(10)))).build();
+        Pipeline pipeline = Pipeline.builder()
+                .stage(
+                        "setup",
+                        ctx -> StageResult.done(Map.of(
+                                "screenshots",
+                                ctx.input(Settings.class)
+                                        .map(Settings::screenshots)
+                                        .orElse(10))))
+                .build();
         StageEndpoint e = endpoint(pipeline, memory, r -> true);
 
         e.handle(start("{\"batchId\":18,\"input\":{\"screenshots\":3}}"));
@@ -219,15 +254,18 @@ class StageEndpointTest {
 
     @Test
     void theClientAuthorizerGuardsStartAndStatusButNotStagesOrHealth() throws Exception {
-        StageEndpoint e = endpoint(SixStages.pipeline(), memory,
-                r -> r.header("Authorization").contains("Bearer host-token"));
+        StageEndpoint e = endpoint(
+                SixStages.pipeline(), memory, r -> r.header("Authorization").contains("Bearer host-token"));
         memory.create(7, "setup");
 
         assertThat(e.handle(start("{\"batchId\":8}")).status()).isEqualTo(401);
         assertThat(e.handle(request("GET", "/api/batches/7", "")).status()).isEqualTo(401);
         assertThat(memory.find(8)).isEmpty();
-        StageEndpoint.Request authorized = new StageEndpoint.Request("POST", "/api/process-batch",
-                Map.of("authorization", List.of("Bearer host-token")), "{\"batchId\":8}".getBytes(StandardCharsets.UTF_8));
+        StageEndpoint.Request authorized = new StageEndpoint.Request(
+                "POST",
+                "/api/process-batch",
+                Map.of("authorization", List.of("Bearer host-token")),
+                "{\"batchId\":8}".getBytes(StandardCharsets.UTF_8));
         assertThat(e.handle(authorized).status()).isEqualTo(202);
         assertThat(e.handle(request("GET", "/health", "")).status()).isEqualTo(200);
         assertThat(e.handle(stage("setup", 7)).status()).isEqualTo(200);
@@ -247,7 +285,8 @@ class StageEndpointTest {
             assertThat(outcome.get("outcome").asText()).isEqualTo(last ? "completed" : "advanced");
             assertThat(outcome.get("detail").asText()).isEqualTo(last ? "completed" : SixStages.NAMES.get(i + 1));
         }
-        SixStages.Output out = new ObjectMapper().readValue(memory.readOutput(5, "persistence").orElseThrow(), SixStages.Output.class);
+        SixStages.Output out =
+                new ObjectMapper().readValue(memory.readOutput(5, "persistence").orElseThrow(), SixStages.Output.class);
         assertThat(out.checksum()).isEqualTo(SixStages.expectedChecksum(5));
     }
 
@@ -272,12 +311,14 @@ class StageEndpointTest {
         assertThat(s.get("hasInput").asBoolean()).isFalse();
         assertThat(s.get("stages")).hasSize(6);
         JsonNode setup = s.get("stages").get(0);
-        assertThat(fields(setup)).containsExactly("name", "attempts", "invocations", "maxInvocationMs", "startedAt", "finishedAt");
+        assertThat(fields(setup))
+                .containsExactly("name", "attempts", "invocations", "maxInvocationMs", "startedAt", "finishedAt");
         assertThat(setup.get("name").asText()).isEqualTo("setup");
         assertThat(setup.get("attempts").asInt()).isEqualTo(1);
         assertThat(setup.get("invocations").asInt()).isEqualTo(1);
         assertThat(setup.get("maxInvocationMs").isIntegralNumber()).isTrue();
-        assertThat(Instant.parse(setup.get("startedAt").asText())).isBeforeOrEqualTo(Instant.parse(setup.get("finishedAt").asText()));
+        assertThat(Instant.parse(setup.get("startedAt").asText()))
+                .isBeforeOrEqualTo(Instant.parse(setup.get("finishedAt").asText()));
         JsonNode annotation = s.get("stages").get(2);
         assertThat(annotation.get("attempts").asInt()).isEqualTo(1);
         assertThat(annotation.get("invocations").asInt()).isZero();
@@ -292,7 +333,8 @@ class StageEndpointTest {
     void aStageThatFailsForGoodIsAnsweredWithItsOutcomeAndTheErrorShowsInTheStatus() throws Exception {
         Pipeline pipeline = Pipeline.builder()
                 .stage("setup", ctx -> StageResult.fail("the batch has no screenshots; add some and retry"))
-                .retry(RetryPolicy.none()).build();
+                .retry(RetryPolicy.none())
+                .build();
         StageEndpoint e = endpoint(pipeline, memory, r -> true);
         memory.create(3, "setup");
 
@@ -314,20 +356,33 @@ class StageEndpointTest {
 
         assertThat(r.status()).isEqualTo(500);
         String error = json(r).get("error").asText();
-        assertThat(error).matches("internal error running stage setup of batch 4 \\(incident [0-9a-f]{8}\\); see the server log");
-        assertThat(r.bodyText()).doesNotContain("simulated").doesNotContain("Crash").doesNotContain("at dev.");
+        assertThat(error)
+                .matches(
+                        "internal error running stage setup of batch 4 \\(incident [0-9a-f]{8}\\); see the server log");
+        assertThat(r.bodyText())
+                .doesNotContain("simulated")
+                .doesNotContain("Crash")
+                .doesNotContain("at dev.");
         assertThat(memory.find(4).orElseThrow().stage()).isEqualTo("setup");
     }
 
     @Test
     void readBodyStopsOneByteAfterTheLimit() throws Exception {
-        StageEndpoint e = StageEndpoint.builder(PipelineRunner.builder(SixStages.pipeline(), memory).trigger(trigger).build(),
-                SignatureTest.verifier().build()).maxBodyBytes(100).build();
+        StageEndpoint e = StageEndpoint.builder(
+                        PipelineRunner.builder(SixStages.pipeline(), memory)
+                                .trigger(trigger)
+                                .build(),
+                        SignatureTest.verifier().build())
+                .maxBodyBytes(100)
+                .build();
         byte[] big = new byte[10_000];
         assertThat(e.readBody(new java.io.ByteArrayInputStream(big))).hasSize(101);
         assertThat(e.readBody(new java.io.ByteArrayInputStream(new byte[40]))).hasSize(40);
-        StageEndpoint.Response declared = e.handle(new StageEndpoint.Request("POST", "/api/process-batch",
-                Map.of("Content-Length", List.of("5000000")), "{\"batchId\":1}".getBytes(StandardCharsets.UTF_8)));
+        StageEndpoint.Response declared = e.handle(new StageEndpoint.Request(
+                "POST",
+                "/api/process-batch",
+                Map.of("Content-Length", List.of("5000000")),
+                "{\"batchId\":1}".getBytes(StandardCharsets.UTF_8)));
         assertThat(declared.status()).isEqualTo(413);
         assertThat(memory.find(1)).isEmpty();
     }

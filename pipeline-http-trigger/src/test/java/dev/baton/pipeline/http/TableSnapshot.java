@@ -26,7 +26,8 @@ record TableSnapshot(List<Map<String, String>> queue, List<Map<String, String>> 
 
     private static List<Map<String, String>> rows(Connection c, String table) throws SQLException {
         List<Map<String, String>> rows = new ArrayList<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT xmin::text AS row_version, * FROM " + table + " ORDER BY id")) {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT xmin::text AS row_version, * FROM " + table + " ORDER BY id")) {
             ResultSetMetaData meta = rs.getMetaData();
             while (rs.next()) {
                 Map<String, String> row = new LinkedHashMap<>();

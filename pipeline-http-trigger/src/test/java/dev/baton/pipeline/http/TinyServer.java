@@ -47,8 +47,11 @@ final class TinyServer implements AutoCloseable {
         server.createContext("/", exchange -> {
             try (exchange) {
                 byte[] body = exchange.getRequestBody().readAllBytes();
-                Received r = new Received(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
-                        exchange.getRequestHeaders().getFirst("Content-Type"), new String(body, StandardCharsets.UTF_8),
+                Received r = new Received(
+                        exchange.getRequestMethod(),
+                        exchange.getRequestURI().getRawPath(),
+                        exchange.getRequestHeaders().getFirst("Content-Type"),
+                        new String(body, StandardCharsets.UTF_8),
                         verifier.verify(exchange.getRequestHeaders().get(RequestSigner.HEADER), body));
                 tiny.received.add(r);
                 int status = responder.status(tiny.requests.incrementAndGet(), r);

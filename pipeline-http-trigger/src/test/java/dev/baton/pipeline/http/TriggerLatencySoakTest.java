@@ -98,10 +98,20 @@ class TriggerLatencySoakTest {
             long firing = System.nanoTime() - wall; // includes the paced waits
             assertTimeoutPreemptively(Duration.ofMinutes(5), () -> done.await());
             long total = System.nanoTime() - wall;
-            System.out.printf("%s: %d fires in %.1f ms (%.0f fires/s); hand-off fire->return %s; delivery fire->answer %s;"
-                    + " all done in %.1f ms; statuses (-1 handed off, -2 gave up, -3 dropped) %s%n", label, fires, firing / 1e6, fires / (firing / 1e9),
-                    percentiles(handOff), percentiles(answerNanos), total / 1e6, statuses);
-            assertThat(delivered).as("answered 200 or handed off (sent, answer slower than the hand-off timeout)").hasValue(fires);
+            System.out.printf(
+                    "%s: %d fires in %.1f ms (%.0f fires/s); hand-off fire->return %s; delivery fire->answer %s;"
+                            + " all done in %.1f ms; statuses (-1 handed off, -2 gave up, -3 dropped) %s%n",
+                    label,
+                    fires,
+                    firing / 1e6,
+                    fires / (firing / 1e9),
+                    percentiles(handOff),
+                    percentiles(answerNanos),
+                    total / 1e6,
+                    statuses);
+            assertThat(delivered)
+                    .as("answered 200 or handed off (sent, answer slower than the hand-off timeout)")
+                    .hasValue(fires);
         }
     }
 
@@ -110,7 +120,8 @@ class TriggerLatencySoakTest {
         if (s.length == 0) {
             return "none";
         }
-        return String.format("p50 %.1f us, p99 %.1f us, max %.1f us", s[s.length / 2] / 1e3,
-                s[(int) Math.ceil(s.length * 0.99) - 1] / 1e3, s[s.length - 1] / 1e3);
+        return String.format(
+                "p50 %.1f us, p99 %.1f us, max %.1f us",
+                s[s.length / 2] / 1e3, s[(int) Math.ceil(s.length * 0.99) - 1] / 1e3, s[s.length - 1] / 1e3);
     }
 }

@@ -9,10 +9,10 @@ import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StallSweeper;
-import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.http.RecordingListener.Event;
 import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
+import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -51,15 +51,24 @@ class UndeliveredTriggerTest {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
         }
-        trigger = HttpTrigger.builder().baseUrl("http://127.0.0.1:" + port).secret(SignatureTest.SECRET)
-                .maxAttempts(2).backoff(Duration.ofMillis(1), 1.0, Duration.ofMillis(1)).errorAfterUndelivered(3)
-                .shutdownWait(Duration.ZERO).listener(deliveries).build();
-        runner = PipelineRunner.builder(SixStages.pipeline(), store).trigger(trigger).listener(new PipelineListener() {
-            @Override
-            public void batchCompleted(long batchId) {
-                completed.countDown();
-            }
-        }).build();
+        trigger = HttpTrigger.builder()
+                .baseUrl("http://127.0.0.1:" + port)
+                .secret(SignatureTest.SECRET)
+                .maxAttempts(2)
+                .backoff(Duration.ofMillis(1), 1.0, Duration.ofMillis(1))
+                .errorAfterUndelivered(3)
+                .shutdownWait(Duration.ZERO)
+                .listener(deliveries)
+                .build();
+        runner = PipelineRunner.builder(SixStages.pipeline(), store)
+                .trigger(trigger)
+                .listener(new PipelineListener() {
+                    @Override
+                    public void batchCompleted(long batchId) {
+                        completed.countDown();
+                    }
+                })
+                .build();
         runner.start();
     }
 
@@ -77,11 +86,14 @@ class UndeliveredTriggerTest {
     }
 
     static List<String> errorLines(String log) {
-        return Arrays.stream(log.split("\n")).filter(l -> l.contains("] ERROR ")).toList();
+        return Arrays.stream(log.split("\n"))
+                .filter(l -> l.contains("] ERROR "))
+                .toList();
     }
 
     @Test
-    void a_batch_whose_trigger_is_refused_forever_shows_the_error_and_logs_error_once_after_three_fires() throws Exception {
+    void a_batch_whose_trigger_is_refused_forever_shows_the_error_and_logs_error_once_after_three_fires()
+            throws Exception {
         StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ZERO).build();
         String url = "http://127.0.0.1:" + port + "/api/batch-processing/setup";
         String log;
@@ -94,20 +106,35 @@ class UndeliveredTriggerTest {
                 Event last = delivered();
                 assertThat(last.kind()).isEqualTo("gaveUp");
                 assertThat(last.reason()).contains("refused");
-                assertThat(errorLines(captured.text())).as("after fire %d", fire).hasSize(fire < 3 ? 0 : 1);
+                assertThat(errorLines(captured.text()))
+                        .as("after fire %d", fire)
+                        .hasSize(fire < 3 ? 0 : 1);
             }
             log = captured.text();
         }
 
         String error = errorLines(log).get(0);
-        assertThat(error).contains("batch 1 stage setup").contains(url).contains("3 fires in a row").contains("connection refused")
+        assertThat(error)
+                .contains("batch 1 stage setup")
+                .contains(url)
+                .contains("3 fires in a row")
+                .contains("connection refused")
                 .contains("the batch cannot move until it arrives: check the base URL")
-                .contains("PIPELINE_API_URL").contains("serves the stage path /api/batch-processing/").contains("PIPELINE_SIGNING_SECRET");
-        assertThat(log).contains("WARN dev.baton.pipeline.http.HttpTrigger - batch 1 stage setup: could not deliver the trigger to " + url);
+                .contains("PIPELINE_API_URL")
+                .contains("serves the stage path /api/batch-processing/")
+                .contains("PIPELINE_SIGNING_SECRET");
+        assertThat(log)
+                .contains("WARN dev.baton.pipeline.http.HttpTrigger - batch 1 stage setup: could not deliver the "
+                        + "trigger to "
+                        + url);
         var row = store.find(1).orElseThrow();
         assertThat(row.state()).isEqualTo(BatchState.PENDING);
         assertThat(row.stage()).isEqualTo("setup");
-        assertThat(row.error()).contains(url).contains("connection refused").contains("after 2 attempt(s)").contains("PIPELINE_API_URL");
+        assertThat(row.error())
+                .contains(url)
+                .contains("connection refused")
+                .contains("after 2 attempt(s)")
+                .contains("PIPELINE_API_URL");
         BatchStatus status = runner.client().status(1).orElseThrow();
         assertThat(status.error()).isEqualTo(row.error());
         assertThat(trigger.undeliveredTracked()).isEqualTo(1);
@@ -121,10 +148,13 @@ class UndeliveredTriggerTest {
         assertThat(store.find(2).orElseThrow().error()).contains("connection refused");
         assertThat(trigger.undeliveredTracked()).isEqualTo(1);
 
-        StageEndpoint endpoint = StageEndpoint.builder(runner, SignatureTest.verifier().build()).build();
+        StageEndpoint endpoint =
+                StageEndpoint.builder(runner, SignatureTest.verifier().build()).build();
         try (StageHttpServer up = StageHttpServer.builder(endpoint)
-                .address(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port)).threads(2)
-                .stopWait(Duration.ZERO).build()) {
+                .address(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port))
+                .threads(2)
+                .stopWait(Duration.ZERO)
+                .build()) {
             up.start();
             assertThat(sweeper.sweepOnce()).isEqualTo(1);
             Event answered = delivered();
@@ -141,20 +171,27 @@ class UndeliveredTriggerTest {
     @Test
     void a_store_that_cannot_note_the_error_does_not_break_the_trigger() throws Exception {
         BatonSchema.migrate(PG.dataSource(), null, "gone_");
-        StageStore missingTables = JdbcStageStore.builder(PG.dataSource()).tablePrefix("gone_").build();
-        try (var c = PG.dataSource().getConnection(); var s = c.createStatement()) {
+        StageStore missingTables =
+                JdbcStageStore.builder(PG.dataSource()).tablePrefix("gone_").build();
+        try (var c = PG.dataSource().getConnection();
+                var s = c.createStatement()) {
             s.execute("DROP TABLE gone_batch_processing_data, gone_batch_processing_queue");
         }
-        try (PipelineRunner broken = PipelineRunner.builder(SixStages.pipeline(), missingTables).trigger(new dev.baton.pipeline.testing.SynchronousTrigger()).build()) {
+        try (PipelineRunner broken = PipelineRunner.builder(SixStages.pipeline(), missingTables)
+                .trigger(new dev.baton.pipeline.testing.SynchronousTrigger())
+                .build()) {
             broken.undelivered(1, "setup", "connection refused");
         }
     }
 
     @Test
     void the_error_threshold_is_validated() {
-        assertThatThrownBy(() -> HttpTrigger.builder().errorAfterUndelivered(0)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("errorAfterUndelivered").hasMessageContaining("between 1 and 1000");
-        assertThatThrownBy(() -> HttpTrigger.builder().errorAfterUndelivered(1001)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> HttpTrigger.builder().errorAfterUndelivered(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("errorAfterUndelivered")
+                .hasMessageContaining("between 1 and 1000");
+        assertThatThrownBy(() -> HttpTrigger.builder().errorAfterUndelivered(1001))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -163,9 +200,11 @@ class UndeliveredTriggerTest {
         assertThat(counts.failed(1, "setup", "x")).isFalse();
         assertThat(counts.failed(1, "setup", "x")).isFalse();
         counts.failed(2, "setup", "x");
-        counts.failed(3, "setup", "x");          // forgets batch 1, the least recently failed
+        counts.failed(3, "setup", "x"); // forgets batch 1, the least recently failed
         assertThat(counts.tracked()).isEqualTo(2);
-        assertThat(counts.failed(1, "setup", "x")).as("batch 1 starts again at 1").isFalse();
+        assertThat(counts.failed(1, "setup", "x"))
+                .as("batch 1 starts again at 1")
+                .isFalse();
         assertThat(counts.failed(3, "setup", "x")).isFalse();
         assertThat(counts.failed(3, "setup", "x")).as("the third in a row").isTrue();
         assertThat(counts.failed(3, "setup", "x")).as("only the third").isFalse();

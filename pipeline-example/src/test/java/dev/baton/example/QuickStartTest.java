@@ -44,38 +44,36 @@ class QuickStartTest {
     @Test
     void quickStartRunsABatchOfThreeStagesToCompletion() throws Exception {
         DataSource dataSource = PG.dataSource();
+        // spotless:off
         // README: quick start
         Pipeline pipeline = Pipeline.builder()
-                .stage("fetch", ctx -> StageResult.done(ctx.input(int[].class).orElseThrow()))
-                .stage(
-                        "square",
-                        ctx -> {
-                            List<Integer> numbers = List.of(ctx.output("fetch", Integer[].class));
-                            return Slicer.concurrency(4).process(ctx, numbers, n -> n * n); // sliced to the budget
-                        },
-                        s -> s.retry(RetryPolicy.exponential(5, Duration.ofSeconds(2))))
-                .stage(
-                        "total",
-                        ctx -> StageResult.done(
-                                Arrays.stream(ctx.output("square", int[].class)).sum()))
-                .build();
+            .stage("fetch", ctx -> StageResult.done(ctx.input(int[].class).orElseThrow()))
+            .stage("square", ctx -> {
+                List<Integer> numbers = List.of(ctx.output("fetch", Integer[].class));
+                return Slicer.concurrency(4).process(ctx, numbers, n -> n * n);   // sliced to the budget
+            }, s -> s.retry(RetryPolicy.exponential(5, Duration.ofSeconds(2))))
+            .stage("total", ctx -> StageResult.done(Arrays.stream(ctx.output("square", int[].class)).sum()))
+            .build();
 
-        BatonSchema.migrate(dataSource); // idempotent, advisory-locked
+        BatonSchema.migrate(dataSource);                                   // idempotent, advisory-locked
         JdbcStageStore store = JdbcStageStore.builder(dataSource).build();
         PipelineRunner runner = PipelineRunner.builder(pipeline, store)
-                .trigger(InProcessTrigger.builder().threads(4).build()) // or HttpTrigger, QueueTrigger
-                .build();
-        StallSweeper sweeper = runner.sweeper().build(); // sets lost work going again
-        runner.start(); // building started no thread
+            .trigger(InProcessTrigger.builder().threads(4).build())        // or HttpTrigger, QueueTrigger
+            .build();
+        StallSweeper sweeper = runner.sweeper().build();                   // sets lost work going again
+        runner.start();                                                    // building started no thread
         sweeper.start();
 
-        runner.client().start(42, List.of(1, 2, 3, 4)); // fetch → square → total, on the pool's threads
+        runner.client().start(42, List.of(1, 2, 3, 4));                    // fetch → square → total, on the pool
         // README: end
+        // spotless:on
         awaitEnded(runner, 42);
+        // spotless:off
         // README: quick start, after the batch ended
         BatchStatus status = runner.client().status(42).orElseThrow(); // stage, status, attempts, timings, error
-        String total = store.readOutput(42, "total").orElseThrow(); // "30", the JSON the last stage returned
+        String total = store.readOutput(42, "total").orElseThrow();       // "30", the JSON the last stage returned
         // README: end
+        // spotless:on
         sweeper.close();
         runner.close();
 
@@ -111,19 +109,16 @@ class QuickStartTest {
         List<AutoCloseable> running = new ArrayList<>();
         List<PipelineRunner> runners = new ArrayList<>();
         for (int process = 0; process < 2; process++) {
+            // spotless:off
             // README: queue workers
             JdbcStageStore store = JdbcStageStore.builder(dataSource).build();
-            QueueTrigger trigger =
-                    QueueTrigger.builder(dataSource).stageCap("square", 4).build();
-            PipelineRunner runner =
-                    PipelineRunner.builder(pipeline, store).trigger(trigger).build();
-            QueueWorker worker = QueueWorker.builder(runner, store, trigger)
-                    .threads(8)
-                    .build()
-                    .start();
+            QueueTrigger trigger = QueueTrigger.builder(dataSource).stageCap("square", 4).build();
+            PipelineRunner runner = PipelineRunner.builder(pipeline, store).trigger(trigger).build();
+            QueueWorker worker = QueueWorker.builder(runner, store, trigger).threads(8).build().start();
             StallSweeper sweeper = runner.sweeper().build();
             sweeper.start();
             // README: end
+            // spotless:on
             running.add(worker);
             running.add(sweeper);
             running.add(runner);
@@ -132,9 +127,11 @@ class QuickStartTest {
         PipelineRunner runner = runners.get(0);
         try {
             for (long batchId = 1; batchId <= 20; batchId++) {
+                // spotless:off
                 // README: queue workers, enqueue
-                runner.client().start(batchId); // a row in batch_processing_queue + NOTIFY; a worker claims it
+                runner.client().start(batchId);  // a row in batch_processing_queue + NOTIFY; a worker claims it
                 // README: end
+                // spotless:on
             }
             for (long batchId = 1; batchId <= 20; batchId++) {
                 awaitEnded(runner, batchId);

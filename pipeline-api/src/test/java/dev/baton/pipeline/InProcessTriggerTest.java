@@ -40,21 +40,27 @@ class InProcessTriggerTest {
                 .shutdownWait(Duration.ofSeconds(5))
                 .build();
         CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch running = new CountDownLatch(1);
         List<Long> ran = new CopyOnWriteArrayList<>();
         trigger.bind((batchId, stage) -> {
+            running.countDown();
             await(release);
             ran.add(batchId);
             return null;
         });
         trigger.start();
+        trigger.fire(1, "setup");
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> running.await(), "the only thread runs batch 1");
+        // one more fits the queue of one; the other eight are dropped at once
         assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
-            for (long id = 1; id <= 10; id++) {
+            for (long id = 2; id <= 10; id++) {
                 trigger.fire(id, "setup");
             }
         });
         release.countDown();
         trigger.close();
-        assertThat(ran).hasSizeBetween(1, 2).allMatch(id -> id <= 2);
+        // close drops what is still queued (the sweeper recovers it), so batch 2 may or may not have run
+        assertThat(ran).hasSizeBetween(1, 2).startsWith(1L).allMatch(id -> id <= 2);
     }
 
     @Test

@@ -19,8 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Finds lost work and sets it going again (docs/architecture.md, "Failure model"): an {@code in_progress} batch whose
- * lease
- * expired becomes pending with one more attempt (or failed, when its stage has no attempts left)
+ * lease expired becomes pending with one more attempt (or failed, when its stage has no attempts left)
  * and is triggered; a pending batch whose trigger never arrived, or whose retry is due, is
  * triggered again. Any number of sweepers may run at once, in any processes: each rescue is a
  * compare-and-set, so every stalled batch is rescued once. Thread-safe.

@@ -16,8 +16,7 @@ import java.util.Set;
 /**
  * Where batches and stage outputs live. The PostgreSQL implementation is {@code JdbcStageStore}
  * (module {@code pipeline-jdbc}); {@link dev.baton.pipeline.testing.InMemoryStageStore} is one in memory. Both pass the
- * testkit's
- * {@code StageStoreContract}.
+ * testkit's {@code StageStoreContract}.
  *
  * <p>Every method that changes a claimed batch takes the {@link BatchRecord} returned by
  * {@link #claim} and is a compare-and-set on its {@link BatchRecord#version() version} and

@@ -19,8 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Runs the demo against a started app: submits batches 1..N through {@code POST /api/process-batch}
  * over HTTP on a thread of its own, reports progress meanwhile until every batch has ended (or nothing has moved for
- * the idle
- * limit), and renders the summary.
+ * the idle limit), and renders the summary.
  */
 public final class DemoRun {
     private final URI baseUrl;

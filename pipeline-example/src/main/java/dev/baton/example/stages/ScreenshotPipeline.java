@@ -15,8 +15,7 @@ import java.util.Objects;
 
 /**
  * Assembles the six stages of the screenshot-analysis pipeline into a {@link Pipeline} with a trial's budget, lease,
- * retry
- * limit, delays and faults.
+ * retry limit, delays and faults.
  *
  * @param batches the host's batches and screenshots
  * @param signer signs object URLs

@@ -6,8 +6,7 @@ import java.util.List;
 /**
  * A model that looks at screenshots. The extraction stage asks it for every component, element
  * and anchor of a screenshot; the annotation stage asks it to detect named objects. {@link SimulatedVisionModel} is the
- * deterministic built-in one;
- * {@link MoondreamVisionModel} calls a Moondream-style {@code POST /v1/detect} endpoint.
+ * deterministic built-in one; {@link MoondreamVisionModel} calls a Moondream-style {@code POST /v1/detect} endpoint.
  *
  * <p>Implementations are thread-safe: stages call them for many batches at once.
  */

@@ -28,8 +28,7 @@ import org.slf4j.LoggerFactory;
  * (see {@link RequestSigner}), to {@code <base URL><stage path><s>} (the stage path is
  * {@value #DEFAULT_STAGE_PATH} unless {@link Builder#stagePath} says otherwise), where a
  * {@link StageEndpoint} serving the same {@link StagePath} runs the stage inside the request. The base URL is resolved
- * by
- * {@link BaseUrl}; the secret comes from {@link #builder()}'s {@code secret} or
+ * by {@link BaseUrl}; the secret comes from {@link #builder()}'s {@code secret} or
  * {@value RequestSigner#SECRET_ENV}.
  *
  * <pre>{@code

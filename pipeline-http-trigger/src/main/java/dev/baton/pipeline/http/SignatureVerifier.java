@@ -25,8 +25,7 @@ import java.util.function.Function;
  * <pre>{@code
  * SignatureVerifier verifier = SignatureVerifier.builder().build();   // PIPELINE_SIGNING_SECRET[_PREVIOUS]
  * SignatureVerifier rotating = SignatureVerifier.builder().secret(current).previousSecret(old).build();
- * }</pre>
- * Immutable and thread-safe.
+ * }</pre> Immutable and thread-safe.
  */
 public final class SignatureVerifier {
 

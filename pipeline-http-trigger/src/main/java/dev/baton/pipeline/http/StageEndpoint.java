@@ -69,8 +69,8 @@ import org.slf4j.LoggerFactory;
  * In Spring MVC:
  * <pre>{@code
  * @RequestMapping({"/api/**", "/health"})
- * ResponseEntity<byte[]> baton(HttpServletRequest req, @RequestHeader MultiValueMap<String, String> headers) throws
- * IOException {
+ * ResponseEntity<byte[]> baton(HttpServletRequest req, @RequestHeader MultiValueMap<String, String> headers)
+ *         throws IOException {
  *     StageEndpoint.Response r = endpoint.handle(new StageEndpoint.Request(req.getMethod(), req.getRequestURI(),
  *             headers, endpoint.readBody(req.getInputStream())));
  *     ResponseEntity.BodyBuilder answer = ResponseEntity.status(r.status());

@@ -40,8 +40,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  * Building binds nothing: {@link #start()} binds the address and starts the threads, {@link #close()}
- * stops them.
- * To mount it on a server of your own (an {@code HttpsServer}, say), use {@link #handler(StageEndpoint)}:
+ * stops them. To mount it on a server of your own (an {@code HttpsServer}, say), use {@link #handler(StageEndpoint)}:
  * {@code server.createContext("/", StageHttpServer.handler(endpoint))}. Servlet and Spring MVC
  * mounting is shown in {@link StageEndpoint}. Thread-safe.
  */

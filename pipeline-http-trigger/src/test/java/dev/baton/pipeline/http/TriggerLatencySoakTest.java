@@ -18,8 +18,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * Fires are paced to keep at most {@value #WINDOW} deliveries in flight (the wait for a free slot is
  * not timed), so that the numbers describe a trigger under load rather than the drop path. A fire
  * whose answer comes after the hand-off timeout counts as delivered (handed off) and is left out of
- * the delivery percentiles.
- * Off by default; run with {@code mvn -pl pipeline-http-trigger verify -Dbaton.soak=true
+ * the delivery percentiles. Off by default; run with {@code mvn -pl pipeline-http-trigger verify -Dbaton.soak=true
  * -Dtest=TriggerLatencySoakTest -Dsurefire.failIfNoSpecifiedTests=false}. It asserts only that every
  * trigger was delivered, never a duration.
  */

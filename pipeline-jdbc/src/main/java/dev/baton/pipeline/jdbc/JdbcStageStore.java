@@ -760,8 +760,7 @@ public final class JdbcStageStore implements StageStore {
 
         /**
          * @param tablePrefix prefix of the table names, as given to {@link BatonSchema#migrate(DataSource, String,
-         *     String)}:
-         *     empty (the default) or a lower-case SQL identifier of at most 24 characters
+         *     String)}: empty (the default) or a lower-case SQL identifier of at most 24 characters
          * @return this
          * @throws IllegalArgumentException if null or not such an identifier
          */

@@ -1,6 +1,7 @@
 package dev.baton.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.baton.pipeline.internal.Firing;
 import dev.baton.pipeline.internal.Json;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStore;
@@ -115,15 +116,7 @@ public final class BatchClient {
             throw json.writeFailure(input, batchId, first, "input", e);
         }
         if (created.isNew() && trigger != null) {
-            try {
-                trigger.fireAfter(batchId, first, startAfter);
-            } catch (RuntimeException e) {
-                LOG.warn(
-                        "batch {} stage {}: trigger failed ({}); the sweeper will fire it again",
-                        batchId,
-                        first,
-                        e.toString());
-            }
+            Firing.fireAfter(LOG, trigger, batchId, first, startAfter);
         }
         return new Started(BatchStatus.of(pipeline, created.batch()), created.isNew());
     }
@@ -204,15 +197,7 @@ public final class BatchClient {
                         "batch " + r.batchId() + " changed while it was being reset to '" + stage
                                 + "'; read its status and try again"));
         if (trigger != null) {
-            try {
-                trigger.fire(moved.batchId(), stage);
-            } catch (RuntimeException e) {
-                LOG.warn(
-                        "batch {} stage {}: trigger failed ({}); the sweeper will fire it again",
-                        moved.batchId(),
-                        stage,
-                        e.toString());
-            }
+            Firing.fire(LOG, trigger, moved.batchId(), stage);
         }
         return BatchStatus.of(pipeline, moved);
     }

@@ -3,6 +3,7 @@ package dev.baton.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.baton.pipeline.internal.DefaultStageContext;
+import dev.baton.pipeline.internal.Firing;
 import dev.baton.pipeline.internal.Json;
 import dev.baton.pipeline.internal.Listeners;
 import dev.baton.pipeline.spi.BatchRecord;
@@ -598,27 +599,11 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     }
 
     private void fire(long batchId, String stage) {
-        try {
-            trigger.fire(batchId, stage);
-        } catch (RuntimeException e) {
-            LOG.warn(
-                    "batch {} stage {}: trigger failed ({}); the sweeper will fire it again",
-                    batchId,
-                    stage,
-                    e.toString());
-        }
+        Firing.fire(LOG, trigger, batchId, stage);
     }
 
     private void fireAfter(long batchId, String stage, Duration delay) {
-        try {
-            trigger.fireAfter(batchId, stage, delay);
-        } catch (RuntimeException e) {
-            LOG.warn(
-                    "batch {} stage {}: trigger failed ({}); the sweeper will fire it again",
-                    batchId,
-                    stage,
-                    e.toString());
-        }
+        Firing.fireAfter(LOG, trigger, batchId, stage, delay);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.baton.pipeline;
 
+import dev.baton.pipeline.internal.Firing;
 import dev.baton.pipeline.internal.Listeners;
 import dev.baton.pipeline.internal.RepeatedFailureLog;
 import dev.baton.pipeline.spi.BatchRecord;
@@ -137,15 +138,7 @@ public final class StallSweeper implements AutoCloseable {
                     expired ? "lease expired" : "trigger overdue",
                     r.attempt());
             listeners.stalledRecovered(r.batchId(), r.stage(), r.attempt());
-            try {
-                trigger.fire(r.batchId(), r.stage());
-            } catch (RuntimeException e) {
-                LOG.warn(
-                        "batch {} stage {}: trigger failed ({}); the next sweep fires it again",
-                        r.batchId(),
-                        r.stage(),
-                        e.toString());
-            }
+            Firing.fire(LOG, trigger, r.batchId(), r.stage());
         }
         return rescued;
     }

@@ -39,12 +39,14 @@ public final class BatchClient {
     private final StageStore store;
     private final Trigger trigger;
     private final Json json;
+    private final StageInterceptor interceptor;
 
-    private BatchClient(Pipeline pipeline, StageStore store, Trigger trigger, Json json) {
+    private BatchClient(Pipeline pipeline, StageStore store, Trigger trigger, Json json, StageInterceptor interceptor) {
         this.pipeline = pipeline;
         this.store = store;
         this.trigger = trigger;
         this.json = json;
+        this.interceptor = interceptor;
     }
 
     /**
@@ -101,6 +103,26 @@ public final class BatchClient {
      * @throws StageValueException if the input cannot be written as JSON or stored as it is
      */
     public Started start(long batchId, Object input, Duration startAfter) {
+        return start(batchId, input, startAfter, null);
+    }
+
+    /**
+     * {@link #start(long, Object, Duration)}, continuing the trace of {@code traceParent}: the client's
+     * {@link StageInterceptor} chooses the new batch's trace context from it (by default it is kept as it
+     * is), and every stage of the batch joins that trace. An HTTP endpoint passes the start request's
+     * {@code traceparent} header here.
+     *
+     * @param batchId the host's batch id, positive
+     * @param input what the batch works on, anything Jackson can write; {@code null} for no input
+     * @param startAfter how long the first stage waits, zero or more
+     * @param traceParent a W3C {@code traceparent}, or {@code null} for the caller's current trace (if the
+     *     interceptor traces); a malformed one is ignored, as the W3C recommendation asks
+     * @return the run, and whether this call created it
+     * @throws IllegalArgumentException if {@code batchId} is not positive or {@code startAfter} is negative
+     * @throws BatchConflictException if the batch already has a run with another input
+     * @throws StageValueException if the input cannot be written as JSON or stored as it is
+     */
+    public Started start(long batchId, Object input, Duration startAfter, String traceParent) {
         if (batchId <= 0) {
             throw new IllegalArgumentException("batchId must be positive, got " + batchId);
         }
@@ -109,16 +131,51 @@ public final class BatchClient {
             throw new IllegalArgumentException("startAfter must not be negative, got " + startAfter);
         }
         String first = pipeline.first().name();
+        String context = traceContext(batchId, isTraceParent(traceParent) ? traceParent : null);
         StageStore.Created created;
         try {
-            created = store.create(batchId, first, input == null ? null : json.source(input), startAfter);
+            created = store.create(batchId, first, input == null ? null : json.source(input), startAfter, context);
         } catch (UnstorableValueException e) {
             throw json.writeFailure(input, batchId, first, "input", e);
         }
         if (created.isNew() && trigger != null) {
-            Firing.fireAfter(LOG, trigger, batchId, first, startAfter);
+            Firing.fireAfter(LOG, trigger, batchId, first, startAfter, created.batch().traceContext());
         }
         return new Started(BatchStatus.of(pipeline, created.batch()), created.isNew());
+    }
+
+    /** The interceptor's trace context for a new batch; one it fails to give, or a malformed one, is none. */
+    private String traceContext(long batchId, String parent) {
+        String context;
+        try {
+            context = interceptor.batchContext(batchId, parent);
+        } catch (RuntimeException e) {
+            LOG.warn("batch {}: the interceptor failed to give a trace context ({}); none is kept", batchId, e.toString());
+            return null;
+        }
+        if (context != null && !isTraceParent(context)) {
+            LOG.warn("batch {}: the trace context '{}' is not a W3C traceparent; none is kept", batchId, context);
+            return null;
+        }
+        return context;
+    }
+
+    /**
+     * @return whether {@code text} is a W3C {@code traceparent}: {@code 00-<32 hex>-<16 hex>-<2 hex>} in
+     *     lower case, neither id all zeros (a later version's longer form is refused rather than cut)
+     */
+    static boolean isTraceParent(String text) {
+        if (text == null || text.length() != 55 || !text.startsWith("00-")) {
+            return false;
+        }
+        for (int i = 3; i < 55; i++) {
+            char c = text.charAt(i);
+            boolean dash = i == 35 || i == 52;
+            if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+                return false;
+            }
+        }
+        return !text.substring(3, 35).matches("0+") && !text.substring(36, 52).matches("0+");
     }
 
     /**
@@ -197,7 +254,7 @@ public final class BatchClient {
                         "batch " + r.batchId() + " changed while it was being reset to '" + stage
                                 + "'; read its status and try again"));
         if (trigger != null) {
-            Firing.fire(LOG, trigger, moved.batchId(), stage);
+            Firing.fire(LOG, trigger, moved.batchId(), stage, moved.traceContext());
         }
         return BatchStatus.of(pipeline, moved);
     }
@@ -273,10 +330,21 @@ public final class BatchClient {
         private final StageStore store;
         private Trigger trigger;
         private ObjectMapper objectMapper = Json.defaultMapper();
+        private StageInterceptor interceptor = StageInterceptor.NONE;
 
         private Builder(Pipeline pipeline, StageStore store) {
             this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
             this.store = Objects.requireNonNull(store, "store");
+        }
+
+        /**
+         * @param interceptor chooses the trace context of each batch this client creates; default
+         *     {@link StageInterceptor#NONE}, which keeps the one a start is given
+         * @return this
+         */
+        public Builder interceptor(StageInterceptor interceptor) {
+            this.interceptor = Objects.requireNonNull(interceptor, "interceptor");
+            return this;
         }
 
         /**
@@ -300,11 +368,11 @@ public final class BatchClient {
 
         /** @return the client */
         public BatchClient build() {
-            return new BatchClient(pipeline, store, trigger, new Json(objectMapper));
+            return new BatchClient(pipeline, store, trigger, new Json(objectMapper), interceptor);
         }
 
         BatchClient build(Json json) {
-            return new BatchClient(pipeline, store, trigger, json);
+            return new BatchClient(pipeline, store, trigger, json, interceptor);
         }
     }
 }

@@ -50,6 +50,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     private final StageStore store;
     private final Trigger trigger;
     private final Listeners listeners;
+    private final StageInterceptor interceptor;
     private final Clock clock;
     private final String owner;
     private final Json json;
@@ -63,6 +64,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         this.store = b.store;
         this.trigger = b.trigger;
         this.listeners = new Listeners(b.listeners);
+        this.interceptor = b.interceptor;
         this.clock = b.clock;
         this.owner = b.owner;
         this.json = new Json(b.objectMapper);
@@ -77,7 +79,10 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         // would pile up in the queue for a third of the lease each (thousands at a few thousand stages/s)
         timer.setRemoveOnCancelPolicy(true);
         this.heartbeats = timer;
-        this.client = BatchClient.builder(pipeline, store).trigger(trigger).build(json);
+        this.client = BatchClient.builder(pipeline, store)
+                .trigger(trigger)
+                .interceptor(interceptor)
+                .build(json);
         trigger.bind(this);
     }
 
@@ -190,12 +195,35 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         MDC.put("stage", spec.name());
         MDC.put("attempt", Integer.toString(claim.attempt()));
         try {
-            return execute(spec, claim);
+            return intercepted(spec, claim);
         } finally {
             MDC.remove("batchId");
             MDC.remove("stage");
             MDC.remove("attempt");
         }
+    }
+
+    /** Runs {@link #execute} inside the interceptor, which must call it once and return its outcome. */
+    private Step intercepted(Pipeline.StageSpec spec, BatchRecord claim) {
+        if (interceptor == StageInterceptor.NONE) {
+            return execute(spec, claim);
+        }
+        Step[] ran = new Step[1];
+        StageInterceptor.Invocation invocation = new StageInterceptor.Invocation(
+                claim.batchId(), spec.name(), claim.attempt(), claim.traceContext());
+        StageOutcome outcome = interceptor.aroundStage(invocation, () -> {
+            if (ran[0] != null) {
+                throw new IllegalStateException("batch " + claim.batchId() + " stage " + spec.name()
+                        + ": the interceptor ran the invocation twice");
+            }
+            ran[0] = execute(spec, claim);
+            return ran[0].outcome();
+        });
+        if (ran[0] == null || outcome != ran[0].outcome()) {
+            throw new IllegalStateException("batch " + claim.batchId() + " stage " + spec.name() + ": interceptor "
+                    + interceptor.getClass().getName() + " must run the invocation once and return its outcome");
+        }
+        return ran[0];
     }
 
     private Step execute(Pipeline.StageSpec spec, BatchRecord claim) {
@@ -291,7 +319,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             return lost(run.claim(), stage);
         }
         listeners.stageProgressed(batchId, stage, run.attempt(), run.took());
-        fire(batchId, stage);
+        fire(run.claim(), stage);
         return new StageOutcome(StageOutcome.Kind.PROGRESSED, batchId, stage, run.attempt(), stage);
     }
 
@@ -346,7 +374,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         if (nextClaim != null) {
             return new Step(advanced, nextClaim);
         }
-        fire(batchId, next);
+        fire(run.claim(), next);
         return new Step(advanced);
     }
 
@@ -418,7 +446,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             }
             listeners.stageFailed(batchId, stage, attempt, error);
             listeners.stageRetried(batchId, stage, attempt + 1, backoff);
-            fireAfter(batchId, stage, backoff);
+            fireAfter(claim, stage, backoff);
             return new StageOutcome(StageOutcome.Kind.RETRYING, batchId, stage, attempt, error);
         }
         String stored =
@@ -477,7 +505,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
         listeners.stageFailed(batchId, stage, run.attempt(), retry.error());
         listeners.stageRetried(batchId, stage, 2, backoff);
-        fireAfter(batchId, stage, backoff);
+        fireAfter(claim, stage, backoff);
         return new StageOutcome(StageOutcome.Kind.RETRYING, batchId, stage, run.attempt(), retry.error());
     }
 
@@ -598,12 +626,12 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
     }
 
-    private void fire(long batchId, String stage) {
-        Firing.fire(LOG, trigger, batchId, stage);
+    private void fire(BatchRecord claim, String stage) {
+        Firing.fire(LOG, trigger, claim.batchId(), stage, claim.traceContext());
     }
 
-    private void fireAfter(long batchId, String stage, Duration delay) {
-        Firing.fireAfter(LOG, trigger, batchId, stage, delay);
+    private void fireAfter(BatchRecord claim, String stage, Duration delay) {
+        Firing.fireAfter(LOG, trigger, claim.batchId(), stage, delay, claim.traceContext());
     }
 
     /**
@@ -670,6 +698,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         private final StageStore store;
         private Trigger trigger;
         private final List<PipelineListener> listeners = new ArrayList<>();
+        private StageInterceptor interceptor = StageInterceptor.NONE;
         private Clock clock = Clock.systemUTC();
         private String owner = defaultOwner();
         private ObjectMapper objectMapper = Json.defaultMapper();
@@ -694,6 +723,17 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
          */
         public Builder listener(PipelineListener listener) {
             listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * @param interceptor wraps every stage invocation and chooses each new batch's trace context (for
+         *     tracing: {@code OpenTelemetryStageInterceptor}); also used by {@link PipelineRunner#client()}; default
+         *     {@link StageInterceptor#NONE}
+         * @return this
+         */
+        public Builder interceptor(StageInterceptor interceptor) {
+            this.interceptor = Objects.requireNonNull(interceptor, "interceptor");
             return this;
         }
 

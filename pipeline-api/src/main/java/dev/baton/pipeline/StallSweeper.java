@@ -138,7 +138,7 @@ public final class StallSweeper implements AutoCloseable {
                     expired ? "lease expired" : "trigger overdue",
                     r.attempt());
             listeners.stalledRecovered(r.batchId(), r.stage(), r.attempt());
-            Firing.fire(LOG, trigger, r.batchId(), r.stage());
+            Firing.fire(LOG, trigger, r.batchId(), r.stage(), r.traceContext());
         }
         return rescued;
     }

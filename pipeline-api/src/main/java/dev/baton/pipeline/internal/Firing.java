@@ -29,6 +29,25 @@ public final class Firing {
         }
     }
 
+    /** {@link Trigger#fire(long, String, String)}, with the batch's trace context; a failure logged on {@code log}. */
+    public static void fire(Logger log, Trigger trigger, long batchId, String stage, String traceContext) {
+        try {
+            trigger.fire(batchId, stage, traceContext);
+        } catch (RuntimeException e) {
+            failed(log, batchId, stage, e);
+        }
+    }
+
+    /** {@link Trigger#fireAfter(long, String, Duration, String)}; a failure logged on {@code log}. */
+    public static void fireAfter(
+            Logger log, Trigger trigger, long batchId, String stage, Duration delay, String traceContext) {
+        try {
+            trigger.fireAfter(batchId, stage, delay, traceContext);
+        } catch (RuntimeException e) {
+            failed(log, batchId, stage, e);
+        }
+    }
+
     private static void failed(Logger log, long batchId, String stage, RuntimeException e) {
         log.warn(
                 "batch {} stage {}: trigger failed ({}); the sweeper will fire it again", batchId, stage, e.toString());

@@ -55,7 +55,26 @@ public interface StageStore {
      *     store, or fails to write itself; nothing is written
      * @throws StoreException if the store fails
      */
-    Created create(long batchId, String firstStage, JsonSource input, Duration startAfter);
+    default Created create(long batchId, String firstStage, JsonSource input, Duration startAfter) {
+        return create(batchId, firstStage, input, startAfter, null);
+    }
+
+    /**
+     * {@link #create(long, String, JsonSource, Duration)}, keeping {@code traceContext} with the new run
+     * ({@link BatchRecord#traceContext()}) for as long as the run lasts, through retries, rescues and
+     * restarts. A start that finds the run keeps the run's own trace context.
+     *
+     * @param batchId the batch
+     * @param firstStage the first stage of the pipeline
+     * @param input the batch's JSON input, or {@code null} for none
+     * @param startAfter how long the first stage waits; zero to start at once
+     * @param traceContext the batch's trace context (a W3C {@code traceparent}), or {@code null} for none
+     * @return the row, and whether this call created it
+     * @throws BatchConflictException if the batch already has a run with another input
+     * @throws UnstorableValueException if {@code input} cannot be stored as it is; nothing is written
+     * @throws StoreException if the store fails
+     */
+    Created create(long batchId, String firstStage, JsonSource input, Duration startAfter, String traceContext);
 
     /**
      * {@link #create(long, String, JsonSource, Duration)} without an input, due now.

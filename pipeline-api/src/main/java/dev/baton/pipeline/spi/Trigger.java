@@ -53,6 +53,33 @@ public interface Trigger extends AutoCloseable {
     }
 
     /**
+     * {@link #fire(long, String)}, with the batch's trace context ({@link BatchRecord#traceContext()}) for a
+     * trigger that carries it across its hand-off (the HTTP trigger's {@code traceparent} header). The runner,
+     * the client and the sweeper call this form; the default drops the context, which the receiving runner
+     * reads back from the store anyway.
+     *
+     * @param batchId the batch
+     * @param stage the stage
+     * @param traceContext the batch's W3C {@code traceparent}, or {@code null}
+     */
+    default void fire(long batchId, String stage, String traceContext) {
+        fire(batchId, stage);
+    }
+
+    /**
+     * {@link #fireAfter(long, String, Duration)}, with the batch's trace context, as {@link #fire(long,
+     * String, String)}.
+     *
+     * @param batchId the batch
+     * @param stage the stage
+     * @param delay how long to wait first
+     * @param traceContext the batch's W3C {@code traceparent}, or {@code null}
+     */
+    default void fireAfter(long batchId, String stage, Duration delay, String traceContext) {
+        fireAfter(batchId, stage, delay);
+    }
+
+    /**
      * Whether the thread that finished a stage may run the next stage itself, claiming it in the
      * same transaction as the advance (one commit per transition) instead of firing this trigger.
      * True for triggers whose stages run on long-lived worker threads (in-process, queue); false

@@ -36,6 +36,7 @@ public final class InMemoryStageStore implements StageStore {
     private final Map<Long, BatchRecord> rows = new HashMap<>();
     private final Map<Long, Map<String, String>> outputs = new HashMap<>();
     private final Map<Long, String> inputs = new HashMap<>();
+    private final Map<Long, String> traceContexts = new HashMap<>();
 
     /** @param clock the clock that decides leases and due times */
     public InMemoryStageStore(Clock clock) {
@@ -48,7 +49,8 @@ public final class InMemoryStageStore implements StageStore {
     }
 
     @Override
-    public synchronized Created create(long batchId, String firstStage, JsonSource input, Duration startAfter) {
+    public synchronized Created create(
+            long batchId, String firstStage, JsonSource input, Duration startAfter, String traceContext) {
         String text = input == null ? null : text("the input of batch " + batchId, input);
         BatchRecord existing = rows.get(batchId);
         if (existing != null) {
@@ -79,11 +81,13 @@ public final class InMemoryStageStore implements StageStore {
                 now,
                 now,
                 text != null);
-        rows.put(batchId, r);
         if (text != null) {
             inputs.put(batchId, text);
         }
-        return new Created(r, true);
+        if (traceContext != null) {
+            traceContexts.put(batchId, traceContext);
+        }
+        return new Created(put(r), true);
     }
 
     @Override
@@ -549,9 +553,26 @@ public final class InMemoryStageStore implements StageStore {
                                 r.hasInput()));
     }
 
+    /** Stores {@code r} with the batch's trace context, which no change after the start alters. */
     private BatchRecord put(BatchRecord r) {
-        rows.put(r.batchId(), r);
-        return r;
+        BatchRecord kept = new BatchRecord(
+                r.batchId(),
+                r.stage(),
+                r.state(),
+                r.attempt(),
+                r.error(),
+                r.version(),
+                r.leaseOwner(),
+                r.leaseUntil(),
+                r.runAfter(),
+                r.cursor(),
+                r.stageStats(),
+                r.createdAt(),
+                r.updatedAt(),
+                r.hasInput(),
+                traceContexts.get(r.batchId()));
+        rows.put(r.batchId(), kept);
+        return kept;
     }
 
     private static Map<String, StageStats> withStats(BatchRecord r, StageStats stats) {

@@ -24,7 +24,7 @@ final class BatchRowMapper implements RowMapper<BatchRecord> {
             "batch_id, current_stage, status, attempt, error_message, version, lease_owner, lease_until,"
                     + " run_after, cursor::text AS cursor_json, stage_stats::text AS stats_json, created_at, "
                     + "updated_at,"
-                    + " input_digest IS NOT NULL AS has_input";
+                    + " input_digest IS NOT NULL AS has_input, trace_context";
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .addModule(new JavaTimeModule())
@@ -48,7 +48,8 @@ final class BatchRowMapper implements RowMapper<BatchRecord> {
                 readStats(rs.getString("stats_json")),
                 instant(rs, "created_at"),
                 instant(rs, "updated_at"),
-                rs.getBoolean("has_input"));
+                rs.getBoolean("has_input"),
+                rs.getString("trace_context"));
     }
 
     static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -71,9 +71,13 @@ import org.jdbi.v3.core.statement.TemplateEngine;
  * {@code V2__batch_inputs.sql}) holds the hex SHA-256 of its text, so that a second start with the same
  * input is recognised as the same run.
  *
+ * <p><b>Trace context.</b> The queue row's {@code trace_context} (migration {@code V3__batch_trace_context.sql})
+ * keeps the W3C {@code traceparent} a start was given, unchanged for the life of the run, so that every
+ * invocation of the batch continues one trace ({@link dev.baton.pipeline.StageInterceptor}).
+ *
  * <p><b>Schema.</b> {@link Builder#build()} checks that the tables and their columns exist and fails with
  * an {@link IllegalStateException} naming what is missing and how to migrate (a 0.1 database lacks the
- * column {@code input_digest}); a table or column dropped later makes the method that meets it throw a
+ * column {@code input_digest}, a 0.2 one {@code trace_context}); a table or column dropped later makes the method that meets it throw a
  * {@link StoreException} with the same explanation.
  *
  * <p><b>Failures.</b> A failure of the database or of the connection (a restart,
@@ -171,25 +175,29 @@ public final class JdbcStageStore implements StageStore {
      * same batch at once leave one run: the second waits for the first's transaction on the row's unique key.
      */
     @Override
-    public Created create(long batchId, String firstStage, JsonSource input, Duration startAfter) {
+    public Created create(
+            long batchId, String firstStage, JsonSource input, Duration startAfter, String traceContext) {
         Objects.requireNonNull(firstStage, "firstStage");
         Objects.requireNonNull(startAfter, "startAfter");
+        Run run = new Run(batchId, firstStage, startAfter, traceContext);
         return call("starting batch " + batchId, () -> {
             if (input == null) {
-                return jdbi.withHandle(h -> insertRun(h, batchId, firstStage, startAfter, null, null))
+                return jdbi.withHandle(h -> insertRun(h, run, null, null))
                         .map(r -> new Created(r, true))
                         .orElseGet(() -> existingRun(batchId, null));
             }
-            return createWithInput(batchId, firstStage, input, startAfter);
+            return createWithInput(run, input);
         });
     }
 
-    private Created createWithInput(long batchId, String firstStage, JsonSource input, Duration startAfter) {
+    /** What a start writes on the queue row. */
+    private record Run(long batchId, String firstStage, Duration startAfter, String traceContext) {}
+
+    private Created createWithInput(Run run, JsonSource input) {
+        long batchId = run.batchId();
         String digest;
         try (OutputRows.Write<BatchRecord> write = outputs.writeInput(
-                batchId,
-                "the input of batch " + batchId,
-                h -> insertRun(h, batchId, firstStage, startAfter, null, null))) {
+                batchId, "the input of batch " + batchId, h -> insertRun(h, run, null, null))) {
             write.from(input);
             digest = write.digest();
             String fits = write.fitting();
@@ -203,8 +211,7 @@ public final class JdbcStageStore implements StageStore {
                         true);
             }
             if (fits != null) {
-                Optional<BatchRecord> created =
-                        jdbi.withHandle(h -> insertRun(h, batchId, firstStage, startAfter, fits, digest));
+                Optional<BatchRecord> created = jdbi.withHandle(h -> insertRun(h, run, fits, digest));
                 if (created.isPresent()) {
                     return new Created(created.get(), true);
                 }
@@ -219,13 +226,13 @@ public final class JdbcStageStore implements StageStore {
      * @param digest the input's digest, or null (none, or not known yet)
      * @return the new row, or empty when the batch already has a run
      */
-    private Optional<BatchRecord> insertRun(
-            Handle h, long batchId, String firstStage, Duration startAfter, String input, String digest) {
+    private Optional<BatchRecord> insertRun(Handle h, Run run, String input, String digest) {
         return h.createQuery(sql.of(SqlText.CREATE))
-                .bind("b", batchId)
-                .bind("stage", firstStage)
-                .bind("after", startAfter.toMillis())
+                .bind("b", run.batchId())
+                .bind("stage", run.firstStage())
+                .bind("after", run.startAfter().toMillis())
                 .bind("digest", digest)
+                .bind("trace", run.traceContext())
                 .bind("input_stage", OutputRows.INPUT)
                 .bind("input", input)
                 .map(ROWS)
@@ -479,7 +486,8 @@ public final class JdbcStageStore implements StageStore {
                             all,
                             claim.createdAt(),
                             moved.updatedAt(),
-                            claim.hasInput());
+                            claim.hasInput(),
+                            claim.traceContext());
                 });
     }
 

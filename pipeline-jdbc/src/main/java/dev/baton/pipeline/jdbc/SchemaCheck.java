@@ -46,7 +46,8 @@ final class SchemaCheck {
                         "run_after",
                         "cursor",
                         "stage_stats",
-                        "input_digest"));
+                        "input_digest",
+                        "trace_context"));
         expected.put(names.data(), List.of("batch_id", "stage", "data", "created_at", "chunk", "chunks"));
     }
 

@@ -25,8 +25,9 @@ enum SqlText {
     CREATE("""
             WITH created AS (
                 INSERT INTO <queue> (batch_id, current_stage, status, created_at, updated_at, attempt, version,
-                                     run_after, input_digest)
-                VALUES (:b, :stage, 'pending', now(), now(), 1, 0, now() + :after * interval '1 millisecond', :digest)
+                                     run_after, input_digest, trace_context)
+                VALUES (:b, :stage, 'pending', now(), now(), 1, 0, now() + :after * interval '1 millisecond', :digest,
+                        :trace)
                 ON CONFLICT (batch_id) DO NOTHING
                 RETURNING <columns>),
             stale AS (

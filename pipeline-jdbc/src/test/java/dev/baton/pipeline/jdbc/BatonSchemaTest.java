@@ -141,15 +141,15 @@ class BatonSchemaTest {
         assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).build())
                 .hasMessageContaining("input_digest");
 
-        assertThat(BatonSchema.migrate(PG.dataSource())).containsExactly(2);
+        assertThat(BatonSchema.migrate(PG.dataSource())).containsExactly(2, 3);
 
         assertThat(indexes("batch_processing_queue")).isEqualTo(indexes);
         assertThat(indexes("batch_processing_data")).isEqualTo(dataIndexes);
         assertThat(constraints("batch_processing_queue")).isEqualTo(constraints);
         assertThat(columns("batch_processing_queue"))
                 .startsWith(v1Columns.toArray())
-                .endsWith("input_digest")
-                .hasSize(v1Columns.size() + 1);
+                .endsWith("input_digest", "trace_context")
+                .hasSize(v1Columns.size() + 2);
         JdbcStageStore store = JdbcStageStore.builder(PG.dataSource()).build();
         BatchRecord old = store.find(7).orElseThrow();
         assertThat(old.hasInput()).isFalse();
@@ -158,6 +158,54 @@ class BatonSchemaTest {
         assertThat(store.create(7, "setup", null, Duration.ZERO).isNew())
                 .as("a start again is the same run")
                 .isFalse();
+        assertThat(BatonSchema.migrate(PG.dataSource())).isEmpty();
+    }
+
+    @Test
+    void a_0_2_database_is_upgraded_in_place_and_its_batches_run_on_without_a_trace_context() {
+        Sql sql = new Sql(PG.dataSource());
+        // what BatonSchema.migrate of 0.2 left: V1 and V2 and their history, a batch with an input, at its second stage
+        sql.execute(BatonSchema.read("V1__baton_queue_and_data.sql"));
+        sql.execute(BatonSchema.read("V2__batch_inputs.sql"));
+        sql.execute("CREATE TABLE baton_schema_history (version INT PRIMARY KEY, script TEXT NOT NULL,"
+                + " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+        sql.update("INSERT INTO baton_schema_history (version, script) VALUES (1, 'V1__baton_queue_and_data.sql'),"
+                + " (2, 'V2__batch_inputs.sql')");
+        sql.update("INSERT INTO batch_processing_queue (batch_id, current_stage, status, created_at, updated_at,"
+                + " input_digest) VALUES (8, 'extraction', 'pending', now(), now(), 'abc')");
+        sql.update("INSERT INTO batch_processing_data (batch_id, stage, data, created_at)"
+                + " VALUES (8, ':input', '{\"m\": 2}', now()), (8, 'setup', '{\"rows\": 3}', now())");
+        List<Object> indexes = indexes("batch_processing_queue");
+        List<Object> constraints = constraints("batch_processing_queue");
+        List<Object> v2Columns = columns("batch_processing_queue");
+        assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).build())
+                .hasMessageContaining("trace_context");
+
+        assertThat(BatonSchema.migrate(PG.dataSource())).containsExactly(3);
+
+        assertThat(indexes("batch_processing_queue")).isEqualTo(indexes);
+        assertThat(constraints("batch_processing_queue")).isEqualTo(constraints);
+        assertThat(columns("batch_processing_queue"))
+                .startsWith(v2Columns.toArray())
+                .endsWith("trace_context")
+                .hasSize(v2Columns.size() + 1);
+        JdbcStageStore store = JdbcStageStore.builder(PG.dataSource()).build();
+        BatchRecord old = store.find(8).orElseThrow();
+        assertThat(old.traceContext()).isNull();
+        assertThat(old.hasInput()).isTrue();
+        assertThat(store.readInput(8, in -> {
+                    java.io.StringWriter text = new java.io.StringWriter();
+                    in.transferTo(text);
+                    return text.toString();
+                }))
+                .contains("{\"m\": 2}");
+        BatchRecord claimed =
+                store.claim(8, "extraction", "worker", Duration.ofSeconds(30)).orElseThrow();
+        assertThat(claimed.traceContext()).isNull();
+        String traced = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        assertThat(store.create(9, "setup", null, Duration.ZERO, traced).batch().traceContext())
+                .as("a batch started after the upgrade keeps its trace context")
+                .isEqualTo(traced);
         assertThat(BatonSchema.migrate(PG.dataSource())).isEmpty();
     }
 

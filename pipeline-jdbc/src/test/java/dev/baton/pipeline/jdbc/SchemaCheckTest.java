@@ -97,7 +97,7 @@ class SchemaCheckTest {
         new Sql(PG.dataSource()).execute(BatonSchema.read(MIGRATION));
         assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).build())
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("table batch_processing_queue lacks the column input_digest")
+                .hasMessageContaining("table batch_processing_queue lacks the columns input_digest, trace_context")
                 .hasMessageNotContaining("batch_processing_data lacks")
                 .hasMessageContaining("V2__batch_inputs.sql")
                 .hasMessageContaining("BatonSchema.migrate(dataSource)");

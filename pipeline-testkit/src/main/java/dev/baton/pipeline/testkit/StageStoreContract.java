@@ -185,6 +185,52 @@ public abstract class StageStoreContract {
                 store.create(1, "a", JsonSource.ofText(INPUT), Duration.ZERO).isNew(), "still the same run");
     }
 
+    /** A W3C traceparent, as an interceptor gives one. */
+    private static final String TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+    @Test
+    void a_batch_keeps_the_trace_context_it_was_started_with_through_every_change_of_its_run() {
+        assertEquals(TRACE, store.create(1, "a", null, Duration.ZERO, TRACE).batch().traceContext());
+        assertEquals(TRACE, store.find(1).orElseThrow().traceContext());
+        BatchRecord a = claimed(1, "a");
+        assertEquals(TRACE, a.traceContext(), "the claim");
+        BatchRecord b = store.advanceAndClaim(a, "\"A\"", "b", STATS, LEASE).orElseThrow();
+        assertEquals(TRACE, b.traceContext(), "the inline advance and claim");
+        assertTrue(store.saveProgress(b, "{\"next\":1}", "[1]", STATS));
+        BatchRecord again = claimed(1, "b");
+        assertEquals(TRACE, again.traceContext(), "the claim of a continuation");
+        assertTrue(store.scheduleRetry(again, "boom", Duration.ZERO, STATS));
+        makeDue(1);
+        BatchRecord retried = claimed(1, "b");
+        assertEquals(TRACE, retried.traceContext(), "the claim of a retry");
+        expireLease(1);
+        BatchRecord rescued = store.rescue(store.findStalled(Duration.ofMinutes(1), 10).get(0), "lease expired", false)
+                .orElseThrow();
+        assertEquals(TRACE, rescued.traceContext(), "the sweeper's rescue");
+        assertEquals(TRACE, claimed(1, "b").traceContext(), "the claim of the rescued stage");
+        BatchRecord restarted = store.reset(1, "a", List.of("b"), -1).orElseThrow();
+        assertEquals(TRACE, restarted.traceContext(), "a restart");
+        assertEquals(TRACE, store.list(Set.of(), 0, 10).get(0).traceContext(), "the listing");
+    }
+
+    @Test
+    void a_start_again_keeps_the_runs_own_trace_context_and_a_batch_started_without_one_has_none() {
+        store.create(1, "a", null, Duration.ZERO, TRACE);
+        String other = "00-11111111111111111111111111111111-2222222222222222-01";
+        StageStore.Created again = store.create(1, "a", null, Duration.ZERO, other);
+        assertFalse(again.isNew());
+        assertEquals(TRACE, again.batch().traceContext());
+        assertEquals(TRACE, store.find(1).orElseThrow().traceContext());
+        assertNull(store.create(2, "a").traceContext());
+        assertNull(claimed(2, "a").traceContext());
+        assertEquals(
+                other,
+                store.create(3, "a", JsonSource.ofText(INPUT), Duration.ZERO, other)
+                        .batch()
+                        .traceContext(),
+                "with an input");
+    }
+
     @Test
     void a_large_input_reads_back_exactly_as_it_was_written() {
         StringBuilder big = new StringBuilder("{\"items\":[");

@@ -90,19 +90,21 @@ final class HttpDelivery {
     }
 
     /**
-     * Sends the trigger; call it off the caller's thread.
+     * Sends the trigger, with the batch's trace context as the {@code traceparent} header when it has one;
+     * call it off the caller's thread.
      *
      * @return the last attempt, once the delivery has ended
      */
-    CompletionStage<DeliveryAttempt> deliver(long batchId, String stage) {
+    CompletionStage<DeliveryAttempt> deliver(long batchId, String stage, String traceContext) {
         URI uri = uri(stage);
         byte[] body = ("{\"batchId\":" + batchId + "}").getBytes(StandardCharsets.US_ASCII);
         AtomicInteger number = new AtomicInteger();
         return retry.executeCompletionStage(
-                scheduler, () -> attempt(uri, body, batchId, stage, number.incrementAndGet()));
+                scheduler, () -> attempt(uri, body, batchId, stage, traceContext, number.incrementAndGet()));
     }
 
-    private CompletionStage<DeliveryAttempt> attempt(URI uri, byte[] body, long batchId, String stage, int number) {
+    private CompletionStage<DeliveryAttempt> attempt(
+            URI uri, byte[] body, long batchId, String stage, String traceContext, int number) {
         SentTrackingPublisher publisher = new SentTrackingPublisher(body);
         AtomicInteger status = new AtomicInteger();
         CompletionStage<DeliveryAttempt> result;
@@ -112,6 +114,9 @@ final class HttpDelivery {
                     .header("Content-Type", "application/json")
                     .header(RequestSigner.HEADER, signer.sign(body, clock))
                     .POST(publisher);
+            if (traceContext != null) {
+                request.header(HttpTrigger.TRACE_HEADER, traceContext);
+            }
             if ("http".equalsIgnoreCase(uri.getScheme())) {
                 request.version(HttpClient.Version.HTTP_1_1); // no h2c upgrade dance on plain HTTP
             }

@@ -84,6 +84,11 @@ public final class HttpTrigger implements Trigger {
      * StagePath#DEFAULT}).
      */
     public static final String DEFAULT_STAGE_PATH = StagePath.DEFAULT_VALUE;
+    /**
+     * The W3C trace-context header a stage request carries the batch's trace context in, and a start request
+     * ({@code POST /api/process-batch}) may carry the caller's in.
+     */
+    public static final String TRACE_HEADER = "traceparent";
     /** Default number of deliveries in flight before further triggers are dropped. */
     public static final int DEFAULT_MAX_IN_FLIGHT = 256;
     /** Default number of triggers waiting for {@link #fireAfter} before further ones are dropped. */
@@ -268,6 +273,21 @@ public final class HttpTrigger implements Trigger {
      */
     @Override
     public void fire(long batchId, String stage) {
+        fire(batchId, stage, null);
+    }
+
+    /**
+     * {@link #fire(long, String)}, with the batch's trace context sent as the W3C {@code traceparent} header
+     * ({@link #TRACE_HEADER}), so that a host whose HTTP server is traced continues the batch's trace.
+     *
+     * @param batchId the batch
+     * @param stage the stage
+     * @param traceContext the batch's W3C {@code traceparent}, or {@code null} to send none
+     * @throws IllegalArgumentException if {@code stage} is not a valid stage name (a programming error)
+     * @throws IllegalStateException if the trigger has not been started
+     */
+    @Override
+    public void fire(long batchId, String stage, String traceContext) {
         checkStage(stage);
         if (closed) {
             drop(batchId, stage, "the trigger is closed");
@@ -279,7 +299,7 @@ public final class HttpTrigger implements Trigger {
             return;
         }
         try {
-            r.worker().execute(() -> deliver(r.delivery(), batchId, stage));
+            r.worker().execute(() -> deliver(r.delivery(), batchId, stage, traceContext));
         } catch (RejectedExecutionException e) {
             inFlight.release();
             drop(batchId, stage, "the trigger is closed");
@@ -295,9 +315,9 @@ public final class HttpTrigger implements Trigger {
         return r;
     }
 
-    private void deliver(HttpDelivery delivery, long batchId, String stage) {
+    private void deliver(HttpDelivery delivery, long batchId, String stage, String traceContext) {
         try {
-            delivery.deliver(batchId, stage).whenComplete((last, error) -> {
+            delivery.deliver(batchId, stage, traceContext).whenComplete((last, error) -> {
                 try {
                     delivery.report(batchId, stage, last, error);
                 } finally {
@@ -322,9 +342,25 @@ public final class HttpTrigger implements Trigger {
      */
     @Override
     public void fireAfter(long batchId, String stage, Duration delay) {
+        fireAfter(batchId, stage, delay, null);
+    }
+
+    /**
+     * {@link #fireAfter(long, String, Duration)}, with the batch's trace context, as {@link #fire(long, String,
+     * String)}.
+     *
+     * @param batchId the batch
+     * @param stage the stage
+     * @param delay how long to wait first
+     * @param traceContext the batch's W3C {@code traceparent}, or {@code null} to send none
+     * @throws IllegalArgumentException if {@code stage} is not a valid stage name
+     * @throws IllegalStateException if the trigger has not been started
+     */
+    @Override
+    public void fireAfter(long batchId, String stage, Duration delay, String traceContext) {
         checkStage(stage);
         if (delay.isZero() || delay.isNegative()) {
-            fire(batchId, stage);
+            fire(batchId, stage, traceContext);
             return;
         }
         if (closed) {
@@ -342,7 +378,7 @@ public final class HttpTrigger implements Trigger {
                     .schedule(
                             () -> {
                                 delayed.decrementAndGet();
-                                fire(batchId, stage);
+                                fire(batchId, stage, traceContext);
                             },
                             delay.toMillis(),
                             TimeUnit.MILLISECONDS);

@@ -11,6 +11,7 @@ import dev.baton.pipeline.UnknownStageException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -37,8 +38,9 @@ import org.slf4j.LoggerFactory;
  *       late trigger: nothing ran).</li>
  *   <li>{@code POST /api/process-batch} with {@code {"batchId":123}} or
  *       {@code {"batchId":123,"input":{…}}} ({@link StartRequest}): starts the batch through
- *       {@link BatchClient#start(long, Object)}, the input (a JSON object, stored as sent, numbers exact)
- *       beside it, and answers 202 with its queue row and {@code "created": true}. Idempotent: the same
+ *       {@link BatchClient#start(long, Object, java.time.Duration, String)}, the input (a JSON object, stored
+ *       as sent, numbers exact) beside it, and the request's {@code traceparent} header, if any, as the
+ *       parent of the batch's trace, and answers 202 with its queue row and {@code "created": true}. Idempotent: the same
  *       id with an equal input (the same JSON text), or again without one, answers 202 with the existing
  *       run and {@code "created": false}; another input, or an input where the run has none (or the
  *       reverse), is a 409 that changes nothing. 400 on a bad body (an input that is not a JSON object
@@ -228,6 +230,12 @@ public final class StageEndpoint {
         };
     }
 
+    /** @return the request's one {@code traceparent} header, or {@code null} when it has none or several */
+    private static String traceParent(Request r) {
+        List<String> values = r.header(HttpTrigger.TRACE_HEADER);
+        return values.size() == 1 ? values.get(0).strip() : null;
+    }
+
     private Response start(Request r) {
         if (!clientAuthorizer.test(r)) {
             return Response.json(401, EndpointJson.error("not authorized to start batches"));
@@ -244,7 +252,7 @@ public final class StageEndpoint {
         JsonNode input = body.input();
         BatchClient client = runner.client();
         try {
-            BatchClient.Started started = client.start(batchId, input);
+            BatchClient.Started started = client.start(batchId, input, Duration.ZERO, traceParent(r));
             return Response.json(202, EndpointJson.started(started.status(), started.created()));
         } catch (BatchConflictException e) {
             boolean runHasInput =

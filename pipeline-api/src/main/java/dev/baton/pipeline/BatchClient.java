@@ -139,7 +139,8 @@ public final class BatchClient {
             throw json.writeFailure(input, batchId, first, "input", e);
         }
         if (created.isNew() && trigger != null) {
-            Firing.fireAfter(LOG, trigger, batchId, first, startAfter, created.batch().traceContext());
+            Firing.fireAfter(
+                    LOG, trigger, batchId, first, startAfter, created.batch().traceContext());
         }
         return new Started(BatchStatus.of(pipeline, created.batch()), created.isNew());
     }
@@ -150,7 +151,10 @@ public final class BatchClient {
         try {
             context = interceptor.batchContext(batchId, parent);
         } catch (RuntimeException e) {
-            LOG.warn("batch {}: the interceptor failed to give a trace context ({}); none is kept", batchId, e.toString());
+            LOG.warn(
+                    "batch {}: the interceptor failed to give a trace context ({}); none is kept",
+                    batchId,
+                    e.toString());
             return null;
         }
         if (context != null && !isTraceParent(context)) {

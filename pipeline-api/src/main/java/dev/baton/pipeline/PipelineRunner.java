@@ -209,8 +209,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             return execute(spec, claim);
         }
         Step[] ran = new Step[1];
-        StageInterceptor.Invocation invocation = new StageInterceptor.Invocation(
-                claim.batchId(), spec.name(), claim.attempt(), claim.traceContext());
+        StageInterceptor.Invocation invocation =
+                new StageInterceptor.Invocation(claim.batchId(), spec.name(), claim.attempt(), claim.traceContext());
         StageOutcome outcome = interceptor.aroundStage(invocation, () -> {
             if (ran[0] != null) {
                 throw new IllegalStateException("batch " + claim.batchId() + " stage " + spec.name()

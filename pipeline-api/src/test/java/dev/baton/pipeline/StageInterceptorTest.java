@@ -132,7 +132,9 @@ class StageInterceptorTest {
                         "2 b " + TRACE,
                         "2 b " + TRACE,
                         "2 a " + TRACE);
-        assertThat(invocations).extracting(StageInterceptor.Invocation::traceContext).containsOnly(TRACE);
+        assertThat(invocations)
+                .extracting(StageInterceptor.Invocation::traceContext)
+                .containsOnly(TRACE);
         assertThat(invocations)
                 .extracting(StageInterceptor.Invocation::attempt)
                 .as("a, b's first try, b after the rescue")
@@ -169,8 +171,8 @@ class StageInterceptorTest {
         runner.client().start(8, null, Duration.ZERO, CALLER + "-extra");
         assertThat(store.find(5).orElseThrow().traceContext()).isEqualTo(CALLER);
         assertThat(List.of(6L, 7L, 8L))
-                .allSatisfy(id -> assertThat(store.find(id).orElseThrow().traceContext())
-                        .isNull());
+                .allSatisfy(id ->
+                        assertThat(store.find(id).orElseThrow().traceContext()).isNull());
         assertThat(fires).contains("5 a after 0 ms " + CALLER, "6 a after 0 ms null");
     }
 

@@ -71,8 +71,7 @@ final class CrashingStageStore implements StageStore {
     }
 
     @Override
-    public Created create(
-            long batchId, String firstStage, JsonSource input, Duration startAfter, String traceContext) {
+    public Created create(long batchId, String firstStage, JsonSource input, Duration startAfter, String traceContext) {
         return delegate.create(batchId, firstStage, input, startAfter, traceContext);
     }
 

@@ -77,8 +77,8 @@ import org.jdbi.v3.core.statement.TemplateEngine;
  *
  * <p><b>Schema.</b> {@link Builder#build()} checks that the tables and their columns exist and fails with
  * an {@link IllegalStateException} naming what is missing and how to migrate (a 0.1 database lacks the
- * column {@code input_digest}, a 0.2 one {@code trace_context}); a table or column dropped later makes the method that meets it throw a
- * {@link StoreException} with the same explanation.
+ * column {@code input_digest}, a 0.2 one {@code trace_context}); a table or column dropped later makes the
+ * method that meets it throw a {@link StoreException} with the same explanation.
  *
  * <p><b>Failures.</b> A failure of the database or of the connection (a restart,
  * {@code pg_terminate_backend}, a network cut) surfaces as a {@link StoreException} from the method that
@@ -175,8 +175,7 @@ public final class JdbcStageStore implements StageStore {
      * same batch at once leave one run: the second waits for the first's transaction on the row's unique key.
      */
     @Override
-    public Created create(
-            long batchId, String firstStage, JsonSource input, Duration startAfter, String traceContext) {
+    public Created create(long batchId, String firstStage, JsonSource input, Duration startAfter, String traceContext) {
         Objects.requireNonNull(firstStage, "firstStage");
         Objects.requireNonNull(startAfter, "startAfter");
         Run run = new Run(batchId, firstStage, startAfter, traceContext);
@@ -196,8 +195,8 @@ public final class JdbcStageStore implements StageStore {
     private Created createWithInput(Run run, JsonSource input) {
         long batchId = run.batchId();
         String digest;
-        try (OutputRows.Write<BatchRecord> write = outputs.writeInput(
-                batchId, "the input of batch " + batchId, h -> insertRun(h, run, null, null))) {
+        try (OutputRows.Write<BatchRecord> write =
+                outputs.writeInput(batchId, "the input of batch " + batchId, h -> insertRun(h, run, null, null))) {
             write.from(input);
             digest = write.digest();
             String fits = write.fitting();

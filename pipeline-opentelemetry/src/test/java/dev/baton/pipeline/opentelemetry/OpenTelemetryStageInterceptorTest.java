@@ -116,8 +116,9 @@ class OpenTelemetryStageInterceptorTest {
         SpanData start = Spans.startSpan(exporter);
         assertThat(start.getTraceId()).isEqualTo(request.getSpanContext().getTraceId());
         assertThat(start.getParentSpanId()).isEqualTo(request.getSpanContext().getSpanId());
-        assertThat(Spans.stageSpans(exporter)).hasSize(3).allSatisfy(s -> assertThat(s.getTraceId())
-                .isEqualTo(start.getTraceId()));
+        assertThat(Spans.stageSpans(exporter))
+                .hasSize(3)
+                .allSatisfy(s -> assertThat(s.getTraceId()).isEqualTo(start.getTraceId()));
     }
 
     @Test
@@ -132,7 +133,9 @@ class OpenTelemetryStageInterceptorTest {
         assertThat(store.claim(8, "setup", "a-process-that-died", Duration.ofSeconds(1)))
                 .isPresent();
         trigger.drain();
-        assertThat(Spans.stageSpans(exporter)).as("the fire found the stage claimed").isEmpty();
+        assertThat(Spans.stageSpans(exporter))
+                .as("the fire found the stage claimed")
+                .isEmpty();
         clock.advance(Duration.ofSeconds(5));
         assertThat(runner.sweeper().build().sweepOnce()).isEqualTo(1);
         trigger.drain();
@@ -148,7 +151,9 @@ class OpenTelemetryStageInterceptorTest {
                 .toList();
         assertThat(batch8).extracting(SpanData::getName).containsExactly("baton stage setup", "baton stage work");
         SpanData rescued = batch8.get(0);
-        assertThat(rescued.getAttributes().get(ATTEMPT)).as("the attempt after the rescue").isEqualTo(2L);
+        assertThat(rescued.getAttributes().get(ATTEMPT))
+                .as("the attempt after the rescue")
+                .isEqualTo(2L);
         assertThat(rescued.getAttributes().get(OUTCOME)).isEqualTo("succeeded");
         assertThat(batch8).allSatisfy(s -> {
             assertThat(s.getTraceId()).isEqualTo(start8.getTraceId());
@@ -201,9 +206,8 @@ class OpenTelemetryStageInterceptorTest {
         assertThat(Spans.stageSpans(exporter))
                 .extracting(s -> s.getAttributes().get(OUTCOME))
                 .containsExactly("progressed", "progressed", "succeeded");
-        assertThat(Spans.stageSpans(exporter)).allSatisfy(s -> assertThat(
-                        s.getAttributes().get(ATTEMPT))
-                .isEqualTo(1L));
+        assertThat(Spans.stageSpans(exporter))
+                .allSatisfy(s -> assertThat(s.getAttributes().get(ATTEMPT)).isEqualTo(1L));
     }
 
     @Test
@@ -228,7 +232,8 @@ class OpenTelemetryStageInterceptorTest {
         }
 
         List<SpanData> stages = Spans.stageSpans(exporter);
-        assertThat(stages.get(0).getParentSpanId()).isEqualTo(server.getSpanContext().getSpanId());
+        assertThat(stages.get(0).getParentSpanId())
+                .isEqualTo(server.getSpanContext().getSpanId());
         assertThat(stages.get(0).getTraceId()).isEqualTo(batch.getTraceId());
         assertThat(stages.get(1).getParentSpanId()).isEqualTo(batch.getSpanId());
         assertThat(stages.get(1).getTraceId()).isEqualTo(batch.getTraceId());
@@ -264,8 +269,8 @@ class OpenTelemetryStageInterceptorTest {
 
         List<SpanData> stages = Spans.stageSpans(exporter);
         assertThat(stages).hasSize(3);
-        assertThat(stages).allSatisfy(s -> assertThat(s.getParentSpanContext().isValid())
-                .isFalse());
+        assertThat(stages)
+                .allSatisfy(s -> assertThat(s.getParentSpanContext().isValid()).isFalse());
     }
 
     static SpanContext spanContextOf(String traceParent) {

@@ -96,7 +96,8 @@ class TracedHttpPipelineTest {
                 .backoff(Duration.ofMillis(20), 2.0, Duration.ofMillis(500))
                 .shutdownWait(Duration.ZERO)
                 .build();
-        PipelineRunner runner = PipelineRunner.builder(sixStages(), JdbcStageStore.builder(PG.dataSource()).build())
+        PipelineRunner runner = PipelineRunner.builder(
+                        sixStages(), JdbcStageStore.builder(PG.dataSource()).build())
                 .trigger(trigger)
                 .interceptor(Spans.interceptor(sdk))
                 .listener(new PipelineListener() {
@@ -135,7 +136,8 @@ class TracedHttpPipelineTest {
         Span request = caller.spanBuilder("POST /jobs").startSpan();
         String traceParent = "00-" + request.getSpanContext().getTraceId() + "-"
                 + request.getSpanContext().getSpanId() + "-01";
-        HttpResponse<String> started = post(a.server().baseUrl(), "/api/process-batch", "{\"batchId\":21}", traceParent);
+        HttpResponse<String> started =
+                post(a.server().baseUrl(), "/api/process-batch", "{\"batchId\":21}", traceParent);
         request.end();
         assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
 
@@ -147,7 +149,9 @@ class TracedHttpPipelineTest {
         assertThat(start.getTraceId()).isEqualTo(trace);
         assertThat(start.getParentSpanId()).isEqualTo(request.getSpanContext().getSpanId());
         assertThat(start.getAttributes().get(BATCH_ID)).isEqualTo(21L);
-        assertThat(start.getResource().getAttribute(Spans.SERVICE)).as("started by A").isEqualTo("baton-a");
+        assertThat(start.getResource().getAttribute(Spans.SERVICE))
+                .as("started by A")
+                .isEqualTo("baton-a");
         List<SpanData> stages = stageSpans(spans);
         assertThat(stages).extracting(s -> s.getAttributes().get(STAGE)).containsExactlyElementsOf(STAGES);
         assertThat(stages).allSatisfy(s -> {
@@ -164,10 +168,10 @@ class TracedHttpPipelineTest {
     }
 
     @Test
-    void a_stage_whose_process_died_is_rescued_by_the_sweeper_and_its_batch_completes_in_one_trace()
-            throws Exception {
+    void a_stage_whose_process_died_is_rescued_by_the_sweeper_and_its_batch_completes_in_one_trace() throws Exception {
         // a client without a trigger: the batch is due, but nobody is told
-        BatchClient client = BatchClient.builder(sixStages(), JdbcStageStore.builder(PG.dataSource()).build())
+        BatchClient client = BatchClient.builder(
+                        sixStages(), JdbcStageStore.builder(PG.dataSource()).build())
                 .interceptor(Spans.interceptor(a.sdk()))
                 .build();
         client.start(23);
@@ -178,12 +182,15 @@ class TracedHttpPipelineTest {
         StallSweeper sweeper = a.runner().sweeper().build();
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (sweeper.sweepOnce() == 0) {
-            assertThat(System.nanoTime()).as("the sweeper rescues the expired lease").isLessThan(deadline);
+            assertThat(System.nanoTime())
+                    .as("the sweeper rescues the expired lease")
+                    .isLessThan(deadline);
             Thread.sleep(5);
         }
 
         assertThat(completed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-        List<SpanData> stages = stageSpans(Spans.awaitSpans(exporter, s -> stageSpans(s).size() == 6));
+        List<SpanData> stages =
+                stageSpans(Spans.awaitSpans(exporter, s -> stageSpans(s).size() == 6));
         SpanData start = Spans.startSpan(exporter);
         assertThat(stages).extracting(s -> s.getAttributes().get(STAGE)).containsExactlyElementsOf(STAGES);
         assertThat(stages)
@@ -227,10 +234,14 @@ class TracedHttpPipelineTest {
 
         runner.client().start(24);
         String batch = store.find(24).orElseThrow().traceContext();
-        assertThat(received.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the start's fire").containsExactly(batch);
+        assertThat(received.poll(WAIT.toSeconds(), TimeUnit.SECONDS))
+                .as("the start's fire")
+                .containsExactly(batch);
         assertThat(runner.client().cancel(24).state()).isEqualTo(BatchState.CANCELLED);
         runner.client().retry(24);
-        assertThat(received.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the retry's fire").containsExactly(batch);
+        assertThat(received.poll(WAIT.toSeconds(), TimeUnit.SECONDS))
+                .as("the retry's fire")
+                .containsExactly(batch);
     }
 
     static List<SpanData> stageSpans(List<SpanData> spans) {

@@ -190,7 +190,8 @@ public abstract class StageStoreContract {
 
     @Test
     void a_batch_keeps_the_trace_context_it_was_started_with_through_every_change_of_its_run() {
-        assertEquals(TRACE, store.create(1, "a", null, Duration.ZERO, TRACE).batch().traceContext());
+        assertEquals(
+                TRACE, store.create(1, "a", null, Duration.ZERO, TRACE).batch().traceContext());
         assertEquals(TRACE, store.find(1).orElseThrow().traceContext());
         BatchRecord a = claimed(1, "a");
         assertEquals(TRACE, a.traceContext(), "the claim");
@@ -204,7 +205,8 @@ public abstract class StageStoreContract {
         BatchRecord retried = claimed(1, "b");
         assertEquals(TRACE, retried.traceContext(), "the claim of a retry");
         expireLease(1);
-        BatchRecord rescued = store.rescue(store.findStalled(Duration.ofMinutes(1), 10).get(0), "lease expired", false)
+        BatchRecord rescued = store.rescue(
+                        store.findStalled(Duration.ofMinutes(1), 10).get(0), "lease expired", false)
                 .orElseThrow();
         assertEquals(TRACE, rescued.traceContext(), "the sweeper's rescue");
         assertEquals(TRACE, claimed(1, "b").traceContext(), "the claim of the rescued stage");

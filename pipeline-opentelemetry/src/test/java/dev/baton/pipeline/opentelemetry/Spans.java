@@ -10,6 +10,7 @@ import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -44,6 +45,21 @@ final class Spans {
     static List<SpanData> stageSpans(InMemorySpanExporter exporter) {
         return exporter.getFinishedSpanItems().stream()
                 .filter(s -> s.getName().startsWith(OpenTelemetryStageInterceptor.STAGE_SPAN_PREFIX))
+                .toList();
+    }
+
+    /**
+     * @param spans finished spans
+     * @param stages the pipeline's stage names, in order
+     * @return the stage spans among them, in the pipeline's order of stages, then by attempt (spans of two
+     *     processes may end in either order: a stage's span ends just after its commit hands the batch on)
+     */
+    static List<SpanData> inStageOrder(List<SpanData> spans, List<String> stages) {
+        return spans.stream()
+                .filter(s -> s.getName().startsWith(OpenTelemetryStageInterceptor.STAGE_SPAN_PREFIX))
+                .sorted(Comparator.comparing((SpanData s) ->
+                                stages.indexOf(s.getAttributes().get(OpenTelemetryStageInterceptor.STAGE)))
+                        .thenComparing(s -> s.getAttributes().get(OpenTelemetryStageInterceptor.ATTEMPT)))
                 .toList();
     }
 

@@ -142,7 +142,8 @@ class TracedHttpPipelineTest {
         assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
 
         assertThat(completed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-        List<SpanData> spans = Spans.awaitSpans(exporter, s -> stageSpans(s).size() == 6);
+        List<SpanData> stages =
+                Spans.inStageOrder(Spans.awaitSpans(exporter, s -> stageSpans(s).size() == 6), STAGES);
 
         String trace = request.getSpanContext().getTraceId();
         SpanData start = Spans.startSpan(exporter);
@@ -152,7 +153,6 @@ class TracedHttpPipelineTest {
         assertThat(start.getResource().getAttribute(Spans.SERVICE))
                 .as("started by A")
                 .isEqualTo("baton-a");
-        List<SpanData> stages = stageSpans(spans);
         assertThat(stages).extracting(s -> s.getAttributes().get(STAGE)).containsExactlyElementsOf(STAGES);
         assertThat(stages).allSatisfy(s -> {
             assertThat(s.getTraceId()).isEqualTo(trace);
@@ -190,7 +190,7 @@ class TracedHttpPipelineTest {
 
         assertThat(completed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
         List<SpanData> stages =
-                stageSpans(Spans.awaitSpans(exporter, s -> stageSpans(s).size() == 6));
+                Spans.inStageOrder(Spans.awaitSpans(exporter, s -> stageSpans(s).size() == 6), STAGES);
         SpanData start = Spans.startSpan(exporter);
         assertThat(stages).extracting(s -> s.getAttributes().get(STAGE)).containsExactlyElementsOf(STAGES);
         assertThat(stages)

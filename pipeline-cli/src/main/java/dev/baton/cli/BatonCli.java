@@ -147,8 +147,7 @@ public final class BatonCli implements Callable<Integer> {
     Session open() {
         String url = jdbcUrl != null && !jdbcUrl.isBlank() ? jdbcUrl : env.apply(JDBC_URL_VARIABLE);
         if (url == null || url.isBlank()) {
-            throw new CliException(
-                    Exit.USAGE, "usage", "no database: pass --jdbc-url URL or set " + JDBC_URL_VARIABLE);
+            throw new CliException(Exit.USAGE, "usage", "no database: pass --jdbc-url URL or set " + JDBC_URL_VARIABLE);
         }
         return Session.open(url, connectTimeout);
     }

@@ -28,7 +28,8 @@ final class CancelCommand implements Callable<Integer> {
     public Integer call() {
         Session session = cli.open();
         BatchRecord batch = session.store().find(batchId).orElseThrow(() -> new BatchNotFoundException(batchId));
-        BatchStatus status = StageOrder.client(session, order.of(cli, session, batch).names())
+        BatchStatus status = StageOrder.client(
+                        session, order.of(cli, session, batch).names())
                 .cancel(batchId);
         cli.printer().status("cancelled batch " + batchId + " at stage '" + status.stage() + "'", status);
         return Exit.OK;

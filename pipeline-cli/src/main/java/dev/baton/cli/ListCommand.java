@@ -12,10 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code list}: batches by state and stage, oldest change first. */
-@Command(
-        name = "list",
-        mixinStandardHelpOptions = true,
-        description = "Lists batches, oldest change first.")
+@Command(name = "list", mixinStandardHelpOptions = true, description = "Lists batches, oldest change first.")
 final class ListCommand implements Callable<Integer> {
     /** Rows read per query while filtering by stage. */
     static final int SCAN_PAGE = 1000;

@@ -28,9 +28,7 @@ final class MigrateCommand implements Callable<Integer> {
         }
         cli.printer()
                 .done(
-                        applied.isEmpty()
-                                ? "Baton's tables are up to date"
-                                : "applied Baton migrations " + applied,
+                        applied.isEmpty() ? "Baton's tables are up to date" : "applied Baton migrations " + applied,
                         Map.of("applied", applied));
         return Exit.OK;
     }

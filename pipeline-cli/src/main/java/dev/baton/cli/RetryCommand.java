@@ -29,7 +29,8 @@ final class RetryCommand implements Callable<Integer> {
     public Integer call() {
         Session session = cli.open();
         BatchRecord batch = session.store().find(batchId).orElseThrow(() -> new BatchNotFoundException(batchId));
-        BatchStatus status = StageOrder.client(session, order.of(cli, session, batch).names())
+        BatchStatus status = StageOrder.client(
+                        session, order.of(cli, session, batch).names())
                 .retry(batchId);
         cli.printer().status("retried batch " + batchId + " from stage '" + status.stage() + "'", status);
         return Exit.OK;

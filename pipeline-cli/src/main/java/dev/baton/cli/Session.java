@@ -1,7 +1,7 @@
 package dev.baton.cli;
 
-import dev.baton.pipeline.spi.StoreException;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
+import dev.baton.pipeline.spi.StoreException;
 import java.time.Duration;
 import java.util.Locale;
 import javax.sql.DataSource;
@@ -72,9 +72,7 @@ final class Session {
                 throw new CliException(Exit.SCHEMA, "schema", e.getMessage() + " (with this tool: baton migrate)");
             } catch (StoreException e) {
                 throw new CliException(
-                        Exit.DATABASE,
-                        "database",
-                        "cannot reach the database at " + where() + ": " + e.getMessage());
+                        Exit.DATABASE, "database", "cannot reach the database at " + where() + ": " + e.getMessage());
             }
         }
         return store;

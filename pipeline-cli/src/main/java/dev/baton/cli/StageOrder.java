@@ -55,8 +55,7 @@ final class StageOrder {
         }
         String fromEnv = cli.env.apply(STAGES_VARIABLE);
         if (fromEnv != null && !fromEnv.isBlank()) {
-            return new Names(
-                    Arrays.stream(fromEnv.split(",")).map(String::trim).toList(), true);
+            return new Names(Arrays.stream(fromEnv.split(",")).map(String::trim).toList(), true);
         }
         return new Names(reached(session, batch), false);
     }
@@ -98,10 +97,11 @@ final class StageOrder {
                 }
             }
         } catch (SQLException e) {
-            throw new StoreException("reading the stages batch " + batch.batchId() + " has reached failed: "
-                    + e.getMessage(), e);
+            throw new StoreException(
+                    "reading the stages batch " + batch.batchId() + " has reached failed: " + e.getMessage(), e);
         }
-        List<Map.Entry<String, StageStats>> others = new ArrayList<>(batch.stageStats().entrySet());
+        List<Map.Entry<String, StageStats>> others =
+                new ArrayList<>(batch.stageStats().entrySet());
         others.sort(Comparator.comparing(
                 (Map.Entry<String, StageStats> e) -> e.getValue().startedAt(),
                 Comparator.nullsLast(Comparator.<Instant>naturalOrder())));

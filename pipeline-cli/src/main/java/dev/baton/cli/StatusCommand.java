@@ -29,8 +29,7 @@ final class StatusCommand implements Callable<Integer> {
         Session session = cli.open();
         BatchRecord batch = session.store().find(batchId).orElseThrow(() -> new BatchNotFoundException(batchId));
         var client = StageOrder.client(session, order.of(cli, session, batch).names());
-        cli.printer()
-                .status(null, client.status(batchId).orElseThrow(() -> new BatchNotFoundException(batchId)));
+        cli.printer().status(null, client.status(batchId).orElseThrow(() -> new BatchNotFoundException(batchId)));
         return Exit.OK;
     }
 }

@@ -167,7 +167,8 @@ class BatonCliTest {
                 .isEmpty();
         assertThat(ids(baton("--json", "list", "--limit", "1"))).hasSize(1);
         CliRun table = baton("list", "--state", "failed");
-        assertThat(table.out()).containsPattern("(?m)^batch +state +stage +attempt +updated +error$")
+        assertThat(table.out())
+                .containsPattern("(?m)^batch +state +stage +attempt +updated +error$")
                 .containsPattern("(?m)^3 +failed +b +1 .* the model said no$");
         CliRun bad = baton("list", "--state", "finished");
         assertThat(bad.code()).isEqualTo(2);
@@ -219,14 +220,18 @@ class BatonCliTest {
         JsonNode restarted = json(baton("--json", "restart", "1", "--stage", "b"));
         assertThat(restarted.get("state").asText()).isEqualTo("pending");
         assertThat(restarted.get("stage").asText()).isEqualTo("b");
-        assertThat(store.readOutput(1, "a")).as("an earlier stage's output is kept").isPresent();
+        assertThat(store.readOutput(1, "a"))
+                .as("an earlier stage's output is kept")
+                .isPresent();
         assertThat(store.readOutput(1, "b")).isEmpty();
         assertThat(store.readInput(1, in -> "kept")).contains("kept");
 
         store.advance(claim(1, "b"), "\"B\"", Pipeline.COMPLETED, STATS);
         assertThat(baton("restart", "1", "--stage", "a").code()).isZero();
         assertThat(store.readOutput(1, "a")).isEmpty();
-        assertThat(store.readOutput(1, "b")).as("a later stage's output goes too").isEmpty();
+        assertThat(store.readOutput(1, "b"))
+                .as("a later stage's output goes too")
+                .isEmpty();
     }
 
     @Test
@@ -234,7 +239,10 @@ class BatonCliTest {
         threeBatches();
         CliRun unknown = baton("restart", "2", "--stage", "b");
         assertThat(unknown.code()).isEqualTo(5);
-        assertThat(unknown.err()).contains("has not reached stage 'b'").contains("[a]").contains("--stages");
+        assertThat(unknown.err())
+                .contains("has not reached stage 'b'")
+                .contains("[a]")
+                .contains("--stages");
 
         JsonNode given = json(baton("--json", "restart", "2", "--stage", "b", "--stages", "a,b,c"));
         assertThat(given.get("stage").asText()).isEqualTo("b");
@@ -242,8 +250,8 @@ class BatonCliTest {
 
         CliRun notInPipeline = baton("restart", "2", "--stage", "z", "--stages", "a,b,c");
         assertThat(notInPipeline.code()).isEqualTo(5);
-        CliRun fromEnv = CliRun.of(
-                Map.of("PIPELINE_STAGES", "a,b"), "--jdbc-url", PG.jdbcUrl(), "restart", "2", "--stage", "z");
+        CliRun fromEnv =
+                CliRun.of(Map.of("PIPELINE_STAGES", "a,b"), "--jdbc-url", PG.jdbcUrl(), "restart", "2", "--stage", "z");
         assertThat(fromEnv.code()).isEqualTo(5);
         assertThat(fromEnv.err()).contains("[a, b]");
         assertThat(baton("restart", "2").code()).as("--stage is required").isEqualTo(2);

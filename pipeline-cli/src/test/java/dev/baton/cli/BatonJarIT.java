@@ -23,8 +23,8 @@ class BatonJarIT {
     record Ran(int code, String out, String err) {}
 
     static Ran java(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
         command.addAll(List.of(args));
         Path out = Files.createTempFile("baton-out", ".txt");
         Path err = Files.createTempFile("baton-err", ".txt");

@@ -512,8 +512,7 @@ public final class InMemoryStageStore implements StageStore {
      * <p>Atomic, like every method here; one output or input counts as one row, whatever its size.
      */
     @Override
-    public synchronized Purged purgeFinished(
-            Duration olderThan, Set<BatchState> states, long afterBatchId, int limit) {
+    public synchronized Purged purgeFinished(Duration olderThan, Set<BatchState> states, long afterBatchId, int limit) {
         Purged.check(olderThan, states, limit);
         Instant cutoff = clock.instant().minus(olderThan);
         List<Long> doomed = rows.values().stream()

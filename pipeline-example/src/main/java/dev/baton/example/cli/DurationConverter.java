@@ -52,7 +52,7 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
                 // falls through to the message below
             }
         }
-        throw new CommandLine.TypeConversionException(
-                "'" + value + "' is not a duration: use a number and a unit (ms, s, m, h, d), such as 250ms, 2s, 1.5m or 7d");
+        throw new CommandLine.TypeConversionException("'" + value
+                + "' is not a duration: use a number and a unit (ms, s, m, h, d), such as 250ms, 2s, 1.5m or 7d");
     }
 }

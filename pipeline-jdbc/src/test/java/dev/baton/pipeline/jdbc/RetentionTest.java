@@ -9,7 +9,6 @@ import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStats;
-import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -58,14 +57,15 @@ class RetentionTest {
                 .networkTimeout(Duration.ofSeconds(20))
                 .build();
         sql = new Sql(PG.dataSource());
-        sql.update("INSERT INTO batch_processing_queue"
-                + " (batch_id, current_stage, status, created_at, updated_at, attempt, version, run_after)"
-                + " SELECT g, CASE WHEN g % 10 IN (0, 1) THEN 'b' ELSE 'completed' END,"
-                + "        CASE g % 10 WHEN 0 THEN 'cancelled' WHEN 1 THEN 'failed' ELSE 'completed' END,"
-                + "        now() - interval '11 days',"
-                + "        CASE WHEN g % 2 = 0 THEN now() - interval '10 days' ELSE now() - interval '30 minutes' END,"
-                + "        1, 3, now() - interval '11 days'"
-                + "   FROM generate_series(1, ?) AS g",
+        sql.update(
+                "INSERT INTO batch_processing_queue"
+                        + " (batch_id, current_stage, status, created_at, updated_at, attempt, version, run_after)"
+                        + " SELECT g, CASE WHEN g % 10 IN (0, 1) THEN 'b' ELSE 'completed' END,"
+                        + "        CASE g % 10 WHEN 0 THEN 'cancelled' WHEN 1 THEN 'failed' ELSE 'completed' END,"
+                        + "        now() - interval '11 days',"
+                        + "        CASE WHEN g % 2 = 0 THEN now() - interval '10 days' ELSE now() - interval '30 minutes' END,"
+                        + "        1, 3, now() - interval '11 days'"
+                        + "   FROM generate_series(1, ?) AS g",
                 FINISHED);
         sql.update("INSERT INTO batch_processing_data (batch_id, stage, data, created_at)"
                 + " SELECT batch_id, s.stage, '{\"n\": 1}'::jsonb, created_at"
@@ -98,8 +98,10 @@ class RetentionTest {
                         + " AND updated_at < now() - interval '7 days'"))
                 .as("nothing old enough is left")
                 .isZero();
-        assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE updated_at > now() - interval '1 day'"
-                        + " AND batch_id <= ?", FINISHED))
+        assertThat(sql.count(
+                        "SELECT count(*) FROM batch_processing_queue WHERE updated_at > now() - interval '1 day'"
+                                + " AND batch_id <= ?",
+                        FINISHED))
                 .as("every batch younger than the period is kept")
                 .isEqualTo(FINISHED / 2);
         assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE status = 'failed'"))
@@ -132,15 +134,16 @@ class RetentionTest {
             long running = RUNNING_FROM;
             BatchRecord claim = store.find(running).orElseThrow();
             assertThat(store.heartbeat(claim, Duration.ofMinutes(5))).isTrue();
-            BatchRecord next = store.advanceAndClaim(
-                            claim, "\"A\"", "b", StageStats.NONE, Duration.ofMinutes(5))
+            BatchRecord next = store.advanceAndClaim(claim, "\"A\"", "b", StageStats.NONE, Duration.ofMinutes(5))
                     .orElseThrow();
             assertThat(store.advance(next, "\"B\"", Pipeline.COMPLETED, StageStats.NONE))
                     .isTrue();
             store.create(RUNNING_FROM + 100, "a");
             assertThat(store.claim(RUNNING_FROM + 100, "a", "worker", Duration.ofMinutes(5)))
                     .isPresent();
-            assertThat(inTransaction(pagePid)).as("the purge page is still uncommitted").isTrue();
+            assertThat(inTransaction(pagePid))
+                    .as("the purge page is still uncommitted")
+                    .isTrue();
             assertThat(store.find(running).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
 
             // an operator's restart of a batch in the page waits for the page's commit, and no longer
@@ -161,8 +164,8 @@ class RetentionTest {
     @Test
     void batches_run_to_completion_while_the_purge_of_a_hundred_thousand_goes_on() throws Exception {
         BatchClient client = BatchClient.builder(pipeline, store).build();
-        CompletableFuture<Long> purge = CompletableFuture.supplyAsync(
-                () -> client.purge(WEEK, COMPLETED_OR_CANCELLED), threads);
+        CompletableFuture<Long> purge =
+                CompletableFuture.supplyAsync(() -> client.purge(WEEK, COMPLETED_OR_CANCELLED), threads);
         for (long id = RUNNING_FROM; id < RUNNING_FROM + RUNNING; id++) {
             BatchRecord claim = store.find(id).orElseThrow();
             BatchRecord next = store.advanceAndClaim(claim, "\"A\"", "b", StageStats.NONE, Duration.ofMinutes(5))
@@ -234,8 +237,7 @@ class RetentionTest {
     /** Polls, with a generous deadline, until a backend waits on a lock that {@code pid} holds. */
     private void awaitBlockedBy(long pid) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (sql.count("SELECT count(*) FROM pg_stat_activity WHERE ?::int = ANY(pg_blocking_pids(pid))", pid)
-                == 0) {
+        while (sql.count("SELECT count(*) FROM pg_stat_activity WHERE ?::int = ANY(pg_blocking_pids(pid))", pid) == 0) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("no backend waited on the purge page's locks");
             }

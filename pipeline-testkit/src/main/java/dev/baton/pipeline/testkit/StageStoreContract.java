@@ -547,7 +547,9 @@ public abstract class StageStoreContract {
                 List.of(4L),
                 store.purgeFinished(HOUR, Set.of(BatchState.FAILED), 0, 100).batchIds(),
                 "failed batches go when asked for");
-        assertEquals(List.of(), store.purgeFinished(HOUR, COMPLETED_OR_CANCELLED, 0, 100).batchIds());
+        assertEquals(
+                List.of(),
+                store.purgeFinished(HOUR, COMPLETED_OR_CANCELLED, 0, 100).batchIds());
     }
 
     @Test
@@ -556,9 +558,15 @@ public abstract class StageStoreContract {
             complete(id);
             ageBy(id, HOUR);
         }
-        assertEquals(List.of(1L, 2L), store.purgeFinished(Duration.ZERO, COMPLETED_OR_CANCELLED, 0, 2).batchIds());
-        assertEquals(List.of(3L, 4L), store.purgeFinished(Duration.ZERO, COMPLETED_OR_CANCELLED, 2, 2).batchIds());
-        assertEquals(List.of(5L), store.purgeFinished(Duration.ZERO, COMPLETED_OR_CANCELLED, 4, 2).batchIds());
+        assertEquals(
+                List.of(1L, 2L),
+                store.purgeFinished(Duration.ZERO, COMPLETED_OR_CANCELLED, 0, 2).batchIds());
+        assertEquals(
+                List.of(3L, 4L),
+                store.purgeFinished(Duration.ZERO, COMPLETED_OR_CANCELLED, 2, 2).batchIds());
+        assertEquals(
+                List.of(5L),
+                store.purgeFinished(Duration.ZERO, COMPLETED_OR_CANCELLED, 4, 2).batchIds());
         assertTrue(store.list(Set.of(), 0, 10).isEmpty());
 
         StageStore.Created again = store.create(1, "a", JsonSource.ofText(INPUT), Duration.ZERO);
@@ -571,7 +579,8 @@ public abstract class StageStoreContract {
     void purging_refuses_states_that_are_not_finished_and_changes_nothing() {
         store.create(1, "a");
         ageBy(1, HOUR);
-        for (Set<BatchState> states : List.of(Set.of(BatchState.PENDING), Set.of(BatchState.IN_PROGRESS), Set.<BatchState>of())) {
+        for (Set<BatchState> states :
+                List.of(Set.of(BatchState.PENDING), Set.of(BatchState.IN_PROGRESS), Set.<BatchState>of())) {
             IllegalArgumentException e = assertThrows(
                     IllegalArgumentException.class, () -> store.purgeFinished(Duration.ZERO, states, 0, 10));
             assertTrue(e.getMessage().contains("finished"), e.getMessage());

@@ -63,7 +63,7 @@ class RetentionTest {
                         + " SELECT g, CASE WHEN g % 10 IN (0, 1) THEN 'b' ELSE 'completed' END,"
                         + "        CASE g % 10 WHEN 0 THEN 'cancelled' WHEN 1 THEN 'failed' ELSE 'completed' END,"
                         + "        now() - interval '11 days',"
-                        + "        CASE WHEN g % 2 = 0 THEN now() - interval '10 days' ELSE now() - interval '30 minutes' END,"
+                        + "        now() - CASE WHEN g % 2 = 0 THEN interval '10 days' ELSE interval '30 minutes' END,"
                         + "        1, 3, now() - interval '11 days'"
                         + "   FROM generate_series(1, ?) AS g",
                 FINISHED);

@@ -37,8 +37,9 @@ import java.util.function.LongSupplier;
  * queue's state at that moment, frozen. With retention {@code delete} Baton's retention
  * ({@code BatchClient.purge} of completed batches, period zero: queue row, outputs and input, in pages of one
  * short transaction each) runs every {@value #RETENTION_EVERY_MILLIS} ms; with {@code keep} they stay. The
- * tables' sizes and statistics are read before, at even steps on the way (by a sampler thread, so admission never waits for it), and after every connection of the run has
- * closed, so that every backend's statistics are flushed. Not thread-safe.
+ * tables' sizes and statistics are read before, at even steps on the way (by a sampler thread, so admission
+ * never waits for it), and after every connection of the run has closed, so that every backend's statistics
+ * are flushed. Not thread-safe.
  */
 final class QueueChurn {
     /** The schema, dropped and recreated for each run. */

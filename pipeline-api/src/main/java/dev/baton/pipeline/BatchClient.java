@@ -3,6 +3,7 @@ package dev.baton.pipeline;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.baton.pipeline.internal.Firing;
 import dev.baton.pipeline.internal.Json;
+import dev.baton.pipeline.internal.Retention;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.spi.Trigger;
@@ -34,6 +35,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class BatchClient {
     private static final Logger LOG = LoggerFactory.getLogger(BatchClient.class);
+
+    /** How many batches {@link #purge} deletes per transaction. */
+    public static final int PURGE_PAGE = 500;
 
     private final Pipeline pipeline;
     private final StageStore store;
@@ -312,6 +316,27 @@ public final class BatchClient {
         return store.findStalled(pendingGrace, limit).stream()
                 .map(r -> BatchStatus.of(pipeline, r))
                 .toList();
+    }
+
+    /**
+     * Retention: deletes the batches in {@code states} that finished more than {@code olderThan} ago (by the
+     * store's clock, from the time of their last change, which for a finished batch is when it finished),
+     * with their outputs, partial outputs and input. It works in pages of {@value #PURGE_PAGE} batches, one
+     * short transaction each, and never waits for a row: a batch being changed at that moment is left for the
+     * next purge. A running batch is never touched and never waits on a purge; an operation on a batch being
+     * purged waits for at most one page. A purged batch is forgotten: its status is empty, and a start of its id
+     * is a new run. The host's own tables are left alone.
+     *
+     * @param olderThan how long ago a batch must have finished; zero purges every finished batch
+     * @param states which finished states to purge: {@link BatchState#COMPLETED}, {@link BatchState#CANCELLED}
+     *     and/or {@link BatchState#FAILED}
+     * @return how many batches were deleted
+     * @throws IllegalArgumentException if {@code states} is empty or names {@code pending} or
+     *     {@code in_progress}, or {@code olderThan} is negative
+     * @throws UnsupportedOperationException if the store does not implement {@link StageStore#purgeFinished}
+     */
+    public long purge(Duration olderThan, Set<BatchState> states) {
+        return Retention.purge(LOG, store, olderThan, states, PURGE_PAGE);
     }
 
     /** @return the number of batches per state, every state present */

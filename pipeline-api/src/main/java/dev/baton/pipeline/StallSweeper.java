@@ -3,10 +3,12 @@ package dev.baton.pipeline;
 import dev.baton.pipeline.internal.Firing;
 import dev.baton.pipeline.internal.Listeners;
 import dev.baton.pipeline.internal.RepeatedFailureLog;
+import dev.baton.pipeline.internal.Retention;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.spi.Trigger;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,7 +25,11 @@ import org.slf4j.LoggerFactory;
  * lease expired becomes pending with one more attempt (or failed, when its stage has no attempts left)
  * and is triggered; a pending batch whose trigger never arrived, or whose retry is due, is
  * triggered again. Any number of sweepers may run at once, in any processes: each rescue is a
- * compare-and-set, so every stalled batch is rescued once. Thread-safe.
+ * compare-and-set, so every stalled batch is rescued once.
+ *
+ * <p>With {@link Builder#retention retention}, it also purges finished batches older than the retention period
+ * on a schedule of its own ({@link Builder#retentionInterval}), on a second thread, so a long purge never delays
+ * a sweep; a pass that fails is logged and the next one runs. Thread-safe.
  */
 public final class StallSweeper implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StallSweeper.class);
@@ -32,6 +38,9 @@ public final class StallSweeper implements AutoCloseable {
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
     /** Default wait for a due pending batch's trigger before the sweeper fires it again. */
     public static final Duration DEFAULT_PENDING_GRACE = Duration.ofSeconds(30);
+
+    /** Default time between two retention passes, once {@link Builder#retention retention} is set. */
+    public static final Duration DEFAULT_RETENTION_INTERVAL = Duration.ofMinutes(1);
 
     private static final int PAGE = 100;
     private static final int MAX_PAGES_PER_SWEEP = 100;
@@ -42,9 +51,13 @@ public final class StallSweeper implements AutoCloseable {
     private final Listeners listeners;
     private final Duration pendingGrace;
     private final Duration interval;
+    private final Duration retention;
+    private final Set<BatchState> retainedStates;
+    private final Duration retentionInterval;
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
     private volatile Map<String, Long> atUnknownStages = Map.of();
     private ScheduledExecutorService scheduler;
+    private ScheduledExecutorService retentionScheduler;
     private boolean closed;
 
     private StallSweeper(Builder b) {
@@ -54,6 +67,9 @@ public final class StallSweeper implements AutoCloseable {
         this.listeners = b.listeners;
         this.pendingGrace = b.pendingGrace;
         this.interval = b.interval;
+        this.retention = b.retention;
+        this.retainedStates = b.retainedStates;
+        this.retentionInterval = b.retentionInterval;
     }
 
     /**
@@ -76,6 +92,22 @@ public final class StallSweeper implements AutoCloseable {
         }
         reportOutside(stages);
         return rescued;
+    }
+
+    /**
+     * One retention pass, on the calling thread: deletes the finished batches in the {@linkplain Builder#retention
+     * retained states} older than the retention period, with their outputs and inputs, as
+     * {@link BatchClient#purge} does. For a host with no long-lived process, which calls it from a scheduled job.
+     *
+     * @return how many batches were deleted
+     * @throws IllegalStateException if the builder set no retention
+     */
+    public long purgeOnce() {
+        if (retention == null) {
+            throw new IllegalStateException(
+                    "this sweeper has no retention: set it with runner.sweeper().retention(period, states...)");
+        }
+        return Retention.purge(LOG, store, retention, retainedStates, BatchClient.PURGE_PAGE);
     }
 
     /**
@@ -163,25 +195,38 @@ public final class StallSweeper implements AutoCloseable {
         });
         RepeatedFailureLog failures = new RepeatedFailureLog(LOG, "sweep");
         scheduler.scheduleWithFixedDelay(
-                () -> sweepGuarded(interval, failures),
+                () -> guarded(this::sweepOnce, "sweep", interval, failures),
                 interval.toMillis(),
                 interval.toMillis(),
                 TimeUnit.MILLISECONDS);
+        if (retention != null) {
+            retentionScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "baton-retention");
+                t.setDaemon(true);
+                return t;
+            });
+            RepeatedFailureLog purgeFailures = new RepeatedFailureLog(LOG, "retention pass");
+            retentionScheduler.scheduleWithFixedDelay(
+                    () -> guarded(this::purgeOnce, "retention pass", retentionInterval, purgeFailures),
+                    retentionInterval.toMillis(),
+                    retentionInterval.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
     }
 
     /**
-     * One scheduled sweep: whatever it throws is logged (a repeat of the same failure quietly) and the next one
-     * runs on time, as a scheduled task that throws is never run again. Only a {@link VirtualMachineError} other
-     * than {@link StackOverflowError} (whose stack is unwound by now) stops the sweeper.
+     * One scheduled pass (a sweep or a retention pass): whatever it throws is logged (a repeat of the same failure
+     * quietly) and the next one runs on time, as a scheduled task that throws is never run again. Only a
+     * {@link VirtualMachineError} other than {@link StackOverflowError} (whose stack is unwound by now) stops it.
      */
-    private void sweepGuarded(Duration interval, RepeatedFailureLog failures) {
+    private static void guarded(Runnable pass, String what, Duration interval, RepeatedFailureLog failures) {
         long started = System.nanoTime();
         try {
-            sweepOnce();
+            pass.run();
             failures.succeeded();
         } catch (Exception | Error e) {
             if (e instanceof VirtualMachineError fatal && !(e instanceof StackOverflowError)) {
-                LOG.error("the sweeper stops: {}; restart the process", fatal.toString());
+                LOG.error("the sweeper's {} stops: {}; restart the process", what, fatal.toString());
                 throw fatal;
             }
             failures.failed(e, interval);
@@ -189,8 +234,9 @@ public final class StallSweeper implements AutoCloseable {
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         if (tookMillis > interval.toMillis()) {
             LOG.warn(
-                    "sweep took {} ms, longer than its interval of {} ms (a slow or unreachable store, or a large "
+                    "{} took {} ms, longer than its interval of {} ms (a slow or unreachable store, or a large "
                             + "backlog)",
+                    what,
                     tookMillis,
                     interval.toMillis());
         }
@@ -202,6 +248,9 @@ public final class StallSweeper implements AutoCloseable {
         closed = true;
         if (scheduler != null) {
             scheduler.shutdownNow();
+        }
+        if (retentionScheduler != null) {
+            retentionScheduler.shutdownNow();
         }
     }
 
@@ -216,6 +265,9 @@ public final class StallSweeper implements AutoCloseable {
         private final Listeners listeners;
         private Duration pendingGrace = DEFAULT_PENDING_GRACE;
         private Duration interval = DEFAULT_INTERVAL;
+        private Duration retention;
+        private Set<BatchState> retainedStates;
+        private Duration retentionInterval = DEFAULT_RETENTION_INTERVAL;
 
         Builder(Pipeline pipeline, StageStore store, Trigger trigger, Listeners listeners) {
             this.pipeline = pipeline;
@@ -251,6 +303,42 @@ public final class StallSweeper implements AutoCloseable {
                 throw new IllegalArgumentException("interval must be positive, got " + interval);
             }
             this.interval = interval;
+            return this;
+        }
+
+        /**
+         * Turns retention on: once {@linkplain StallSweeper#start() started}, the sweeper deletes, every
+         * {@linkplain #retentionInterval retention interval}, the batches in {@code states} that finished more
+         * than {@code olderThan} ago, with their outputs and inputs ({@link BatchClient#purge}). Off by default:
+         * Baton keeps every batch until told otherwise.
+         *
+         * @param olderThan the retention period, zero or more
+         * @param states the finished states to purge, at least one of {@link BatchState#COMPLETED},
+         *     {@link BatchState#CANCELLED} and {@link BatchState#FAILED}
+         * @return this
+         * @throws IllegalArgumentException if {@code olderThan} is negative, or {@code states} is empty or names a
+         *     state that is not finished
+         */
+        public Builder retention(Duration olderThan, BatchState... states) {
+            Set<BatchState> wanted = states.length == 0 ? Set.of() : EnumSet.of(states[0], states);
+            StageStore.Purged.check(olderThan, wanted, 1);
+            this.retention = olderThan;
+            this.retainedStates = Set.copyOf(wanted);
+            return this;
+        }
+
+        /**
+         * @param interval time between two retention passes, positive; default
+         *     {@link #DEFAULT_RETENTION_INTERVAL}
+         * @return this
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder retentionInterval(Duration interval) {
+            Objects.requireNonNull(interval, "interval");
+            if (interval.isZero() || interval.isNegative()) {
+                throw new IllegalArgumentException("retentionInterval must be positive, got " + interval);
+            }
+            this.retentionInterval = interval;
             return this;
         }
 

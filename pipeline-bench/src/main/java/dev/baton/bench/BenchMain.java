@@ -151,8 +151,8 @@ public final class BenchMain implements Callable<Integer> {
             split = ",",
             paramLabel = "RUN",
             description =
-                    "Churn runs, each on fresh tables: delete (a retention job deletes completed batches) or keep, "
-                            + "optionally "
+                    "Churn runs, each on fresh tables: delete (Baton's retention, BatchClient.purge, every 100 ms)"
+                            + " or keep, optionally "
                             + "paced as delete@RATE transitions/s (default delete,keep,delete@400; quick delete,keep).")
     List<String> churnRuns;
 

@@ -100,7 +100,7 @@ public record BenchSettings(
      * @param samples how many times a run samples the tables' sizes on the way
      */
     public record Churn(long transitions, int inFlight, int threads, List<Run> runs, int samples) {
-        /** Completed batches are deleted (queue row and outputs) by a retention job, as a host would. */
+        /** Completed batches are purged (queue row, outputs, input) by Baton's retention, {@code BatchClient.purge}. */
         public static final String DELETE = "delete";
         /** Completed batches stay in the queue table with their outputs. */
         public static final String KEEP = "keep";

@@ -8,7 +8,7 @@ import java.util.Map;
  * One run of the queue-table churn section: transitions through Baton's queue with a fixed number of
  * batches in flight, and what the queue and data tables looked like before, on the way and after.
  *
- * @param retention {@code delete} (a retention job deletes completed batches' queue rows and outputs every
+ * @param retention {@code delete} (Baton's retention, {@code BatchClient.purge}, deletes completed batches every
  *     {@value QueueChurn#RETENTION_EVERY_MILLIS} ms) or {@code keep} (they stay)
  * @param run {@code delete}, {@code keep}, or either paced: {@code delete@400}
  * @param rate transitions per second the run was paced at, 0 when unpaced
@@ -18,7 +18,7 @@ import java.util.Map;
  * @param transitions transitions committed in the run, including those of the batches running when it stopped
  * @param batchesStarted batches started
  * @param batchesCompleted batches completed
- * @param rowsDeleted queue rows the retention job deleted (0 when kept)
+ * @param rowsDeleted batches Baton's retention purged (0 when kept)
  * @param elapsedNanos from the first batch started to the target reached
  * @param transitionsAtStop transitions committed when the target was reached (the throughput's numerator)
  * @param commits {@code xact_commit} difference over the whole run (retention job and meter queries included)

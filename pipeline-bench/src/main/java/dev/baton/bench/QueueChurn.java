@@ -1,6 +1,7 @@
 package dev.baton.bench;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
@@ -10,14 +11,12 @@ import dev.baton.pipeline.jdbc.JdbcStageStore;
 import dev.baton.pipeline.jdbc.QueueTrigger;
 import dev.baton.pipeline.jdbc.QueueWorker;
 import java.io.PrintStream;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -35,11 +34,12 @@ import java.util.function.LongSupplier;
  * {@code inFlight} batches are in flight: the starting thread starts a batch whenever one completes
  * (and, when paced, no sooner than the rate allows) until the run has its transitions; then it stops
  * admitting, the worker finishes what it runs, and batches not yet claimed stay {@code pending}: the
- * queue's state at that moment, frozen. With retention {@code delete} a retention job deletes completed
- * batches (queue row and outputs) every {@value #RETENTION_EVERY_MILLIS} ms, as a host would; with
- * {@code keep} they stay. The tables' sizes and statistics are read before, at even steps on the way (by
- * a sampler thread, so admission never waits for it), and after every connection of the run has
- * closed, so that every backend's statistics are flushed. Not thread-safe.
+ * queue's state at that moment, frozen. With retention {@code delete} Baton's retention
+ * ({@code BatchClient.purge} of completed batches, period zero: queue row, outputs and input, in pages of one
+ * short transaction each) runs every {@value #RETENTION_EVERY_MILLIS} ms; with {@code keep} they stay. The
+ * tables' sizes and statistics are read before, at even steps on the way (by a sampler thread, so admission
+ * never waits for it), and after every connection of the run has closed, so that every backend's statistics
+ * are flushed. Not thread-safe.
  */
 final class QueueChurn {
     /** The schema, dropped and recreated for each run. */
@@ -47,7 +47,7 @@ final class QueueChurn {
 
     static final String QUEUE = SCHEMA + ".batch_processing_queue";
     static final String DATA = SCHEMA + ".batch_processing_data";
-    /** How often the retention job deletes completed batches. */
+    /** How often Baton's retention purges completed batches. */
     static final long RETENTION_EVERY_MILLIS = 100;
 
     static final String APPLICATION = "baton-bench-churn";
@@ -136,6 +136,7 @@ final class QueueChurn {
                     .threads(settings.threads())
                     .build()
                     .start();
+            PipelineRunner finalRunner = runner;
             if (delete) {
                 retentionJob = Executors.newSingleThreadScheduledExecutor(r -> {
                     Thread t = new Thread(r, "churn-retention");
@@ -145,7 +146,7 @@ final class QueueChurn {
                 retentionJob.scheduleWithFixedDelay(
                         () -> {
                             try {
-                                deleted.addAndGet(deleteCompleted(pool));
+                                deleted.addAndGet(deleteCompleted(finalRunner));
                             } catch (RuntimeException e) {
                                 failures.add(e.getMessage());
                             }
@@ -183,7 +184,9 @@ final class QueueChurn {
                     "churn-sampler");
             sampler.setDaemon(true);
             sampler.start();
-            long deadline = start + TimeUnit.MINUTES.toNanos(30);
+            // 30 minutes, or 10 ms per transition for a long run on a slow machine
+            long limitNanos = Math.max(TimeUnit.MINUTES.toNanos(30), TimeUnit.MILLISECONDS.toNanos(10) * target);
+            long deadline = start + limitNanos;
             try {
                 while (transitions.get() < target) {
                     if (!failures.isEmpty()) {
@@ -192,7 +195,7 @@ final class QueueChurn {
                     }
                     if (System.nanoTime() > deadline) {
                         throw new TimeoutException("churn " + label + ": " + transitions.get() + " of " + target
-                                + " transitions after 30 minutes");
+                                + " transitions after " + TimeUnit.NANOSECONDS.toMinutes(limitNanos) + " minutes");
                     }
                     long due = run.rate() == 0 ? 0 : start + (long) (started * Contender.STAGES * 1e9 / run.rate());
                     long wait = due - System.nanoTime();
@@ -216,7 +219,7 @@ final class QueueChurn {
                     throw new TimeoutException("the retention job did not stop");
                 }
                 retentionJob = null;
-                deleted.addAndGet(deleteCompleted(pool));
+                deleted.addAndGet(deleteCompleted(runner));
             }
             if (!failures.isEmpty()) {
                 throw new IllegalStateException(
@@ -264,19 +267,12 @@ final class QueueChurn {
         return result;
     }
 
-    /** Deletes completed batches: their queue rows and their outputs, in one transaction. */
-    private static long deleteCompleted(HikariDataSource pool) {
-        try (Connection c = pool.getConnection();
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery(
-                        "WITH gone AS (DELETE FROM " + QUEUE + " WHERE status = 'completed' RETURNING batch_id),"
-                                + " outputs AS (DELETE FROM " + DATA + " WHERE batch_id IN (SELECT batch_id FROM gone))"
-                                + " SELECT count(*) FROM gone")) {
-            rs.next();
-            return rs.getLong(1);
-        } catch (SQLException e) {
-            throw new IllegalStateException("retention delete failed: " + e, e);
-        }
+    /**
+     * Baton's retention: {@link dev.baton.pipeline.BatchClient#purge} of every completed batch (period zero), in
+     * pages of {@value dev.baton.pipeline.BatchClient#PURGE_PAGE} batches, one short transaction each.
+     */
+    private static long deleteCompleted(PipelineRunner runner) {
+        return runner.client().purge(Duration.ZERO, Set.of(BatchState.COMPLETED));
     }
 
     private ChurnResult.Snapshot snapshot(long transitions, double seconds, boolean full) throws SQLException {

@@ -393,6 +393,76 @@ public interface StageStore {
     Optional<BatchRecord> reset(long batchId, String stage, List<String> laterStages, long expectedVersion);
 
     /**
+     * Deletes one page of finished batches (retention): up to {@code limit} batches in {@code states} whose
+     * last change ({@code updated_at}, which for a finished batch is when it finished) is more than
+     * {@code olderThan} ago by the store's clock, and whose batch id is above {@code afterBatchId}, lowest
+     * ids first; with each one, its queue row, its outputs and partial outputs, and its input, in one short
+     * transaction. A batch that is locked at that moment (an operator's retry or restart of it is committing)
+     * is skipped, not waited for; the page waits for nothing and holds the rows it deletes only until it
+     * commits, so it never blocks the commit of a batch that is running (a running batch is never finished)
+     * and blocks an operation on one of the batches it deletes for at most one page.
+     *
+     * <p>A purged batch is forgotten: {@link #find} returns empty and a later {@link #create} of the same id
+     * starts a new run. A caller pages on with the last id of the page until a page is not full (as
+     * {@code BatchClient.purge} does). The default throws {@link UnsupportedOperationException}, for stores
+     * written before retention existed.
+     *
+     * @param olderThan how long ago a batch must have finished, zero or more
+     * @param states which finished states to delete; only {@code completed}, {@code failed} and
+     *     {@code cancelled}
+     * @param afterBatchId only batches with a greater id ({@code 0} for all)
+     * @param limit at most this many batches, at least 1
+     * @return the ids of the batches deleted, ascending, and how many rows of outputs and inputs went with them
+     * @throws IllegalArgumentException if {@code states} is empty or names a state that is not final, or
+     *     {@code olderThan} is negative, or {@code limit} below 1
+     * @throws StoreException if the store fails (the page's transaction is rolled back)
+     */
+    default Purged purgeFinished(Duration olderThan, Set<BatchState> states, long afterBatchId, int limit) {
+        throw new UnsupportedOperationException(getClass().getName()
+                + " does not implement purgeFinished (retention); delete finished batches with your own job");
+    }
+
+    /**
+     * One page of {@link #purgeFinished}.
+     *
+     * @param batchIds the batches deleted, ascending
+     * @param dataRows rows of outputs, partial outputs and inputs deleted with them
+     */
+    record Purged(List<Long> batchIds, long dataRows) {
+        /** Copies the list. */
+        public Purged {
+            batchIds = List.copyOf(batchIds);
+        }
+
+        /**
+         * Checks the arguments of {@link #purgeFinished}, for stores.
+         *
+         * @param olderThan how long ago a batch must have finished
+         * @param states the finished states to delete
+         * @param limit the page size
+         * @throws IllegalArgumentException as {@link #purgeFinished} says
+         */
+        public static void check(Duration olderThan, Set<BatchState> states, int limit) {
+            if (olderThan == null || olderThan.isNegative()) {
+                throw new IllegalArgumentException("olderThan must be zero or more, got " + olderThan);
+            }
+            if (states == null || states.isEmpty()) {
+                throw new IllegalArgumentException(
+                        "name the finished states to purge: completed, cancelled and/or failed");
+            }
+            for (BatchState s : states) {
+                if (!s.isFinal()) {
+                    throw new IllegalArgumentException("only finished batches can be purged (completed, cancelled,"
+                            + " failed), not " + s.dbValue() + " ones: cancel them first");
+                }
+            }
+            if (limit < 1) {
+                throw new IllegalArgumentException("limit must be at least 1, got " + limit);
+            }
+        }
+    }
+
+    /**
      * Lists batches, oldest change first.
      *
      * @param states the states to list; empty for all

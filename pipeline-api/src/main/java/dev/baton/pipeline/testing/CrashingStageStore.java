@@ -144,6 +144,11 @@ final class CrashingStageStore implements StageStore {
     }
 
     @Override
+    public Purged purgeFinished(Duration olderThan, Set<BatchState> states, long afterBatchId, int limit) {
+        return delegate.purgeFinished(olderThan, states, afterBatchId, limit);
+    }
+
+    @Override
     public List<BatchRecord> list(Set<BatchState> states, int offset, int limit) {
         return delegate.list(states, offset, limit);
     }

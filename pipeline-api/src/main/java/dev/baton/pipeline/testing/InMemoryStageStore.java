@@ -510,6 +510,32 @@ public final class InMemoryStageStore implements StageStore {
                 r.hasInput())));
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Atomic, like every method here; one output or input counts as one row, whatever its size.
+     */
+    @Override
+    public synchronized Purged purgeFinished(Duration olderThan, Set<BatchState> states, long afterBatchId, int limit) {
+        Purged.check(olderThan, states, limit);
+        Instant cutoff = clock.instant().minus(olderThan);
+        List<Long> doomed = rows.values().stream()
+                .filter(r -> r.batchId() > afterBatchId
+                        && states.contains(r.state())
+                        && r.updatedAt().isBefore(cutoff))
+                .map(BatchRecord::batchId)
+                .sorted()
+                .limit(limit)
+                .toList();
+        long dataRows = 0;
+        for (long id : doomed) {
+            rows.remove(id);
+            Map<String, String> out = outputs.remove(id);
+            dataRows += (out == null ? 0 : out.size()) + (inputs.remove(id) == null ? 0 : 1);
+        }
+        return new Purged(doomed, dataRows);
+    }
+
     @Override
     public synchronized List<BatchRecord> list(Set<BatchState> states, int offset, int limit) {
         return rows.values().stream()

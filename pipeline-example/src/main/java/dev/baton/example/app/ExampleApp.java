@@ -16,6 +16,7 @@ import dev.baton.example.server.HostProcessBatchRoute;
 import dev.baton.example.server.RootRoute;
 import dev.baton.example.stages.ScreenshotPipeline;
 import dev.baton.example.trial.TrialSettings;
+import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.InProcessTrigger;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
@@ -171,10 +172,17 @@ public final class ExampleApp implements AutoCloseable {
                 .getFilters()
                 .add(draining);
         server.start();
-        StallSweeper sweeper = runner.sweeper()
-                .pendingGrace(b.pendingGrace)
-                .interval(b.sweepInterval)
-                .build();
+        StallSweeper.Builder sweeping =
+                runner.sweeper().pendingGrace(b.pendingGrace).interval(b.sweepInterval);
+        if (b.retention != null) {
+            Duration every = b.retention.dividedBy(10);
+            sweeping.retention(b.retention, BatchState.COMPLETED, BatchState.CANCELLED)
+                    .retentionInterval(
+                            every.compareTo(Duration.ofSeconds(1)) < 0
+                                    ? Duration.ofSeconds(1)
+                                    : every.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : every);
+        }
+        StallSweeper sweeper = sweeping.build();
         sweeper.start();
         LOG.info("listening on port {}; stages trigger each other through {} ({})", port, b.triggerKind, baseUrl);
         return new ExampleApp(

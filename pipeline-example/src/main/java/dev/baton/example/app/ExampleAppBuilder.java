@@ -29,6 +29,7 @@ public final class ExampleAppBuilder {
     Duration sweepInterval = Duration.ofSeconds(1);
     Duration pendingGrace = Duration.ofSeconds(5);
     Duration stopWait = Duration.ofSeconds(10);
+    Duration retention;
 
     ExampleAppBuilder() {}
 
@@ -126,6 +127,23 @@ public final class ExampleAppBuilder {
         }
         this.sweepInterval = interval;
         this.pendingGrace = pendingGrace;
+        return this;
+    }
+
+    /**
+     * Purges Baton's rows of batches that completed or were cancelled longer ago than {@code retention} (queue row,
+     * outputs, input), on the sweeper's retention thread, every tenth of the period (1 s to 1 min). The host's own
+     * tables are left as they are: they hold the app's results.
+     *
+     * @param retention the retention period, zero or more; {@code null} (the default) keeps everything
+     * @return this
+     * @throws IllegalArgumentException if negative
+     */
+    public ExampleAppBuilder retention(Duration retention) {
+        if (retention != null && retention.isNegative()) {
+            throw new IllegalArgumentException("retention must not be negative, got " + retention);
+        }
+        this.retention = retention;
         return this;
     }
 

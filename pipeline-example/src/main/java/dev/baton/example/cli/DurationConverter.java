@@ -10,10 +10,10 @@ import picocli.CommandLine;
 
 /**
  * Reads a DURATION flag: a number and a unit, {@code 250ms}, {@code 2s}, {@code 1.5s}, {@code 5m},
- * {@code 1h}, or ISO-8601 ({@code PT2S}). Negative values are refused.
+ * {@code 1h}, {@code 7d}, or ISO-8601 ({@code PT2S}). Negative values are refused.
  */
 public final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-    private static final Pattern SIMPLE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
+    private static final Pattern SIMPLE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h|d)");
 
     @Override
     public Duration convert(String value) {
@@ -34,7 +34,8 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
                 case "ms" -> amount;
                 case "s" -> amount.multiply(BigDecimal.valueOf(1_000));
                 case "m" -> amount.multiply(BigDecimal.valueOf(60_000));
-                default -> amount.multiply(BigDecimal.valueOf(3_600_000));
+                case "h" -> amount.multiply(BigDecimal.valueOf(3_600_000));
+                default -> amount.multiply(BigDecimal.valueOf(86_400_000));
             };
             if (millis.compareTo(BigDecimal.valueOf(365L * 24 * 3_600_000)) > 0) {
                 throw new CommandLine.TypeConversionException("'" + value + "' is longer than a year");
@@ -51,7 +52,7 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
                 // falls through to the message below
             }
         }
-        throw new CommandLine.TypeConversionException(
-                "'" + value + "' is not a duration: use a number and a unit (ms, s, m, h), such as 250ms, 2s or 1.5m");
+        throw new CommandLine.TypeConversionException("'" + value
+                + "' is not a duration: use a number and a unit (ms, s, m, h, d), such as 250ms, 2s, 1.5m or 7d");
     }
 }

@@ -11,6 +11,7 @@ import dev.baton.pipeline.http.BaseUrl;
 import dev.baton.pipeline.spi.StageStore;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -69,6 +70,14 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Where the embedded PostgreSQL keeps its data (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
+    @Option(
+            names = "--retention",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "Purge Baton's rows (queue row, outputs, input) of batches completed or cancelled longer"
+                    + " ago than this, e.g. 7d or 12h; the host's tables are kept (default: keep everything).")
+    Duration retention;
+
     @Mixin
     TrialOptions trial;
 
@@ -98,6 +107,7 @@ public final class ServeCommand implements Callable<Integer> {
                     .signingSecret(secret)
                     .trigger(trigger)
                     .trial(settings)
+                    .retention(retention)
                     .visionModel(VisionModels.fromEnvironment(context.env()))
                     .start();
             try {
@@ -106,6 +116,11 @@ public final class ServeCommand implements Callable<Integer> {
                                 + "  (status page: /, start a batch: curl -X POST -d '{\"batchId\":1}' "
                                 + "http://localhost:"
                                 + app.port() + "/api/process-batch)");
+                if (retention != null) {
+                    context.out()
+                            .println("retention: completed and cancelled batches leave Baton's tables " + retention
+                                    + " after they finish");
+                }
                 context.out()
                         .println("trigger: " + trigger + ", stages call " + app.baseUrl()
                                 + "; stop with Ctrl-C or SIGTERM");

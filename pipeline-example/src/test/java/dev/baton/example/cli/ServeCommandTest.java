@@ -90,4 +90,71 @@ class ServeCommandTest {
         });
         assertThat(output()).contains("shutting down", "stopped");
     }
+
+    @Test
+    void with_retention_a_completed_batch_leaves_batons_tables_and_the_hosts_rows_stay() throws Exception {
+        CommandContext context = new CommandContext(
+                Map.of("PIPELINE_SIGNING_SECRET", "serve-test-secret-0123456789")::get,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                System.err,
+                ds -> {
+                    BatonSchema.migrate(ds);
+                    return JdbcStageStore.builder(ds).build();
+                },
+                () -> signal,
+                false);
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> Main.commandLine(context)
+                .execute(
+                        "serve",
+                        "--port",
+                        "0",
+                        "--jdbc-url",
+                        PG.jdbcUrl(),
+                        "--screenshots",
+                        "2",
+                        "--trigger",
+                        "in-process",
+                        "--retention",
+                        "0s"));
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            Matcher serving =
+                    Pattern.compile("serving on (http://localhost:\\d+)").matcher("");
+            while (!serving.reset(output()).find()) {
+                assertThat(exit).as(output()).isNotDone();
+                Thread.sleep(50);
+            }
+            assertThat(output()).contains("retention: completed and cancelled batches leave Baton's tables PT0S");
+            URI base = URI.create(serving.group(1));
+            assertThat(send(HttpRequest.newBuilder(base.resolve("/api/process-batch"))
+                                    .POST(HttpRequest.BodyPublishers.ofString("{\"batchId\":7}"))
+                                    .build())
+                            .statusCode())
+                    .isEqualTo(202);
+            // the host marks its batch completed in the same listener event that ends the run; then retention
+            // removes Baton's queue row, outputs and input, and the host's rows stay
+            while (count("SELECT count(*) FROM batch WHERE batch_id = 7 AND status = 'completed'") == 0
+                    || count("SELECT count(*) FROM batch_processing_queue WHERE batch_id = 7") > 0) {
+                assertThat(count("SELECT count(*) FROM batch WHERE batch_id = 7 AND status = 'failed'"))
+                        .isZero();
+                Thread.sleep(100);
+            }
+            assertThat(count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 7"))
+                    .isZero();
+            assertThat(count("SELECT count(*) FROM batch_result WHERE batch_id = 7"))
+                    .isEqualTo(1);
+            assertThat(count("SELECT count(*) FROM screenshot WHERE batch_id = 7"))
+                    .isEqualTo(2);
+            signal.trigger();
+            assertThat(exit.join()).isZero();
+        });
+    }
+
+    private static long count(String sql) throws java.sql.SQLException {
+        try (var c = PG.dataSource().getConnection();
+                var s = c.createStatement();
+                var rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
 }

@@ -674,6 +674,36 @@ public final class JdbcStageStore implements StageStore {
                 }));
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One statement ({@code SqlText.PURGE_FINISHED}): the page's rows are chosen in batch-id order on the
+     * {@code batch_id} index, locked with {@code FOR UPDATE SKIP LOCKED}, and deleted with their
+     * {@code batch_processing_data} rows on its index, then committed. Time is the database's {@code now()}.
+     */
+    @Override
+    public Purged purgeFinished(Duration olderThan, Set<BatchState> states, long afterBatchId, int limit) {
+        Purged.check(olderThan, states, limit);
+        List<String> wanted = states.stream().map(BatchState::dbValue).sorted().toList();
+        return call(
+                "purging finished batches " + wanted + " older than " + olderThan,
+                () -> jdbi.withHandle(h -> {
+                    List<Long> ids = new ArrayList<>();
+                    long[] dataRows = {0};
+                    h.createQuery(sql.of(SqlText.PURGE_FINISHED))
+                            .bind("after", afterBatchId)
+                            .bindArray("states", String.class, wanted)
+                            .bind("age", olderThan.toMillis())
+                            .bind("limit", limit)
+                            .map((rs, ctx) -> {
+                                dataRows[0] = rs.getLong("data_rows");
+                                return rs.getLong("batch_id");
+                            })
+                            .forEach(ids::add);
+                    return new Purged(ids, dataRows[0]);
+                }));
+    }
+
     @Override
     public List<BatchRecord> list(Set<BatchState> states, int offset, int limit) {
         List<String> wanted = states.stream().map(BatchState::dbValue).toList();

@@ -239,6 +239,29 @@ enum SqlText {
     DELETE_OUTPUTS("""
             DELETE FROM <data> WHERE batch_id = :b AND stage = ANY(:cleared) AND stage <> :input_stage"""),
 
+    /**
+     * Retention, one page in one statement (so one short transaction): finished batches in {@code :states} above
+     * batch id {@code :after} that finished ({@code updated_at}: a finished row changes no more) over {@code :age}
+     * ms ago, lowest ids first, locked without waiting ({@code SKIP LOCKED}: a row an operator is changing is left
+     * for a later pass), deleted with every output, partial output and input row. A running batch is never among
+     * them, so nothing it commits waits on this; the ids are the keyset the next page starts from.
+     */
+    PURGE_FINISHED("""
+            WITH doomed AS (
+                SELECT id FROM <queue>
+                 WHERE batch_id > :after AND status = ANY(:states)
+                   AND updated_at < now() - :age * interval '1 millisecond'
+                 ORDER BY batch_id
+                 LIMIT :limit
+                   FOR UPDATE SKIP LOCKED),
+            gone AS (
+                DELETE FROM <queue> WHERE id IN (SELECT id FROM doomed)
+                RETURNING batch_id),
+            rows AS (
+                DELETE FROM <data> WHERE batch_id IN (SELECT batch_id FROM gone)
+                RETURNING 1)
+            SELECT batch_id, (SELECT count(*) FROM rows) AS data_rows FROM gone ORDER BY batch_id"""),
+
     /** A page of batches in {@code :states} (all when {@code :all}), oldest change first. */
     LIST("""
             SELECT <columns> FROM <queue>

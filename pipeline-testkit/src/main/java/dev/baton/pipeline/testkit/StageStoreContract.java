@@ -552,6 +552,94 @@ public abstract class StageStoreContract {
         assertEquals(0L, counts.get(BatchState.COMPLETED));
     }
 
+    private static final Duration HOUR = Duration.ofHours(1);
+    private static final Set<BatchState> COMPLETED_OR_CANCELLED = Set.of(BatchState.COMPLETED, BatchState.CANCELLED);
+
+    /** A batch run through two stages to {@code completed}, with an input and two outputs. */
+    private void complete(long batchId) {
+        store.create(batchId, "a", JsonSource.ofText(INPUT), Duration.ZERO);
+        assertTrue(store.advance(claimed(batchId, "a"), "\"A\"", "b", STATS));
+        assertTrue(store.advance(claimed(batchId, "b"), "\"B\"", Pipeline.COMPLETED, STATS));
+    }
+
+    @Test
+    void purging_deletes_finished_batches_older_than_the_period_with_their_outputs_and_input_and_keeps_the_rest() {
+        complete(1); // completed two hours ago: purged
+        complete(2); // completed just now: kept
+        store.create(3, "a"); // cancelled two hours ago: purged
+        store.cancel(3).orElseThrow();
+        store.create(4, "a"); // failed two hours ago: kept, failed is not asked for
+        assertTrue(store.fail(claimed(4, "a"), "boom", STATS));
+        store.create(5, "a"); // pending for two hours: never purged
+        store.create(6, "a"); // running, its lease taken two hours ago: never purged
+        BatchRecord running = claimed(6, "a");
+        for (long id : new long[] {1, 3, 4, 5, 6}) {
+            ageBy(id, HOUR.multipliedBy(2));
+        }
+
+        StageStore.Purged purged = store.purgeFinished(HOUR, COMPLETED_OR_CANCELLED, 0, 100);
+
+        assertEquals(List.of(1L, 3L), purged.batchIds());
+        assertEquals(3, purged.dataRows(), "batch 1's input and two outputs");
+        assertTrue(store.find(1).isEmpty());
+        assertTrue(store.readOutput(1, "a").isEmpty());
+        assertTrue(store.readOutput(1, "b").isEmpty());
+        assertTrue(store.readInput(1, StageStoreContract::text).isEmpty());
+        assertTrue(store.find(3).isEmpty());
+        assertJsonEquals("\"B\"", store.readOutput(2, "b").orElseThrow());
+        assertJsonEquals(INPUT, store.readInput(2, StageStoreContract::text).orElseThrow());
+        assertEquals(BatchState.FAILED, store.find(4).orElseThrow().state());
+        assertEquals(BatchState.PENDING, store.find(5).orElseThrow().state());
+        assertTrue(store.advance(running, "\"A\"", "b", STATS), "the running batch commits as if nothing happened");
+        assertEquals(
+                List.of(4L),
+                store.purgeFinished(HOUR, Set.of(BatchState.FAILED), 0, 100).batchIds(),
+                "failed batches go when asked for");
+        assertEquals(
+                List.of(),
+                store.purgeFinished(HOUR, COMPLETED_OR_CANCELLED, 0, 100).batchIds());
+    }
+
+    @Test
+    void purging_pages_by_batch_id_and_a_purged_id_starts_a_new_run() {
+        for (long id = 1; id <= 5; id++) {
+            complete(id);
+            ageBy(id, HOUR);
+        }
+        assertEquals(
+                List.of(1L, 2L),
+                store.purgeFinished(Duration.ZERO, COMPLETED_OR_CANCELLED, 0, 2).batchIds());
+        assertEquals(
+                List.of(3L, 4L),
+                store.purgeFinished(Duration.ZERO, COMPLETED_OR_CANCELLED, 2, 2).batchIds());
+        assertEquals(
+                List.of(5L),
+                store.purgeFinished(Duration.ZERO, COMPLETED_OR_CANCELLED, 4, 2).batchIds());
+        assertTrue(store.list(Set.of(), 0, 10).isEmpty());
+
+        StageStore.Created again = store.create(1, "a", JsonSource.ofText(INPUT), Duration.ZERO);
+        assertTrue(again.isNew(), "the purged run is forgotten: the same id starts a new one");
+        assertEquals("a", again.batch().stage());
+        assertTrue(store.readOutput(1, "a").isEmpty(), "with nothing of the old run's outputs");
+    }
+
+    @Test
+    void purging_refuses_states_that_are_not_finished_and_changes_nothing() {
+        store.create(1, "a");
+        ageBy(1, HOUR);
+        for (Set<BatchState> states :
+                List.of(Set.of(BatchState.PENDING), Set.of(BatchState.IN_PROGRESS), Set.<BatchState>of())) {
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class, () -> store.purgeFinished(Duration.ZERO, states, 0, 10));
+            assertTrue(e.getMessage().contains("finished"), e.getMessage());
+        }
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> store.purgeFinished(Duration.ofSeconds(-1), COMPLETED_OR_CANCELLED, 0, 10));
+        assertThrows(IllegalArgumentException.class, () -> store.purgeFinished(HOUR, COMPLETED_OR_CANCELLED, 0, 0));
+        assertEquals(BatchState.PENDING, store.find(1).orElseThrow().state());
+    }
+
     @Test
     void outputs_keep_their_json_exactly_including_unicode_and_large_values() {
         store.create(1, "setup");

@@ -14,6 +14,7 @@ import dev.baton.pipeline.spi.Trigger;
 import dev.baton.pipeline.spring.boot.BatonProperties.TriggerKind;
 import dev.baton.pipeline.spring.boot.internal.ConditionalOnTrigger;
 import dev.baton.pipeline.spring.boot.internal.PipelineFactory;
+import dev.baton.pipeline.spring.boot.internal.TriggerDrain;
 import java.time.Clock;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
@@ -102,17 +103,29 @@ public class BatonAutoConfiguration {
      * @param pipeline the pipeline
      * @param store the store
      * @param trigger the trigger
+     * @param drain stops inline continuation at shutdown
      * @param listeners every PipelineListener bean (Baton's meters among them when Micrometer is here)
      * @return the runner; started by {@link BatonLifecycle}
      */
     @Bean
     @ConditionalOnMissingBean
     public PipelineRunner batonPipelineRunner(
-            Pipeline pipeline, StageStore store, Trigger trigger, ObjectProvider<PipelineListener> listeners) {
+            Pipeline pipeline,
+            StageStore store,
+            Trigger trigger,
+            TriggerDrain drain,
+            ObjectProvider<PipelineListener> listeners) {
         PipelineRunner.Builder builder =
-                PipelineRunner.builder(pipeline, store).trigger(trigger);
+                PipelineRunner.builder(pipeline, store).trigger(drain.wrap(trigger));
         listeners.orderedStream().forEach(builder::listener);
         return builder.build();
+    }
+
+    /** @return what stops a finished stage from running the next one on its thread once shutdown began */
+    @Bean
+    @ConditionalOnMissingBean
+    public TriggerDrain batonTriggerDrain() {
+        return new TriggerDrain();
     }
 
     /**
@@ -148,13 +161,17 @@ public class BatonAutoConfiguration {
      * @param runner the runner
      * @param worker the queue worker, when the trigger is the queue
      * @param sweeper the sweeper, unless {@code baton.sweeper.enabled=false}
+     * @param drain told first when the application stops
      * @return what starts them after the database and the web server, and stops them before the DataSource closes
      */
     @Bean
     @ConditionalOnMissingBean
     public BatonLifecycle batonLifecycle(
-            PipelineRunner runner, ObjectProvider<QueueWorker> worker, ObjectProvider<BatonSweeper> sweeper) {
-        return new BatonLifecycle(runner, worker.getIfAvailable(), sweeper.getIfAvailable());
+            PipelineRunner runner,
+            ObjectProvider<QueueWorker> worker,
+            ObjectProvider<BatonSweeper> sweeper,
+            TriggerDrain drain) {
+        return new BatonLifecycle(runner, worker.getIfAvailable(), sweeper.getIfAvailable(), drain::drain);
     }
 
     /** {@code baton.trigger=in-process} (the default): a thread pool in this process. */

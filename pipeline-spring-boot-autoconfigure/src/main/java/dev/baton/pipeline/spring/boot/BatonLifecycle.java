@@ -17,7 +17,8 @@ import org.springframework.context.SmartLifecycle;
  * and the sweeper start.
  *
  * <p>Stop, in the reverse order: the web server's graceful shutdown (phase {@code DEFAULT_PHASE - 1024}) has let
- * the stage requests under way finish; then the sweeper stops, the queue worker stops claiming and waits for its
+ * the stage requests under way finish; then a stage that finishes no longer runs its batch's next one on its
+ * thread (that one is left pending, for the sweeper after a restart or in another process), the sweeper stops, the queue worker stops claiming and waits for its
  * stages, and the runner closes its trigger (the in-process one stops taking work and waits up to
  * {@code baton.in-process.shutdown-wait} for running stages). Lifecycle stops all run before any bean is
  * destroyed, so this happens while the DataSource is still open: a stage that finishes in time commits, and one
@@ -32,17 +33,20 @@ public class BatonLifecycle implements SmartLifecycle {
     private final PipelineRunner runner;
     private final QueueWorker worker;
     private final BatonSweeper sweeper;
+    private final Runnable drain;
     private volatile boolean running;
 
     /**
      * @param runner the runner to start
      * @param worker the queue worker, or {@code null} when the trigger is not the queue
      * @param sweeper the sweeper, or {@code null} when this process does not sweep
+     * @param drain called first on stop: from then on a finished stage does not run the next one on its thread
      */
-    public BatonLifecycle(PipelineRunner runner, QueueWorker worker, BatonSweeper sweeper) {
+    public BatonLifecycle(PipelineRunner runner, QueueWorker worker, BatonSweeper sweeper, Runnable drain) {
         this.runner = Objects.requireNonNull(runner, "runner");
         this.worker = worker;
         this.sweeper = sweeper;
+        this.drain = Objects.requireNonNull(drain, "drain");
     }
 
     @Override
@@ -71,6 +75,7 @@ public class BatonLifecycle implements SmartLifecycle {
             return;
         }
         running = false;
+        drain.run();
         if (sweeper != null) {
             sweeper.close();
         }

@@ -37,8 +37,8 @@ public class OrderStages {
             try {
                 return StageResult.done(OrdersCsv.parse(csv));
             } catch (IllegalArgumentException e) {
-                return StageResult.fail("the CSV of batch " + ctx.batchId() + " is not an orders file: "
-                        + e.getMessage());
+                return StageResult.fail(
+                        "the CSV of batch " + ctx.batchId() + " is not an orders file: " + e.getMessage());
             }
         };
     }
@@ -73,7 +73,8 @@ public class OrderStages {
                 totals.merge(
                         e.order().customer(),
                         new CustomerTotal(e.order().customer(), 1, e.total()),
-                        (a, b) -> new CustomerTotal(a.customer(), a.orders() + b.orders(), a.total().add(b.total())));
+                        (a, b) -> new CustomerTotal(
+                                a.customer(), a.orders() + b.orders(), a.total().add(b.total())));
             }
             return StageResult.done(List.copyOf(totals.values()));
         };

@@ -37,8 +37,8 @@ final class OrdersCsv {
                         Integer.parseInt(f[3].strip()),
                         new BigDecimal(f[4].strip())));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("line " + (i + 1) + " is not an order (" + e.getMessage() + "): "
-                        + line);
+                throw new IllegalArgumentException(
+                        "line " + (i + 1) + " is not an order (" + e.getMessage() + "): " + line);
             }
         }
         return orders;

@@ -48,16 +48,17 @@ class OrdersEndToEndTest {
     JdbcTemplate jdbc;
 
     @Test
-    void a_posted_csv_runs_through_every_stage_over_http_and_ends_as_totals_in_the_service_s_table()
-            throws Exception {
-        HttpResponse<String> started = post("/api/process-batch", "{\"batchId\":1,\"input\":{\"csv\":\"" + CSV + "\"}}");
+    void a_posted_csv_runs_through_every_stage_over_http_and_ends_as_totals_in_the_service_s_table() throws Exception {
+        HttpResponse<String> started =
+                post("/api/process-batch", "{\"batchId\":1,\"input\":{\"csv\":\"" + CSV + "\"}}");
         assertThat(started.statusCode()).isEqualTo(202);
         assertThat(started.body()).contains("\"created\":true");
 
         BatchStatus status = awaitEnd(1);
 
         assertThat(status.state()).as(String.valueOf(status.error())).isEqualTo(BatchState.COMPLETED);
-        assertThat(status.stages()).extracting(BatchStatus.StageView::name)
+        assertThat(status.stages())
+                .extracting(BatchStatus.StageView::name)
                 .containsExactly("import", "enrich", "aggregate", "persist");
         assertThat(jdbc.queryForList("SELECT customer, orders, total::text AS total FROM order_totals"
                         + " WHERE batch_id = 1 ORDER BY customer"))
@@ -73,14 +74,14 @@ class OrdersEndToEndTest {
     }
 
     @Test
-    void the_start_route_keeps_the_seed_s_contract_and_the_stage_route_refuses_unsigned_requests()
-            throws Exception {
+    void the_start_route_keeps_the_seed_s_contract_and_the_stage_route_refuses_unsigned_requests() throws Exception {
         String body = "{\"batchId\":2,\"input\":{\"csv\":\"" + CSV + "\"}}";
         assertThat(post("/api/process-batch", body).statusCode()).isEqualTo(202);
         HttpResponse<String> again = post("/api/process-batch", body);
         assertThat(again.statusCode()).isEqualTo(202);
         assertThat(again.body()).contains("\"created\":false");
-        assertThat(post("/api/process-batch", "{\"batchId\":2,\"input\":{\"csv\":\"other\"}}").statusCode())
+        assertThat(post("/api/process-batch", "{\"batchId\":2,\"input\":{\"csv\":\"other\"}}")
+                        .statusCode())
                 .isEqualTo(409);
         assertThat(post("/api/process-batch", "{\"batch\":").statusCode()).isEqualTo(400);
         assertThat(post("/api/batch-processing/import", "{\"batchId\":2}").statusCode())
@@ -106,8 +107,8 @@ class OrdersEndToEndTest {
         HttpResponse<String> answer = get("/orders/404/totals");
 
         assertThat(answer.statusCode()).isEqualTo(404);
-        assertThat(answer.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t)
-                .startsWith("application/problem+json"));
+        assertThat(answer.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
         assertThat(answer.body()).contains("\"title\":\"Batch not found\"", "404");
     }
 

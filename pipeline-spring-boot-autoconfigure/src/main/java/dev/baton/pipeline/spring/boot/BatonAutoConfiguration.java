@@ -115,8 +115,7 @@ public class BatonAutoConfiguration {
             Trigger trigger,
             TriggerDrain drain,
             ObjectProvider<PipelineListener> listeners) {
-        PipelineRunner.Builder builder =
-                PipelineRunner.builder(pipeline, store).trigger(drain.wrap(trigger));
+        PipelineRunner.Builder builder = PipelineRunner.builder(pipeline, store).trigger(drain.wrap(trigger));
         listeners.orderedStream().forEach(builder::listener);
         return builder.build();
     }

@@ -38,7 +38,9 @@ public class BatonHealthIndicator implements HealthIndicator {
         try {
             counts = store.countByState();
         } catch (RuntimeException e) {
-            return Health.down().withDetail("error", String.valueOf(e.getMessage())).build();
+            return Health.down()
+                    .withDetail("error", String.valueOf(e.getMessage()))
+                    .build();
         }
         Map<String, Long> batches = new TreeMap<>();
         counts.forEach((state, n) -> batches.put(state.name().toLowerCase(java.util.Locale.ROOT), n));
@@ -52,7 +54,9 @@ public class BatonHealthIndicator implements HealthIndicator {
                                 "error",
                                 "the sweeper has not completed a pass for " + BatonSweeper.STUCK_AFTER_INTERVALS
                                         + " intervals of " + sweeper.interval()
-                                        + sweeper.lastFailure().map(f -> "; the last one failed: " + f).orElse(""));
+                                        + sweeper.lastFailure()
+                                                .map(f -> "; the last one failed: " + f)
+                                                .orElse(""));
             }
         }
         return health.build();

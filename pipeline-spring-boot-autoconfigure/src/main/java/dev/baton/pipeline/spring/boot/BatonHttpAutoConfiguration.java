@@ -107,8 +107,8 @@ public class BatonHttpAutoConfiguration {
                 mappings.add(StageEndpoint.START_PATH);
                 mappings.add(StageEndpoint.STATUS_PREFIX + "*");
             }
-            ServletRegistrationBean<StageServlet> registration = new ServletRegistrationBean<>(
-                    new StageServlet(endpoint), mappings.toArray(String[]::new));
+            ServletRegistrationBean<StageServlet> registration =
+                    new ServletRegistrationBean<>(new StageServlet(endpoint), mappings.toArray(String[]::new));
             registration.setName("batonStageServlet");
             registration.setEnabled(!mappings.isEmpty());
             registration.setLoadOnStartup(1);

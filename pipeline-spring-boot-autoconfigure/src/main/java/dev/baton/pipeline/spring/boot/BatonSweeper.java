@@ -57,8 +57,7 @@ public class BatonSweeper implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        scheduler.scheduleWithFixedDelay(
-                this::pass, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::pass, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void pass() {
@@ -104,7 +103,9 @@ public class BatonSweeper implements AutoCloseable {
      */
     public boolean isStuck(Instant now) {
         Instant since = lastPass != null ? lastPass : started;
-        return isRunning() && since != null && since.plus(interval.multipliedBy(STUCK_AFTER_INTERVALS)).isBefore(now);
+        return isRunning()
+                && since != null
+                && since.plus(interval.multipliedBy(STUCK_AFTER_INTERVALS)).isBefore(now);
     }
 
     /** Stops the passes; a pass under way is interrupted. Idempotent. */

@@ -118,19 +118,21 @@ class BatonAutoConfigurationTest {
 
     @Test
     void an_unknown_name_in_baton_stages_fails_start_up_naming_it_and_the_stage_beans() {
-        runner().withPropertyValues("baton.stages=fetch,totl").run(ctx -> assertThat(ctx)
-                .getFailure()
-                .rootCause()
-                .hasMessageContaining("baton.stages names [totl], but no Stage bean has that name")
-                .hasMessageContaining("[fetch, total, unused]"));
+        runner().withPropertyValues("baton.stages=fetch,totl")
+                .run(ctx -> assertThat(ctx)
+                        .getFailure()
+                        .rootCause()
+                        .hasMessageContaining("baton.stages names [totl], but no Stage bean has that name")
+                        .hasMessageContaining("[fetch, total, unused]"));
     }
 
     @Test
     void settings_for_a_stage_that_baton_stages_does_not_list_fail_start_up() {
-        runner().withPropertyValues("baton.stage.totl.budget=5s").run(ctx -> assertThat(ctx)
-                .getFailure()
-                .rootCause()
-                .hasMessageContaining("baton.stage.totl.* configures a stage that baton.stages does not list"));
+        runner().withPropertyValues("baton.stage.totl.budget=5s")
+                .run(ctx -> assertThat(ctx)
+                        .getFailure()
+                        .rootCause()
+                        .hasMessageContaining("baton.stage.totl.* configures a stage that baton.stages does not list"));
     }
 
     @Test
@@ -194,17 +196,20 @@ class BatonAutoConfigurationTest {
 
     @Test
     void trigger_http_without_a_signing_secret_fails_start_up_naming_the_property_and_the_variable() {
-        webRunner().withPropertyValues("baton.trigger=http").run(ctx -> assertThat(ctx)
-                .getFailure()
-                .rootCause()
-                .hasMessageContaining("set baton.http.signing-secret or the environment variable"
-                        + " PIPELINE_SIGNING_SECRET"));
+        webRunner()
+                .withPropertyValues("baton.trigger=http")
+                .run(ctx -> assertThat(ctx)
+                        .getFailure()
+                        .rootCause()
+                        .hasMessageContaining("set baton.http.signing-secret or the environment variable"
+                                + " PIPELINE_SIGNING_SECRET"));
     }
 
     @Test
     void the_host_s_own_pipeline_trigger_store_authorizer_and_exception_handler_win() {
         InMemoryStageStore store = new InMemoryStageStore();
-        Pipeline own = Pipeline.builder().stage("only", ctx -> StageResult.done(0)).build();
+        Pipeline own =
+                Pipeline.builder().stage("only", ctx -> StageResult.done(0)).build();
         BatonClientAuthorizer nobody = r -> false;
         BatonExceptionHandler handler = new BatonExceptionHandler();
         webRunner()
@@ -241,19 +246,20 @@ class BatonAutoConfigurationTest {
             assertThat(ctx).doesNotHaveBean(BatonSchemaInitializer.class);
         });
         PipelineRunner own = PipelineRunner.builder(
-                        Pipeline.builder().stage("only", c -> StageResult.done(0)).build(), new InMemoryStageStore())
+                        Pipeline.builder()
+                                .stage("only", c -> StageResult.done(0))
+                                .build(),
+                        new InMemoryStageStore())
                 .trigger(new SynchronousTrigger())
                 .build();
-        runner().withBean(PipelineRunner.class, () -> own).run(ctx -> assertThat(ctx.getBean(PipelineRunner.class))
-                .isSameAs(own));
+        runner().withBean(PipelineRunner.class, () -> own)
+                .run(ctx -> assertThat(ctx.getBean(PipelineRunner.class)).isSameAs(own));
     }
 
     @Test
     void without_the_tables_and_with_migrations_off_start_up_fails_naming_the_missing_table() {
-        runner().withPropertyValues("baton.jdbc.migrate=false").run(ctx -> assertThat(ctx)
-                .getFailure()
-                .rootCause()
-                .hasMessageContaining("batch_processing_queue"));
+        runner().withPropertyValues("baton.jdbc.migrate=false")
+                .run(ctx -> assertThat(ctx).getFailure().rootCause().hasMessageContaining("batch_processing_queue"));
     }
 
     private static ServletRegistrationBean<?> servlet(Object bean) {

@@ -58,7 +58,10 @@ class BatonHealthIndicatorTest {
         BatonSchema.migrate(PG.dataSource());
         JdbcStageStore store = JdbcStageStore.builder(PG.dataSource()).build();
         PipelineRunner runner = PipelineRunner.builder(
-                        Pipeline.builder().stage("only", ctx -> StageResult.done(1)).build(), store)
+                        Pipeline.builder()
+                                .stage("only", ctx -> StageResult.done(1))
+                                .build(),
+                        store)
                 .trigger(new SynchronousTrigger())
                 .build();
         Duration interval = Duration.ofHours(1);

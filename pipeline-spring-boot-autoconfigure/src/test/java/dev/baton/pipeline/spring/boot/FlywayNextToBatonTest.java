@@ -41,9 +41,7 @@ class FlywayNextToBatonTest {
     private ApplicationContextRunner host(String locations) {
         return new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(
-                        DataSourceAutoConfiguration.class,
-                        FlywayAutoConfiguration.class,
-                        BatonAutoConfiguration.class))
+                        DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class, BatonAutoConfiguration.class))
                 .withUserConfiguration(Stages.class)
                 .withPropertyValues(
                         "spring.datasource.url=" + PG.jdbcUrl(),
@@ -81,8 +79,7 @@ class FlywayNextToBatonTest {
     }
 
     @Test
-    void with_a_schema_of_its_own_baton_creates_it_and_keeps_its_tables_out_of_the_host_s_schema()
-            throws SQLException {
+    void with_a_schema_of_its_own_baton_creates_it_and_keeps_its_tables_out_of_the_host_s_schema() throws SQLException {
         String own = "baton_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
         try {
             host("classpath:db/host")

@@ -73,7 +73,9 @@ class GracefulShutdownTest {
     void a_stage_running_at_shutdown_commits_and_a_restarted_service_completes_the_batch() throws Exception {
         ConfigurableApplicationContext before = start();
         before.getBean(BatchClient.class).start(1);
-        assertThat(ENTERED.await(30, TimeUnit.SECONDS)).as("the first stage started").isTrue();
+        assertThat(ENTERED.await(30, TimeUnit.SECONDS))
+                .as("the first stage started")
+                .isTrue();
 
         CompletableFuture<Void> closing = CompletableFuture.runAsync(before::close);
         TriggerDrain drain = before.getBean(TriggerDrain.class);
@@ -85,7 +87,9 @@ class GracefulShutdownTest {
         try (ConfigurableApplicationContext after = start()) {
             BatchClient client = after.getBean(BatchClient.class);
             BatchStatus halfway = client.status(1).orElseThrow();
-            assertThat(halfway.stage()).as("the first stage committed; the second was left").isEqualTo("second");
+            assertThat(halfway.stage())
+                    .as("the first stage committed; the second was left")
+                    .isEqualTo("second");
 
             BatchStatus done = Awaitility.await("batch 1 completes after the restart")
                     .atMost(Duration.ofSeconds(60))

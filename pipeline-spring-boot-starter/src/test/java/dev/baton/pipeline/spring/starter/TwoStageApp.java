@@ -18,6 +18,7 @@ public class TwoStageApp {
 
     @Bean
     Stage total() {
-        return ctx -> StageResult.done(Arrays.stream(ctx.output("square", int[].class)).sum());
+        return ctx -> StageResult.done(
+                Arrays.stream(ctx.output("square", int[].class)).sum());
     }
 }

@@ -1,9 +1,9 @@
 package dev.baton.pipeline.spring.boot.internal;
 
-import org.springframework.context.ApplicationContext;
-import org.springframework.core.env.Environment;
 import org.springframework.boot.web.server.WebServer;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ApplicationContext;
+import org.springframework.core.env.Environment;
 
 /** The base URL of this application's own web server: its scheme, address, actual port and context path. */
 public final class ServerBaseUrl {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.baton.pipeline.BatchClient;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.BatchStatus;
+import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.spring.testkit.BatonPostgres;
 import java.io.IOException;
 import java.net.URI;
@@ -46,6 +48,9 @@ class OrdersEndToEndTest {
 
     @Autowired
     JdbcTemplate jdbc;
+
+    @Autowired
+    Pipeline pipeline;
 
     @Test
     void a_posted_csv_runs_through_every_stage_over_http_and_ends_as_totals_in_the_service_s_table() throws Exception {
@@ -121,6 +126,15 @@ class OrdersEndToEndTest {
         assertThat(List.of(jdbc.queryForObject("SELECT count(*) FROM order_totals", Integer.class)))
                 .as("the previous test's rows were cleaned")
                 .containsExactly(0);
+    }
+
+    @Test
+    void the_enrich_stage_s_retry_policy_comes_from_the_properties() {
+        RetryPolicy retry = pipeline.stage("enrich").retry();
+
+        assertThat(retry.maxAttempts()).isEqualTo(5);
+        assertThat(retry.initialBackoff()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(pipeline.stage("import").retry().maxAttempts()).isEqualTo(RetryPolicy.DEFAULT_MAX_ATTEMPTS);
     }
 
     private BatchStatus awaitEnd(long batchId) {

@@ -7,6 +7,7 @@ import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.spring.testkit.BatonPostgres;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -40,6 +41,9 @@ abstract class TwoStageAppContract {
     @Autowired
     StageStore store;
 
+    @Autowired
+    MeterRegistry meters;
+
     @LocalServerPort
     int port;
 
@@ -51,6 +55,12 @@ abstract class TwoStageAppContract {
 
         assertThat(status.state()).isEqualTo(BatchState.COMPLETED);
         assertThat(store.readOutput(7, "total")).contains("30");
+        assertThat(meters.get("baton.batch.completed").counter().count()).isEqualTo(1.0);
+        assertThat(meters.get("baton.stage.duration")
+                        .tag("stage", "square")
+                        .timer()
+                        .count())
+                .isEqualTo(1);
         HttpResponse<String> health = get("/actuator/health");
         assertThat(health.statusCode()).isEqualTo(200);
         assertThat(health.body()).contains("\"baton\":{\"status\":\"UP\"");

@@ -19,11 +19,11 @@ import org.springframework.context.SmartLifecycle;
  * <p>Stop, in the reverse order: the web server's graceful shutdown (phase {@code DEFAULT_PHASE - 1024}) has let
  * the stage requests under way finish; then a stage that finishes no longer runs its batch's next one on its
  * thread (that one is left pending, for the sweeper after a restart or in another process), the sweeper stops,
- * the queue worker stops claiming and waits for its stages, and the runner closes its trigger (the in-process one stops taking work and waits up to
- * {@code baton.in-process.shutdown-wait} for running stages). Lifecycle stops all run before any bean is
- * destroyed, so this happens while the DataSource is still open: a stage that finishes in time commits, and one
- * that does not keeps its lease until it expires and a sweeper, here after a restart or in another process, runs
- * it again.
+ * the queue worker stops claiming and waits for its stages, and the runner closes its trigger (the in-process
+ * one stops taking work and waits up to {@code baton.in-process.shutdown-wait} for running stages). Lifecycle
+ * stops all run before any bean is destroyed, so this happens while the DataSource is still open: a stage that
+ * finishes in time commits, and one that does not keeps its lease until it expires and a sweeper, here after a
+ * restart or in another process, runs it again.
  */
 public class BatonLifecycle implements SmartLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(BatonLifecycle.class);

@@ -1,0 +1,1 @@
+ALTER TABLE host_orders ADD COLUMN note TEXT;

@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  *       {@link BatchClient#start(long, Object, java.time.Duration, String)}, the input (a JSON object, stored
  *       as sent, numbers exact) beside it, and the request's {@code traceparent} header, if any, as the
  *       parent of the batch's trace, and answers 202 with its queue row and {@code "created": true}.
- *       Idempotent: the same id with an equal input (the same JSON text), or again without one, answers 202 with the existing
- *       run and {@code "created": false}; another input, or an input where the run has none (or the
+ *       Idempotent: the same id with an equal input (the same JSON text), or again without one, answers 202
+ *       with the existing run and {@code "created": false}; another input, or an input where the run has none (or the
  *       reverse), is a 409 that changes nothing. 400 on a bad body (an input that is not a JSON object
  *       included), 413 on an oversized one; neither touches the store. It is the public entry
  *       point, called by browsers and host services that do not hold the pipeline secret, so it needs

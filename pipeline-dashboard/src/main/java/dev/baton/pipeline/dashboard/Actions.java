@@ -37,10 +37,12 @@ final class Actions {
         Dashboard.Response refused = guard.check(r);
         if (refused != null) {
             LOG.warn(
-                    "dashboard: refused {} of batch {} from Origin {}: {}",
+                    "dashboard: refused {} of batch {} ({}; Origin {}, Sec-Fetch-Site {}): {}",
                     action.pathName(),
                     idText,
+                    refused.status(),
                     r.header("Origin"),
+                    r.header("Sec-Fetch-Site"),
                     refused.bodyText());
             return refused;
         }

@@ -30,7 +30,7 @@ class DashboardApiTest {
     @BeforeEach
     void start() throws Exception {
         app = new DashboardFixture(new InMemoryStageStore(), trigger, DashboardFixture.tokenAuthorizer());
-        app.broken.add(2L);
+        app.failures.put(2L, DashboardFixture.REFUSED);
         app.runner.client().start(1);
         app.runner.client().start(2);
         trigger.drain();
@@ -76,7 +76,7 @@ class DashboardApiTest {
                 .isEqualTo(401);
         assertThat(state(2)).isEqualTo(BatchState.FAILED);
 
-        app.broken.clear();
+        app.failures.clear();
         HttpResponse<String> retried = post("api/batches/2/retry", null, "Authorization", BEARER);
         assertThat(retried.statusCode()).isEqualTo(200);
         JsonNode body = JSON.readTree(retried.body());
@@ -266,7 +266,7 @@ class DashboardApiTest {
     void a_read_only_dashboard_refuses_every_action_and_offers_no_token_field() throws Exception {
         app.close();
         app = new DashboardFixture(new InMemoryStageStore(), trigger, Authorizer.readOnly());
-        app.broken.add(5L);
+        app.failures.put(5L, DashboardFixture.REFUSED);
         app.runner.client().start(5);
         trigger.drain();
         assertThat(post("api/batches/5/retry", null).statusCode()).isEqualTo(401);

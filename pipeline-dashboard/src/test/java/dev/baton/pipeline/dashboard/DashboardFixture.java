@@ -11,19 +11,20 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 
 /**
  * A three-stage pipeline ({@code fetch → analyse → store}) whose {@code analyse} fails for good for the
- * batches in {@link #broken}, with the dashboard served on a JDK server at {@code /baton}.
+ * batches in {@link #failures}, with the dashboard served on a JDK server at {@code /baton}.
  */
 final class DashboardFixture implements AutoCloseable {
     static final String TOKEN = "dashboard-admin-token-0123456789";
     static final String REFUSED = "vision service: connection refused (10.0.0.7:443)";
 
-    final Set<Long> broken = ConcurrentHashMap.newKeySet();
+    /** The error {@code analyse} fails with, per batch; a batch not in it passes. */
+    final Map<Long, String> failures = new ConcurrentHashMap<>();
     final PipelineRunner runner;
     final Dashboard dashboard;
     private final HttpServer server;
@@ -33,9 +34,9 @@ final class DashboardFixture implements AutoCloseable {
                 .stage("fetch", ctx -> StageResult.done(new int[] {1, 2, 3}))
                 .stage(
                         "analyse",
-                        ctx -> broken.contains(ctx.batchId())
-                                ? StageResult.fail(REFUSED)
-                                : StageResult.done(java.util.Map.of(
+                        ctx -> failures.containsKey(ctx.batchId())
+                                ? StageResult.fail(failures.get(ctx.batchId()))
+                                : StageResult.done(Map.of(
                                         "sum", 6, "note", "x".repeat(5000))),
                         s -> s.retry(RetryPolicy.none()))
                 .stage("store", ctx -> StageResult.done("stored"))

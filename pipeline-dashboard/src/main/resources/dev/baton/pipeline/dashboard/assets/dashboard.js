@@ -256,17 +256,26 @@
       status.textContent = 'no token: read-only';
       status.className = '';
     }
+    const acting = session.granted.length > 0;
+    $('token').hidden = acting;
+    $('token-use').hidden = acting;
     $('token-forget').hidden = !token();
     renderActions();
   }
 
-  async function loadSession() {
+  async function loadSession(announce) {
     try {
       session = await call('GET', 'api/dashboard/session');
     } catch (e) {
       session = { actionsConfigured: true, granted: [], principal: null, refusal: e.message };
     }
     renderSession();
+    if (announce && token()) {
+      say(session.granted.length > 0 ? 'Token accepted: acting as ' + session.principal + '.'
+        : 'Token refused' + (session.refusal ? ': ' + session.refusal : '.'), session.granted.length > 0);
+    } else if (announce) {
+      say('Token forgotten: read-only.', true);
+    }
   }
 
   async function refresh() {
@@ -331,11 +340,11 @@
       if (t) {
         sessionStorage.setItem(TOKEN_KEY, t);
       }
-      loadSession();
+      loadSession(true);
     });
     $('token-forget').addEventListener('click', () => {
       sessionStorage.removeItem(TOKEN_KEY);
-      loadSession();
+      loadSession(true);
     });
     ['retry', 'cancel', 'restart'].forEach((a) => $('a-' + a).addEventListener('click', () => act(a)));
     loadSession();

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
@@ -219,8 +220,10 @@ class DashboardBrowserTest {
 
     private void type(String css, String text) {
         WebElement e = element(css);
-        e.clear();
-        e.sendKeys(text);
+        e.sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.BACK_SPACE);
+        if (!text.isEmpty()) {
+            e.sendKeys(text);
+        }
     }
 
     private BatchState state(long id) {

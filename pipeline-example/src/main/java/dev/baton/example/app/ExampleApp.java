@@ -18,6 +18,8 @@ import dev.baton.example.stages.ScreenshotPipeline;
 import dev.baton.example.trial.TrialSettings;
 import dev.baton.pipeline.InProcessTrigger;
 import dev.baton.pipeline.PipelineListener;
+import dev.baton.pipeline.dashboard.Authorizer;
+import dev.baton.pipeline.dashboard.Dashboard;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StallSweeper;
 import dev.baton.pipeline.http.HttpTrigger;
@@ -62,6 +64,8 @@ public final class ExampleApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ExampleApp.class);
     /** Threads of the in-process trigger. */
     static final int IN_PROCESS_THREADS = 8;
+    /** Who the dashboard's actions are logged as when they come with {@code PIPELINE_ADMIN_TOKEN}. */
+    public static final String ADMIN_PRINCIPAL = "admin (PIPELINE_ADMIN_TOKEN)";
     /** Threads of the queue worker. */
     static final int QUEUE_WORKER_THREADS = 8;
 
@@ -154,9 +158,17 @@ public final class ExampleApp implements AutoCloseable {
         ThreadPoolExecutor executor = executor(b.serverThreads);
         server.setExecutor(executor);
         DrainingFilter draining = new DrainingFilter();
+        Dashboard dashboard = Dashboard.builder(runner.client())
+                .authorizer(
+                        b.adminToken == null
+                                ? Authorizer.readOnly()
+                                : Authorizer.bearerToken(b.adminToken, ADMIN_PRINCIPAL))
+                .stalledAfter(b.pendingGrace)
+                .build();
         server.createContext(
                         "/",
                         new RootRoute(
+                                dashboard,
                                 new BatchListing(runner, batches),
                                 store::countByState,
                                 StageHttpServer.handler(endpoint)))

@@ -36,6 +36,8 @@ public record BatchQuery(Set<BatchState> states, String stage, String errorConta
                 && (batchId == null || batchId == r.batchId())
                 && (errorContains == null
                         || (r.error() != null
-                                && r.error().toLowerCase(Locale.ROOT).contains(errorContains.toLowerCase(Locale.ROOT))));
+                                && r.error()
+                                        .toLowerCase(Locale.ROOT)
+                                        .contains(errorContains.toLowerCase(Locale.ROOT))));
     }
 }

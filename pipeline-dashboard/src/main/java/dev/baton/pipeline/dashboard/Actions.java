@@ -8,6 +8,9 @@ import dev.baton.pipeline.BatchNotFoundException;
 import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.UnknownStageException;
 import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +36,7 @@ final class Actions {
     Dashboard.Response handle(Dashboard.Request r) {
         String[] parts = r.path().split("/");
         String idText = parts[3];
-        DashboardAction action = DashboardAction.valueOf(parts[4].toUpperCase(java.util.Locale.ROOT));
+        DashboardAction action = DashboardAction.valueOf(parts[4].toUpperCase(Locale.ROOT));
         Dashboard.Response refused = guard.check(r);
         if (refused != null) {
             LOG.warn(
@@ -49,10 +52,11 @@ final class Actions {
         Authorizer.Decision decision = authorizer.authorize(action, r);
         if (!decision.granted()) {
             int status = decision.outcome() == Authorizer.Outcome.UNAUTHENTICATED ? 401 : 403;
-            LOG.warn("dashboard: refused {} of batch {} ({}): {}", action.pathName(), idText, status, decision.reason());
+            LOG.warn(
+                    "dashboard: refused {} of batch {} ({}): {}", action.pathName(), idText, status, decision.reason());
             Dashboard.Response answer = Dashboard.Response.error(status, decision.reason());
             if (status == 401) {
-                java.util.Map<String, String> h = new java.util.LinkedHashMap<>(answer.headers());
+                Map<String, String> h = new LinkedHashMap<>(answer.headers());
                 h.put("WWW-Authenticate", "Bearer realm=\"baton-dashboard\"");
                 answer = new Dashboard.Response(401, h, answer.body());
             }
@@ -100,7 +104,9 @@ final class Actions {
                     principal,
                     past(action),
                     batchId,
-                    action == DashboardAction.RESTART ? after.stage() : before.map(BatchStatus::stage).orElse("?"),
+                    action == DashboardAction.RESTART
+                            ? after.stage()
+                            : before.map(BatchStatus::stage).orElse("?"),
                     before.map(s -> s.state().dbValue()).orElse("?"),
                     before.map(BatchStatus::stage).orElse("?"),
                     after.state().dbValue(),

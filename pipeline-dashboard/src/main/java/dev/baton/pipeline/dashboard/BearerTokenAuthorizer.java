@@ -28,7 +28,9 @@ final class BearerTokenAuthorizer implements Authorizer {
         String header = request.header("Authorization");
         if (header == null
                 || header.length() <= SCHEME.length()
-                || !header.substring(0, SCHEME.length()).toLowerCase(Locale.ROOT).equals(SCHEME)) {
+                || !header.substring(0, SCHEME.length())
+                        .toLowerCase(Locale.ROOT)
+                        .equals(SCHEME)) {
             return Decision.unauthenticated("send Authorization: Bearer <token> to " + action.pathName());
         }
         String given = header.substring(SCHEME.length()).strip();

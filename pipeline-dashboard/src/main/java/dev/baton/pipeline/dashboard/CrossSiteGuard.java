@@ -55,7 +55,8 @@ final class CrossSiteGuard {
         }
         try {
             URI u = URI.create(o);
-            if (u.getHost() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
+            if (u.getHost() == null
+                    || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
                 return false;
             }
             String authority = u.getPort() < 0 ? u.getHost() : u.getHost() + ":" + u.getPort();

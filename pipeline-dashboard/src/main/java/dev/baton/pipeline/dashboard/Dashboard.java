@@ -1,8 +1,10 @@
 package dev.baton.pipeline.dashboard;
 
 import dev.baton.pipeline.BatchClient;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,6 +14,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -149,7 +152,7 @@ public final class Dashboard {
                 headers.forEach((k, v) -> {
                     if (k != null) {
                         copy.merge(k, List.copyOf(v), (a, b2) -> {
-                            List<String> both = new java.util.ArrayList<>(a);
+                            List<String> both = new ArrayList<>(a);
                             both.addAll(b2);
                             return List.copyOf(both);
                         });
@@ -185,7 +188,7 @@ public final class Dashboard {
 
         private static String decode(String s) {
             try {
-                return java.net.URLDecoder.decode(s, StandardCharsets.UTF_8);
+                return URLDecoder.decode(s, StandardCharsets.UTF_8);
             } catch (IllegalArgumentException e) {
                 return "";
             }
@@ -301,7 +304,7 @@ public final class Dashboard {
         public Builder allowedOrigins(Set<String> origins) {
             this.allowedOrigins = origins.stream()
                     .map(o -> o.toLowerCase(Locale.ROOT).replaceAll("/+$", ""))
-                    .collect(java.util.stream.Collectors.toUnmodifiableSet());
+                    .collect(Collectors.toUnmodifiableSet());
             return this;
         }
 

@@ -136,16 +136,16 @@ final class Views {
             n.put("startedAt", iso(v.startedAt()));
             n.put("finishedAt", iso(v.finishedAt()));
             if (v.startedAt() != null && v.finishedAt() != null) {
-                n.put("durationMs", Duration.between(v.startedAt(), v.finishedAt()).toMillis());
+                n.put(
+                        "durationMs",
+                        Duration.between(v.startedAt(), v.finishedAt()).toMillis());
             } else {
                 n.putNull("durationMs");
             }
             n.put("error", i == current ? s.error() : null);
             client.outputPreview(s.batchId(), v.name(), previewChars)
                     .ifPresentOrElse(
-                            p -> n.putObject("output")
-                                    .put("text", p.text())
-                                    .put("truncated", p.truncated()),
+                            p -> n.putObject("output").put("text", p.text()).put("truncated", p.truncated()),
                             () -> n.putNull("output"));
         }
         return root;

@@ -53,8 +53,7 @@ class DashboardApiTest {
     }
 
     private HttpResponse<String> get(String path, String... headers) throws Exception {
-        HttpRequest.Builder b =
-                HttpRequest.newBuilder(app.base().resolve(path)).timeout(Duration.ofSeconds(10));
+        HttpRequest.Builder b = HttpRequest.newBuilder(app.base().resolve(path)).timeout(Duration.ofSeconds(10));
         if (headers.length > 0) {
             b.headers(headers);
         }
@@ -99,7 +98,13 @@ class DashboardApiTest {
         assertThat(post("api/batches/99/cancel", null, "Authorization", BEARER).statusCode())
                 .isEqualTo(404);
         String json = "application/json";
-        assertThat(post("api/batches/99/restart", "{\"stage\":\"fetch\"}", "Authorization", BEARER, "Content-Type", json)
+        assertThat(post(
+                                "api/batches/99/restart",
+                                "{\"stage\":\"fetch\"}",
+                                "Authorization",
+                                BEARER,
+                                "Content-Type",
+                                json)
                         .statusCode())
                 .isEqualTo(404);
         assertThat(post("api/batches/1/restart", "{\"stage\":\"nope\"}", "Authorization", BEARER, "Content-Type", json)
@@ -151,7 +156,8 @@ class DashboardApiTest {
         assertThat(post("api/batches/2/retry", null, "Authorization", BEARER, "Sec-Fetch-Site", "same-site")
                         .statusCode())
                 .isEqualTo(403);
-        for (String form : List.of("application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain")) {
+        for (String form :
+                List.of("application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain")) {
             assertThat(post("api/batches/2/retry", "a=b", "Authorization", BEARER, "Content-Type", form)
                             .statusCode())
                     .as(form)
@@ -201,8 +207,8 @@ class DashboardApiTest {
                 .contains("default-src 'none'", "script-src 'self'", "frame-ancestors 'none'", "form-action 'none'");
         HttpResponse<String> page = answers.get(0);
         assertThat(page.statusCode()).isEqualTo(200);
-        assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t)
-                .startsWith("text/html"));
+        assertThat(page.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
         assertThat(page.body())
                 .as("no inline script or style, no outside host")
                 .doesNotContain("<script>", "style=", "<style", "onclick", "http://", "https://");
@@ -212,12 +218,14 @@ class DashboardApiTest {
 
     @Test
     void the_overview_finds_a_failed_batch_by_its_error_text_and_the_timeline_shows_its_stages() throws Exception {
-        JsonNode found = JSON.readTree(get("api/dashboard/overview?error=CONNECTION%20refused").body());
+        JsonNode found = JSON.readTree(
+                get("api/dashboard/overview?error=CONNECTION%20refused").body());
         assertThat(found.get("batches").findValuesAsText("batchId")).containsExactly("2");
         assertThat(found.get("counts").get("failed").asLong()).isEqualTo(1);
         assertThat(found.get("counts").get("completed").asLong()).isEqualTo(1);
         assertThat(found.get("stageNames").toString()).isEqualTo("[\"fetch\",\"analyse\",\"store\"]");
-        assertThat(JSON.readTree(get("api/dashboard/overview?state=completed&stage=completed").body())
+        assertThat(JSON.readTree(get("api/dashboard/overview?state=completed&stage=completed")
+                                .body())
                         .get("batches")
                         .findValuesAsText("batchId"))
                 .containsExactly("1");
@@ -253,11 +261,12 @@ class DashboardApiTest {
         JsonNode anonymous = JSON.readTree(get("api/dashboard/session").body());
         assertThat(anonymous.get("actionsConfigured").asBoolean()).isTrue();
         assertThat(anonymous.get("granted").size()).isZero();
-        JsonNode admin = JSON.readTree(get("api/dashboard/session", "Authorization", BEARER).body());
+        JsonNode admin = JSON.readTree(
+                get("api/dashboard/session", "Authorization", BEARER).body());
         assertThat(admin.get("granted").toString()).isEqualTo("[\"retry\",\"cancel\",\"restart\"]");
         assertThat(admin.get("principal").asText()).isEqualTo("admin-token");
-        JsonNode wrong = JSON.readTree(
-                get("api/dashboard/session", "Authorization", "Bearer wrong-token-0123456789").body());
+        JsonNode wrong = JSON.readTree(get("api/dashboard/session", "Authorization", "Bearer wrong-token-0123456789")
+                .body());
         assertThat(wrong.get("granted").size()).isZero();
         assertThat(wrong.get("refusal").asText()).contains("not the dashboard's admin token");
     }

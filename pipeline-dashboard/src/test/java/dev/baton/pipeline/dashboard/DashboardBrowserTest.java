@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -72,8 +73,10 @@ class DashboardBrowserTest {
         for (long id = 1; id <= 6; id++) {
             app.runner.client().start(id);
         }
-        waitFor("every batch ends", () -> app.runner.client().countByState().get(BatchState.COMPLETED) == 4
-                && app.runner.client().countByState().get(BatchState.FAILED) == 2);
+        waitFor(
+                "every batch ends",
+                () -> app.runner.client().countByState().get(BatchState.COMPLETED) == 4
+                        && app.runner.client().countByState().get(BatchState.FAILED) == 2);
 
         profile = Files.createTempDirectory("baton-chromium-");
         ChromeOptions options = new ChromeOptions()
@@ -112,7 +115,9 @@ class DashboardBrowserTest {
         }
         if (profile != null) {
             try (var files = Files.walk(profile)) {
-                files.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+                files.sorted(Comparator.reverseOrder())
+                        .map(Path::toFile)
+                        .forEach(File::delete);
             }
         }
     }

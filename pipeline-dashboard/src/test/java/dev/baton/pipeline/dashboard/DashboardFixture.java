@@ -25,6 +25,7 @@ final class DashboardFixture implements AutoCloseable {
 
     /** The error {@code analyse} fails with, per batch; a batch not in it passes. */
     final Map<Long, String> failures = new ConcurrentHashMap<>();
+
     final PipelineRunner runner;
     final Dashboard dashboard;
     private final HttpServer server;
@@ -36,8 +37,7 @@ final class DashboardFixture implements AutoCloseable {
                         "analyse",
                         ctx -> failures.containsKey(ctx.batchId())
                                 ? StageResult.fail(failures.get(ctx.batchId()))
-                                : StageResult.done(Map.of(
-                                        "sum", 6, "note", "x".repeat(5000))),
+                                : StageResult.done(Map.of("sum", 6, "note", "x".repeat(5000))),
                         s -> s.retry(RetryPolicy.none()))
                 .stage("store", ctx -> StageResult.done("stored"))
                 .build();

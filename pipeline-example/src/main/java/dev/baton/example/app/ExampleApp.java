@@ -18,10 +18,10 @@ import dev.baton.example.stages.ScreenshotPipeline;
 import dev.baton.example.trial.TrialSettings;
 import dev.baton.pipeline.InProcessTrigger;
 import dev.baton.pipeline.PipelineListener;
-import dev.baton.pipeline.dashboard.Authorizer;
-import dev.baton.pipeline.dashboard.Dashboard;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StallSweeper;
+import dev.baton.pipeline.dashboard.Authorizer;
+import dev.baton.pipeline.dashboard.Dashboard;
 import dev.baton.pipeline.http.HttpTrigger;
 import dev.baton.pipeline.http.SignatureVerifier;
 import dev.baton.pipeline.http.StageEndpoint;
@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running example host: one HTTP server with Baton's stage endpoint, the host's
- * {@code process-batch}, the signed object store and the status page; the runner with the six
+ * {@code process-batch}, the signed object store and the operator dashboard; the runner with the six
  * stages; the trigger (HTTP, in-process, or Baton's PostgreSQL queue with a {@link QueueWorker});
  * and the stall sweeper. Built by {@link ExampleAppBuilder}.
  *

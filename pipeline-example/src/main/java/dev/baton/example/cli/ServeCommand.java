@@ -107,7 +107,8 @@ public final class ServeCommand implements Callable<Integer> {
             try {
                 context.out()
                         .println("serving on http://localhost:" + app.port()
-                                + "  (dashboard: /, " + (adminToken() == null ? "read-only" : "actions with the admin token")
+                                + "  (dashboard: /, "
+                                + (adminToken() == null ? "read-only" : "actions with the admin token")
                                 + "; start a batch: curl -X POST -d '{\"batchId\":1}' "
                                 + "http://localhost:"
                                 + app.port() + "/api/process-batch)");

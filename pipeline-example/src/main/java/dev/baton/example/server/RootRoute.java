@@ -37,10 +37,7 @@ public final class RootRoute implements HttpHandler {
      * @param endpoint Baton's endpoint, mounted at {@code /}
      */
     public RootRoute(
-            Dashboard dashboard,
-            BatchListing listing,
-            Supplier<Map<BatchState, Long>> counts,
-            HttpHandler endpoint) {
+            Dashboard dashboard, BatchListing listing, Supplier<Map<BatchState, Long>> counts, HttpHandler endpoint) {
         this.dashboard = Objects.requireNonNull(dashboard, "dashboard");
         this.dashboardHandler = DashboardHttpHandler.of(dashboard);
         this.listing = Objects.requireNonNull(listing, "listing");

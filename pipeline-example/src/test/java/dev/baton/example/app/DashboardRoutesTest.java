@@ -166,7 +166,8 @@ class DashboardRoutesTest {
         assertThat(page.headers().firstValue("X-Content-Type-Options")).contains("nosniff");
         assertThat(get("/assets/dashboard.js").headers().firstValue("Content-Security-Policy"))
                 .contains(Dashboard.CONTENT_SECURITY_POLICY);
-        JsonNode found = JSON.readTree(get("/api/dashboard/overview?state=failed&error=fail").body());
+        JsonNode found = JSON.readTree(
+                get("/api/dashboard/overview?state=failed&error=fail").body());
         assertThat(found.get("batches").findValuesAsText("batchId")).containsExactly("1");
 
         JsonNode status = JSON.readTree(get("/api/batches/1").body());
@@ -176,13 +177,17 @@ class DashboardRoutesTest {
                 .contains("batchId", "stage", "status", "attempt", "error", "hasInput", "stages")
                 .doesNotContain("timeline");
         assertThat(status.get("status").asText()).isEqualTo("failed");
-        assertThat(JSON.readTree(get("/api/batches").body()).get("counts").get("failed").asInt())
+        assertThat(JSON.readTree(get("/api/batches").body())
+                        .get("counts")
+                        .get("failed")
+                        .asInt())
                 .isEqualTo(1);
 
         assertThat(post("/api/batches/1/retry", null).statusCode())
                 .as("without PIPELINE_ADMIN_TOKEN the dashboard is read-only")
                 .isEqualTo(401);
-        assertThat(post("/api/batches/1/retry", null, "Authorization", "Bearer " + TOKEN).statusCode())
+        assertThat(post("/api/batches/1/retry", null, "Authorization", "Bearer " + TOKEN)
+                        .statusCode())
                 .isEqualTo(403);
         assertThat(state(1)).isEqualTo(BatchState.FAILED);
     }

@@ -530,8 +530,7 @@ public abstract class StageStoreContract {
         assertEquals(6, all.size());
         for (int i = 1; i < all.size(); i++) {
             assertFalse(
-                    all.get(i).updatedAt().isAfter(all.get(i - 1).updatedAt()),
-                    "most recently changed first: " + all);
+                    all.get(i).updatedAt().isAfter(all.get(i - 1).updatedAt()), "most recently changed first: " + all);
         }
         assertEquals(all.subList(2, 4), store.search(BatchQuery.ALL, 2, 2));
     }

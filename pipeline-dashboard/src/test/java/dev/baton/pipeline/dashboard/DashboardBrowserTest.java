@@ -115,9 +115,7 @@ class DashboardBrowserTest {
         }
         if (profile != null) {
             try (var files = Files.walk(profile)) {
-                files.sorted(Comparator.reverseOrder())
-                        .map(Path::toFile)
-                        .forEach(File::delete);
+                files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
             }
         }
     }
@@ -235,7 +233,10 @@ class DashboardBrowserTest {
         return app.runner.client().status(id).orElseThrow().state();
     }
 
-    /** Writes the page as it is to {@code baton.dashboard.screenshot} (docs/dashboard.png), when that is set. */
+    /**
+     * Writes the page as it is to the file the system property {@code baton.dashboard.screenshot} names, when it
+     * is set: {@code -Dbaton.dashboard.screenshot=$PWD/docs/dashboard.png} made the README's picture.
+     */
     private void screenshot() throws Exception {
         String to = System.getProperty("baton.dashboard.screenshot");
         if (to == null || to.isBlank()) {

@@ -35,7 +35,6 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -217,8 +216,15 @@ class DashboardBrowserTest {
         return ((JavascriptExecutor) browser).executeScript(js, args);
     }
 
+    /**
+     * Clicks the element once it is there and enabled, found and clicked in one script: the rows are re-rendered
+     * as the page polls, so an element found in one call may be gone by the next.
+     */
     private void click(String css) {
-        wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector(css))).click();
+        wait.until(d -> Boolean.TRUE.equals(script(
+                "const e = document.querySelector(arguments[0]);"
+                        + " if (!e || e.disabled) { return false; } e.click(); return true;",
+                css)));
     }
 
     private void type(String css, String text) {

@@ -30,8 +30,8 @@ import picocli.CommandLine.Spec;
                         + " Ctrl-C.",
         footer = {
             "",
-            "Environment: PORT, PIPELINE_JDBC_URL, PIPELINE_SIGNING_SECRET, PIPELINE_ADMIN_TOKEN (grants the dashboard's"
-                    + " retry, cancel and restart; without it the dashboard is read-only),"
+            "Environment: PORT, PIPELINE_JDBC_URL, PIPELINE_SIGNING_SECRET, PIPELINE_ADMIN_TOKEN (grants the"
+                    + " dashboard's retry, cancel and restart; without it the dashboard is read-only),"
                     + " PIPELINE_API_URL (how other instances reach"
                     + " this one), PIPELINE_DATA_DIR (embedded database), MOONDREAM_URL and MOONDREAM_API_KEY (a real "
                     + "detector)."

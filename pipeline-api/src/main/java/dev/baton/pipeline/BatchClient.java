@@ -339,6 +339,70 @@ public final class BatchClient {
         return Retention.purge(LOG, store, olderThan, states, PURGE_PAGE);
     }
 
+    /**
+     * Searches batches by state, stage, error text and id, most recently changed first.
+     *
+     * @param query the conditions
+     * @param offset rows to skip, at least 0
+     * @param limit page size, 1 to 1000
+     * @return one page
+     * @throws IllegalArgumentException on a bad page
+     */
+    public List<BatchStatus> search(BatchQuery query, int offset, int limit) {
+        Objects.requireNonNull(query, "query");
+        if (offset < 0 || limit < 1 || limit > 1000) {
+            throw new IllegalArgumentException(
+                    "offset must be >= 0 and limit in 1..1000, got offset=" + offset + " limit=" + limit);
+        }
+        return store.search(query, offset, limit).stream()
+                .map(r -> BatchStatus.of(pipeline, r))
+                .toList();
+    }
+
+    /** @return the pipeline's stage names, in order */
+    public List<String> stageNames() {
+        return pipeline.stageNames();
+    }
+
+    /**
+     * Reads the beginning of a stage's committed output (the partial output of a sliced stage in
+     * progress), streamed: a chunked output is read only as far as {@code maxChars}.
+     *
+     * @param batchId the batch
+     * @param stage a stage of the pipeline
+     * @param maxChars most characters returned, 1 to 1,000,000
+     * @return the JSON text's first characters and whether there was more; empty when the stage has no output
+     * @throws UnknownStageException if the pipeline has no such stage
+     * @throws IllegalArgumentException if {@code maxChars} is out of range
+     */
+    public Optional<OutputPreview> outputPreview(long batchId, String stage, int maxChars) {
+        pipeline.stage(stage);
+        if (maxChars < 1 || maxChars > 1_000_000) {
+            throw new IllegalArgumentException("maxChars must be in 1..1000000, got " + maxChars);
+        }
+        return store.readOutput(batchId, stage, in -> {
+            char[] buffer = new char[maxChars + 1];
+            int n = 0;
+            int read;
+            while (n < buffer.length && (read = in.read(buffer, n, buffer.length - n)) >= 0) {
+                n += read;
+            }
+            if (n <= maxChars) {
+                return new OutputPreview(new String(buffer, 0, n), false);
+            }
+            int cut = Character.isHighSurrogate(buffer[maxChars - 1]) ? maxChars - 1 : maxChars;
+            return new OutputPreview(new String(buffer, 0, cut), true);
+        });
+    }
+
+    /**
+     * The first characters of a stage's output.
+     *
+     * @param text the JSON text, cut after the characters asked for
+     * @param truncated {@code true} when the output is longer than {@code text}
+     */
+    public record OutputPreview(String text, boolean truncated) {}
+
     /** @return the number of batches per state, every state present */
     public Map<BatchState, Long> countByState() {
         return store.countByState();

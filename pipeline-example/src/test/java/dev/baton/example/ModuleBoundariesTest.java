@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.baton.pipeline.PipelineRunner;
+import dev.baton.pipeline.dashboard.Dashboard;
 import dev.baton.pipeline.http.HttpTrigger;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
 import dev.baton.pipeline.micrometer.MicrometerPipelineListener;
@@ -39,7 +40,8 @@ class ModuleBoundariesTest {
             "dev.baton.pipeline", Set.of("dev.baton.pipeline", "dev.baton.pipeline.spi", "dev.baton.pipeline.testing"),
             "dev.baton.pipeline.jdbc", Set.of("dev.baton.pipeline.jdbc"),
             "dev.baton.pipeline.http", Set.of("dev.baton.pipeline.http"),
-            "dev.baton.pipeline.micrometer", Set.of("dev.baton.pipeline.micrometer"));
+            "dev.baton.pipeline.micrometer", Set.of("dev.baton.pipeline.micrometer"),
+            "dev.baton.pipeline.dashboard", Set.of("dev.baton.pipeline.dashboard"));
 
     @Test
     void every_library_module_exports_only_its_api_and_spi_packages() {
@@ -47,7 +49,8 @@ class ModuleBoundariesTest {
                 location(PipelineRunner.class),
                 location(JdbcStageStore.class),
                 location(HttpTrigger.class),
-                location(MicrometerPipelineListener.class));
+                location(MicrometerPipelineListener.class),
+                location(Dashboard.class));
         Map<String, ModuleDescriptor> found = finder.findAll().stream()
                 .map(ModuleReference::descriptor)
                 .collect(Collectors.toMap(ModuleDescriptor::name, d -> d));
@@ -71,6 +74,7 @@ class ModuleBoundariesTest {
                         JdbcStageStore.class,
                         HttpTrigger.class,
                         MicrometerPipelineListener.class,
+                        Dashboard.class,
                         ObjectMapper.class,
                         JsonFactory.class,
                         JsonAutoDetect.class,

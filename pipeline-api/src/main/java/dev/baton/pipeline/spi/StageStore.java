@@ -1,6 +1,7 @@
 package dev.baton.pipeline.spi;
 
 import dev.baton.pipeline.BatchConflictException;
+import dev.baton.pipeline.BatchQuery;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.Pipeline;
 import java.io.IOException;
@@ -471,6 +472,17 @@ public interface StageStore {
      * @return the page
      */
     List<BatchRecord> list(Set<BatchState> states, int offset, int limit);
+
+    /**
+     * Searches the batches an operator asks for (the dashboard's list view), most recently changed
+     * first (then by the newest row), so that a failure of a minute ago is on the first page.
+     *
+     * @param query the conditions, all of which must hold
+     * @param offset rows to skip
+     * @param limit at most this many
+     * @return the page
+     */
+    List<BatchRecord> search(BatchQuery query, int offset, int limit);
 
     /** @return the number of batches per state, every state present */
     Map<BatchState, Long> countByState();

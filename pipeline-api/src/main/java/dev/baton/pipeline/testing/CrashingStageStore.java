@@ -1,5 +1,6 @@
 package dev.baton.pipeline.testing;
 
+import dev.baton.pipeline.BatchQuery;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.JsonSource;
@@ -151,6 +152,11 @@ final class CrashingStageStore implements StageStore {
     @Override
     public List<BatchRecord> list(Set<BatchState> states, int offset, int limit) {
         return delegate.list(states, offset, limit);
+    }
+
+    @Override
+    public List<BatchRecord> search(BatchQuery query, int offset, int limit) {
+        return delegate.search(query, offset, limit);
     }
 
     @Override

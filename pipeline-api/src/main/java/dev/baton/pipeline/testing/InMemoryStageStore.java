@@ -1,6 +1,7 @@
 package dev.baton.pipeline.testing;
 
 import dev.baton.pipeline.BatchConflictException;
+import dev.baton.pipeline.BatchQuery;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.spi.BatchRecord;
@@ -541,6 +542,18 @@ public final class InMemoryStageStore implements StageStore {
         return rows.values().stream()
                 .filter(r -> states.isEmpty() || states.contains(r.state()))
                 .sorted(Comparator.comparing(BatchRecord::updatedAt).thenComparing(BatchRecord::batchId))
+                .skip(offset)
+                .limit(limit)
+                .toList();
+    }
+
+    @Override
+    public synchronized List<BatchRecord> search(BatchQuery query, int offset, int limit) {
+        return rows.values().stream()
+                .filter(query::matches)
+                .sorted(Comparator.comparing(BatchRecord::updatedAt)
+                        .thenComparing(BatchRecord::batchId)
+                        .reversed())
                 .skip(offset)
                 .limit(limit)
                 .toList();

@@ -21,6 +21,8 @@ import dev.baton.pipeline.InProcessTrigger;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StallSweeper;
+import dev.baton.pipeline.dashboard.Authorizer;
+import dev.baton.pipeline.dashboard.Dashboard;
 import dev.baton.pipeline.http.HttpTrigger;
 import dev.baton.pipeline.http.SignatureVerifier;
 import dev.baton.pipeline.http.StageEndpoint;
@@ -48,7 +50,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running example host: one HTTP server with Baton's stage endpoint, the host's
- * {@code process-batch}, the signed object store and the status page; the runner with the six
+ * {@code process-batch}, the signed object store and the operator dashboard; the runner with the six
  * stages; the trigger (HTTP, in-process, or Baton's PostgreSQL queue with a {@link QueueWorker});
  * and the stall sweeper. Built by {@link ExampleAppBuilder}.
  *
@@ -63,6 +65,8 @@ public final class ExampleApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ExampleApp.class);
     /** Threads of the in-process trigger. */
     static final int IN_PROCESS_THREADS = 8;
+    /** Who the dashboard's actions are logged as when they come with {@code PIPELINE_ADMIN_TOKEN}. */
+    public static final String ADMIN_PRINCIPAL = "admin (PIPELINE_ADMIN_TOKEN)";
     /** Threads of the queue worker. */
     static final int QUEUE_WORKER_THREADS = 8;
 
@@ -155,9 +159,17 @@ public final class ExampleApp implements AutoCloseable {
         ThreadPoolExecutor executor = executor(b.serverThreads);
         server.setExecutor(executor);
         DrainingFilter draining = new DrainingFilter();
+        Dashboard dashboard = Dashboard.builder(runner.client())
+                .authorizer(
+                        b.adminToken == null
+                                ? Authorizer.readOnly()
+                                : Authorizer.bearerToken(b.adminToken, ADMIN_PRINCIPAL))
+                .stalledAfter(b.pendingGrace)
+                .build();
         server.createContext(
                         "/",
                         new RootRoute(
+                                dashboard,
                                 new BatchListing(runner, batches),
                                 store::countByState,
                                 StageHttpServer.handler(endpoint)))

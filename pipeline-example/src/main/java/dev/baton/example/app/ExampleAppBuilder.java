@@ -23,6 +23,7 @@ public final class ExampleAppBuilder {
     int port = 3000;
     URI baseUrl;
     String signingSecret;
+    String adminToken;
     VisionModel visionModel = new SimulatedVisionModel();
     final List<PipelineListener> listeners = new ArrayList<>();
     int serverThreads = 64;
@@ -95,6 +96,20 @@ public final class ExampleAppBuilder {
             throw new IllegalArgumentException("the signing secret must have at least 16 characters");
         }
         this.signingSecret = signingSecret;
+        return this;
+    }
+
+    /**
+     * @param adminToken the bearer token that grants the dashboard's actions (retry, cancel, restart), at least
+     *     16 characters; {@code null} (the default) leaves the dashboard read-only
+     * @return this
+     * @throws IllegalArgumentException if shorter
+     */
+    public ExampleAppBuilder adminToken(String adminToken) {
+        if (adminToken != null && adminToken.strip().length() < 16) {
+            throw new IllegalArgumentException("the admin token must have at least 16 characters");
+        }
+        this.adminToken = adminToken;
         return this;
     }
 

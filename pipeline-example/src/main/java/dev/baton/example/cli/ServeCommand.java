@@ -27,10 +27,13 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         description =
                 "Serves the six-stage screenshot pipeline over HTTP: the stage endpoints, POST /api/process-batch,"
-                        + " GET /api/batches/{id}, /health and a status page at /. Stops cleanly on SIGTERM or Ctrl-C.",
+                        + " GET /api/batches/{id}, /health and the operator dashboard at /. Stops cleanly on SIGTERM or"
+                        + " Ctrl-C.",
         footer = {
             "",
-            "Environment: PORT, PIPELINE_JDBC_URL, PIPELINE_SIGNING_SECRET, PIPELINE_API_URL (how other instances reach"
+            "Environment: PORT, PIPELINE_JDBC_URL, PIPELINE_SIGNING_SECRET, PIPELINE_ADMIN_TOKEN (grants the"
+                    + " dashboard's retry, cancel and restart; without it the dashboard is read-only),"
+                    + " PIPELINE_API_URL (how other instances reach"
                     + " this one), PIPELINE_DATA_DIR (embedded database), MOONDREAM_URL and MOONDREAM_API_KEY (a real "
                     + "detector)."
         })
@@ -109,11 +112,14 @@ public final class ServeCommand implements Callable<Integer> {
                     .trial(settings)
                     .retention(retention)
                     .visionModel(VisionModels.fromEnvironment(context.env()))
+                    .adminToken(adminToken())
                     .start();
             try {
                 context.out()
                         .println("serving on http://localhost:" + app.port()
-                                + "  (status page: /, start a batch: curl -X POST -d '{\"batchId\":1}' "
+                                + "  (dashboard: /, "
+                                + (adminToken() == null ? "read-only" : "actions with the admin token")
+                                + "; start a batch: curl -X POST -d '{\"batchId\":1}' "
                                 + "http://localhost:"
                                 + app.port() + "/api/process-batch)");
                 if (retention != null) {
@@ -132,6 +138,12 @@ public final class ServeCommand implements Callable<Integer> {
         }
         context.out().println("stopped");
         return 0;
+    }
+
+    /** @return {@code PIPELINE_ADMIN_TOKEN}, or {@code null} when it is not set (the dashboard is read-only) */
+    private String adminToken() {
+        String token = context.env().apply("PIPELINE_ADMIN_TOKEN");
+        return token == null || token.isBlank() ? null : token.strip();
     }
 
     /** @return the base URL from the environment when one is set, else {@code null} (the app's own address) */

@@ -18,8 +18,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The JSON behind the status page, {@code GET /api/batches}: how many batches are in each state,
- * and the most recently changed batches, newest first, each with its stage, status, attempt,
+ * The JSON of {@code GET /api/batches} (the data of the status page the dashboard replaced): how many
+ * batches are in each state, and the most recently changed batches, newest first, each with its stage, status, attempt,
  * error, whether it was started with an input, the host's own {@code batch.status}, and its per-stage
  * counters. Thread-safe.
  */

@@ -146,7 +146,7 @@ class ExampleAppEndToEndTest {
                 .isEqualTo(400);
         assertThat(client.post("/api/batch-processing/setup", "{\"batchId\":7}").status())
                 .isEqualTo(401);
-        assertThat(client.get("/").body()).contains("<title>Baton example");
+        assertThat(client.get("/").body()).contains("<title>Baton dashboard");
         JsonNode listing = client.get("/api/batches").json();
         assertThat(listing.get("counts").get("completed").asInt()).isEqualTo(20);
         assertThat(listing.get("batches")).hasSize(20);

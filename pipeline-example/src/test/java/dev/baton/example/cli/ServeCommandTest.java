@@ -83,12 +83,12 @@ class ServeCommandTest {
             } while (!status.contains("\"status\":\"completed\"") && !status.contains("\"status\":\"failed\""));
             assertThat(status).contains("\"stage\":\"completed\"");
             assertThat(send(HttpRequest.newBuilder(base.resolve("/")).build()).body())
-                    .contains("Batches");
+                    .contains("<title>Baton dashboard</title>");
 
             signal.trigger();
             assertThat(exit.join()).isZero();
         });
-        assertThat(output()).contains("shutting down", "stopped");
+        assertThat(output()).contains("dashboard: /, read-only", "shutting down", "stopped");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.baton.pipeline.jdbc;
 
 import dev.baton.pipeline.BatchConflictException;
+import dev.baton.pipeline.BatchQuery;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.spi.BatchRecord;
@@ -712,6 +713,23 @@ public final class JdbcStageStore implements StageStore {
                 () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.LIST))
                         .bind("all", wanted.isEmpty())
                         .bindArray("states", String.class, wanted)
+                        .bind("offset", offset)
+                        .bind("limit", limit)
+                        .map(ROWS)
+                        .list()));
+    }
+
+    @Override
+    public List<BatchRecord> search(BatchQuery query, int offset, int limit) {
+        List<String> wanted = query.states().stream().map(BatchState::dbValue).toList();
+        return call(
+                "searching batches",
+                () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.SEARCH))
+                        .bind("all", wanted.isEmpty())
+                        .bindArray("states", String.class, wanted)
+                        .bind("stage", query.stage())
+                        .bind("batch", query.batchId())
+                        .bind("error", query.errorContains())
                         .bind("offset", offset)
                         .bind("limit", limit)
                         .map(ROWS)

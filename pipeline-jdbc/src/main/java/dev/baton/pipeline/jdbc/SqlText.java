@@ -269,6 +269,20 @@ enum SqlText {
              ORDER BY updated_at, id
             OFFSET :offset LIMIT :limit"""),
 
+    /**
+     * The operator's search: batches in {@code :states} (any when {@code :all}), at {@code :stage}, with the batch id
+     * {@code :batch} and an error holding {@code :error} (ignoring case), each condition off when its value is NULL;
+     * most recently changed first.
+     */
+    SEARCH("""
+            SELECT <columns> FROM <queue>
+             WHERE (:all OR status = ANY(:states))
+               AND (CAST(:stage AS text) IS NULL OR current_stage = CAST(:stage AS text))
+               AND (CAST(:batch AS bigint) IS NULL OR batch_id = CAST(:batch AS bigint))
+               AND (CAST(:error AS text) IS NULL OR strpos(lower(error_message), lower(CAST(:error AS text))) > 0)
+             ORDER BY updated_at DESC, batch_id DESC
+            OFFSET :offset LIMIT :limit"""),
+
     /** Batches per state. */
     COUNT_BY_STATE("""
             SELECT status, count(*) FROM <queue> GROUP BY status"""),

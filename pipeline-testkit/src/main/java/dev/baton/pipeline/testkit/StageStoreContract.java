@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.baton.pipeline.BatchConflictException;
+import dev.baton.pipeline.BatchQuery;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.spi.BatchRecord;
@@ -638,6 +639,43 @@ public abstract class StageStoreContract {
                 () -> store.purgeFinished(Duration.ofSeconds(-1), COMPLETED_OR_CANCELLED, 0, 10));
         assertThrows(IllegalArgumentException.class, () -> store.purgeFinished(HOUR, COMPLETED_OR_CANCELLED, 0, 0));
         assertEquals(BatchState.PENDING, store.find(1).orElseThrow().state());
+    }
+
+    @Test
+    void search_filters_by_state_stage_error_text_and_id_and_pages_newest_change_first() {
+        for (long id = 1; id <= 6; id++) {
+            store.create(id, "a");
+        }
+        assertTrue(store.fail(claimed(2, "a"), "Connection REFUSED by vision service", STATS));
+        assertTrue(store.advance(claimed(3, "a"), "\"A\"", "b", STATS));
+        assertTrue(store.fail(claimed(3, "b"), "connection refused again", STATS));
+        assertTrue(store.fail(claimed(4, "a"), "disk full", STATS));
+        assertTrue(store.cancel(5).isPresent());
+
+        assertEquals(List.of(2L, 3L), ids(new BatchQuery(Set.of(), null, "connection refused", null)));
+        assertEquals(List.of(3L), ids(new BatchQuery(Set.of(BatchState.FAILED), "b", null, null)));
+        assertEquals(List.of(2L, 4L), ids(new BatchQuery(Set.of(BatchState.FAILED), "a", null, null)));
+        assertEquals(List.of(4L), ids(new BatchQuery(Set.of(), null, null, 4L)));
+        assertEquals(List.of(), ids(new BatchQuery(Set.of(BatchState.PENDING), null, null, 4L)));
+        assertEquals(
+                List.of(1L, 5L, 6L),
+                ids(new BatchQuery(Set.of(BatchState.PENDING, BatchState.CANCELLED), null, null, null)));
+        assertEquals(List.of(), ids(new BatchQuery(Set.of(), null, "50%_", null)), "the text is literal");
+
+        List<BatchRecord> all = store.search(BatchQuery.ALL, 0, 10);
+        assertEquals(6, all.size());
+        for (int i = 1; i < all.size(); i++) {
+            assertFalse(
+                    all.get(i).updatedAt().isAfter(all.get(i - 1).updatedAt()), "most recently changed first: " + all);
+        }
+        assertEquals(all.subList(2, 4), store.search(BatchQuery.ALL, 2, 2));
+    }
+
+    private List<Long> ids(BatchQuery query) {
+        return store.search(query, 0, 100).stream()
+                .map(BatchRecord::batchId)
+                .sorted()
+                .toList();
     }
 
     @Test

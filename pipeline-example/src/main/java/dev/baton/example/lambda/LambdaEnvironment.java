@@ -19,7 +19,9 @@ import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StallSweeper;
 import dev.baton.pipeline.aws.lambda.HandOff;
 import dev.baton.pipeline.aws.lambda.LambdaHttpHandler;
+import dev.baton.pipeline.aws.lambda.LambdaSqsHandler;
 import dev.baton.pipeline.aws.lambda.LambdaSweepHandler;
+import dev.baton.pipeline.aws.sqs.SqsTrigger;
 import dev.baton.pipeline.http.BaseUrl;
 import dev.baton.pipeline.http.HttpTrigger;
 import dev.baton.pipeline.http.SignatureVerifier;
@@ -39,6 +41,8 @@ import java.util.concurrent.Executors;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
  * Everything one Lambda execution environment builds once: the pool, Baton's store, the migrations (Baton's,
@@ -46,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * the environment: {@code PIPELINE_JDBC_URL}, {@code PIPELINE_SIGNING_SECRET}, {@code PIPELINE_API_URL} (the
  * function URL, where stage requests go), {@code PIPELINE_EXAMPLE_ARGS} (the trial flags of {@code serve}),
  * and, optional, {@code PIPELINE_STAGE_MARGIN} and {@code PIPELINE_PENDING_GRACE} (durations such as
- * {@code 3s}).
+ * {@code 3s}) and {@code PIPELINE_SQS_QUEUE_URL} (hand stages off through that queue, run by
+ * {@link QueueFunction}, instead of the function URL).
  *
  * <p>The screenshots are served to the setup stage by a small object route on the environment's loopback
  * interface (the JDK server of {@code serve}), so that the stage does not call its own function URL;
@@ -56,17 +61,28 @@ final class LambdaEnvironment {
     private static final Logger LOG = LoggerFactory.getLogger(LambdaEnvironment.class);
     /** Connections per environment: one stage request at a time, its heartbeat, its slices, the sweeper. */
     static final int POOL_SIZE = 6;
+    /** When set, stages hand off through this SQS queue (and {@link QueueFunction}) instead of the function URL. */
+    static final String QUEUE_URL = "PIPELINE_SQS_QUEUE_URL";
 
     private static volatile LambdaEnvironment current;
 
     final PipelineRunner runner;
     final LambdaHttpHandler http;
     final LambdaSweepHandler sweep;
+    final LambdaSqsHandler queue;
+    final ColdStart coldStart;
 
-    private LambdaEnvironment(PipelineRunner runner, LambdaHttpHandler http, LambdaSweepHandler sweep) {
+    private LambdaEnvironment(
+            PipelineRunner runner,
+            LambdaHttpHandler http,
+            LambdaSweepHandler sweep,
+            LambdaSqsHandler queue,
+            ColdStart coldStart) {
         this.runner = runner;
         this.http = http;
         this.sweep = sweep;
+        this.queue = queue;
+        this.coldStart = coldStart;
     }
 
     /** @return this environment's parts, built on the first call (the handler's construction, in Lambda's init) */
@@ -111,14 +127,30 @@ final class LambdaEnvironment {
                 VisionModels.fromEnvironment(env),
                 new AnalysisWriter(ds),
                 ScreenshotPipeline.DEFAULT_CONCURRENCY);
-        HttpTrigger trigger = HttpTrigger.builder()
-                .baseUrl(BaseUrl.resolve(null, env).toString())
-                .secret(secret)
-                // the next stage runs inside its request: once the request has left, wait no longer for its answer
-                .handoffTimeout(Duration.ofSeconds(1))
-                .build();
-        HandOff handOff = trigger::awaitIdle;
-        PipelineRunner runner = runner(parts, trial, store, trigger, batches);
+        String queueUrl = env.apply(QUEUE_URL);
+        Trigger trigger;
+        HandOff handOff;
+        if (queueUrl != null && !queueUrl.isBlank()) {
+            SqsTrigger sqs = SqsTrigger.builder(
+                            SqsClient.builder()
+                                    .httpClient(UrlConnectionHttpClient.create())
+                                    .build(),
+                            queueUrl)
+                    .build();
+            trigger = sqs;
+            handOff = sqs::awaitIdle;
+        } else {
+            HttpTrigger http = HttpTrigger.builder()
+                    .baseUrl(BaseUrl.resolve(null, env).toString())
+                    .secret(secret)
+                    // the next stage runs inside its request: once the request has left, wait no longer for its answer
+                    .handoffTimeout(Duration.ofSeconds(1))
+                    .build();
+            trigger = http;
+            handOff = http::awaitIdle;
+        }
+        ColdStart coldStart = new ColdStart();
+        PipelineRunner runner = runner(parts, trial, store, trigger, batches, coldStart);
         runner.start();
         StageEndpoint endpoint = StageEndpoint.builder(
                         runner, SignatureVerifier.builder().secret(secret).clock(clock).build())
@@ -131,21 +163,29 @@ final class LambdaEnvironment {
                 .build();
         StallSweeper sweeper = runner.sweeper().pendingGrace(pendingGrace).build();
         LambdaSweepHandler sweep = new LambdaSweepHandler(sweeper, handOff, margin);
+        LambdaSqsHandler queue =
+                LambdaSqsHandler.builder(runner, store).handOff(handOff).margin(margin).build();
         LOG.info(
-                "environment ready in {} ms: stages {} call {}, stage margin {}",
+                "environment ready in {} ms: stages {} hand off through {}, stage margin {}",
                 (System.nanoTime() - began) / 1_000_000,
                 runner.pipeline().stageNames(),
-                BaseUrl.resolve(null, env),
+                queueUrl != null && !queueUrl.isBlank() ? "SQS " + queueUrl : BaseUrl.resolve(null, env),
                 margin);
-        return new LambdaEnvironment(runner, http, sweep);
+        coldStart.ready();
+        return new LambdaEnvironment(runner, http, sweep, queue, coldStart);
     }
 
     private static PipelineRunner runner(
-            ScreenshotPipeline parts, TrialSettings trial, JdbcStageStore store, Trigger trigger, HostBatches batches) {
+            ScreenshotPipeline parts,
+            TrialSettings trial,
+            JdbcStageStore store,
+            Trigger trigger,
+            HostBatches batches,
+            ColdStart coldStart) {
         return PipelineRunner.builder(parts.build(trial), store)
                 .trigger(trigger)
                 .listener(new HostBatchStatusListener(batches))
-                .listener(new ColdStart())
+                .listener(coldStart)
                 .build();
     }
 

@@ -20,6 +20,11 @@ public final class StageFunction {
      * @return the answer
      */
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return environment.http.handle(event, context);
+        environment.coldStart.invocationStarted();
+        try {
+            return environment.http.handle(event, context);
+        } finally {
+            environment.coldStart.invocationEnded();
+        }
     }
 }

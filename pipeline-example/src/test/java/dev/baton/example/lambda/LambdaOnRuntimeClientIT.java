@@ -38,7 +38,7 @@ class LambdaOnRuntimeClientIT {
 
     private static final String SECRET = "lambda-emulator-test-secret-0123456789";
     private static final Duration FUNCTION_TIMEOUT = Duration.ofSeconds(10);
-    /** About 22 s of stage work per batch at the example's concurrency of 4; annotation alone needs 10 s, a whole timeout. */
+    /** About 22 s of stage work per batch at the example's concurrency of 4; annotation alone needs 10 s. */
     private static final String ARGS = "--screenshots 20 --item-delay extraction=1500ms"
             + " --item-delay annotation=2000ms --item-delay metadata=1000ms --lease 6s";
     private static final Pattern COLD_START = Pattern.compile(Pattern.quote(ColdStart.PREFIX) + "(\\d+) ms");

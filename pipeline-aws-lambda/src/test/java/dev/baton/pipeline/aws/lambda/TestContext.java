@@ -6,6 +6,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.LambdaLogger;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.UUID;
 
 /** An invocation's context as Lambda gives it: above all, a deadline that {@link #getRemainingTimeInMillis} counts to. */
@@ -20,6 +21,11 @@ final class TestContext implements Context {
     /** @return a context whose invocation ends {@code timeout} from now */
     static TestContext endingIn(Duration timeout) {
         return new TestContext(System.currentTimeMillis() + timeout.toMillis());
+    }
+
+    /** @return when the invocation ends, to the millisecond, as the Runtime API's deadline header says */
+    Instant deadline() {
+        return Instant.ofEpochMilli(deadlineMillis);
     }
 
     @Override

@@ -50,7 +50,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * the environment: {@code PIPELINE_JDBC_URL}, {@code PIPELINE_SIGNING_SECRET}, {@code PIPELINE_API_URL} (the
  * function URL, where stage requests go), {@code PIPELINE_EXAMPLE_ARGS} (the trial flags of {@code serve}),
  * and, optional, {@code PIPELINE_STAGE_MARGIN} and {@code PIPELINE_PENDING_GRACE} (durations such as
- * {@code 3s}) and {@code PIPELINE_SQS_QUEUE_URL} (hand stages off through that queue, run by
+ * {@code 3s}), {@code PIPELINE_HAND_OFF_WAIT} (default 2.5 s) and {@code PIPELINE_SQS_QUEUE_URL} (hand stages off through that queue, run by
  * {@link QueueFunction}, instead of the function URL).
  *
  * <p>The screenshots are served to the setup stage by a small object route on the environment's loopback
@@ -107,6 +107,7 @@ final class LambdaEnvironment {
         TrialSettings trial = LambdaArgs.parse(env.apply("PIPELINE_EXAMPLE_ARGS"));
         Duration margin = duration(env, "PIPELINE_STAGE_MARGIN", LambdaHttpHandler.DEFAULT_MARGIN);
         Duration pendingGrace = duration(env, "PIPELINE_PENDING_GRACE", Duration.ofSeconds(10));
+        Duration handOffWait = duration(env, "PIPELINE_HAND_OFF_WAIT", LambdaHttpHandler.DEFAULT_HAND_OFF_WAIT);
 
         HikariDataSource ds = pool(jdbcUrl);
         BatonSchema.migrate(ds);
@@ -159,12 +160,17 @@ final class LambdaEnvironment {
         LambdaHttpHandler http = LambdaHttpHandler.builder(endpoint)
                 .handOff(handOff)
                 .margin(margin)
+                .handOffWait(handOffWait)
                 .route(StageEndpoint.START_PATH, start::handle)
                 .build();
         StallSweeper sweeper = runner.sweeper().pendingGrace(pendingGrace).build();
         LambdaSweepHandler sweep = new LambdaSweepHandler(sweeper, handOff, margin);
         LambdaSqsHandler queue =
-                LambdaSqsHandler.builder(runner, store).handOff(handOff).margin(margin).build();
+                LambdaSqsHandler.builder(runner, store)
+                        .handOff(handOff)
+                        .margin(margin)
+                        .handOffWait(handOffWait)
+                        .build();
         LOG.info(
                 "environment ready in {} ms: stages {} hand off through {}, stage margin {}",
                 (System.nanoTime() - began) / 1_000_000,

@@ -41,6 +41,9 @@ class LambdaOnRuntimeClientIT {
     /** About 22 s of stage work per batch at the example's concurrency of 4; annotation alone needs 10 s. */
     private static final String ARGS = "--screenshots 20 --item-delay extraction=1500ms"
             + " --item-delay annotation=2000ms --item-delay metadata=1000ms --lease 6s";
+    /** A smaller batch for the runs that kill and freeze environments: 12 screenshots, about 13 s of work. */
+    private static final String SMALL = ARGS.replace("--screenshots 20", "--screenshots 12");
+
     private static final Pattern COLD_START = Pattern.compile(Pattern.quote(ColdStart.PREFIX) + "(\\d+) ms");
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -59,15 +62,20 @@ class LambdaOnRuntimeClientIT {
         return jar;
     }
 
-    private LambdaEmulator.Function deployStages(String name, boolean freeze, double killShare) throws Exception {
-        emulator = new LambdaEmulator(
-                jar(),
-                Path.of("target", "lambda-emulator", name),
-                Map.of(
-                        "PIPELINE_JDBC_URL", PG.jdbcUrl(),
-                        "PIPELINE_SIGNING_SECRET", SECRET,
-                        "PIPELINE_EXAMPLE_ARGS", ARGS,
-                        "PIPELINE_PENDING_GRACE", "3s"));
+    private LambdaEmulator.Function deployStages(String name, String args, boolean freeze, double killShare)
+            throws Exception {
+        return deployStages(name, args, freeze, killShare, Map.of());
+    }
+
+    private LambdaEmulator.Function deployStages(
+            String name, String args, boolean freeze, double killShare, Map<String, String> more) throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(Map.of(
+                "PIPELINE_JDBC_URL", PG.jdbcUrl(),
+                "PIPELINE_SIGNING_SECRET", SECRET,
+                "PIPELINE_EXAMPLE_ARGS", args,
+                "PIPELINE_PENDING_GRACE", "3s"));
+        env.putAll(more);
+        emulator = new LambdaEmulator(jar(), Path.of("target", "lambda-emulator", name), env);
         LambdaEmulator.Function stages = emulator.deploy(new LambdaEmulator.Deployment(
                 name,
                 handler("Lambda handler: "),
@@ -119,7 +127,7 @@ class LambdaOnRuntimeClientIT {
             throws Exception {
         List<String> reference = referenceRun(3);
 
-        LambdaEmulator.Function stages = deployStages("stages", false, 0);
+        LambdaEmulator.Function stages = deployStages("stages", ARGS, false, 0);
         start(1, 2, 3);
         awaitEnded(3, Duration.ofMinutes(3));
 
@@ -136,20 +144,20 @@ class LambdaOnRuntimeClientIT {
     void when_a_tenth_of_the_environments_are_killed_mid_stage_the_scheduled_sweeper_rescues_every_batch()
             throws Exception {
         migrate();
-        LambdaEmulator.Function stages = deployStages("chaos", false, 0.10);
+        LambdaEmulator.Function stages = deployStages("chaos", SMALL, false, 0.10);
         LambdaEmulator.Function sweeper = emulator.deploy(new LambdaEmulator.Deployment(
                 "sweeper", handler("Lambda sweep handler: "), Duration.ofSeconds(30), 1, false, 0, Map.of()));
         emulator.schedule(sweeper, Duration.ofSeconds(2));
-        start(1, 2, 3, 4, 5, 6);
-        awaitEnded(6, Duration.ofMinutes(4));
+        start(1, 2, 3, 4, 5);
+        awaitEnded(5, Duration.ofMinutes(4));
 
         assertThat(rows("SELECT batch_id, current_stage, status FROM batch_processing_queue"))
                 .allMatch(r -> r.endsWith("|completed|completed"))
-                .hasSize(6);
+                .hasSize(5);
         assertThat(outputsPerStage()).containsOnly(1);
-        assertThat(count("SELECT count(*) FROM batch_processing_data WHERE chunk = 0")).isEqualTo(6 * 6);
-        assertThat(count("SELECT count(*) FROM batch_result")).isEqualTo(6);
-        assertThat(count("SELECT count(*) FROM screenshot_analysis")).isEqualTo(6 * 20);
+        assertThat(count("SELECT count(*) FROM batch_processing_data WHERE chunk = 0")).isEqualTo(5 * 6);
+        assertThat(count("SELECT count(*) FROM batch_result")).isEqualTo(5);
+        assertThat(count("SELECT count(*) FROM screenshot_analysis")).isEqualTo(5 * 12);
         assertThat(stages.chaosKills.get()).as("environments killed mid-invocation").isPositive();
         assertThat(stages.timeoutKills).hasValue(0);
         report("chaos", stages);
@@ -158,15 +166,35 @@ class LambdaOnRuntimeClientIT {
     @Test
     void an_environment_frozen_after_each_answer_still_starts_the_next_stage_without_a_sweeper() throws Exception {
         migrate();
-        LambdaEmulator.Function stages = deployStages("frozen", true, 0);
-        start(1, 2);
-        awaitEnded(2, Duration.ofMinutes(3));
+        LambdaEmulator.Function stages = deployStages("frozen", SMALL, true, 0);
+        start(1);
+        awaitEnded(1, Duration.ofMinutes(2));
 
         assertThat(rows("SELECT batch_id, current_stage, status, attempt FROM batch_processing_queue"))
-                .containsExactly("1|completed|completed|1", "2|completed|completed|1");
+                .containsExactly("1|completed|completed|1");
         assertThat(stages.freezes.get()).as("freezes between invocations").isGreaterThan(10);
         assertThat(stages.timeoutKills).hasValue(0);
         report("frozen", stages);
+    }
+
+    @Test
+    void a_handler_that_answers_while_its_hand_off_is_in_flight_still_gets_the_next_stage_started()
+            throws Exception {
+        migrate();
+        // no wait for the hand-off: the answer goes out, and the environment is frozen, with the request in flight
+        LambdaEmulator.Function stages =
+                deployStages("frozen-in-flight", SMALL, true, 0, Map.of("PIPELINE_HAND_OFF_WAIT", "0ms"));
+        LambdaEmulator.Function sweeper = emulator.deploy(new LambdaEmulator.Deployment(
+                "sweeper", handler("Lambda sweep handler: "), Duration.ofSeconds(30), 1, false, 0, Map.of()));
+        emulator.schedule(sweeper, Duration.ofSeconds(2));
+        start(1);
+        awaitEnded(1, Duration.ofMinutes(2));
+
+        assertThat(rows("SELECT batch_id, current_stage, status FROM batch_processing_queue"))
+                .containsExactly("1|completed|completed");
+        assertThat(outputsPerStage()).containsOnly(1);
+        assertThat(stages.freezes.get()).isGreaterThan(10);
+        report("frozen-in-flight", stages);
     }
 
     private static void migrate() throws Exception {

@@ -25,7 +25,8 @@ final class ColdStart implements PipelineListener {
 
     /** Called when init has ended. */
     void ready() {
-        initMillis.set(System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime());
+        initMillis.set(System.currentTimeMillis()
+                - ManagementFactory.getRuntimeMXBean().getStartTime());
     }
 
     /** Called at the start of every invocation; only the first counts. */

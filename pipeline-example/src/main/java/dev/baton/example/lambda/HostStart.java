@@ -65,6 +65,8 @@ final class HostStart {
     private static StageEndpoint.Response error(int status, String message) {
         String json = "{\"error\":\"" + message.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}";
         return new StageEndpoint.Response(
-                status, Map.of("Content-Type", "application/json; charset=utf-8"), json.getBytes(StandardCharsets.UTF_8));
+                status,
+                Map.of("Content-Type", "application/json; charset=utf-8"),
+                json.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -50,8 +50,8 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * the environment: {@code PIPELINE_JDBC_URL}, {@code PIPELINE_SIGNING_SECRET}, {@code PIPELINE_API_URL} (the
  * function URL, where stage requests go), {@code PIPELINE_EXAMPLE_ARGS} (the trial flags of {@code serve}),
  * and, optional, {@code PIPELINE_STAGE_MARGIN} and {@code PIPELINE_PENDING_GRACE} (durations such as
- * {@code 3s}), {@code PIPELINE_HAND_OFF_WAIT} (default 2.5 s) and {@code PIPELINE_SQS_QUEUE_URL} (hand stages off through that queue, run by
- * {@link QueueFunction}, instead of the function URL).
+ * {@code 3s}), {@code PIPELINE_HAND_OFF_WAIT} (default 2.5 s) and {@code PIPELINE_SQS_QUEUE_URL} (hand
+ * stages off through that queue, run by {@link QueueFunction}, instead of the function URL).
  *
  * <p>The screenshots are served to the setup stage by a small object route on the environment's loopback
  * interface (the JDK server of {@code serve}), so that the stage does not call its own function URL;
@@ -154,7 +154,8 @@ final class LambdaEnvironment {
         PipelineRunner runner = runner(parts, trial, store, trigger, batches, coldStart);
         runner.start();
         StageEndpoint endpoint = StageEndpoint.builder(
-                        runner, SignatureVerifier.builder().secret(secret).clock(clock).build())
+                        runner,
+                        SignatureVerifier.builder().secret(secret).clock(clock).build())
                 .build();
         HostStart start = new HostStart(endpoint, batches, trial.screenshotsPerBatch());
         LambdaHttpHandler http = LambdaHttpHandler.builder(endpoint)
@@ -165,12 +166,11 @@ final class LambdaEnvironment {
                 .build();
         StallSweeper sweeper = runner.sweeper().pendingGrace(pendingGrace).build();
         LambdaSweepHandler sweep = new LambdaSweepHandler(sweeper, handOff, margin);
-        LambdaSqsHandler queue =
-                LambdaSqsHandler.builder(runner, store)
-                        .handOff(handOff)
-                        .margin(margin)
-                        .handOffWait(handOffWait)
-                        .build();
+        LambdaSqsHandler queue = LambdaSqsHandler.builder(runner, store)
+                .handOff(handOff)
+                .margin(margin)
+                .handOffWait(handOffWait)
+                .build();
         LOG.info(
                 "environment ready in {} ms: stages {} hand off through {}, stage margin {}",
                 (System.nanoTime() - began) / 1_000_000,
@@ -254,5 +254,4 @@ final class LambdaEnvironment {
             throw new IllegalArgumentException(name + " must be a duration such as 3s or 500ms, got '" + v + "'", e);
         }
     }
-
 }

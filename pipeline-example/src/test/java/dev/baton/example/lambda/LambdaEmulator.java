@@ -107,8 +107,7 @@ final class LambdaEmulator implements AutoCloseable {
                 return;
             }
             byte[] event = httpEvent(exchange);
-            Result r = target.invoke(event)
-                    .get(target.deployment.timeout().toMillis() + 60_000, TimeUnit.MILLISECONDS);
+            Result r = target.invoke(event).get(target.deployment.timeout().toMillis() + 60_000, TimeUnit.MILLISECONDS);
             if (r.error() != null) {
                 send(exchange, 502, "{\"Message\":\"" + r.error().replace("\"", "'") + "\"}");
                 return;
@@ -116,7 +115,8 @@ final class LambdaEmulator implements AutoCloseable {
             JsonNode answer = JSON.readTree(r.body());
             answer.path("headers")
                     .fields()
-                    .forEachRemaining(h -> exchange.getResponseHeaders().set(h.getKey(), h.getValue().asText()));
+                    .forEachRemaining(h -> exchange.getResponseHeaders()
+                            .set(h.getKey(), h.getValue().asText()));
             String body = answer.path("body").asText("");
             byte[] bytes = answer.path("isBase64Encoded").asBoolean()
                     ? Base64.getDecoder().decode(body)
@@ -156,9 +156,12 @@ final class LambdaEmulator implements AutoCloseable {
         e.put("version", "2.0");
         e.put("routeKey", "$default");
         e.put("rawPath", exchange.getRequestURI().getRawPath());
-        e.put("rawQueryString", Optional.ofNullable(exchange.getRequestURI().getRawQuery()).orElse(""));
+        e.put(
+                "rawQueryString",
+                Optional.ofNullable(exchange.getRequestURI().getRawQuery()).orElse(""));
         ObjectNode headers = e.putObject("headers");
-        exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(), String.join(",", values)));
+        exchange.getRequestHeaders()
+                .forEach((name, values) -> headers.put(name.toLowerCase(), String.join(",", values)));
         ObjectNode context = e.putObject("requestContext");
         context.put("accountId", "anonymous");
         context.put("apiId", "emulator");
@@ -297,6 +300,7 @@ final class LambdaEmulator implements AutoCloseable {
                     "-Xshare:auto",
                     "-Xmx384m",
                     "-Djava.awt.headless=true",
+                    "-XX:ErrorFile=" + logs.resolve("hs_err_%p.log"),
                     "-cp",
                     jar.toString(),
                     "com.amazonaws.services.lambda.runtime.api.client.AWSLambda",
@@ -304,7 +308,10 @@ final class LambdaEmulator implements AutoCloseable {
             ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().putAll(environment);
             pb.environment().putAll(d.extraEnvironment());
-            pb.environment().put("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:" + api.getAddress().getPort());
+            pb.environment()
+                    .put(
+                            "AWS_LAMBDA_RUNTIME_API",
+                            "127.0.0.1:" + api.getAddress().getPort());
             pb.environment().put("AWS_LAMBDA_FUNCTION_NAME", d.name());
             pb.environment().put("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
             pb.environment().put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024");
@@ -326,8 +333,8 @@ final class LambdaEmulator implements AutoCloseable {
                 } else if (path.endsWith("/init/error")) {
                     byte[] body = exchange.getRequestBody().readAllBytes();
                     send(exchange, 202, "{}");
-                    System.err.println(function.deployment.name() + ": init error "
-                            + new String(body, StandardCharsets.UTF_8));
+                    System.err.println(
+                            function.deployment.name() + ": init error " + new String(body, StandardCharsets.UTF_8));
                     kill(false);
                 } else {
                     send(exchange, 404, "{}");
@@ -352,15 +359,20 @@ final class LambdaEmulator implements AutoCloseable {
                 send(exchange, 503, "{}");
                 return;
             }
-            busy = true;
-            current = inv;
-            thaw();
-            long deadline = System.currentTimeMillis() + function.deployment.timeout().toMillis();
+            synchronized (this) {
+                // under the monitor freeze() holds: an environment is never stopped while it has an invocation
+                busy = true;
+                current = inv;
+                thaw();
+            }
+            long deadline =
+                    System.currentTimeMillis() + function.deployment.timeout().toMillis();
             invokedAt = System.currentTimeMillis();
             Invocation taken = inv;
             timer.schedule(() -> timedOut(taken), function.deployment.timeout().toMillis(), TimeUnit.MILLISECONDS);
             if (function.deployment.killShare() > 0 && nextDouble() < function.deployment.killShare()) {
-                long at = 300 + (long) (nextDouble() * (function.deployment.timeout().toMillis() - 1_000));
+                long at = 300
+                        + (long) (nextDouble() * (function.deployment.timeout().toMillis() - 1_000));
                 timer.schedule(() -> chaos(taken), at, TimeUnit.MILLISECONDS);
             }
             exchange.getResponseHeaders().set("Lambda-Runtime-Aws-Request-Id", inv.id());
@@ -385,8 +397,10 @@ final class LambdaEmulator implements AutoCloseable {
                 return;
             }
             function.durations.add(System.currentTimeMillis() - invokedAt);
-            current = null;
-            busy = false;
+            synchronized (this) {
+                current = null;
+                busy = false;
+            }
             if (function.deployment.freeze() && !dead) {
                 freeze();
             }
@@ -402,8 +416,11 @@ final class LambdaEmulator implements AutoCloseable {
             if (current == inv && !inv.result().isDone()) {
                 function.timeoutKills.incrementAndGet();
                 kill(true);
-                inv.result().complete(new Result(null, "Task timed out after "
-                        + function.deployment.timeout().toMillis() + " ms"));
+                inv.result()
+                        .complete(new Result(
+                                null,
+                                "Task timed out after "
+                                        + function.deployment.timeout().toMillis() + " ms"));
             }
         }
 
@@ -416,7 +433,7 @@ final class LambdaEmulator implements AutoCloseable {
         }
 
         private synchronized void freeze() {
-            if (!frozen && signal("-STOP")) {
+            if (!frozen && !busy && current == null && signal("-STOP")) {
                 frozen = true;
                 function.freezes.incrementAndGet();
             }
@@ -479,6 +496,20 @@ final class LambdaEmulator implements AutoCloseable {
         };
     }
 
+    /** @return per function, its timeout and chaos kills so far, for failure messages */
+    String kills() {
+        StringBuilder b = new StringBuilder();
+        for (Function f : functions) {
+            b.append(f.deployment.name())
+                    .append(": ")
+                    .append(f.timeoutKills.get())
+                    .append(" at the timeout, ")
+                    .append(f.chaosKills.get())
+                    .append(" mid-invocation; ");
+        }
+        return b.toString();
+    }
+
     /** Environments of every function, alive now. */
     int alive() {
         return functions.stream().mapToInt(f -> f.environments.size()).sum();
@@ -505,5 +536,4 @@ final class LambdaEmulator implements AutoCloseable {
         }
         runtimeThreads.shutdownNow();
     }
-
 }

@@ -46,7 +46,8 @@ class LambdaOnRuntimeClientIT {
 
     private static final Pattern COLD_START = Pattern.compile(Pattern.quote(ColdStart.PREFIX) + "(\\d+) ms");
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private LambdaEmulator emulator;
 
     @AfterEach
@@ -70,20 +71,18 @@ class LambdaOnRuntimeClientIT {
     private LambdaEmulator.Function deployStages(
             String name, String args, boolean freeze, double killShare, Map<String, String> more) throws Exception {
         Map<String, String> env = new java.util.HashMap<>(Map.of(
-                "PIPELINE_JDBC_URL", PG.jdbcUrl(),
-                "PIPELINE_SIGNING_SECRET", SECRET,
-                "PIPELINE_EXAMPLE_ARGS", args,
-                "PIPELINE_PENDING_GRACE", "3s"));
+                "PIPELINE_JDBC_URL",
+                PG.jdbcUrl(),
+                "PIPELINE_SIGNING_SECRET",
+                SECRET,
+                "PIPELINE_EXAMPLE_ARGS",
+                args,
+                "PIPELINE_PENDING_GRACE",
+                "3s"));
         env.putAll(more);
         emulator = new LambdaEmulator(jar(), Path.of("target", "lambda-emulator", name), env);
         LambdaEmulator.Function stages = emulator.deploy(new LambdaEmulator.Deployment(
-                name,
-                handler("Lambda handler: "),
-                FUNCTION_TIMEOUT,
-                3,
-                freeze,
-                killShare,
-                Map.of()));
+                name, handler("Lambda handler: "), FUNCTION_TIMEOUT, 3, freeze, killShare, Map.of()));
         emulator.route(stages);
         return stages;
     }
@@ -110,13 +109,16 @@ class LambdaOnRuntimeClientIT {
         }
     }
 
-    private static void awaitEnded(int batches, Duration within) throws Exception {
+    private void awaitEnded(int batches, Duration within) throws Exception {
         long deadline = System.nanoTime() + within.toNanos();
-        while (count("SELECT count(*) FROM batch_processing_queue WHERE status IN ('completed', 'failed')")
-                < batches) {
+        while (count("SELECT count(*) FROM batch_processing_queue WHERE status IN ('completed', 'failed')") < batches) {
             assertThat(System.nanoTime())
-                    .as("all %d batches ended within %s; queue: %s", batches, within, rows("SELECT batch_id,"
-                            + " current_stage, status, attempt, error_message FROM batch_processing_queue"))
+                    .as(
+                            "all %d batches ended within %s; queue: %s",
+                            batches,
+                            within,
+                            rows("SELECT batch_id,"
+                                    + " current_stage, status, attempt, error_message FROM batch_processing_queue"))
                     .isLessThan(deadline);
             Thread.sleep(250); // polling the database, not timing the code under test
         }
@@ -133,10 +135,15 @@ class LambdaOnRuntimeClientIT {
 
         assertThat(rows("SELECT batch_id, current_stage, status, attempt FROM batch_processing_queue"))
                 .containsExactly("1|completed|completed|1", "2|completed|completed|1", "3|completed|completed|1");
-        assertThat(stages.timeoutKills).as("invocations killed at their deadline").hasValue(0);
-        assertThat(hostTables()).as("the host's tables, as the long-lived server left them").isEqualTo(reference);
+        assertThat(stages.timeoutKills)
+                .as("invocations killed at their deadline")
+                .hasValue(0);
+        assertThat(hostTables())
+                .as("the host's tables, as the long-lived server left them")
+                .isEqualTo(reference);
         assertThat(outputsPerStage()).containsOnly(1);
-        assertThat(count("SELECT count(*) FROM batch_processing_data WHERE chunk = 0")).isEqualTo(3 * 6);
+        assertThat(count("SELECT count(*) FROM batch_processing_data WHERE chunk = 0"))
+                .isEqualTo(3 * 6);
         report("timeouts", stages);
     }
 
@@ -155,10 +162,13 @@ class LambdaOnRuntimeClientIT {
                 .allMatch(r -> r.endsWith("|completed|completed"))
                 .hasSize(5);
         assertThat(outputsPerStage()).containsOnly(1);
-        assertThat(count("SELECT count(*) FROM batch_processing_data WHERE chunk = 0")).isEqualTo(5 * 6);
+        assertThat(count("SELECT count(*) FROM batch_processing_data WHERE chunk = 0"))
+                .isEqualTo(5 * 6);
         assertThat(count("SELECT count(*) FROM batch_result")).isEqualTo(5);
         assertThat(count("SELECT count(*) FROM screenshot_analysis")).isEqualTo(5 * 12);
-        assertThat(stages.chaosKills.get()).as("environments killed mid-invocation").isPositive();
+        assertThat(stages.chaosKills.get())
+                .as("environments killed mid-invocation")
+                .isPositive();
         assertThat(stages.timeoutKills).hasValue(0);
         report("chaos", stages);
     }
@@ -168,7 +178,7 @@ class LambdaOnRuntimeClientIT {
         migrate();
         LambdaEmulator.Function stages = deployStages("frozen", SMALL, true, 0);
         start(1);
-        awaitEnded(1, Duration.ofMinutes(2));
+        awaitEnded(1, Duration.ofMinutes(3));
 
         assertThat(rows("SELECT batch_id, current_stage, status, attempt FROM batch_processing_queue"))
                 .containsExactly("1|completed|completed|1");
@@ -178,8 +188,7 @@ class LambdaOnRuntimeClientIT {
     }
 
     @Test
-    void a_handler_that_answers_while_its_hand_off_is_in_flight_still_gets_the_next_stage_started()
-            throws Exception {
+    void a_handler_that_answers_while_its_hand_off_is_in_flight_still_gets_the_next_stage_started() throws Exception {
         migrate();
         // no wait for the hand-off: the answer goes out, and the environment is frozen, with the request in flight
         LambdaEmulator.Function stages =
@@ -188,7 +197,7 @@ class LambdaOnRuntimeClientIT {
                 "sweeper", handler("Lambda sweep handler: "), Duration.ofSeconds(30), 1, false, 0, Map.of()));
         emulator.schedule(sweeper, Duration.ofSeconds(2));
         start(1);
-        awaitEnded(1, Duration.ofMinutes(2));
+        awaitEnded(1, Duration.ofMinutes(3));
 
         assertThat(rows("SELECT batch_id, current_stage, status FROM batch_processing_queue"))
                 .containsExactly("1|completed|completed");
@@ -208,7 +217,8 @@ class LambdaOnRuntimeClientIT {
         TrialSettings trial = LambdaArgs.parse(ARGS);
         List<String> host;
         try (ExampleApp app = ExampleApp.builder()
-                .database(PG.dataSource(), JdbcStageStore.builder(PG.dataSource()).build())
+                .database(
+                        PG.dataSource(), JdbcStageStore.builder(PG.dataSource()).build())
                 .port(0)
                 .signingSecret(SECRET)
                 .trial(trial)
@@ -221,7 +231,9 @@ class LambdaOnRuntimeClientIT {
                                 .POST(HttpRequest.BodyPublishers.ofString("{\"batchId\":" + id + "}"))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
-                assertThat(r.statusCode()).as("reference start %d: %s", id, r.body()).isEqualTo(202);
+                assertThat(r.statusCode())
+                        .as("reference start %d: %s", id, r.body())
+                        .isEqualTo(202);
             }
             awaitEnded(batches, Duration.ofMinutes(2));
             host = hostTables();
@@ -302,7 +314,8 @@ class LambdaOnRuntimeClientIT {
         durations.sort(null);
         System.out.printf(
                 "lambda emulator [%s]: %d invocations, %d environments started, %d timeout kills, %d chaos kills,"
-                        + " %d freezes; cold start (JVM start to first stage code) ms %s; invocation ms p50 %d max %d%n",
+                        + " %d freezes; cold start (JVM start to first stage code) ms %s;"
+                        + " invocation ms p50 %d max %d%n",
                 run,
                 f.invocations.get(),
                 f.coldStarts(),
@@ -313,5 +326,4 @@ class LambdaOnRuntimeClientIT {
                 durations.isEmpty() ? 0 : durations.get(durations.size() / 2),
                 durations.isEmpty() ? 0 : durations.get(durations.size() - 1));
     }
-
 }

@@ -24,10 +24,10 @@ public final class HttpEvents {
      * @throws IllegalArgumentException if the event has no method or its base64 body does not decode
      */
     public static StageEndpoint.Request request(APIGatewayV2HTTPEvent event) {
-        String method = event.getRequestContext() != null
-                        && event.getRequestContext().getHttp() != null
-                ? event.getRequestContext().getHttp().getMethod()
-                : null;
+        String method =
+                event.getRequestContext() != null && event.getRequestContext().getHttp() != null
+                        ? event.getRequestContext().getHttp().getMethod()
+                        : null;
         if (method == null) {
             throw new IllegalArgumentException("the event has no requestContext.http.method: not a payload 2.0 event");
         }

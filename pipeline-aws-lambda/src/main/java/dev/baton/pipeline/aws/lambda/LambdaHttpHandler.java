@@ -69,6 +69,7 @@ public final class LambdaHttpHandler {
      * @return the answer
      */
     public APIGatewayV2HTTPResponse handle(APIGatewayV2HTTPEvent event, Context context) {
+        long began = System.nanoTime();
         InvocationBudget budget = InvocationBudget.of(context, margin, clock);
         StageEndpoint.Response response;
         try {
@@ -79,7 +80,18 @@ public final class LambdaHttpHandler {
                     Map.of("Content-Type", "application/json; charset=utf-8"),
                     ("{\"error\":\"" + e.getMessage().replace("\"", "'") + "\"}").getBytes(StandardCharsets.UTF_8));
         }
+        long answered = System.nanoTime();
         awaitHandOff(handOff, budget, handOffWait, event.getRawPath());
+        long done = System.nanoTime();
+        LOG.info(
+                "{} {}: {} in {} ms, of which {} ms waiting for the hand-off",
+                event.getRequestContext() == null || event.getRequestContext().getHttp() == null
+                        ? "?"
+                        : event.getRequestContext().getHttp().getMethod(),
+                event.getRawPath(),
+                response.status(),
+                (done - began) / 1_000_000,
+                (done - answered) / 1_000_000);
         return HttpEvents.response(response);
     }
 

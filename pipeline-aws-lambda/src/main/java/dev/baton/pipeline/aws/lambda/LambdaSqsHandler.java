@@ -104,8 +104,10 @@ public final class LambdaSqsHandler {
         }
         StageMessage sm = parsed.get();
         if (!runner.pipeline().contains(sm.stage())) {
-            poison(sm, "an SQS message asked for stage '" + sm.stage() + "', which this pipeline does not have "
-                    + runner.pipeline().stageNames() + "; check the producers of queue messages");
+            poison(
+                    sm,
+                    "an SQS message asked for stage '" + sm.stage() + "', which this pipeline does not have "
+                            + runner.pipeline().stageNames() + "; check the producers of queue messages");
             return true;
         }
         try {
@@ -137,12 +139,16 @@ public final class LambdaSqsHandler {
         try {
             Optional<BatchRecord> row = store.find(sm.batchId());
             if (row.isEmpty() || row.get().state().isFinal()) {
-                LOG.error("batch {}: poison SQS message ({}); the batch is {}: nothing to fail", sm.batchId(), reason,
+                LOG.error(
+                        "batch {}: poison SQS message ({}); the batch is {}: nothing to fail",
+                        sm.batchId(),
+                        reason,
                         row.map(r -> r.state().toString()).orElse("not found"));
                 return;
             }
             String stage = row.get().stage();
-            Optional<BatchRecord> claim = store.claim(sm.batchId(), stage, runner.owner(), runner.pipeline().lease());
+            Optional<BatchRecord> claim = store.claim(
+                    sm.batchId(), stage, runner.owner(), runner.pipeline().lease());
             if (claim.isPresent() && store.fail(claim.get(), reason, claim.get().statsOf(stage))) {
                 LOG.error("batch {} stage {}: failed by a poison SQS message: {}", sm.batchId(), stage, reason);
             } else {

@@ -47,8 +47,10 @@ public final class LambdaSweepHandler {
     public int handle(Context context) {
         InvocationBudget budget = InvocationBudget.of(context, margin, clock);
         if (!clock.instant().isBefore(budget.stageDeadline())) {
-            LOG.warn("sweep skipped: {} ms left of the invocation, the margin is {} ms",
-                    budget.left().toMillis(), margin.toMillis());
+            LOG.warn(
+                    "sweep skipped: {} ms left of the invocation, the margin is {} ms",
+                    budget.left().toMillis(),
+                    margin.toMillis());
             return 0;
         }
         int rescued = sweeper.sweepOnce();

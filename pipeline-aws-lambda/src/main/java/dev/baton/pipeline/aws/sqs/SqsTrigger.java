@@ -124,8 +124,10 @@ public final class SqsTrigger implements Trigger {
             pool.execute(() -> deliver(message, delaySeconds));
         } catch (RejectedExecutionException e) {
             release();
-            LOG.warn("batch {} stage {}: the SQS trigger is closed; left to the stall sweeper",
-                    message.batchId(), message.stage());
+            LOG.warn(
+                    "batch {} stage {}: the SQS trigger is closed; left to the stall sweeper",
+                    message.batchId(),
+                    message.stage());
         }
     }
 
@@ -205,7 +207,10 @@ public final class SqsTrigger implements Trigger {
         pool.shutdown();
         try {
             if (!pool.awaitTermination(shutdownWait.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("{} SQS sends still in flight after {}; left to the stall sweeper", inFlight.get(), shutdownWait);
+                LOG.warn(
+                        "{} SQS sends still in flight after {}; left to the stall sweeper",
+                        inFlight.get(),
+                        shutdownWait);
                 pool.shutdownNow();
             }
         } catch (InterruptedException e) {

@@ -23,7 +23,10 @@ public record StageMessage(long batchId, String stage) {
 
     /** @return the message body */
     public String body() {
-        return JSON.createObjectNode().put("batchId", batchId).put("stage", stage).toString();
+        return JSON.createObjectNode()
+                .put("batchId", batchId)
+                .put("stage", stage)
+                .toString();
     }
 
     /**
@@ -43,7 +46,8 @@ public record StageMessage(long batchId, String stage) {
                     || !n.path("stage").isTextual()) {
                 return Optional.empty();
             }
-            return Optional.of(new StageMessage(n.get("batchId").asLong(), n.get("stage").asText()));
+            return Optional.of(
+                    new StageMessage(n.get("batchId").asLong(), n.get("stage").asText()));
         } catch (IOException e) {
             return Optional.empty();
         }

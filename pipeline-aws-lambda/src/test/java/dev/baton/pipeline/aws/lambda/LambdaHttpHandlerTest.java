@@ -24,7 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Function URL events through {@link LambdaHttpHandler}: the endpoint's contract, the platform's budget, the hand-off. */
+/** Function URL events through {@link LambdaHttpHandler}: the endpoint's contract, the budget, the hand-off. */
 class LambdaHttpHandlerTest {
     private static final String SECRET = "lambda-handler-test-secret-0123";
 
@@ -75,9 +75,10 @@ class LambdaHttpHandlerTest {
         e.setVersion("2.0");
         e.setRawPath(path);
         e.setRequestContext(context);
-        e.setHeaders(sig == null
-                ? Map.of("content-type", "application/json")
-                : Map.of("content-type", "application/json", "x-pipeline-signature", sig));
+        e.setHeaders(
+                sig == null
+                        ? Map.of("content-type", "application/json")
+                        : Map.of("content-type", "application/json", "x-pipeline-signature", sig));
         if (body != null) {
             e.setBody(base64 ? Base64.getEncoder().encodeToString(body.getBytes(StandardCharsets.UTF_8)) : body);
             e.setIsBase64Encoded(base64);
@@ -205,11 +206,13 @@ class LambdaHttpHandlerTest {
                 })
                 .build();
 
-        APIGatewayV2HTTPResponse r =
-                handler.handle(signedStage("first", "{\"batchId\":7}", true), TestContext.endingIn(Duration.ofSeconds(1)));
+        APIGatewayV2HTTPResponse r = handler.handle(
+                signedStage("first", "{\"batchId\":7}", true), TestContext.endingIn(Duration.ofSeconds(1)));
 
         assertThat(r.getStatusCode()).isEqualTo(200);
         assertThat(asked).hasSize(1);
-        assertThat(asked.get(0)).as("bounded by what is left of a 1 s invocation").isLessThan(Duration.ofSeconds(1));
+        assertThat(asked.get(0))
+                .as("bounded by what is left of a 1 s invocation")
+                .isLessThan(Duration.ofSeconds(1));
     }
 }

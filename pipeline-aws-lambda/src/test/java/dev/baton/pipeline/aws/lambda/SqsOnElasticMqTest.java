@@ -68,7 +68,9 @@ class SqsOnElasticMqTest {
 
     @BeforeEach
     void start() {
-        elasticMq = SQSRestServerBuilder.withInterface("127.0.0.1").withDynamicPort().start();
+        elasticMq = SQSRestServerBuilder.withInterface("127.0.0.1")
+                .withDynamicPort()
+                .start();
         int port = elasticMq.waitUntilStarted().localAddress().getPort();
         sqs = SqsClient.builder()
                 .endpointOverride(URI.create("http://127.0.0.1:" + port))
@@ -76,8 +78,8 @@ class SqsOnElasticMqTest {
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
                 .httpClient(UrlConnectionHttpClient.create())
                 .build();
-        queueUrl = sqs.createQueue(b -> b.queueName("baton-stages")
-                        .attributes(Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, "1")))
+        queueUrl = sqs.createQueue(
+                        b -> b.queueName("baton-stages").attributes(Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, "1")))
                 .queueUrl();
         BatonSchema.migrate(PG.dataSource());
         store = JdbcStageStore.builder(PG.dataSource()).build();
@@ -122,8 +124,10 @@ class SqsOnElasticMqTest {
                         },
                         s -> s.retry(RetryPolicy.exponential(3, Duration.ofSeconds(1))
                                 .withJitter(0)))
-                .stage("total", ctx -> StageResult.done(Arrays.stream(ctx.output("square", int[].class))
-                        .sum()))
+                .stage(
+                        "total",
+                        ctx -> StageResult.done(
+                                Arrays.stream(ctx.output("square", int[].class)).sum()))
                 .build();
     }
 
@@ -188,7 +192,9 @@ class SqsOnElasticMqTest {
             assertThat(System.nanoTime()).as("done within %s", within).isLessThan(deadline);
             SQSBatchResponse answer = pump(duplicate, keepFirst);
             if (answer != null) {
-                assertThat(answer.getBatchItemFailures()).as("messages reported failed").isEmpty();
+                assertThat(answer.getBatchItemFailures())
+                        .as("messages reported failed")
+                        .isEmpty();
                 keepFirst = false;
             }
         }
@@ -213,11 +219,15 @@ class SqsOnElasticMqTest {
         for (long id : new long[] {1, 2}) {
             BatchStatus s = runner.client().status(id).orElseThrow();
             assertThat(s.state()).isEqualTo(BatchState.COMPLETED);
-            assertThat(s.stages().get(1).attempts()).as("square of batch %d: failed once, then done", id).isEqualTo(2);
+            assertThat(s.stages().get(1).attempts())
+                    .as("square of batch %d: failed once, then done", id)
+                    .isEqualTo(2);
         }
         assertThat(store.readOutput(1, "total")).contains("14");
         assertThat(store.readOutput(2, "total")).contains("41");
-        assertThat(received).as("every message carries ids only").allMatch(b -> StageMessage.parse(b).isPresent());
+        assertThat(received)
+                .as("every message carries ids only")
+                .allMatch(b -> StageMessage.parse(b).isPresent());
         int largest = received.stream().mapToInt(String::length).max().orElseThrow();
         System.out.println("largest SQS message body: " + largest + " bytes");
         assertThat(largest).isLessThan(64);
@@ -231,7 +241,8 @@ class SqsOnElasticMqTest {
         // what is still queued (the duplicates, the message whose delete was lost) finds nothing to run
         for (int i = 0; i < 4; i++) {
             SQSBatchResponse answer = pump(false, false);
-            assertThat(answer == null || answer.getBatchItemFailures().isEmpty()).isTrue();
+            assertThat(answer == null || answer.getBatchItemFailures().isEmpty())
+                    .isTrue();
         }
 
         BatchStatus s = runner.client().status(3).orElseThrow();
@@ -247,7 +258,8 @@ class SqsOnElasticMqTest {
     @Test
     void a_poison_message_ends_its_batch_failed_with_the_reason_and_is_not_delivered_again() {
         Trigger none = (batchId, stage) -> {};
-        BatchClient quiet = BatchClient.builder(runner.pipeline(), store).trigger(none).build();
+        BatchClient quiet =
+                BatchClient.builder(runner.pipeline(), store).trigger(none).build();
         quiet.start(7, new int[] {1});
         sqs.sendMessage(b -> b.queueUrl(queueUrl).messageBody(new StageMessage(7, "no-such-stage").body()));
         sqs.sendMessage(b -> b.queueUrl(queueUrl).messageBody("not a stage message"));
@@ -258,7 +270,9 @@ class SqsOnElasticMqTest {
         assertThat(s.state()).isEqualTo(BatchState.FAILED);
         assertThat(s.error()).contains("no-such-stage").contains("does not have");
         assertThat(pump(false, false)).as("nothing comes back").isNull();
-        assertThat(pump(false, false)).as("nothing comes back after the visibility timeout").isNull();
+        assertThat(pump(false, false))
+                .as("nothing comes back after the visibility timeout")
+                .isNull();
     }
 
     private static int count(String sql) throws Exception {

@@ -9,7 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 
-/** An invocation's context as Lambda gives it: above all, a deadline that {@link #getRemainingTimeInMillis} counts to. */
+/** An invocation's context as Lambda gives it: above all, the deadline {@link #getRemainingTimeInMillis} counts to. */
 final class TestContext implements Context {
     private final long deadlineMillis;
     private final String requestId = UUID.randomUUID().toString();

@@ -149,12 +149,27 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
      */
     @Override
     public StageOutcome runStage(long batchId, String stage) {
+        return runStage(batchId, stage, null);
+    }
+
+    /**
+     * Like {@link #runStage(long, String)}, with a deadline the host sets from outside: a serverless
+     * platform's own limit, for one. The stage's {@link StageContext#deadline()} is then the earlier of
+     * this and the stage's budget from now, so the stage slices its work to whichever ends first.
+     *
+     * @param batchId the batch
+     * @param stage the stage
+     * @param hostDeadline the latest the stage's work may run, or {@code null} for the budget alone
+     * @return what happened
+     * @throws UnknownStageException if the pipeline has no such stage (nothing is changed)
+     */
+    public StageOutcome runStage(long batchId, String stage, Instant hostDeadline) {
         Pipeline.StageSpec spec = pipeline.stage(stage);
         Optional<BatchRecord> claimed = store.claim(batchId, stage, owner, pipeline.lease());
         if (claimed.isEmpty()) {
             return notClaimed(batchId, stage);
         }
-        return runClaimed(spec, claimed.get());
+        return runClaimed(spec, claimed.get(), hostDeadline);
     }
 
     /**
@@ -172,14 +187,14 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             throw new IllegalArgumentException("batch " + claim.batchId() + " stage " + claim.stage()
                     + " is not claimed by this runner (" + owner + "); claim it with StageStore.claim first");
         }
-        return runClaimed(pipeline.stage(claim.stage()), claim);
+        return runClaimed(pipeline.stage(claim.stage()), claim, null);
     }
 
-    private StageOutcome runClaimed(Pipeline.StageSpec spec, BatchRecord claim) {
-        Step first = executeWithMdc(spec, claim);
+    private StageOutcome runClaimed(Pipeline.StageSpec spec, BatchRecord claim, Instant hostDeadline) {
+        Step first = executeWithMdc(spec, claim, hostDeadline);
         Step step = first;
         while (step.next() != null) {
-            step = executeWithMdc(pipeline.stage(step.next().stage()), step.next());
+            step = executeWithMdc(pipeline.stage(step.next().stage()), step.next(), hostDeadline);
         }
         return first.outcome();
     }
@@ -190,12 +205,12 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         }
     }
 
-    private Step executeWithMdc(Pipeline.StageSpec spec, BatchRecord claim) {
+    private Step executeWithMdc(Pipeline.StageSpec spec, BatchRecord claim, Instant hostDeadline) {
         MDC.put("batchId", Long.toString(claim.batchId()));
         MDC.put("stage", spec.name());
         MDC.put("attempt", Integer.toString(claim.attempt()));
         try {
-            return intercepted(spec, claim);
+            return intercepted(spec, claim, hostDeadline);
         } finally {
             MDC.remove("batchId");
             MDC.remove("stage");
@@ -204,9 +219,9 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     }
 
     /** Runs {@link #execute} inside the interceptor, which must call it once and return its outcome. */
-    private Step intercepted(Pipeline.StageSpec spec, BatchRecord claim) {
+    private Step intercepted(Pipeline.StageSpec spec, BatchRecord claim, Instant hostDeadline) {
         if (interceptor == StageInterceptor.NONE) {
-            return execute(spec, claim);
+            return execute(spec, claim, hostDeadline);
         }
         Step[] ran = new Step[1];
         StageInterceptor.Invocation invocation =
@@ -216,7 +231,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
                 throw new IllegalStateException("batch " + claim.batchId() + " stage " + spec.name()
                         + ": the interceptor ran the invocation twice");
             }
-            ran[0] = execute(spec, claim);
+            ran[0] = execute(spec, claim, hostDeadline);
             return ran[0].outcome();
         });
         if (ran[0] == null || outcome != ran[0].outcome()) {
@@ -226,13 +241,14 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         return ran[0];
     }
 
-    private Step execute(Pipeline.StageSpec spec, BatchRecord claim) {
+    private Step execute(Pipeline.StageSpec spec, BatchRecord claim, Instant hostDeadline) {
         long batchId = claim.batchId();
         String stage = spec.name();
         int attempt = claim.attempt();
         listeners.stageStarted(batchId, stage, attempt);
         Instant started = clock.instant();
-        Instant deadline = started.plus(spec.budget());
+        Instant budgetEnd = started.plus(spec.budget());
+        Instant deadline = hostDeadline != null && hostDeadline.isBefore(budgetEnd) ? hostDeadline : budgetEnd;
         DefaultStageContext context = new DefaultStageContext(pipeline, store, json, claim, deadline, clock);
         // the lease is kept until the commit ends: a lazily produced output may take longer than the lease to write
         ScheduledFuture<?> heartbeat = scheduleHeartbeat(claim);
@@ -257,7 +273,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
                         stage,
                         attempt,
                         took.toMillis(),
-                        spec.budget().toMillis());
+                        Duration.between(started, deadline).toMillis());
             }
             Attempt run = new Attempt(spec, claim, claim.statsOf(stage), started, took);
             if (failure != null) {

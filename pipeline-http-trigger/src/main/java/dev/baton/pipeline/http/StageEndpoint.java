@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -150,8 +151,22 @@ public final class StageEndpoint {
      * @return the response
      */
     public Response handle(Request request) {
+        return handle(request, null);
+    }
+
+    /**
+     * Answers one request whose stage, if it runs one, must end its work by {@code stageDeadline}:
+     * the host's own limit (a serverless invocation's remaining time less what the commit and the
+     * hand-off need), passed to {@link PipelineRunner#runStage(long, String, Instant)}. The stage's
+     * deadline is the earlier of this and its budget. Never throws.
+     *
+     * @param request the request
+     * @param stageDeadline the latest a stage run by this request may work, or {@code null} for its budget alone
+     * @return the response
+     */
+    public Response handle(Request request, Instant stageDeadline) {
         try {
-            return route(request);
+            return route(request, stageDeadline);
         } catch (RuntimeException e) {
             String incident = incident();
             LOG.error("{} {}: unexpected error (incident {})", request.method(), request.path(), incident, e);
@@ -160,7 +175,7 @@ public final class StageEndpoint {
         }
     }
 
-    private Response route(Request r) {
+    private Response route(Request r, Instant stageDeadline) {
         String path = r.path();
         if (path.equals(HEALTH_PATH)) {
             return r.method().equals("GET") || r.method().equals("HEAD")
@@ -181,12 +196,12 @@ public final class StageEndpoint {
                 // not signed yet: say nothing about the pipeline's stages to an unauthenticated caller
                 return Response.json(404, EndpointJson.error("unknown stage"));
             }
-            return r.method().equals("POST") ? runStage(r, stage) : methodNotAllowed("POST");
+            return r.method().equals("POST") ? runStage(r, stage, stageDeadline) : methodNotAllowed("POST");
         }
         return Response.json(404, EndpointJson.error("no such endpoint"));
     }
 
-    private Response runStage(Request r, String stage) {
+    private Response runStage(Request r, String stage, Instant stageDeadline) {
         Optional<Response> refused = tooLarge(r);
         if (refused.isPresent()) {
             return refused.get();
@@ -203,7 +218,7 @@ public final class StageEndpoint {
         long batchId = body.batchId();
         StageOutcome outcome;
         try {
-            outcome = runner.runStage(batchId, stage);
+            outcome = runner.runStage(batchId, stage, stageDeadline);
         } catch (UnknownStageException e) {
             return Response.json(
                     404,

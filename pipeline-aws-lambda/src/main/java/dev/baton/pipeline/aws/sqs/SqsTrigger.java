@@ -1,0 +1,280 @@
+package dev.baton.pipeline.aws.sqs;
+
+import dev.baton.pipeline.spi.StageHandler;
+import dev.baton.pipeline.spi.Trigger;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
+
+/**
+ * Hands "run stage S of batch B" to an SQS queue as a {@link StageMessage} (ids only); a Lambda function with
+ * an event source mapping on the queue runs it ({@code LambdaSqsHandler}). {@link #fire} never blocks: the
+ * send happens on the trigger's threads, started by {@link #start()}; {@link #awaitIdle} waits until every
+ * message fired has been accepted by SQS or given up, which a Lambda handler calls before it answers. A
+ * retry's backoff becomes the message's {@code DelaySeconds} (rounded up) when it is at most 900 s, SQS's
+ * limit; a longer one is left to the stall sweeper (due + grace). A send that fails after the SDK's own
+ * retries is reported to the runner ({@link StageHandler#undelivered}) and left to the sweeper, as is a
+ * fire past {@code maxInFlight} sends in flight. Thread-safe.
+ */
+public final class SqsTrigger implements Trigger {
+    private static final Logger LOG = LoggerFactory.getLogger(SqsTrigger.class);
+    /** The longest delay SQS takes on a message: 900 s. */
+    public static final Duration MAX_DELAY = Duration.ofSeconds(900);
+
+    private final SqsClient sqs;
+    private final String queueUrl;
+    private final int threads;
+    private final int maxInFlight;
+    private final Duration shutdownWait;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Object idle = new Object();
+    private volatile StageHandler handler;
+    private ExecutorService senders;
+    private boolean closed;
+
+    private SqsTrigger(Builder b) {
+        this.sqs = b.sqs;
+        this.queueUrl = b.queueUrl;
+        this.threads = b.threads;
+        this.maxInFlight = b.maxInFlight;
+        this.shutdownWait = b.shutdownWait;
+    }
+
+    /**
+     * @param sqs the client (its HTTP client and credentials are the caller's; this trigger never closes it)
+     * @param queueUrl the queue's URL
+     * @return a builder
+     */
+    public static Builder builder(SqsClient sqs, String queueUrl) {
+        return new Builder(sqs, queueUrl);
+    }
+
+    @Override
+    public void bind(StageHandler handler) {
+        this.handler = handler;
+    }
+
+    @Override
+    public synchronized void start() {
+        if (closed) {
+            throw new IllegalStateException("this SQS trigger was closed; build a new one");
+        }
+        if (senders == null) {
+            AtomicInteger n = new AtomicInteger();
+            senders = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "baton-sqs-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+        }
+    }
+
+    @Override
+    public void fire(long batchId, String stage) {
+        send(new StageMessage(batchId, stage), 0);
+    }
+
+    @Override
+    public void fireAfter(long batchId, String stage, Duration delay) {
+        if (delay.isZero() || delay.isNegative()) {
+            fire(batchId, stage);
+            return;
+        }
+        if (delay.compareTo(MAX_DELAY) > 0) {
+            LOG.info(
+                    "batch {} stage {}: a retry in {} s is longer than SQS's 900 s delay; the stall sweeper fires it",
+                    batchId,
+                    stage,
+                    delay.toSeconds());
+            return;
+        }
+        long seconds = (delay.toMillis() + 999) / 1000;
+        send(new StageMessage(batchId, stage), (int) seconds);
+    }
+
+    private void send(StageMessage message, int delaySeconds) {
+        ExecutorService pool;
+        synchronized (this) {
+            pool = senders;
+        }
+        if (pool == null) {
+            throw new IllegalStateException("the SQS trigger is not started (or was closed): call runner.start() first;"
+                    + " batch " + message.batchId() + " stage " + message.stage() + " is left to the stall sweeper");
+        }
+        if (inFlight.incrementAndGet() > maxInFlight) {
+            release();
+            LOG.warn(
+                    "batch {} stage {}: {} SQS sends in flight; this one is dropped and left to the stall sweeper",
+                    message.batchId(),
+                    message.stage(),
+                    maxInFlight);
+            return;
+        }
+        try {
+            pool.execute(() -> deliver(message, delaySeconds));
+        } catch (RejectedExecutionException e) {
+            release();
+            LOG.warn(
+                    "batch {} stage {}: the SQS trigger is closed; left to the stall sweeper",
+                    message.batchId(),
+                    message.stage());
+        }
+    }
+
+    private void deliver(StageMessage message, int delaySeconds) {
+        try {
+            SendMessageRequest.Builder request =
+                    SendMessageRequest.builder().queueUrl(queueUrl).messageBody(message.body());
+            if (delaySeconds > 0) {
+                request.delaySeconds(delaySeconds);
+            }
+            sqs.sendMessage(request.build());
+        } catch (SdkException | IllegalStateException e) {
+            String error = "sending to SQS queue " + queueUrl + " failed: " + e.getMessage();
+            LOG.warn("batch {} stage {}: {}; left to the stall sweeper", message.batchId(), message.stage(), error);
+            StageHandler h = handler;
+            if (h != null) {
+                h.undelivered(message.batchId(), message.stage(), error);
+            }
+        } finally {
+            release();
+        }
+    }
+
+    private void release() {
+        if (inFlight.decrementAndGet() == 0) {
+            synchronized (idle) {
+                idle.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Waits until no send is in flight: every message fired so far was accepted by SQS or given up. A Lambda
+     * handler calls this before it answers, since the environment is frozen once the answer is written.
+     *
+     * @param timeout the longest wait
+     * @return {@code true} when idle, {@code false} when the timeout passed first
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (idle) {
+            while (inFlight.get() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(idle, left);
+            }
+        }
+        return true;
+    }
+
+    /** @return the queue's URL */
+    public String queueUrl() {
+        return queueUrl;
+    }
+
+    /**
+     * Stops taking triggers, waits up to the shutdown wait for the sends in flight and stops the threads;
+     * what was not sent is left to the sweeper. Idempotent. The SQS client stays open.
+     */
+    @Override
+    public void close() {
+        ExecutorService pool;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            pool = senders;
+            senders = null;
+        }
+        if (pool == null) {
+            return;
+        }
+        pool.shutdown();
+        try {
+            if (!pool.awaitTermination(shutdownWait.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn(
+                        "{} SQS sends still in flight after {}; left to the stall sweeper",
+                        inFlight.get(),
+                        shutdownWait);
+                pool.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            pool.shutdownNow();
+        }
+    }
+
+    /** Builds an {@link SqsTrigger}; every setter checks its value. Building starts nothing. Not thread-safe. */
+    public static final class Builder {
+        private final SqsClient sqs;
+        private final String queueUrl;
+        private int threads = 2;
+        private int maxInFlight = 1_000;
+        private Duration shutdownWait = Duration.ofSeconds(5);
+
+        private Builder(SqsClient sqs, String queueUrl) {
+            this.sqs = Objects.requireNonNull(sqs, "sqs");
+            this.queueUrl = Objects.requireNonNull(queueUrl, "queueUrl");
+            if (queueUrl.isBlank()) {
+                throw new IllegalArgumentException("queueUrl is blank");
+            }
+        }
+
+        /**
+         * @param threads threads that send, 1 to 64; default 2
+         * @return this
+         */
+        public Builder threads(int threads) {
+            if (threads < 1 || threads > 64) {
+                throw new IllegalArgumentException("threads must be 1..64, got " + threads);
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        /**
+         * @param maxInFlight sends in flight at once before a fire is dropped (to the sweeper), 1 to 100,000;
+         *     default 1,000
+         * @return this
+         */
+        public Builder maxInFlight(int maxInFlight) {
+            if (maxInFlight < 1 || maxInFlight > 100_000) {
+                throw new IllegalArgumentException("maxInFlight must be 1..100000, got " + maxInFlight);
+            }
+            this.maxInFlight = maxInFlight;
+            return this;
+        }
+
+        /**
+         * @param shutdownWait how long {@link SqsTrigger#close()} waits for sends in flight, 0 to 10 min; default 5 s
+         * @return this
+         */
+        public Builder shutdownWait(Duration shutdownWait) {
+            if (shutdownWait.isNegative() || shutdownWait.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("shutdownWait must be 0..10min, got " + shutdownWait);
+            }
+            this.shutdownWait = shutdownWait;
+            return this;
+        }
+
+        /** @return the trigger, with no thread started */
+        public SqsTrigger build() {
+            return new SqsTrigger(this);
+        }
+    }
+}

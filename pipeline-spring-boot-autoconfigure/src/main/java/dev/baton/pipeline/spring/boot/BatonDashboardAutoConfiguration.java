@@ -44,10 +44,7 @@ public class BatonDashboardAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public Dashboard batonDashboard(
-            BatchClient client,
-            ObjectProvider<Authorizer> authorizer,
-            BatonProperties properties,
-            Environment env) {
+            BatchClient client, ObjectProvider<Authorizer> authorizer, BatonProperties properties, Environment env) {
         return Dashboard.builder(client)
                 .authorizer(authorizer.getIfAvailable(() -> defaultAuthorizer(properties, env)))
                 .stalledAfter(properties.getSweeper().getPendingGrace())
@@ -92,8 +89,8 @@ public class BatonDashboardAutoConfiguration {
         try {
             return Authorizer.bearerToken(token, TOKEN_PRINCIPAL);
         } catch (IllegalArgumentException e) {
-            throw new IllegalStateException("baton.dashboard.admin-token (or " + TOKEN_ENV + ") is unusable: "
-                    + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "baton.dashboard.admin-token (or " + TOKEN_ENV + ") is unusable: " + e.getMessage(), e);
         }
     }
 }

@@ -30,8 +30,8 @@ class BatonDashboardAutoConfigurationTest {
 
     private WebApplicationContextRunner webRunner() {
         return new WebApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(
-                        BatonAutoConfiguration.class, BatonDashboardAutoConfiguration.class))
+                .withConfiguration(
+                        AutoConfigurations.of(BatonAutoConfiguration.class, BatonDashboardAutoConfiguration.class))
                 .withBean(DataSource.class, PG::dataSource)
                 .withBean("only", Stage.class, () -> ctx -> StageResult.done(1))
                 .withPropertyValues("baton.stages=only");
@@ -48,9 +48,9 @@ class BatonDashboardAutoConfigurationTest {
 
     @Test
     void baton_dashboard_path_moves_it_and_a_trailing_slash_is_ignored() {
-        webRunner().withPropertyValues("baton.dashboard.path=/ops/batches/").run(ctx -> assertThat(
-                        registration(ctx).getUrlMappings())
-                .containsExactly("/ops/batches/*"));
+        webRunner()
+                .withPropertyValues("baton.dashboard.path=/ops/batches/")
+                .run(ctx -> assertThat(registration(ctx).getUrlMappings()).containsExactly("/ops/batches/*"));
     }
 
     @Test
@@ -63,9 +63,10 @@ class BatonDashboardAutoConfigurationTest {
 
     @Test
     void a_too_short_admin_token_fails_start_up_naming_the_property() {
-        webRunner().withPropertyValues("baton.dashboard.admin-token=short").run(ctx -> assertThat(
-                        ctx.getStartupFailure())
-                .hasStackTraceContaining("baton.dashboard.admin-token (or PIPELINE_ADMIN_TOKEN) is unusable"));
+        webRunner()
+                .withPropertyValues("baton.dashboard.admin-token=short")
+                .run(ctx -> assertThat(ctx.getStartupFailure())
+                        .hasStackTraceContaining("baton.dashboard.admin-token (or PIPELINE_ADMIN_TOKEN) is unusable"));
     }
 
     @Test
@@ -93,8 +94,8 @@ class BatonDashboardAutoConfigurationTest {
     @Test
     void outside_a_web_application_there_is_no_dashboard() {
         new ApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(
-                        BatonAutoConfiguration.class, BatonDashboardAutoConfiguration.class))
+                .withConfiguration(
+                        AutoConfigurations.of(BatonAutoConfiguration.class, BatonDashboardAutoConfiguration.class))
                 .withBean(DataSource.class, PG::dataSource)
                 .withBean("only", Stage.class, () -> ctx -> StageResult.done(1))
                 .withPropertyValues("baton.stages=only")

@@ -66,8 +66,8 @@ class DashboardTest {
         HttpResponse<String> page = send(HttpRequest.newBuilder(uri("/baton/")).GET());
 
         assertThat(page.statusCode()).isEqualTo(200);
-        assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(csp -> assertThat(csp)
-                .contains("default-src 'none'"));
+        assertThat(page.headers().firstValue("Content-Security-Policy"))
+                .hasValueSatisfying(csp -> assertThat(csp).contains("default-src 'none'"));
         assertThat(page.body()).contains("<html");
     }
 

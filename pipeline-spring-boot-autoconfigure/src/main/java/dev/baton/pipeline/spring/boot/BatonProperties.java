@@ -410,10 +410,27 @@ public class BatonProperties {
         }
     }
 
-    /** {@code baton.dashboard.*}: reserved for pipeline-dashboard. */
+    /** {@code baton.dashboard.*}: the operator dashboard, mounted when pipeline-dashboard is on the class path. */
     public static class Dashboard {
-        /** Where the dashboard is mounted when pipeline-dashboard is on the class path. */
+        /** Mount the dashboard in a servlet web application (the starter brings pipeline-dashboard). */
+        private boolean enabled = true;
+        /** Where the dashboard is mounted: the page at {path}/, its API under {path}/api/. Not the root. */
         private String path = "/baton";
+        /**
+         * Bearer token, at least 16 characters, that grants retry, cancel and restart; unset: the
+         * PIPELINE_ADMIN_TOKEN variable; neither: read-only. Ignored when the host defines an Authorizer bean.
+         */
+        private String adminToken;
+
+        /** @return whether the dashboard is mounted */
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        /** @param enabled whether the dashboard is mounted */
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
 
         /** @return the dashboard's path */
         public String getPath() {
@@ -423,6 +440,16 @@ public class BatonProperties {
         /** @param path the dashboard's path */
         public void setPath(String path) {
             this.path = path;
+        }
+
+        /** @return the admin token, or {@code null} for the environment's */
+        public String getAdminToken() {
+            return adminToken;
+        }
+
+        /** @param adminToken the admin token */
+        public void setAdminToken(String adminToken) {
+            this.adminToken = adminToken;
         }
     }
 }

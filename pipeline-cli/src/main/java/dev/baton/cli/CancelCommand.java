@@ -1,8 +1,6 @@
 package dev.baton.cli;
 
-import dev.baton.pipeline.BatchNotFoundException;
 import dev.baton.pipeline.BatchStatus;
-import dev.baton.pipeline.spi.BatchRecord;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,10 +25,7 @@ final class CancelCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Session session = cli.open();
-        BatchRecord batch = session.store().find(batchId).orElseThrow(() -> new BatchNotFoundException(batchId));
-        BatchStatus status = StageOrder.client(
-                        session, order.of(cli, session, batch).names())
-                .cancel(batchId);
+        BatchStatus status = order.clientFor(cli, session, batchId).cancel(batchId);
         cli.printer().status("cancelled batch " + batchId + " at stage '" + status.stage() + "'", status);
         return Exit.OK;
     }

@@ -1,8 +1,6 @@
 package dev.baton.cli;
 
-import dev.baton.pipeline.BatchNotFoundException;
 import dev.baton.pipeline.BatchStatus;
-import dev.baton.pipeline.spi.BatchRecord;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,10 +26,7 @@ final class RetryCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Session session = cli.open();
-        BatchRecord batch = session.store().find(batchId).orElseThrow(() -> new BatchNotFoundException(batchId));
-        BatchStatus status = StageOrder.client(
-                        session, order.of(cli, session, batch).names())
-                .retry(batchId);
+        BatchStatus status = order.clientFor(cli, session, batchId).retry(batchId);
         cli.printer().status("retried batch " + batchId + " from stage '" + status.stage() + "'", status);
         return Exit.OK;
     }

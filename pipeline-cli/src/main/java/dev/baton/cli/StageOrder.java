@@ -1,6 +1,7 @@
 package dev.baton.cli;
 
 import dev.baton.pipeline.BatchClient;
+import dev.baton.pipeline.BatchNotFoundException;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.UnknownStageException;
 import dev.baton.pipeline.spi.BatchRecord;
@@ -58,6 +59,15 @@ final class StageOrder {
             return new Names(Arrays.stream(fromEnv.split(",")).map(String::trim).toList(), true);
         }
         return new Names(reached(session, batch), false);
+    }
+
+    /**
+     * @return a client over the stage names of batch {@code batchId}, as {@link #client} builds it
+     * @throws BatchNotFoundException if the batch has no run
+     */
+    BatchClient clientFor(BatonCli cli, Session session, long batchId) {
+        BatchRecord batch = session.store().find(batchId).orElseThrow(() -> new BatchNotFoundException(batchId));
+        return client(session, of(cli, session, batch).names());
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.baton.cli;
 
 import dev.baton.pipeline.BatchNotFoundException;
-import dev.baton.pipeline.spi.BatchRecord;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,8 +26,7 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Session session = cli.open();
-        BatchRecord batch = session.store().find(batchId).orElseThrow(() -> new BatchNotFoundException(batchId));
-        var client = StageOrder.client(session, order.of(cli, session, batch).names());
+        var client = order.clientFor(cli, session, batchId);
         cli.printer().status(null, client.status(batchId).orElseThrow(() -> new BatchNotFoundException(batchId)));
         return Exit.OK;
     }

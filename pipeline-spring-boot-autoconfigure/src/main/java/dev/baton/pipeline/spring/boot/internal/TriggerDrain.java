@@ -43,6 +43,16 @@ public final class TriggerDrain {
             }
 
             @Override
+            public void fire(long batchId, String stage, String traceContext) {
+                trigger.fire(batchId, stage, traceContext);
+            }
+
+            @Override
+            public void fireAfter(long batchId, String stage, Duration delay, String traceContext) {
+                trigger.fireAfter(batchId, stage, delay, traceContext);
+            }
+
+            @Override
             public boolean continuesInline(String nextStage) {
                 return !draining && trigger.continuesInline(nextStage);
             }

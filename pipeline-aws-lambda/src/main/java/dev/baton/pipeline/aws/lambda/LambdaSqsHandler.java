@@ -124,7 +124,10 @@ public final class LambdaSqsHandler {
         } catch (RuntimeException e) {
             int receives = receives(m);
             if (receives >= maxReceives) {
-                poison(sm, "stage " + sm.stage() + " could not be run from SQS after " + receives + " receives: " + e);
+                poison(
+                        sm,
+                        "batch " + sm.batchId() + " stage " + sm.stage() + " could not be run from SQS after "
+                                + receives + " receives: " + e);
                 return true;
             }
             LOG.warn(

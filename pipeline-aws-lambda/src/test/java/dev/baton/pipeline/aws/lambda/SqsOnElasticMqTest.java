@@ -319,6 +319,66 @@ class SqsOnElasticMqTest {
                 .isEmpty();
     }
 
+    @Test
+    void a_message_whose_run_throws_on_its_last_receive_fails_its_batch_naming_batch_stage_and_receives() {
+        AtomicInteger refuse = new AtomicInteger();
+        javax.sql.DataSource real = PG.dataSource();
+        javax.sql.DataSource flaky = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {javax.sql.DataSource.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("getConnection") && refuse.getAndDecrement() > 0) {
+                        throw new java.sql.SQLException("the database is down (test)");
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        JdbcStageStore flakyStore = JdbcStageStore.builder(flaky).build();
+        Trigger none = (batchId, stage) -> {};
+        try (PipelineRunner r =
+                PipelineRunner.builder(pipeline(), flakyStore).trigger(none).build()) {
+            LambdaSqsHandler h = LambdaSqsHandler.builder(r, flakyStore)
+                    .maxReceives(3)
+                    .listener(new PipelineListener() {
+                        @Override
+                        public void batchFailed(long batchId, String stage, String error) {
+                            failedHeard.add(batchId + " " + stage + ": " + error);
+                        }
+                    })
+                    .build();
+            r.client().start(8, new int[] {1});
+            SQSEvent.SQSMessage m = new SQSEvent.SQSMessage();
+            m.setMessageId("m-8");
+            m.setBody(new StageMessage(8, "fetch").body());
+            SQSEvent event = new SQSEvent();
+            event.setRecords(List.of(m));
+
+            m.setAttributes(Map.of("ApproximateReceiveCount", "2"));
+            refuse.set(1);
+            assertThat(h.handle(event, TestContext.endingIn(Duration.ofSeconds(30)))
+                            .getBatchItemFailures())
+                    .as("receive 2 of 3: delivered again")
+                    .hasSize(1);
+            assertThat(r.client().status(8).orElseThrow().state()).isEqualTo(BatchState.PENDING);
+
+            m.setAttributes(Map.of("ApproximateReceiveCount", "3"));
+            refuse.set(1);
+            assertThat(h.handle(event, TestContext.endingIn(Duration.ofSeconds(30)))
+                            .getBatchItemFailures())
+                    .as("receive 3 of 3: acknowledged")
+                    .isEmpty();
+        }
+        BatchStatus s = runner.client().status(8).orElseThrow();
+        assertThat(s.state()).isEqualTo(BatchState.FAILED);
+        assertThat(s.error()).contains("batch 8 stage fetch").contains("after 3 receives");
+        assertThat(failedHeard)
+                .singleElement()
+                .asString()
+                .startsWith("8 fetch: ")
+                .contains("after 3 receives");
+    }
+
     private static int count(String sql) throws Exception {
         try (Connection c = PG.dataSource().getConnection();
                 Statement st = c.createStatement();

@@ -3,6 +3,7 @@ package dev.baton.pipeline.aws.lambda;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageOutcome;
 import dev.baton.pipeline.UnknownStageException;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *       queue's visibility timeout, until it has been received {@code maxReceives} times.</li>
  *   <li>A poison message ends its batch: one naming a stage the pipeline does not have, or one received
  *       {@code maxReceives} times, fails its batch at the stage the batch is at, with the reason as the
- *       batch's error, and is consumed, never redelivered for ever. A body that names no batch is logged and
+ *       batch's error, tells the {@linkplain Builder#listener listener} ({@code batchFailed}), and is consumed, never
+ *       redelivered for ever. A body that names no batch is logged and
  *       consumed.</li>
  * </ul>
  * Before answering it waits, bounded by the time left, for the hand-off of the triggers it fired. Thread-safe.
@@ -50,6 +52,7 @@ public final class LambdaSqsHandler {
     private final Duration handOffWait;
     private final int maxReceives;
     private final Clock clock;
+    private final PipelineListener listener;
 
     private LambdaSqsHandler(Builder b) {
         this.runner = b.runner;
@@ -59,6 +62,7 @@ public final class LambdaSqsHandler {
         this.handOffWait = b.handOffWait;
         this.maxReceives = b.maxReceives;
         this.clock = b.clock;
+        this.listener = b.listener;
     }
 
     /**
@@ -120,7 +124,10 @@ public final class LambdaSqsHandler {
         } catch (RuntimeException e) {
             int receives = receives(m);
             if (receives >= maxReceives) {
-                poison(sm, "stage " + sm.stage() + " could not be run from SQS after " + receives + " receives: " + e);
+                poison(
+                        sm,
+                        "batch " + sm.batchId() + " stage " + sm.stage() + " could not be run from SQS after "
+                                + receives + " receives: " + e);
                 return true;
             }
             LOG.warn(
@@ -151,6 +158,7 @@ public final class LambdaSqsHandler {
                     sm.batchId(), stage, runner.owner(), runner.pipeline().lease());
             if (claim.isPresent() && store.fail(claim.get(), reason, claim.get().statsOf(stage))) {
                 LOG.error("batch {} stage {}: failed by a poison SQS message: {}", sm.batchId(), stage, reason);
+                notifyFailed(sm.batchId(), stage, reason);
             } else {
                 LOG.error(
                         "batch {} stage {}: poison SQS message ({}), but the batch is running or not due; left to its"
@@ -161,6 +169,14 @@ public final class LambdaSqsHandler {
             }
         } catch (RuntimeException e) {
             LOG.error("batch {}: poison SQS message ({}); failing the batch failed too", sm.batchId(), reason, e);
+        }
+    }
+
+    private void notifyFailed(long batchId, String stage, String reason) {
+        try {
+            listener.batchFailed(batchId, stage, reason);
+        } catch (RuntimeException e) {
+            LOG.warn("batch {} stage {}: the listener's batchFailed threw; ignored", batchId, stage, e);
         }
     }
 
@@ -182,6 +198,7 @@ public final class LambdaSqsHandler {
         private Duration handOffWait = LambdaHttpHandler.DEFAULT_HAND_OFF_WAIT;
         private int maxReceives = DEFAULT_MAX_RECEIVES;
         private Clock clock = Clock.systemUTC();
+        private PipelineListener listener = new PipelineListener() {};
 
         private Builder(PipelineRunner runner, StageStore store) {
             this.runner = Objects.requireNonNull(runner, "runner");
@@ -234,6 +251,17 @@ public final class LambdaSqsHandler {
          */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * @param listener hears {@link PipelineListener#batchFailed} when a poison message fails its batch
+         *     (the runner has no public path that fails a batch, so give it the listener the runner was built
+         *     with); default none
+         * @return this
+         */
+        public Builder listener(PipelineListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 

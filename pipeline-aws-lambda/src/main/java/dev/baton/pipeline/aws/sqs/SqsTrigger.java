@@ -3,6 +3,7 @@ package dev.baton.pipeline.aws.sqs;
 import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.spi.Trigger;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -14,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
 
 /**
@@ -24,12 +26,16 @@ import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
  * retry's backoff becomes the message's {@code DelaySeconds} (rounded up) when it is at most 900 s, SQS's
  * limit; a longer one is left to the stall sweeper (due + grace). A send that fails after the SDK's own
  * retries is reported to the runner ({@link StageHandler#undelivered}) and left to the sweeper, as is a
- * fire past {@code maxInFlight} sends in flight. Thread-safe.
+ * fire past {@code maxInFlight} sends in flight. A fire with the batch's trace context sends it as the
+ * String message attribute {@link #TRACE_ATTRIBUTE}; the receiving runner reads it back from the store anyway.
+ * Thread-safe.
  */
 public final class SqsTrigger implements Trigger {
     private static final Logger LOG = LoggerFactory.getLogger(SqsTrigger.class);
     /** The longest delay SQS takes on a message: 900 s. */
     public static final Duration MAX_DELAY = Duration.ofSeconds(900);
+    /** The message attribute (String) that carries the batch's W3C trace context: {@code traceparent}. */
+    public static final String TRACE_ATTRIBUTE = "traceparent";
 
     private final SqsClient sqs;
     private final String queueUrl;
@@ -81,13 +87,25 @@ public final class SqsTrigger implements Trigger {
 
     @Override
     public void fire(long batchId, String stage) {
-        send(new StageMessage(batchId, stage), 0);
+        fire(batchId, stage, null);
+    }
+
+    /** Sends the message, with the batch's {@code traceparent} as a String message attribute when given. */
+    @Override
+    public void fire(long batchId, String stage, String traceContext) {
+        send(new StageMessage(batchId, stage), 0, traceContext);
     }
 
     @Override
     public void fireAfter(long batchId, String stage, Duration delay) {
+        fireAfter(batchId, stage, delay, null);
+    }
+
+    /** As {@link #fireAfter(long, String, Duration)}, with the {@code traceparent} attribute when given. */
+    @Override
+    public void fireAfter(long batchId, String stage, Duration delay, String traceContext) {
         if (delay.isZero() || delay.isNegative()) {
-            fire(batchId, stage);
+            fire(batchId, stage, traceContext);
             return;
         }
         if (delay.compareTo(MAX_DELAY) > 0) {
@@ -99,10 +117,10 @@ public final class SqsTrigger implements Trigger {
             return;
         }
         long seconds = (delay.toMillis() + 999) / 1000;
-        send(new StageMessage(batchId, stage), (int) seconds);
+        send(new StageMessage(batchId, stage), (int) seconds, traceContext);
     }
 
-    private void send(StageMessage message, int delaySeconds) {
+    private void send(StageMessage message, int delaySeconds, String traceContext) {
         ExecutorService pool;
         synchronized (this) {
             pool = senders;
@@ -121,7 +139,7 @@ public final class SqsTrigger implements Trigger {
             return;
         }
         try {
-            pool.execute(() -> deliver(message, delaySeconds));
+            pool.execute(() -> deliver(message, delaySeconds, traceContext));
         } catch (RejectedExecutionException e) {
             release();
             LOG.warn(
@@ -131,12 +149,20 @@ public final class SqsTrigger implements Trigger {
         }
     }
 
-    private void deliver(StageMessage message, int delaySeconds) {
+    private void deliver(StageMessage message, int delaySeconds, String traceContext) {
         try {
             SendMessageRequest.Builder request =
                     SendMessageRequest.builder().queueUrl(queueUrl).messageBody(message.body());
             if (delaySeconds > 0) {
                 request.delaySeconds(delaySeconds);
+            }
+            if (traceContext != null) {
+                request.messageAttributes(Map.of(
+                        TRACE_ATTRIBUTE,
+                        MessageAttributeValue.builder()
+                                .dataType("String")
+                                .stringValue(traceContext)
+                                .build()));
             }
             sqs.sendMessage(request.build());
         } catch (SdkException | IllegalStateException e) {

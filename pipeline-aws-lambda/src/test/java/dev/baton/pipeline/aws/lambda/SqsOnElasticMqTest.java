@@ -8,6 +8,7 @@ import dev.baton.pipeline.BatchClient;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.BatchStatus;
 import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.StageResult;
@@ -65,6 +66,7 @@ class SqsOnElasticMqTest {
     private LambdaSqsHandler handler;
     private final Map<Long, AtomicInteger> squareAttempts = new ConcurrentHashMap<>();
     private final List<String> received = new ArrayList<>();
+    private final List<String> failedHeard = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeEach
     void start() {
@@ -89,6 +91,12 @@ class SqsOnElasticMqTest {
         handler = LambdaSqsHandler.builder(runner, store)
                 .handOff(trigger::awaitIdle)
                 .margin(Duration.ofSeconds(2))
+                .listener(new PipelineListener() {
+                    @Override
+                    public void batchFailed(long batchId, String stage, String error) {
+                        failedHeard.add(batchId + " " + stage + ": " + error);
+                    }
+                })
                 .build();
     }
 
@@ -269,10 +277,106 @@ class SqsOnElasticMqTest {
         BatchStatus s = runner.client().status(7).orElseThrow();
         assertThat(s.state()).isEqualTo(BatchState.FAILED);
         assertThat(s.error()).contains("no-such-stage").contains("does not have");
+        assertThat(failedHeard)
+                .as("the listener hears batchFailed with the reason")
+                .singleElement()
+                .asString()
+                .startsWith("7 fetch: ")
+                .contains("no-such-stage");
         assertThat(pump(false, false)).as("nothing comes back").isNull();
         assertThat(pump(false, false))
                 .as("nothing comes back after the visibility timeout")
                 .isNull();
+    }
+
+    @Test
+    void a_message_fired_with_a_trace_context_carries_it_as_the_traceparent_attribute() throws Exception {
+        String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        trigger.fire(40, "fetch", traceparent);
+        trigger.fire(41, "fetch", null);
+        assertThat(trigger.awaitIdle(Duration.ofSeconds(10))).isTrue();
+
+        Map<String, Message> byBody = new ConcurrentHashMap<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (byBody.size() < 2) {
+            assertThat(System.nanoTime()).as("both messages received").isLessThan(deadline);
+            sqs.receiveMessage(ReceiveMessageRequest.builder()
+                            .queueUrl(queueUrl)
+                            .maxNumberOfMessages(10)
+                            .waitTimeSeconds(1)
+                            .messageAttributeNames("All")
+                            .build())
+                    .messages()
+                    .forEach(m -> byBody.put(m.body(), m));
+        }
+
+        Message traced = byBody.get(new StageMessage(40, "fetch").body());
+        assertThat(traced.messageAttributes()).containsOnlyKeys(SqsTrigger.TRACE_ATTRIBUTE);
+        assertThat(traced.messageAttributes().get("traceparent").dataType()).isEqualTo("String");
+        assertThat(traced.messageAttributes().get("traceparent").stringValue()).isEqualTo(traceparent);
+        assertThat(byBody.get(new StageMessage(41, "fetch").body()).messageAttributes())
+                .as("no context, no attribute")
+                .isEmpty();
+    }
+
+    @Test
+    void a_message_whose_run_throws_on_its_last_receive_fails_its_batch_naming_batch_stage_and_receives() {
+        AtomicInteger refuse = new AtomicInteger();
+        javax.sql.DataSource real = PG.dataSource();
+        javax.sql.DataSource flaky = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {javax.sql.DataSource.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("getConnection") && refuse.getAndDecrement() > 0) {
+                        throw new java.sql.SQLException("the database is down (test)");
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        JdbcStageStore flakyStore = JdbcStageStore.builder(flaky).build();
+        Trigger none = (batchId, stage) -> {};
+        try (PipelineRunner r =
+                PipelineRunner.builder(pipeline(), flakyStore).trigger(none).build()) {
+            LambdaSqsHandler h = LambdaSqsHandler.builder(r, flakyStore)
+                    .maxReceives(3)
+                    .listener(new PipelineListener() {
+                        @Override
+                        public void batchFailed(long batchId, String stage, String error) {
+                            failedHeard.add(batchId + " " + stage + ": " + error);
+                        }
+                    })
+                    .build();
+            r.client().start(8, new int[] {1});
+            SQSEvent.SQSMessage m = new SQSEvent.SQSMessage();
+            m.setMessageId("m-8");
+            m.setBody(new StageMessage(8, "fetch").body());
+            SQSEvent event = new SQSEvent();
+            event.setRecords(List.of(m));
+
+            m.setAttributes(Map.of("ApproximateReceiveCount", "2"));
+            refuse.set(1);
+            assertThat(h.handle(event, TestContext.endingIn(Duration.ofSeconds(30)))
+                            .getBatchItemFailures())
+                    .as("receive 2 of 3: delivered again")
+                    .hasSize(1);
+            assertThat(r.client().status(8).orElseThrow().state()).isEqualTo(BatchState.PENDING);
+
+            m.setAttributes(Map.of("ApproximateReceiveCount", "3"));
+            refuse.set(1);
+            assertThat(h.handle(event, TestContext.endingIn(Duration.ofSeconds(30)))
+                            .getBatchItemFailures())
+                    .as("receive 3 of 3: acknowledged")
+                    .isEmpty();
+        }
+        BatchStatus s = runner.client().status(8).orElseThrow();
+        assertThat(s.state()).isEqualTo(BatchState.FAILED);
+        assertThat(s.error()).contains("batch 8 stage fetch").contains("after 3 receives");
+        assertThat(failedHeard)
+                .singleElement()
+                .asString()
+                .startsWith("8 fetch: ")
+                .contains("after 3 receives");
     }
 
     private static int count(String sql) throws Exception {

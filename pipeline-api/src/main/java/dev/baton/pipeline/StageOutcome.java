@@ -1,7 +1,8 @@
 package dev.baton.pipeline;
 
 /**
- * What one call of {@link PipelineRunner#runStage(long, String)} did.
+ * What one call of {@link PipelineRunner#runStage(long, String)} (or of {@link PipelineRunner#runShard}) did.
+ * A shard's outcome names its stage; {@code detail} names the shard.
  *
  * @param kind what happened
  * @param batchId the batch
@@ -19,6 +20,10 @@ public record StageOutcome(Kind kind, long batchId, String stage, int attempt, S
         COMPLETED,
         /** The stage committed a continuation and runs again. */
         PROGRESSED,
+        /** The stage was split into shards ({@code detail} says how many); each now runs on its own. */
+        FANNED_OUT,
+        /** A shard committed its output; other shards of the stage are still to finish. */
+        SHARD_DONE,
         /** The stage failed and a retry is scheduled; {@code detail} is the error. */
         RETRYING,
         /** The stage failed for good; the batch is failed; {@code detail} is the error. */
@@ -36,6 +41,8 @@ public record StageOutcome(Kind kind, long batchId, String stage, int attempt, S
         return kind == Kind.ADVANCED
                 || kind == Kind.COMPLETED
                 || kind == Kind.PROGRESSED
+                || kind == Kind.FANNED_OUT
+                || kind == Kind.SHARD_DONE
                 || kind == Kind.RETRYING
                 || kind == Kind.FAILED;
     }

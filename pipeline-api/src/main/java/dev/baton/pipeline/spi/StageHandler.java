@@ -14,6 +14,18 @@ public interface StageHandler {
     StageOutcome runStage(long batchId, String stage);
 
     /**
+     * Runs one invocation of a shard of a fanned-out stage, if and only if the shard is pending and due and
+     * the batch is fanned out at the stage; otherwise does nothing (a duplicate or late shard trigger).
+     * The default refuses, for handlers written before fan-out.
+     *
+     * @return what happened
+     */
+    default StageOutcome runShard(long batchId, String stage, int shard) {
+        throw new UnsupportedOperationException(
+                getClass().getName() + " cannot run shards (batch " + batchId + " stage " + stage + ")");
+    }
+
+    /**
      * Told by a trigger that delivers elsewhere (HTTP) when it has finally failed to deliver
      * "run {@code stage} of {@code batchId}" (its own retries are spent), so that the batch's status can
      * say why it does not move. The stall sweeper still fires the stage again. Must not throw; the

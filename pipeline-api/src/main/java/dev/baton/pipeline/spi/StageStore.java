@@ -373,7 +373,8 @@ public interface StageStore {
     Optional<BatchRecord> rescue(BatchRecord stalled, String error, boolean exhausted);
 
     /**
-     * Cancels a batch that has not ended. A running invocation commits nothing afterwards.
+     * Cancels a batch that has not ended, and deletes the shards of its fanned-out stages with their outputs.
+     * A running invocation (or shard) commits nothing afterwards.
      *
      * @param batchId the batch
      * @return the new row, or empty when the batch has no run or has already ended
@@ -382,8 +383,8 @@ public interface StageStore {
 
     /**
      * Moves a batch, whatever its state, to {@code stage}, {@code pending}, attempt 1, due now, no
-     * cursor and no error, and deletes the outputs of {@code stage} and of {@code laterStages}, in one
-     * transaction. A running invocation commits nothing afterwards.
+     * cursor and no error, and deletes the outputs and the shards of {@code stage} and of {@code laterStages}, in
+     * one transaction. A running invocation (or shard) commits nothing afterwards.
      *
      * @param batchId the batch
      * @param stage the stage to run again
@@ -498,4 +499,152 @@ public interface StageStore {
      * @param error what went wrong
      */
     void recordTriggerError(long batchId, String stage, String error);
+    /**
+     * The {@link BatchRecord#leaseOwner() lease owner} of a batch whose stage is fanned out: the row stays
+     * {@code in_progress} at the stage, without a lease (the shards hold leases of their own), until the
+     * last shard joins the stage or a shard fails the batch. No runner can have this owner.
+     */
+    String SHARDS_OWNER = ":shards";
+
+    /**
+     * Fans the claimed stage out: in one transaction, writes the shards of {@code plan} (the first
+     * {@code plan.parallelism()} {@link ShardState#PENDING pending} and due now, the rest
+     * {@link ShardState#WAITING waiting}), records {@code stats} for the stage, and leaves the batch
+     * {@code in_progress} with {@link #SHARDS_OWNER} as its owner and no lease. A stage that already has
+     * shards of the same plan (a retry after a shard failed the batch) keeps those that completed and
+     * schedules the others again at attempt 1; shards of another plan are replaced. The default throws
+     * {@link UnsupportedOperationException}.
+     *
+     * @param claim the batch's claim of the stage
+     * @param plan the shards
+     * @param stats the stage's statistics so far (its start)
+     * @return the shards to trigger now, or empty when the claim was lost (nothing was written)
+     */
+    default Optional<List<ShardRecord>> fanOut(BatchRecord claim, ShardPlan plan, StageStats stats) {
+        throw noFanOut();
+    }
+
+    /**
+     * Claims one shard: {@code pending} and due becomes {@code in_progress} under {@code owner}'s lease,
+     * attempt unchanged, only while the batch is fanned out at {@code stage} ({@link #SHARDS_OWNER}).
+     *
+     * @return the claimed shard, or empty when it is not claimable (unknown, not due, running, finished,
+     *     or the batch is not fanned out at the stage)
+     */
+    default Optional<ShardRecord> claimShard(long batchId, String stage, int shard, String owner, Duration lease) {
+        throw noFanOut();
+    }
+
+    /**
+     * Renews a shard's lease, like {@link #heartbeat}.
+     *
+     * @return whether the claim is still held
+     */
+    default boolean heartbeatShard(ShardRecord claim, Duration lease) {
+        throw noFanOut();
+    }
+
+    /**
+     * Commits a shard's continuation: its cursor and partial output (stored under its
+     * {@linkplain ShardRecord#dataKey() data key}), {@code pending} again at {@code attempt}, due after
+     * {@code backoff}, with {@code error} (null for none). A compare-and-set on the claim.
+     *
+     * @return whether it was committed ({@code false}: the claim was lost, nothing written)
+     * @throws UnstorableValueException if the partial output cannot be stored faithfully; nothing is written
+     */
+    default boolean saveShardProgress(
+            ShardRecord claim, String cursor, JsonSource partialOutput, int attempt, String error, Duration backoff) {
+        throw noFanOut();
+    }
+
+    /**
+     * Schedules a shard's retry: {@code pending}, attempt + 1, due after {@code backoff}, with {@code error};
+     * its cursor and partial output stay. A compare-and-set on the claim.
+     *
+     * @return whether it was committed
+     */
+    default boolean retryShard(ShardRecord claim, String error, Duration backoff) {
+        throw noFanOut();
+    }
+
+    /**
+     * Commits a shard's output (a JSON array) and, in the same transaction: releases the next
+     * {@linkplain ShardState#WAITING waiting} shard, and, when this was the stage's last shard, joins the
+     * shards' outputs in shard order into the stage's output (one JSON array: the elements of shard 0's,
+     * then shard 1's, …, streamed), deletes the shards' own outputs and advances the batch to
+     * {@code nextStage} ({@code pending} at attempt 1, or {@code completed} when it is
+     * {@link dev.baton.pipeline.Pipeline#COMPLETED}) as {@link #advance} does. Shard commits of one batch's
+     * stage serialise on the batch's row, so exactly one of them joins, however many finish at once. A
+     * compare-and-set on the shard's claim and on the batch being fanned out at the stage.
+     *
+     * @return what was committed ({@link ShardCommit#LOST} when the claim was lost: nothing written)
+     * @throws UnstorableValueException if the output, or the joined output, cannot be stored faithfully (or is
+     *     not a JSON array); nothing is written
+     */
+    default ShardCommit completeShard(ShardRecord claim, JsonSource output, String nextStage) {
+        throw noFanOut();
+    }
+
+    /**
+     * Fails a shard that has no tries left and, in the same transaction, the batch, with {@code error}
+     * (as {@link #fail} does, at the stage); the stage's other shards that have not finished become
+     * {@link ShardState#CANCELLED cancelled}, so none of them is scheduled again and a running one commits
+     * nothing. A compare-and-set on the claim.
+     *
+     * @return whether it was committed
+     */
+    default boolean failShard(ShardRecord claim, String error) {
+        throw noFanOut();
+    }
+
+    /**
+     * @return the shards of a batch's stage, in shard order; empty when it has none
+     */
+    default List<ShardRecord> shards(long batchId, String stage) {
+        throw noFanOut();
+    }
+
+    /**
+     * Shards the sweeper must look at, oldest first: {@code in_progress} with an expired lease, and
+     * {@code pending} due more than {@code pendingGrace} ago (a lost trigger), of batches still fanned
+     * out. The default returns none, for stores without fan-out.
+     */
+    default List<ShardRecord> findStalledShards(Duration pendingGrace, int limit) {
+        return List.of();
+    }
+
+    /**
+     * Rescues a stalled shard as {@link #rescue} does a batch: an expired one becomes {@code pending}, due
+     * now, attempt + 1, with {@code error}, or, when {@code exhausted}, fails with the batch as
+     * {@link #failShard}; a {@code pending} one is only touched (version) so that one sweeper alone
+     * re-triggers it.
+     *
+     * @return the new shard, or empty when someone else got there first
+     */
+    default Optional<ShardRecord> rescueShard(ShardRecord stalled, String error, boolean exhausted) {
+        throw noFanOut();
+    }
+
+    private UnsupportedOperationException noFanOut() {
+        return new UnsupportedOperationException(getClass().getName()
+                + " does not support fan-out (FanOut stages with more than one shard); use JdbcStageStore, or"
+                + " run the stage with shards(1)");
+    }
+
+    /**
+     * What {@link #completeShard} committed.
+     *
+     * @param committed whether the shard's output was committed ({@code false}: the claim was lost)
+     * @param joined whether this shard was the last one: the stage's output is joined and the batch advanced
+     * @param released waiting shards this commit scheduled, to trigger now
+     */
+    record ShardCommit(boolean committed, boolean joined, List<ShardRecord> released) {
+        /** Nothing committed: the claim was lost. */
+        public static final ShardCommit LOST = new ShardCommit(false, false, List.of());
+
+        /** Copies {@code released}. */
+        public ShardCommit {
+            released = List.copyOf(released);
+        }
+    }
 }

@@ -96,6 +96,19 @@ public interface Trigger extends AutoCloseable {
      * Stops delivering and stops the trigger's threads; pending deliveries may be dropped (the sweeper
      * recovers them). Called by {@link PipelineRunner#close()}; must be idempotent.
      */
+    /**
+     * Delivers one shard of a fanned-out stage ({@link StageHandler#runShard}), after {@code delay} (zero for now),
+     * with the batch's trace context (or null). Like {@link #fire}, it is fire-and-forget: a lost shard trigger is
+     * found by the sweeper. The default refuses, for triggers written before fan-out.
+     *
+     * @throws UnsupportedOperationException if this trigger cannot deliver shards
+     */
+    default void fireShard(long batchId, String stage, int shard, Duration delay, String traceContext) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot deliver shards of a fanned-out stage"
+                + " (batch " + batchId + " stage " + stage + " shard " + shard + "); use a trigger that can, or run"
+                + " the stage with shards(1)");
+    }
+
     @Override
     default void close() {}
 }

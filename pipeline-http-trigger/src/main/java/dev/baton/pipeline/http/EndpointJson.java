@@ -33,6 +33,13 @@ final class EndpointJson {
             st.put("maxInvocationMs", v.maxInvocationMs());
             st.put("startedAt", iso(v.startedAt()));
             st.put("finishedAt", iso(v.finishedAt()));
+            if (v.shards() != null) {
+                ObjectNode shards = st.putObject("shards");
+                shards.put("total", v.shards().total());
+                shards.put("completed", v.shards().completed());
+                shards.put("running", v.shards().running());
+                shards.put("failed", v.shards().failed());
+            }
         }
         return bytes(n);
     }

@@ -43,8 +43,11 @@ public final class BatonSchema {
     private static final Logger LOG = LoggerFactory.getLogger(BatonSchema.class);
     private static final String FOLDER = "/dev/baton/pipeline/jdbc/migrations/";
     /** The shipped migrations, in order. */
-    static final List<String> MIGRATIONS =
-            List.of("V1__baton_queue_and_data.sql", "V2__batch_inputs.sql", "V3__batch_trace_context.sql");
+    static final List<String> MIGRATIONS = List.of(
+            "V1__baton_queue_and_data.sql",
+            "V2__batch_inputs.sql",
+            "V3__batch_trace_context.sql",
+            "V4__stage_shards.sql");
 
     private BatonSchema() {}
 

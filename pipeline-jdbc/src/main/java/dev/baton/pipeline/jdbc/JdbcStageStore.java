@@ -78,7 +78,7 @@ import org.jdbi.v3.core.statement.TemplateEngine;
  *
  * <p><b>Schema.</b> {@link Builder#build()} checks that the tables and their columns exist and fails with
  * an {@link IllegalStateException} naming what is missing and how to migrate (a 0.1 database lacks the
- * column {@code input_digest}, a 0.2 one {@code trace_context}); a table or column dropped later makes the
+ * column {@code input_digest}, a 0.2 one {@code trace_context}, a 0.3 one the table {@code batch_processing_shard}); a table or column dropped later makes the
  * method that meets it throw a {@link StoreException} with the same explanation.
  *
  * <p><b>Failures.</b> A failure of the database or of the connection (a restart,

@@ -49,6 +49,29 @@ final class SchemaCheck {
                         "input_digest",
                         "trace_context"));
         expected.put(names.data(), List.of("batch_id", "stage", "data", "created_at", "chunk", "chunks"));
+        expected.put(
+                names.shard(),
+                List.of(
+                        "batch_id",
+                        "stage",
+                        "shard",
+                        "shards",
+                        "status",
+                        "attempt",
+                        "version",
+                        "lease_owner",
+                        "lease_until",
+                        "run_after",
+                        "cursor",
+                        "error_message",
+                        "from_item",
+                        "to_item",
+                        "items",
+                        "parallelism",
+                        "started_at",
+                        "finished_at",
+                        "created_at",
+                        "updated_at"));
     }
 
     /**

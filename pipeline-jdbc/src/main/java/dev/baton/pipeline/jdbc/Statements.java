@@ -22,6 +22,8 @@ final class Statements {
                 names.data(),
                 "history",
                 names.history(),
+                "shard",
+                names.shard(),
                 "columns",
                 BatchRowMapper.COLUMNS);
         for (SqlText statement : SqlText.values()) {

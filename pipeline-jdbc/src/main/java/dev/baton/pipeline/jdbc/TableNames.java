@@ -36,6 +36,10 @@ record TableNames(String schema, String prefix) {
         return qualify("batch_processing_data");
     }
 
+    String shard() {
+        return qualify("batch_processing_shard");
+    }
+
     String history() {
         return qualify("baton_schema_history");
     }

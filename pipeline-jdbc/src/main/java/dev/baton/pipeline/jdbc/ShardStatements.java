@@ -52,30 +52,14 @@ final class ShardStatements {
             if (moved != 1) {
                 return Optional.empty();
             }
-            boolean samePlan = h.createQuery(sql.of(SqlText.SHARD_PLAN))
+            deleteShards(h, claim.batchId(), List.of(claim.stage()));
+            h.createUpdate(sql.of(SqlText.INSERT_SHARDS))
                     .bind("b", claim.batchId())
                     .bind("stage", claim.stage())
                     .bind("k", plan.shards())
                     .bind("n", plan.items())
-                    .map((rs, ctx) ->
-                            rs.getInt("all_shards") == plan.shards() && rs.getInt("same_plan") == plan.shards())
-                    .one();
-            if (samePlan) {
-                h.createUpdate(sql.of(SqlText.RESCHEDULE_SHARDS))
-                        .bind("b", claim.batchId())
-                        .bind("stage", claim.stage())
-                        .bind("p", plan.parallelism())
-                        .execute();
-            } else {
-                deleteShards(h, claim.batchId(), List.of(claim.stage()));
-                h.createUpdate(sql.of(SqlText.INSERT_SHARDS))
-                        .bind("b", claim.batchId())
-                        .bind("stage", claim.stage())
-                        .bind("k", plan.shards())
-                        .bind("n", plan.items())
-                        .bind("p", plan.parallelism())
-                        .execute();
-            }
+                    .bind("p", plan.parallelism())
+                    .execute();
             return Optional.of(shardsOf(h, claim.batchId(), claim.stage(), ShardState.PENDING));
         });
     }

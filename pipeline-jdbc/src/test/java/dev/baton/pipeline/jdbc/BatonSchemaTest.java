@@ -1,16 +1,16 @@
 package dev.baton.pipeline.jdbc;
 
-import dev.baton.pipeline.BatchState;
-import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.StageOutcome;
-import dev.baton.pipeline.Slicer;
-import dev.baton.pipeline.PipelineRunner;
-import dev.baton.pipeline.Pipeline;
-import dev.baton.pipeline.FanOut;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.FanOut;
+import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.PipelineRunner;
+import dev.baton.pipeline.Slicer;
+import dev.baton.pipeline.StageOutcome;
+import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.testkit.PostgresExtension;
@@ -215,7 +215,8 @@ class BatonSchemaTest {
         trigger.drain();
         assertThat(store.find(7).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
         assertThat(store.readOutput(7, "extraction")).contains("[\"A\", \"B\", \"C\"]");
-        assertThat(sql.rows("SELECT count(*) AS n FROM batch_processing_shard WHERE batch_id = 7 AND status = 'completed'")
+        assertThat(sql.rows(
+                                "SELECT count(*) AS n FROM batch_processing_shard WHERE batch_id = 7 AND status = 'completed'")
                         .get(0)
                         .get("n"))
                 .isEqualTo(3L);

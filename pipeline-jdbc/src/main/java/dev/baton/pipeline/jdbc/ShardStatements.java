@@ -42,14 +42,15 @@ final class ShardStatements {
 
     Optional<List<ShardRecord>> fanOut(BatchRecord claim, ShardPlan plan, StageStats stats) {
         return jdbi.inTransaction(h -> {
-            int moved = h.createUpdate(sql.of(SqlText.FAN_OUT))
+            Optional<Long> version = h.createQuery(sql.of(SqlText.FAN_OUT))
                     .bind("b", claim.batchId())
                     .bind("v", claim.version())
                     .bind("owner", claim.leaseOwner())
                     .bind("stage", claim.stage())
                     .bind("stats", BatchRowMapper.writeStats(stats))
-                    .execute();
-            if (moved != 1) {
+                    .mapTo(Long.class)
+                    .findOne();
+            if (version.isEmpty()) {
                 return Optional.empty();
             }
             deleteShards(h, claim.batchId(), List.of(claim.stage()));
@@ -59,6 +60,7 @@ final class ShardStatements {
                     .bind("k", plan.shards())
                     .bind("n", plan.items())
                     .bind("p", plan.parallelism())
+                    .bind("base", version.get())
                     .execute();
             return Optional.of(shardsOf(h, claim.batchId(), claim.stage(), ShardState.PENDING));
         });

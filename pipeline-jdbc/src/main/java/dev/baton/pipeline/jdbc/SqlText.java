@@ -317,13 +317,19 @@ enum SqlText {
             UPDATE <queue>
                SET lease_owner = ':shards', lease_until = NULL, version = version + 1, updated_at = now(),
                    stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))
-             WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'"""),
+             WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'
+            RETURNING version"""),
 
-    /** The shards of a plan: {@code :k} contiguous ranges of {@code :n} items, the first {@code :p} pending. */
+    /**
+     * The shards of a plan: {@code :k} contiguous ranges of {@code :n} items, the first {@code :p} pending. Their
+     * versions start at the fanned-out batch row's version times 2^32, above any version of the shards of an earlier
+     * fan-out of the stage, so a claim from before a restart never matches a shard of the new run.
+     */
     INSERT_SHARDS("""
             INSERT INTO <shard> (batch_id, stage, shard, shards, status, attempt, version, run_after, from_item,
                                  to_item, items, parallelism, created_at, updated_at)
-            SELECT :b, :stage, k, :k, CASE WHEN k < :p THEN 'pending' ELSE 'waiting' END, 1, 0, now(),
+            SELECT :b, :stage, k, :k, CASE WHEN k < :p THEN 'pending' ELSE 'waiting' END, 1,
+                   CAST(:base AS bigint) * 4294967296, now(),
                    CAST(CAST(k AS bigint) * :n / :k AS int), CAST(CAST(k + 1 AS bigint) * :n / :k AS int), :n, :p,
                    now(), now()
               FROM generate_series(0, :k - 1) AS k"""),

@@ -1,12 +1,12 @@
 package dev.baton.pipeline.testing;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.baton.pipeline.BatchConflictException;
 import dev.baton.pipeline.BatchQuery;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.Pipeline;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.spi.ShardPlan;
@@ -1081,7 +1081,8 @@ public final class InMemoryStageStore implements StageStore {
                 null,
                 r.runAfter(),
                 r.cursor(),
-                withStats(r, new StageStats(st.attempts(), st.invocations(), st.maxInvocationMs(), st.startedAt(), now)),
+                withStats(
+                        r, new StageStats(st.attempts(), st.invocations(), st.maxInvocationMs(), st.startedAt(), now)),
                 r.createdAt(),
                 now,
                 r.hasInput()));

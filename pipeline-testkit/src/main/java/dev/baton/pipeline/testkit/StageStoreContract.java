@@ -1314,7 +1314,16 @@ public abstract class StageStoreContract {
         for (int k = 0; k < 3; k++) {
             assertEquals(1, shard(1, k).attempt());
             assertNull(shard(1, k).cursor());
-            store.completeShard(claimedShard(1, k), JsonSource.ofText("[" + k + "]"), AFTER);
+            ShardRecord claim = claimedShard(1, k);
+            if (k == 1) {
+                assertEquals(running.leaseOwner(), claim.leaseOwner());
+                assertEquals(
+                        StageStore.ShardCommit.LOST,
+                        store.completeShard(running, JsonSource.ofText("[\"old\"]"), AFTER),
+                        "the old run's claim commits nothing, though the same owner holds the new run's shard");
+            }
+            assertTrue(store.completeShard(claim, JsonSource.ofText("[" + k + "]"), AFTER)
+                    .committed());
         }
         assertJsonEquals("[0,1,2]", store.readOutput(1, FANNED).orElseThrow());
 

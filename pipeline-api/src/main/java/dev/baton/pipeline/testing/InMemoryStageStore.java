@@ -647,21 +647,13 @@ public final class InMemoryStageStore implements StageStore {
         BatchRecord r = rows.get(batchId);
         Instant now = clock.instant();
         Fan old = fans.getOrDefault(batchId, Map.of()).get(r.stage());
-        boolean samePlan = old != null && old.plan.equals(plan);
-        if (old != null && !samePlan) {
+        if (old != null) {
             deleteShardOutputs(batchId, r.stage(), old);
         }
         Fan fan = new Fan(plan);
         List<ShardRecord> due = new ArrayList<>();
         for (int k = 0; k < plan.shards(); k++) {
-            ShardRecord before = samePlan ? old.shards[k] : null;
-            if (before != null && before.state() == ShardState.COMPLETED) {
-                fan.shards[k] = before;
-                fan.updatedAt[k] = old.updatedAt[k];
-                continue;
-            }
             ShardState state = due.size() < plan.parallelism() ? ShardState.PENDING : ShardState.WAITING;
-            // A shard scheduled again keeps the cursor and partial output it committed, and resumes after them.
             fan.shards[k] = new ShardRecord(
                     batchId,
                     r.stage(),
@@ -674,11 +666,11 @@ public final class InMemoryStageStore implements StageStore {
                     null,
                     null,
                     now,
-                    before == null ? null : before.cursor(),
+                    null,
                     plan.from(k),
                     plan.to(k),
                     plan.items(),
-                    before == null ? null : before.startedAt(),
+                    null,
                     null,
                     r.hasInput(),
                     traceContexts.get(batchId));

@@ -55,49 +55,7 @@ class FanOutTestStoresTest {
     }
 
     @Test
-    void a_fan_out_again_with_the_same_plan_keeps_the_completed_shards_and_reschedules_the_others() {
-        memory.create(1, "x");
-        ShardPlan plan = new ShardPlan(8, 4, 2);
-        memory.fanOut(memory.claim(1, "x", "worker", LEASE).orElseThrow(), plan, STATS)
-                .orElseThrow();
-        assertThat(memory.completeShard(claimShard(memory, 1), JsonSource.ofText("[1]"), Pipeline.COMPLETED)
-                        .released())
-                .extracting(ShardRecord::shard)
-                .containsExactly(2);
-        ShardRecord zero = claimShard(memory, 0);
-        assertThat(memory.saveShardProgress(zero, "{\"next\":1}", JsonSource.ofText("[0]"), 1, null, Duration.ZERO))
-                .isTrue();
-        assertThat(memory.retryShard(claimShard(memory, 0), "boom", Duration.ZERO))
-                .isTrue();
-        assertThat(memory.failShard(claimShard(memory, 0), "boom again")).isTrue();
-        assertThat(memory.shards(1, "x"))
-                .extracting(ShardRecord::state)
-                .containsExactly(ShardState.FAILED, ShardState.COMPLETED, ShardState.CANCELLED, ShardState.CANCELLED);
-
-        List<ShardRecord> due = memory.fanOut(pendingAgain(1), plan, STATS).orElseThrow();
-
-        assertThat(due).extracting(ShardRecord::shard).containsExactly(0, 2);
-        List<ShardRecord> shards = memory.shards(1, "x");
-        assertThat(shards)
-                .extracting(ShardRecord::state)
-                .containsExactly(ShardState.PENDING, ShardState.COMPLETED, ShardState.PENDING, ShardState.WAITING);
-        assertThat(shards).extracting(ShardRecord::attempt).containsExactly(1, 1, 1, 1);
-        assertThat(shards.get(0).cursor())
-                .as("a rescheduled shard resumes after its progress")
-                .isEqualTo("{\"next\":1}");
-        assertThat(shards.get(0).error()).isNull();
-        assertThat(memory.readOutput(1, ShardRecord.dataKey("x", 0))).contains("[0]");
-        assertThat(memory.readOutput(1, ShardRecord.dataKey("x", 1))).contains("[1]");
-
-        for (int k : new int[] {0, 2, 3}) {
-            memory.completeShard(claimShard(memory, k), JsonSource.ofText("[0," + k + "]"), Pipeline.COMPLETED);
-        }
-        assertThat(memory.readOutput(1, "x")).contains("[0,0,1,0,2,0,3]");
-        assertThat(memory.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
-    }
-
-    @Test
-    void a_fan_out_with_another_plan_replaces_the_shards_and_their_outputs() {
+    void a_fan_out_again_replaces_the_shards_and_their_outputs() {
         memory.create(1, "x");
         memory.fanOut(memory.claim(1, "x", "worker", LEASE).orElseThrow(), new ShardPlan(8, 4, 4), STATS)
                 .orElseThrow();

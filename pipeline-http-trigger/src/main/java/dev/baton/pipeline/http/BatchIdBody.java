@@ -16,10 +16,11 @@ import java.util.Set;
 
 /**
  * Parses the bodies of the endpoint strictly: a stage request's {@code {"batchId": <positive integer>}}, with
- * {@code "shard": <non-negative integer>} when it runs one shard of a fanned-out stage, and a start's {@code {"batchId": <positive integer>, "input": {…}}} ({@code input} optional). Nothing
- * else in the object, no duplicate keys (in the input too), no trailing tokens, the id a JSON integer
- * that fits a long and is above 0, the shard a JSON integer from 0 to {@link Integer#MAX_VALUE}, the input a JSON object or {@code null}. The input is read with every
- * number exact: decimals as {@link java.math.BigDecimal} with their trailing zeros, big integers as
+ * {@code "shard": <non-negative integer>} when it runs one shard of a fanned-out stage, and a start's
+ * {@code {"batchId": <positive integer>, "input": {…}}} ({@code input} optional). Nothing else in the object, no
+ * duplicate keys (in the input too), no trailing tokens, the id a JSON integer that fits a long and is above 0, the
+ * shard a JSON integer from 0 to {@link Integer#MAX_VALUE}, the input a JSON object or {@code null}. The input is
+ * read with every number exact: decimals as {@link java.math.BigDecimal} with their trailing zeros, big integers as
  * {@link java.math.BigInteger}. Stateless and thread-safe.
  */
 final class BatchIdBody {
@@ -31,7 +32,8 @@ final class BatchIdBody {
             .build();
     private static final ObjectReader TREES = STRICT.reader();
     private static final String SHAPE = "the body must be exactly {\"batchId\": <positive integer>}, or"
-            + " {\"batchId\": <positive integer>, \"shard\": <non-negative integer>} for one shard of a fanned-out stage";
+            + " {\"batchId\": <positive integer>, \"shard\": <non-negative integer>}"
+            + " for one shard of a fanned-out stage";
     private static final String START_SHAPE =
             "the body must be {\"batchId\": <positive integer>}, optionally with" + " \"input\": {<a JSON object>}";
     private static final Set<String> STAGE_FIELDS = Set.of("batchId", "shard");

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *       {@value #STAGE_PREFIX}; the same as the {@link HttpTrigger}'s) with {@code {"batchId":123}}, signed (see
  *       {@link RequestSigner}): runs one invocation of the stage within this request through
  *       {@link PipelineRunner#runStage} and answers 200 with the outcome. With {@code {"batchId":123,"shard":4}}
- *       it runs one invocation of that shard of a fanned-out stage instead ({@link PipelineRunner#runShard}); the
+ *       it runs one invocation of that shard of a fanned-out stage instead, with the same deadline as a stage
+ *       ({@link PipelineRunner#runShard(long, String, int, Instant)}); the
  *       shard is inside the signed body, so it cannot be changed in transit. 401 bad or missing signature
  *       (or a timestamp more than 300 s from the verifier's clock), 413 body over the limit, 400
  *       malformed body, 404 unknown stage or batch, 409 the batch is not at that stage (a duplicate or
@@ -108,7 +109,10 @@ public final class StageEndpoint {
     private final Predicate<Request> clientAuthorizer;
     private final ShardInvocation shards;
 
-    /** Runs one shard invocation of a stage request that names a shard; the runner's, or a test's recorder. */
+    /**
+     * Runs one shard invocation of a stage request that names a shard: {@link PipelineRunner#runShard(long, String,
+     * int, Instant)}, or a test's recorder.
+     */
     @FunctionalInterface
     interface ShardInvocation {
         /**
@@ -124,9 +128,7 @@ public final class StageEndpoint {
         this.stagePath = b.stagePath;
         this.maxBodyBytes = b.maxBodyBytes;
         this.clientAuthorizer = b.clientAuthorizer;
-        PipelineRunner r = b.runner;
-        this.shards =
-                b.shards != null ? b.shards : (batchId, stage, shard, deadline) -> r.runShard(batchId, stage, shard);
+        this.shards = b.shards != null ? b.shards : b.runner::runShard;
     }
 
     /**

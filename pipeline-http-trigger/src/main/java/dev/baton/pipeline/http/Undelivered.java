@@ -8,10 +8,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the trigger does with a fire it finally failed to deliver: counts the fires of each
- * (batch, stage) — (batch, stage, shard) for a shard trigger — that failed in a row, so that the {@code errorAfter}-th is logged at ERROR once,
- * and tells the bound {@link StageHandler}, which notes the error on the batch. Holds at most
- * {@code maxTracked} pairs: beyond that the least recently failed pair is forgotten (its count starts
- * again). A delivery clears its pair. Thread-safe.
+ * (batch, stage) — (batch, stage, shard) for a shard trigger — that failed in a row, so that the
+ * {@code errorAfter}-th is logged at ERROR once, and tells the bound {@link StageHandler}, which notes the error
+ * on the batch. Holds at most {@code maxTracked} pairs: beyond that the least recently failed pair is forgotten
+ * (its count starts again). A delivery clears its pair. Thread-safe.
  */
 final class Undelivered {
     private static final Logger LOG = LoggerFactory.getLogger(HttpTrigger.class);

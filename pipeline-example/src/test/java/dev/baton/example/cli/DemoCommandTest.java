@@ -47,7 +47,9 @@ class DemoCommandTest {
                         "progress: 100%  batches 3/3",
                         "batches: 3 completed, 0 failed")
                 .containsPattern("annotation\\s+\\d+ms\\s+\\d+ms\\s+\\d+ms\\s+\\d+")
-                .contains("all 3 batches completed");
+                .contains("all 3 batches completed")
+                .containsPattern("host results: 6 screenshot analyses, 3 batch results, sha256 [0-9a-f]{16}\\n");
+        assertThat(report).containsPattern("annotation .*\\d+ms  -\\n");
         assertThat(report).containsPattern("persistence\\s+\\d+ms\\s+\\d+ms\\s+\\d+ms\\s+3\\s+3\\s+0");
     }
 

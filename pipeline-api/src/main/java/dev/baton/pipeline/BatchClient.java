@@ -5,10 +5,12 @@ import dev.baton.pipeline.internal.Firing;
 import dev.baton.pipeline.internal.Json;
 import dev.baton.pipeline.internal.Retention;
 import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.ShardRecord;
 import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.spi.Trigger;
 import dev.baton.pipeline.spi.UnstorableValueException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -197,10 +199,31 @@ public final class BatchClient {
 
     /**
      * @param batchId the batch
-     * @return its status, or empty when it has no run
+     * @return its status, or empty when it has no run; a fanned-out stage the batch has reached reports its shards
      */
     public Optional<BatchStatus> status(long batchId) {
-        return store.find(batchId).map(r -> BatchStatus.of(pipeline, r));
+        return store.find(batchId).map(r -> BatchStatus.of(pipeline, r, shardsOf(r)));
+    }
+
+    /** @return the shards of each fan-out stage the batch has reached, by stage, for those that have any */
+    private Map<String, BatchStatus.Shards> shardsOf(BatchRecord r) {
+        if (!pipeline.fansOut()) {
+            return Map.of();
+        }
+        int reached = pipeline.contains(r.stage())
+                ? pipeline.indexOf(r.stage())
+                : pipeline.stages().size();
+        Map<String, BatchStatus.Shards> shards = new HashMap<>();
+        for (Pipeline.StageSpec spec : pipeline.stages()
+                .subList(0, Math.min(reached + 1, pipeline.stages().size()))) {
+            if (spec.fanOut() != null) {
+                List<ShardRecord> rows = store.shards(r.batchId(), spec.name());
+                if (!rows.isEmpty()) {
+                    shards.put(spec.name(), BatchStatus.Shards.of(rows));
+                }
+            }
+        }
+        return shards;
     }
 
     /**

@@ -127,7 +127,7 @@ public final class FanOut<I> implements Stage {
     }
 
     /** @return whether the stage is split into shards (more than one shard, or sized shards) */
-    public boolean fansOut() {
+    boolean fansOut() {
         return shardSize > 0 || shards > 1;
     }
 
@@ -135,7 +135,7 @@ public final class FanOut<I> implements Stage {
      * @param itemCount how many items the source returned
      * @return the shards of that many items
      */
-    public ShardPlan plan(int itemCount) {
+    ShardPlan plan(int itemCount) {
         int count = shardSize > 0 ? (int) Math.min(MAX_SHARDS, ((long) itemCount + shardSize - 1) / shardSize) : shards;
         count = Math.max(1, Math.min(count, itemCount));
         return new ShardPlan(itemCount, count, Math.min(parallelism, count));
@@ -146,7 +146,7 @@ public final class FanOut<I> implements Stage {
      * @return the stage's items
      * @throws Exception what the item source threw
      */
-    public List<I> items(StageContext context) throws Exception {
+    List<I> items(StageContext context) throws Exception {
         List<I> list = items.items(context);
         if (list == null) {
             throw new StageValueException("batch " + context.batchId() + " stage " + context.stage()
@@ -156,15 +156,15 @@ public final class FanOut<I> implements Stage {
     }
 
     /**
-     * Runs one shard.
+     * Runs the shard work over some of the items that {@link #items} returned.
      *
-     * @param context the shard's invocation: its cursor and partial output are the shard's
-     * @param shardItems the shard's items
-     * @return the shard's result
+     * @param context the invocation: its cursor and partial output are the shard's
+     * @param someItems a range of the list {@link #items} returned
      * @throws Exception what the work threw
      */
-    public StageResult runShard(StageContext context, List<I> shardItems) throws Exception {
-        return work.run(context, shardItems);
+    @SuppressWarnings("unchecked")
+    StageResult runItems(StageContext context, List<?> someItems) throws Exception {
+        return work.run(context, (List<I>) someItems);
     }
 
     /** Runs the stage unsharded: the shard work over all the items. */

@@ -120,7 +120,17 @@ public final class Pipeline {
      * @param retry how failures are retried
      * @param budget the time budget of one invocation
      */
-    public record StageSpec(String name, Stage stage, RetryPolicy retry, Duration budget) {}
+    public record StageSpec(String name, Stage stage, RetryPolicy retry, Duration budget) {
+        /** @return the stage as a {@link FanOut} that splits into shards, or null when it is an ordinary stage */
+        public FanOut<?> fanOut() {
+            return stage instanceof FanOut<?> f && f.fansOut() ? f : null;
+        }
+    }
+
+    /** @return whether any stage is a {@link FanOut} that splits into shards */
+    public boolean fansOut() {
+        return stages.stream().anyMatch(s -> s.fanOut() != null);
+    }
 
     /** Per-stage settings; values not set fall back to the pipeline's defaults. Not thread-safe. */
     public static final class StageSettings {

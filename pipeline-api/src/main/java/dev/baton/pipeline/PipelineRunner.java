@@ -8,6 +8,9 @@ import dev.baton.pipeline.internal.Json;
 import dev.baton.pipeline.internal.Listeners;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.JsonSource;
+import dev.baton.pipeline.spi.ShardPlan;
+import dev.baton.pipeline.spi.ShardRecord;
+import dev.baton.pipeline.spi.ShardState;
 import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StageStore;
@@ -56,6 +59,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     private final Json json;
     private final ScheduledExecutorService heartbeats;
     private final BatchClient client;
+    private final ShardRunner shards;
     private boolean started;
     private boolean closed;
 
@@ -79,6 +83,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         // would pile up in the queue for a third of the lease each (thousands at a few thousand stages/s)
         timer.setRemoveOnCancelPolicy(true);
         this.heartbeats = timer;
+        this.shards = new ShardRunner(pipeline, store, b.trigger, listeners, clock, owner, json, timer);
         this.client = BatchClient.builder(pipeline, store)
                 .trigger(trigger)
                 .interceptor(interceptor)
@@ -190,6 +195,50 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         return runClaimed(pipeline.stage(claim.stage()), claim, null);
     }
 
+    /**
+     * Runs one invocation of a shard of a fanned-out stage ({@link FanOut}) on the calling thread, if and only if
+     * the shard is pending and due and the batch is fanned out at the stage; otherwise does nothing (a duplicate or
+     * late shard trigger). The last shard's commit joins the stage's output and advances the batch.
+     *
+     * @param shard the shard's number, from 0
+     * @return what happened
+     * @throws UnknownStageException if the pipeline has no such stage (nothing is changed)
+     * @throws IllegalArgumentException if {@code shard} is negative
+     */
+    @Override
+    public StageOutcome runShard(long batchId, String stage, int shard) {
+        return shards.run(batchId, stage, shard, null);
+    }
+
+    /**
+     * Like {@link #runShard(long, String, int)}, with a deadline the host sets from outside, as
+     * {@link #runStage(long, String, Instant)} has.
+     *
+     * @param shard the shard's number, from 0
+     * @param hostDeadline the latest the shard's work may run, or {@code null} for the budget alone
+     * @return what happened
+     * @throws UnknownStageException if the pipeline has no such stage (nothing is changed)
+     */
+    public StageOutcome runShard(long batchId, String stage, int shard, Instant hostDeadline) {
+        return shards.run(batchId, stage, shard, hostDeadline);
+    }
+
+    /**
+     * Runs a shard this runner's owner has already claimed (a queue worker that claims due shards in bulk calls
+     * this).
+     *
+     * @param claim a shard returned by {@link StageStore#claimShard} (or a worker's bulk claim) for {@link #owner()}
+     * @return what happened
+     * @throws IllegalArgumentException if the claim is not held by this runner's owner
+     */
+    public StageOutcome runClaimedShard(ShardRecord claim) {
+        if (claim.state() != ShardState.IN_PROGRESS || !owner.equals(claim.leaseOwner())) {
+            throw new IllegalArgumentException(claim.describe() + " is not claimed by this runner (" + owner
+                    + "); claim it with StageStore.claimShard first");
+        }
+        return shards.runClaimed(pipeline.stage(claim.stage()), claim, null);
+    }
+
     private StageOutcome runClaimed(Pipeline.StageSpec spec, BatchRecord claim, Instant hostDeadline) {
         Step first = executeWithMdc(spec, claim, hostDeadline);
         Step step = first;
@@ -255,10 +304,24 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         try {
             StageResult result;
             Throwable failure = null;
+            ShardPlan fanOut = null;
             try {
-                result = Objects.requireNonNull(
-                        spec.stage().execute(context),
-                        "stage '" + stage + "' returned null; return StageResult.done(output) instead");
+                FanOut<?> fan = spec.fanOut();
+                if (fan != null) {
+                    // a stage already sliced unsharded (its cursor) finishes unsharded
+                    List<?> items = fan.items(context);
+                    ShardPlan plan = fan.plan(items.size());
+                    if (plan.shards() > 1 && claim.cursor() == null) {
+                        fanOut = plan;
+                    }
+                    result = fanOut != null ? null : fan.runItems(context, items);
+                } else {
+                    result = spec.stage().execute(context);
+                }
+                if (fanOut == null) {
+                    Objects.requireNonNull(
+                            result, "stage '" + stage + "' returned null; return StageResult.done(output) instead");
+                }
             } catch (Exception | LinkageError | AssertionError e) {
                 result = null;
                 failure = e;
@@ -278,6 +341,10 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
             Attempt run = new Attempt(spec, claim, claim.statsOf(stage), started, took);
             if (failure != null) {
                 return new Step(failed(run, describe(failure), true, failure));
+            }
+            if (fanOut != null) {
+                StageOutcome fanned = shards.fanOut(claim, fanOut, run.stats(null));
+                return new Step(fanned != null ? fanned : lost(claim, stage));
             }
             if (result instanceof StageResult.Fail fail) {
                 return new Step(failed(run, fail.reason(), false, null));

@@ -5,6 +5,8 @@ import dev.baton.pipeline.internal.Listeners;
 import dev.baton.pipeline.internal.RepeatedFailureLog;
 import dev.baton.pipeline.internal.Retention;
 import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.ShardRecord;
+import dev.baton.pipeline.spi.ShardState;
 import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.spi.Trigger;
 import java.time.Duration;
@@ -12,6 +14,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -90,7 +93,55 @@ public final class StallSweeper implements AutoCloseable {
                 break;
             }
         }
+        if (pipeline.fansOut()) {
+            rescued += sweepShards(store.findStalledShards(pendingGrace, PAGE));
+        }
         reportOutside(stages);
+        return rescued;
+    }
+
+    /**
+     * Rescues shards as {@link #sweep} rescues batches: an expired lease is retried (or fails the batch when its
+     * attempts are spent), an overdue pending shard is triggered again. Shards of stages this pipeline does not
+     * fan out are left alone.
+     */
+    private int sweepShards(List<ShardRecord> page) {
+        int rescued = 0;
+        for (ShardRecord stalled : page) {
+            if (!pipeline.contains(stalled.stage())) {
+                continue;
+            }
+            boolean expired = stalled.state() == ShardState.IN_PROGRESS;
+            RetryPolicy retry = pipeline.stage(stalled.stage()).retry();
+            boolean exhausted = expired && !retry.allowsRetryAfter(stalled.attempt());
+            String error = expired
+                    ? "shard " + stalled.shard() + " of " + stalled.shards() + ": lease of " + stalled.leaseOwner()
+                            + " expired at " + stalled.leaseUntil() + " during attempt " + stalled.attempt()
+                            + (exhausted ? " (gave up after " + stalled.attempt() + " attempts)" : "")
+                    : stalled.error();
+            Optional<ShardRecord> moved = store.rescueShard(stalled, error, exhausted);
+            if (moved.isEmpty()) {
+                continue;
+            }
+            ShardRecord r = moved.get();
+            rescued++;
+            if (r.state() == ShardState.FAILED) {
+                LOG.error("batch {} failed at stage {}: {}", r.batchId(), r.stage(), error);
+                listeners.batchFailed(r.batchId(), r.stage(), error);
+                continue;
+            }
+            LOG.info(
+                    "{}: {}; triggering attempt {}",
+                    r.describe(),
+                    expired ? "lease expired" : "trigger overdue",
+                    r.attempt());
+            listeners.stalledRecovered(r.batchId(), r.stage(), r.attempt());
+            try {
+                trigger.fireShard(r.batchId(), r.stage(), r.shard(), Duration.ZERO, r.traceContext());
+            } catch (RuntimeException e) {
+                LOG.warn("{}: trigger failed ({}); the sweeper will fire it again", r.describe(), e.toString());
+            }
+        }
         return rescued;
     }
 

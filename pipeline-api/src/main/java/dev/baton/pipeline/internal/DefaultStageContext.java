@@ -22,9 +22,26 @@ public final class DefaultStageContext implements StageContext {
     private final Instant deadline;
     private final Clock clock;
     private final Logger log;
+    private final String outputKey;
 
     public DefaultStageContext(
             Pipeline pipeline, StageStore store, Json json, BatchRecord claim, Instant deadline, Clock clock) {
+        this(pipeline, store, json, claim, deadline, clock, claim.stage());
+    }
+
+    /**
+     * @param outputKey the stage name under which the invocation's partial output is stored: the stage's, or a
+     *     shard's data key
+     */
+    public DefaultStageContext(
+            Pipeline pipeline,
+            StageStore store,
+            Json json,
+            BatchRecord claim,
+            Instant deadline,
+            Clock clock,
+            String outputKey) {
+        this.outputKey = outputKey;
         this.pipeline = pipeline;
         this.store = store;
         this.json = json;
@@ -97,7 +114,7 @@ public final class DefaultStageContext implements StageContext {
         if (claim.cursor() == null) {
             return Optional.empty();
         }
-        return json.readOutput(store, type, batchId(), stage(), "partial output")
+        return json.readOutput(store, type, batchId(), outputKey, "partial output")
                 .flatMap(value -> value);
     }
 

@@ -6,6 +6,8 @@ import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.JsonSource;
+import dev.baton.pipeline.spi.ShardPlan;
+import dev.baton.pipeline.spi.ShardRecord;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.spi.StoreException;
@@ -113,6 +115,7 @@ public final class JdbcStageStore implements StageStore {
     private final Statements sql;
     private final OutputRows outputs;
     private final DueClaims dueClaims;
+    private final ShardStatements shards;
     private final Duration networkTimeout;
     private final SchemaCheck schema;
 
@@ -131,6 +134,7 @@ public final class JdbcStageStore implements StageStore {
         this.sql = new Statements(names);
         this.outputs = new OutputRows(jdbi, sql, b.chunkThreshold);
         this.dueClaims = new DueClaims(jdbi, sql, names);
+        this.shards = new ShardStatements(jdbi, sql, outputs);
         this.schema = new SchemaCheck(names, sql);
         call("checking Baton's tables", () -> {
             jdbi.useHandle(schema::require);
@@ -641,10 +645,14 @@ public final class JdbcStageStore implements StageStore {
     public Optional<BatchRecord> cancel(long batchId) {
         return call(
                 "cancelling batch " + batchId,
-                () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.CANCEL))
-                        .bind("b", batchId)
-                        .map(ROWS)
-                        .findOne()));
+                () -> jdbi.inTransaction(h -> {
+                    Optional<BatchRecord> cancelled = h.createQuery(sql.of(SqlText.CANCEL))
+                            .bind("b", batchId)
+                            .map(ROWS)
+                            .findOne();
+                    cancelled.ifPresent(r -> shards.deleteShards(h, batchId, null));
+                    return cancelled;
+                }));
     }
 
     /**
@@ -666,13 +674,98 @@ public final class JdbcStageStore implements StageStore {
                             .bindArray("cleared", String.class, cleared)
                             .map(ROWS)
                             .findOne();
-                    moved.ifPresent(r -> h.createUpdate(sql.of(SqlText.DELETE_OUTPUTS))
-                            .bind("b", batchId)
-                            .bindArray("cleared", String.class, cleared)
-                            .bind("input_stage", OutputRows.INPUT)
-                            .execute());
+                    moved.ifPresent(r -> {
+                        h.createUpdate(sql.of(SqlText.DELETE_OUTPUTS))
+                                .bind("b", batchId)
+                                .bindArray("cleared", String.class, cleared)
+                                .bind("input_stage", OutputRows.INPUT)
+                                .execute();
+                        shards.deleteShards(h, batchId, cleared);
+                    });
                     return moved;
                 }));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One transaction: the compare-and-set on the batch's claim, then the shard rows in
+     * {@code batch_processing_shard} (migration {@code V4__stage_shards.sql}).
+     */
+    @Override
+    public Optional<List<ShardRecord>> fanOut(BatchRecord claim, ShardPlan plan, StageStats stats) {
+        return call(
+                "fanning out " + stageOf(claim) + " into " + plan.shards() + " shards",
+                () -> shards.fanOut(claim, plan, stats));
+    }
+
+    @Override
+    public Optional<ShardRecord> claimShard(long batchId, String stage, int shard, String owner, Duration lease) {
+        return call(
+                "claiming shard " + shard + " of stage '" + stage + "' of batch " + batchId,
+                () -> shards.claim(batchId, stage, shard, owner, lease));
+    }
+
+    @Override
+    public boolean heartbeatShard(ShardRecord claim, Duration lease) {
+        return call("renewing the lease of " + claim.describe(), () -> shards.heartbeat(claim, lease));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws UnstorableValueException if {@code cursor} or {@code partialOutput} is not one JSON value (nothing is
+     *     written)
+     */
+    @Override
+    public boolean saveShardProgress(
+            ShardRecord claim, String cursor, JsonSource partialOutput, int attempt, String error, Duration backoff) {
+        if (attempt < 1) {
+            throw new UnstorableValueException(
+                    claim.describe() + ": the next attempt must be at least 1, got " + attempt);
+        }
+        JsonText.requireStorableCursor(cursor, "the cursor of " + claim.describe());
+        return call(
+                "committing the progress of " + claim.describe(),
+                () -> shards.saveProgress(claim, cursor, partialOutput, attempt, error, backoff));
+    }
+
+    @Override
+    public boolean retryShard(ShardRecord claim, String error, Duration backoff) {
+        return call("scheduling a retry of " + claim.describe(), () -> shards.retry(claim, error, backoff));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The join reads each shard's output a row at a time and writes the stage's output as it goes (chunked like
+     * any output), splicing the arrays' text: elements are neither parsed nor re-formatted, so memory is one chunk
+     * whatever the size of the shards' outputs.
+     */
+    @Override
+    public ShardCommit completeShard(ShardRecord claim, JsonSource output, String nextStage) {
+        return call("committing the output of " + claim.describe(), () -> shards.complete(claim, output, nextStage));
+    }
+
+    @Override
+    public boolean failShard(ShardRecord claim, String error) {
+        return call("failing " + claim.describe(), () -> shards.fail(claim, error));
+    }
+
+    @Override
+    public List<ShardRecord> shards(long batchId, String stage) {
+        return call(
+                "reading the shards of stage '" + stage + "' of batch " + batchId, () -> shards.shards(batchId, stage));
+    }
+
+    @Override
+    public List<ShardRecord> findStalledShards(Duration pendingGrace, int limit) {
+        return call("finding stalled shards", () -> shards.findStalled(pendingGrace, limit));
+    }
+
+    @Override
+    public Optional<ShardRecord> rescueShard(ShardRecord stalled, String error, boolean exhausted) {
+        return call("rescuing " + stalled.describe(), () -> shards.rescue(stalled, error, exhausted));
     }
 
     /**

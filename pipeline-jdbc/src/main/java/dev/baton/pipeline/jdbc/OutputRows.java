@@ -75,6 +75,21 @@ final class OutputRows {
     }
 
     /**
+     * Starts the write of one output of (batch, stage) inside the caller's transaction on {@code h}, which has
+     * already done its compare-and-set: the text streams into rows on {@code h} (or stays in memory while it fits
+     * one row), {@link Write#finishIn()} writes what is left, and the caller commits or rolls back. Closing it
+     * leaves {@code h} alone.
+     *
+     * @param where what the output is, for messages
+     */
+    Write<Boolean> writeIn(Handle h, long batchId, String stage, String where) {
+        Write<Boolean> write = new Write<>(batchId, stage, where, handle -> Optional.of(true), false);
+        write.h = h;
+        write.external = true;
+        return write;
+    }
+
+    /**
      * Reads (batch, stage) through {@code reader}, fetching one row at a time (the caller's transaction
      * keeps the server-side cursor open).
      *
@@ -163,6 +178,7 @@ final class OutputRows {
         private RuntimeException failure;
         private final Utf16 utf16;
         private UnstorableValueException refused;
+        private boolean external;
 
         private Write(long batchId, String stage, String where, Function<Handle, Optional<M>> lockRow, boolean drain) {
             this.batchId = batchId;
@@ -427,8 +443,10 @@ final class OutputRows {
         /** Opens the transaction of a chunked write: the caller's compare-and-set, then the stage's old rows go. */
         private void begin() {
             run(() -> {
-                h = jdbi.open();
-                h.begin();
+                if (!external) {
+                    h = jdbi.open();
+                    h.begin();
+                }
                 moved = lockRow.apply(h);
                 if (moved.isPresent()) {
                     h.createUpdate(sql.of(SqlText.DELETE_ROWS))
@@ -477,10 +495,43 @@ final class OutputRows {
         @Override
         public void flush() {}
 
+        /**
+         * Ends a {@link #writeIn} write after {@link #from}: writes the text that fit in memory as one row, or the
+         * last slice and every row's count; the caller's transaction commits it.
+         */
+        void finishIn() {
+            if (fitting != null) {
+                String text = fitting;
+                run(() -> {
+                    h.createUpdate(sql.of(SqlText.DELETE_ROWS))
+                            .bind("b", batchId)
+                            .bind("s", stage)
+                            .execute();
+                    h.createUpdate(sql.of(SqlText.PUT_OUTPUT))
+                            .bind("b", batchId)
+                            .bind("s", stage)
+                            .bind("d", text)
+                            .execute();
+                });
+                return;
+            }
+            run(() -> {
+                if (slice != null && filled > 0) {
+                    insert(new String(slice, 0, filled));
+                    filled = 0;
+                }
+                h.createUpdate(sql.of(SqlText.COUNT_CHUNKS))
+                        .bind("n", chunks)
+                        .bind("b", batchId)
+                        .bind("s", stage)
+                        .execute();
+            });
+        }
+
         /** Rolls back and returns the connection of a chunked write that was not committed. */
         @Override
         public void close() {
-            if (h == null) {
+            if (h == null || external) {
                 return;
             }
             try {

@@ -259,7 +259,9 @@ enum SqlText {
                 RETURNING batch_id),
             rows AS (
                 DELETE FROM <data> WHERE batch_id IN (SELECT batch_id FROM gone)
-                RETURNING 1)
+                RETURNING 1),
+            shards AS (
+                DELETE FROM <shard> WHERE batch_id IN (SELECT batch_id FROM gone))
             SELECT batch_id, (SELECT count(*) FROM rows) AS data_rows FROM gone ORDER BY batch_id"""),
 
     /** A page of batches in {@code :states} (all when {@code :all}), oldest change first. */
@@ -306,6 +308,206 @@ enum SqlText {
     INSERT_CHUNK("""
             INSERT INTO <data> (batch_id, stage, data, created_at, chunk, chunks)
             VALUES (:b, :s, to_jsonb(CAST(:d AS text)), now(), :c, :n)"""),
+
+    /**
+     * Fans a held claim out: the batch row stays {@code in_progress} with the owner {@code ':shards'} and no lease
+     * (the shards hold leases), with the stage's stats so far.
+     */
+    FAN_OUT("""
+            UPDATE <queue>
+               SET lease_owner = ':shards', lease_until = NULL, version = version + 1, updated_at = now(),
+                   stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))
+             WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'"""),
+
+    /** How many of a stage's shards there are, and how many belong to the plan of {@code :k} shards of {@code :n}. */
+    SHARD_PLAN("""
+            SELECT count(*) AS all_shards, count(*) FILTER (WHERE shards = :k AND items = :n) AS same_plan
+              FROM <shard> WHERE batch_id = :b AND stage = :stage"""),
+
+    /** Deletes a stage's shards (a fan-out of another plan). */
+    DELETE_STAGE_SHARDS("""
+            DELETE FROM <shard> WHERE batch_id = :b AND stage = :stage"""),
+
+    /** The shards of a plan: {@code :k} contiguous ranges of {@code :n} items, the first {@code :p} pending. */
+    INSERT_SHARDS("""
+            INSERT INTO <shard> (batch_id, stage, shard, shards, status, attempt, version, run_after, from_item,
+                                 to_item, items, parallelism, created_at, updated_at)
+            SELECT :b, :stage, k, :k, CASE WHEN k < :p THEN 'pending' ELSE 'waiting' END, 1, 0, now(),
+                   CAST(CAST(k AS bigint) * :n / :k AS int), CAST(CAST(k + 1 AS bigint) * :n / :k AS int), :n, :p,
+                   now(), now()
+              FROM generate_series(0, :k - 1) AS k"""),
+
+    /** A retried fan-out of the same plan: the shards not completed are scheduled again, the first {@code :p}. */
+    RESCHEDULE_SHARDS("""
+            UPDATE <shard> s
+               SET status = CASE WHEN r.rank <= :p THEN 'pending' ELSE 'waiting' END, attempt = 1,
+                   error_message = NULL, lease_owner = NULL, lease_until = NULL, run_after = now(),
+                   finished_at = NULL, parallelism = :p, version = s.version + 1, updated_at = now()
+              FROM (SELECT shard, row_number() OVER (ORDER BY shard) AS rank FROM <shard>
+                     WHERE batch_id = :b AND stage = :stage AND status <> 'completed') r
+             WHERE s.batch_id = :b AND s.stage = :stage AND s.shard = r.shard"""),
+
+    /** A stage's shards in one state ({@code :status}), or all of them ({@code :status} NULL), in shard order. */
+    SHARDS_OF("""
+            SELECT <shard_columns> FROM <shard> s JOIN <queue> q ON q.batch_id = s.batch_id
+             WHERE s.batch_id = :b AND s.stage = :stage AND (CAST(:status AS text) IS NULL OR s.status = :status)
+             ORDER BY s.shard"""),
+
+    /** Claims one pending, due shard of a batch that is fanned out at its stage. */
+    CLAIM_SHARD("""
+            UPDATE <shard> s
+               SET status = 'in_progress', lease_owner = :owner,
+                   lease_until = now() + :lease * interval '1 millisecond', version = s.version + 1,
+                   updated_at = now(), started_at = coalesce(s.started_at, now())
+              FROM <queue> q
+             WHERE s.batch_id = :b AND s.stage = :stage AND s.shard = :shard AND s.status = 'pending'
+               AND s.run_after <= now()
+               AND q.batch_id = s.batch_id AND q.current_stage = s.stage AND q.status = 'in_progress'
+               AND q.lease_owner = ':shards'
+            RETURNING <shard_columns>"""),
+
+    /** Renews a held shard lease, skipping the row while the shard's own commit holds its lock. */
+    RENEW_SHARD_LEASE("""
+            UPDATE <shard> SET lease_until = now() + :lease * interval '1 millisecond'
+             WHERE (batch_id, stage, shard) = (
+                       SELECT batch_id, stage, shard FROM <shard>
+                        WHERE batch_id = :b AND stage = :stage AND shard = :shard AND version = :v
+                          AND lease_owner = :owner AND status = 'in_progress'
+                          FOR UPDATE SKIP LOCKED)"""),
+
+    /** Whether a shard claim still holds (1) or not (0), whether or not its row is locked. */
+    HOLDS_SHARD("""
+            SELECT count(*) FROM <shard>
+             WHERE batch_id = :b AND stage = :stage AND shard = :shard AND version = :v AND lease_owner = :owner
+               AND status = 'in_progress'"""),
+
+    /**
+     * A shard's continuation or retry: pending at {@code :attempt} (NULL: attempt + 1), due after {@code :backoff},
+     * with {@code :error}; its cursor when {@code :keep_cursor} is false. Only while the batch is fanned out.
+     */
+    RESCHEDULE_SHARD("""
+            UPDATE <shard>
+               SET status = 'pending', attempt = coalesce(CAST(:attempt AS int), attempt + 1), error_message = :error,
+                   cursor = CASE WHEN :keep_cursor THEN cursor ELSE CAST(:cursor AS jsonb) END,
+                   run_after = now() + :backoff * interval '1 millisecond',
+                   lease_owner = NULL, lease_until = NULL, version = version + 1, updated_at = now()
+             WHERE batch_id = :b AND stage = :stage AND shard = :shard AND version = :v AND lease_owner = :owner
+               AND status = 'in_progress'
+               AND EXISTS (SELECT FROM <queue> q WHERE q.batch_id = :b AND q.current_stage = :stage
+                              AND q.status = 'in_progress' AND q.lease_owner = ':shards')"""),
+
+    /**
+     * Locks the row of a batch fanned out at {@code :stage}: every shard commit that may end the stage (a
+     * completion, a failure) takes it first, so they run one after another and exactly one of them joins.
+     */
+    LOCK_FANNED_OUT("""
+            SELECT <columns> FROM <queue>
+             WHERE batch_id = :b AND current_stage = :stage AND status = 'in_progress' AND lease_owner = ':shards'
+               FOR UPDATE"""),
+
+    /** Ends a held shard ({@code :status} completed or failed); its lease, and a completed one's cursor, go. */
+    END_SHARD("""
+            UPDATE <shard>
+               SET status = :status, error_message = :error, lease_owner = NULL, lease_until = NULL,
+                   cursor = CASE WHEN :status = 'completed' THEN NULL ELSE cursor END,
+                   finished_at = now(), version = version + 1, updated_at = now()
+             WHERE batch_id = :b AND stage = :stage AND shard = :shard AND version = :v AND lease_owner = :owner
+               AND status = 'in_progress'"""),
+
+    /** An expired shard with no attempts left fails (the sweeper): like {@link #END_SHARD}, on an expired lease. */
+    FAIL_EXPIRED_SHARD("""
+            UPDATE <shard>
+               SET status = 'failed', error_message = :error, lease_owner = NULL, lease_until = NULL,
+                   finished_at = now(), version = version + 1, updated_at = now()
+             WHERE batch_id = :b AND stage = :stage AND shard = :shard AND version = :v AND status = 'in_progress'
+               AND lease_until < now()"""),
+
+    /** Schedules the first waiting shard of a stage, when there is one: a finished shard made room for it. */
+    RELEASE_WAITING("""
+            UPDATE <shard> SET status = 'pending', run_after = now(), version = version + 1, updated_at = now()
+             WHERE (batch_id, stage, shard) = (
+                       SELECT batch_id, stage, shard FROM <shard>
+                        WHERE batch_id = :b AND stage = :stage AND status = 'waiting'
+                        ORDER BY shard LIMIT 1)
+            RETURNING shard"""),
+
+    /** How many of a stage's shards have not completed. */
+    UNFINISHED_SHARDS("""
+            SELECT count(*) FROM <shard> WHERE batch_id = :b AND stage = :stage AND status <> 'completed'"""),
+
+    /** The join's advance of a fanned-out batch: to {@code :next} ({@code :status} pending) or completed. */
+    ADVANCE_FANNED_OUT("""
+            UPDATE <queue>
+               SET current_stage = :next, status = :status, attempt = 1, cursor = NULL, error_message = NULL,
+                   run_after = now(), version = version + 1, updated_at = now(),
+                   lease_owner = NULL, lease_until = NULL,
+                   stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))
+             WHERE batch_id = :b AND current_stage = :stage AND status = 'in_progress' AND lease_owner = ':shards'"""),
+
+    /** A shard's failure fails its fanned-out batch. */
+    FAIL_FANNED_OUT("""
+            UPDATE <queue>
+               SET status = 'failed', error_message = :error, version = version + 1, updated_at = now(),
+                   lease_owner = NULL, lease_until = NULL
+             WHERE batch_id = :b AND current_stage = :stage AND status = 'in_progress' AND lease_owner = ':shards'"""),
+
+    /** The shards of a stage that have not finished stop: another shard failed the batch. */
+    CANCEL_UNFINISHED_SHARDS("""
+            UPDATE <shard>
+               SET status = 'cancelled', lease_owner = NULL, lease_until = NULL, version = version + 1,
+                   updated_at = now()
+             WHERE batch_id = :b AND stage = :stage AND status IN ('waiting', 'pending', 'in_progress')"""),
+
+    /** Deletes the shard outputs of a batch's stages {@code :cleared} (every stage when {@code :all}). */
+    DELETE_SHARD_OUTPUTS("""
+            DELETE FROM <data>
+             WHERE batch_id = :b AND position(':shard:' IN stage) > 0
+               AND (:all OR split_part(stage, ':shard:', 1) = ANY(:cleared))"""),
+
+    /** Deletes the shards of a batch's stages {@code :cleared} (every stage when {@code :all}). */
+    DELETE_SHARDS("""
+            DELETE FROM <shard> WHERE batch_id = :b AND (:all OR stage = ANY(:cleared))"""),
+
+    /**
+     * Shards the sweeper must look at, of batches still fanned out: expired leases and pending shards overdue by
+     * {@code :grace} (a lost trigger), oldest change first.
+     */
+    FIND_STALLED_SHARDS("""
+            SELECT <shard_columns> FROM <shard> s
+              JOIN <queue> q ON q.batch_id = s.batch_id AND q.current_stage = s.stage AND q.status = 'in_progress'
+                            AND q.lease_owner = ':shards'
+             WHERE (s.status = 'in_progress' AND s.lease_until < now())
+                OR (s.status = 'pending' AND s.run_after <= now() - :grace * interval '1 millisecond'
+                    AND s.updated_at <= now() - :grace * interval '1 millisecond')
+             ORDER BY s.updated_at
+             LIMIT :limit"""),
+
+    /** The rescue of an expired shard: pending again with attempt + 1, due now. */
+    RESCUE_EXPIRED_SHARD("""
+            UPDATE <shard>
+               SET status = 'pending', attempt = attempt + 1, error_message = :error, run_after = now(),
+                   lease_owner = NULL, lease_until = NULL, version = version + 1, updated_at = now()
+             WHERE (batch_id, stage, shard) = (
+                       SELECT batch_id, stage, shard FROM <shard>
+                        WHERE batch_id = :b AND stage = :stage AND shard = :shard AND version = :v
+                          AND status = 'in_progress' AND lease_until < now()
+                          FOR UPDATE SKIP LOCKED)
+            RETURNING shard"""),
+
+    /** The sweeper's touch of an overdue pending shard: so that one sweeper alone re-triggers it. */
+    TOUCH_PENDING_SHARD("""
+            UPDATE <shard> SET version = version + 1, updated_at = now()
+             WHERE (batch_id, stage, shard) = (
+                       SELECT batch_id, stage, shard FROM <shard>
+                        WHERE batch_id = :b AND stage = :stage AND shard = :shard AND version = :v
+                          AND status = 'pending'
+                          FOR UPDATE SKIP LOCKED)
+            RETURNING shard"""),
+
+    /** One output that fits one row, as jsonb, after {@link #DELETE_ROWS} (a shard's output, a joined output). */
+    PUT_OUTPUT("""
+            INSERT INTO <data> (batch_id, stage, data, created_at, chunk, chunks)
+            VALUES (:b, :s, CAST(:d AS jsonb), now(), 0, 1)"""),
 
     /** Sets the chunk count on every row of a chunked write. */
     COUNT_CHUNKS("""

@@ -25,7 +25,9 @@ final class Statements {
                 "shard",
                 names.shard(),
                 "columns",
-                BatchRowMapper.COLUMNS);
+                BatchRowMapper.COLUMNS,
+                "shard_columns",
+                ShardRowMapper.COLUMNS);
         for (SqlText statement : SqlText.values()) {
             if (!RENDERED_BY_USER.contains(statement)) {
                 texts.put(statement, statement.render(values));

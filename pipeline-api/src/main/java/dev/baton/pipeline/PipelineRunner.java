@@ -83,7 +83,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         // would pile up in the queue for a third of the lease each (thousands at a few thousand stages/s)
         timer.setRemoveOnCancelPolicy(true);
         this.heartbeats = timer;
-        this.shards = new ShardRunner(pipeline, store, b.trigger, listeners, clock, owner, json, timer);
+        this.shards = new ShardRunner(pipeline, store, b.trigger, listeners, clock, owner, json, timer, b.interceptor);
         this.client = BatchClient.builder(pipeline, store)
                 .trigger(trigger)
                 .interceptor(interceptor)

@@ -42,6 +42,7 @@ final class ShardRunner {
     private final String owner;
     private final Json json;
     private final ScheduledExecutorService heartbeats;
+    private final StageInterceptor interceptor;
 
     ShardRunner(
             Pipeline pipeline,
@@ -51,7 +52,9 @@ final class ShardRunner {
             Clock clock,
             String owner,
             Json json,
-            ScheduledExecutorService heartbeats) {
+            ScheduledExecutorService heartbeats,
+            StageInterceptor interceptor) {
+        this.interceptor = interceptor;
         this.pipeline = pipeline;
         this.store = store;
         this.trigger = trigger;
@@ -113,13 +116,35 @@ final class ShardRunner {
         MDC.put("shard", Integer.toString(claim.shard()));
         MDC.put("attempt", Integer.toString(claim.attempt()));
         try {
-            return execute(spec, claim, hostDeadline);
+            return intercepted(spec, claim, hostDeadline);
         } finally {
             MDC.remove("batchId");
             MDC.remove("stage");
             MDC.remove("shard");
             MDC.remove("attempt");
         }
+    }
+
+    /** Runs {@link #execute} inside the interceptor (a span per shard invocation), which must call it once. */
+    private StageOutcome intercepted(Pipeline.StageSpec spec, ShardRecord claim, Instant hostDeadline) {
+        if (interceptor == StageInterceptor.NONE) {
+            return execute(spec, claim, hostDeadline);
+        }
+        StageOutcome[] ran = new StageOutcome[1];
+        StageInterceptor.Invocation invocation =
+                new StageInterceptor.Invocation(claim.batchId(), spec.name(), claim.attempt(), claim.traceContext());
+        StageOutcome outcome = interceptor.aroundStage(invocation, () -> {
+            if (ran[0] != null) {
+                throw new IllegalStateException(claim.describe() + ": the interceptor ran the invocation twice");
+            }
+            ran[0] = execute(spec, claim, hostDeadline);
+            return ran[0];
+        });
+        if (ran[0] == null || outcome != ran[0]) {
+            throw new IllegalStateException(claim.describe() + ": interceptor "
+                    + interceptor.getClass().getName() + " must run the invocation once and return its outcome");
+        }
+        return outcome;
     }
 
     private StageOutcome execute(Pipeline.StageSpec spec, ShardRecord claim, Instant hostDeadline) {

@@ -510,10 +510,8 @@ public interface StageStore {
      * Fans the claimed stage out: in one transaction, writes the shards of {@code plan} (the first
      * {@code plan.parallelism()} {@link ShardState#PENDING pending} and due now, the rest
      * {@link ShardState#WAITING waiting}), records {@code stats} for the stage, and leaves the batch
-     * {@code in_progress} with {@link #SHARDS_OWNER} as its owner and no lease. A stage that already has
-     * shards of the same plan (a retry after a shard failed the batch) keeps those that completed and
-     * schedules the others again at attempt 1; shards of another plan are replaced. The default throws
-     * {@link UnsupportedOperationException}.
+     * {@code in_progress} with {@link #SHARDS_OWNER} as its owner and no lease. Shards the stage still has
+     * (a store's reset that kept them) are replaced. The default throws {@link UnsupportedOperationException}.
      *
      * @param claim the batch's claim of the stage
      * @param plan the shards

@@ -4,6 +4,8 @@ import dev.baton.pipeline.BatchQuery;
 import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.JsonSource;
+import dev.baton.pipeline.spi.ShardPlan;
+import dev.baton.pipeline.spi.ShardRecord;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StageStore;
 import java.time.Duration;
@@ -21,6 +23,8 @@ final class CrashingStageStore implements StageStore {
     private final AtomicInteger crashesLeft;
     /** Claims whose process "died": it writes nothing more for them, as a dead process would not. */
     private final Set<BatchRecord> dead = ConcurrentHashMap.newKeySet();
+    /** Shard claims whose process "died", likewise. */
+    private final Set<ShardRecord> deadShards = ConcurrentHashMap.newKeySet();
 
     CrashingStageStore(StageStore delegate, String stage, int times) {
         this.delegate = delegate;
@@ -39,6 +43,24 @@ final class CrashingStageStore implements StageStore {
         if (dead.contains(claim)) {
             throw crashed(claim);
         }
+    }
+
+    /** A shard's commit of its work is a commit of its stage: the crashes count shards' commits too. */
+    private void maybeCrash(ShardRecord claim) {
+        if (claim.stage().equals(stage) && crashesLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            deadShards.add(claim);
+            throw crashed(claim);
+        }
+    }
+
+    private void requireAlive(ShardRecord claim) {
+        if (deadShards.contains(claim)) {
+            throw crashed(claim);
+        }
+    }
+
+    private Faults.SimulatedCrash crashed(ShardRecord claim) {
+        return new Faults.SimulatedCrash("simulated crash of " + claim.describe() + " before commit");
     }
 
     private Faults.SimulatedCrash crashed(BatchRecord claim) {
@@ -167,5 +189,62 @@ final class CrashingStageStore implements StageStore {
     @Override
     public void recordTriggerError(long batchId, String stage, String error) {
         delegate.recordTriggerError(batchId, stage, error);
+    }
+
+    @Override
+    public Optional<List<ShardRecord>> fanOut(BatchRecord claim, ShardPlan plan, StageStats stats) {
+        requireAlive(claim);
+        return delegate.fanOut(claim, plan, stats);
+    }
+
+    @Override
+    public Optional<ShardRecord> claimShard(long batchId, String stage, int shard, String owner, Duration lease) {
+        return delegate.claimShard(batchId, stage, shard, owner, lease);
+    }
+
+    @Override
+    public boolean heartbeatShard(ShardRecord claim, Duration lease) {
+        requireAlive(claim);
+        return delegate.heartbeatShard(claim, lease);
+    }
+
+    @Override
+    public boolean saveShardProgress(
+            ShardRecord claim, String cursor, JsonSource partialOutput, int attempt, String error, Duration backoff) {
+        maybeCrash(claim);
+        return delegate.saveShardProgress(claim, cursor, partialOutput, attempt, error, backoff);
+    }
+
+    @Override
+    public boolean retryShard(ShardRecord claim, String error, Duration backoff) {
+        requireAlive(claim);
+        return delegate.retryShard(claim, error, backoff);
+    }
+
+    @Override
+    public ShardCommit completeShard(ShardRecord claim, JsonSource output, String nextStage) {
+        maybeCrash(claim);
+        return delegate.completeShard(claim, output, nextStage);
+    }
+
+    @Override
+    public boolean failShard(ShardRecord claim, String error) {
+        requireAlive(claim);
+        return delegate.failShard(claim, error);
+    }
+
+    @Override
+    public List<ShardRecord> shards(long batchId, String stage) {
+        return delegate.shards(batchId, stage);
+    }
+
+    @Override
+    public List<ShardRecord> findStalledShards(Duration pendingGrace, int limit) {
+        return delegate.findStalledShards(pendingGrace, limit);
+    }
+
+    @Override
+    public Optional<ShardRecord> rescueShard(ShardRecord stalled, String error, boolean exhausted) {
+        return delegate.rescueShard(stalled, error, exhausted);
     }
 }

@@ -65,7 +65,9 @@ public final class Faults {
      * successful invocations of {@code stage}: the process "died" after the stage ran but before
      * its output and advance were committed. The claim stays held until its lease expires: like a
      * dead process, the store writes nothing more for that claim (a retry, a failure or a heartbeat
-     * of it throws the same crash).
+     * of it throws the same crash). For a fanned-out stage the commits that crash are its shards'
+     * ({@code completeShard} and {@code saveShardProgress}), each of which counts as one; a dead
+     * shard claim likewise writes nothing more, and a dead claim of the stage fans nothing out.
      *
      * @param store the real store
      * @param stage the stage whose commits crash

@@ -42,40 +42,26 @@ final class ShardStatements {
 
     Optional<List<ShardRecord>> fanOut(BatchRecord claim, ShardPlan plan, StageStats stats) {
         return jdbi.inTransaction(h -> {
-            int moved = h.createUpdate(sql.of(SqlText.FAN_OUT))
+            Optional<Long> version = h.createQuery(sql.of(SqlText.FAN_OUT))
                     .bind("b", claim.batchId())
                     .bind("v", claim.version())
                     .bind("owner", claim.leaseOwner())
                     .bind("stage", claim.stage())
                     .bind("stats", BatchRowMapper.writeStats(stats))
-                    .execute();
-            if (moved != 1) {
+                    .mapTo(Long.class)
+                    .findOne();
+            if (version.isEmpty()) {
                 return Optional.empty();
             }
-            boolean samePlan = h.createQuery(sql.of(SqlText.SHARD_PLAN))
+            deleteShards(h, claim.batchId(), List.of(claim.stage()));
+            h.createUpdate(sql.of(SqlText.INSERT_SHARDS))
                     .bind("b", claim.batchId())
                     .bind("stage", claim.stage())
                     .bind("k", plan.shards())
                     .bind("n", plan.items())
-                    .map((rs, ctx) ->
-                            rs.getInt("all_shards") == plan.shards() && rs.getInt("same_plan") == plan.shards())
-                    .one();
-            if (samePlan) {
-                h.createUpdate(sql.of(SqlText.RESCHEDULE_SHARDS))
-                        .bind("b", claim.batchId())
-                        .bind("stage", claim.stage())
-                        .bind("p", plan.parallelism())
-                        .execute();
-            } else {
-                deleteShards(h, claim.batchId(), List.of(claim.stage()));
-                h.createUpdate(sql.of(SqlText.INSERT_SHARDS))
-                        .bind("b", claim.batchId())
-                        .bind("stage", claim.stage())
-                        .bind("k", plan.shards())
-                        .bind("n", plan.items())
-                        .bind("p", plan.parallelism())
-                        .execute();
-            }
+                    .bind("p", plan.parallelism())
+                    .bind("base", version.get())
+                    .execute();
             return Optional.of(shardsOf(h, claim.batchId(), claim.stage(), ShardState.PENDING));
         });
     }

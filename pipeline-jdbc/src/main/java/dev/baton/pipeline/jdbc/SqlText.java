@@ -317,35 +317,22 @@ enum SqlText {
             UPDATE <queue>
                SET lease_owner = ':shards', lease_until = NULL, version = version + 1, updated_at = now(),
                    stage_stats = stage_stats || jsonb_build_object(CAST(:stage AS text), CAST(:stats AS jsonb))
-             WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'"""),
+             WHERE batch_id = :b AND version = :v AND lease_owner = :owner AND status = 'in_progress'
+            RETURNING version"""),
 
-    /** How many of a stage's shards there are, and how many belong to the plan of {@code :k} shards of {@code :n}. */
-    SHARD_PLAN("""
-            SELECT count(*) AS all_shards, count(*) FILTER (WHERE shards = :k AND items = :n) AS same_plan
-              FROM <shard> WHERE batch_id = :b AND stage = :stage"""),
-
-    /** Deletes a stage's shards (a fan-out of another plan). */
-    DELETE_STAGE_SHARDS("""
-            DELETE FROM <shard> WHERE batch_id = :b AND stage = :stage"""),
-
-    /** The shards of a plan: {@code :k} contiguous ranges of {@code :n} items, the first {@code :p} pending. */
+    /**
+     * The shards of a plan: {@code :k} contiguous ranges of {@code :n} items, the first {@code :p} pending. Their
+     * versions start at the fanned-out batch row's version times 2^32, above any version of the shards of an earlier
+     * fan-out of the stage, so a claim from before a restart never matches a shard of the new run.
+     */
     INSERT_SHARDS("""
             INSERT INTO <shard> (batch_id, stage, shard, shards, status, attempt, version, run_after, from_item,
                                  to_item, items, parallelism, created_at, updated_at)
-            SELECT :b, :stage, k, :k, CASE WHEN k < :p THEN 'pending' ELSE 'waiting' END, 1, 0, now(),
+            SELECT :b, :stage, k, :k, CASE WHEN k < :p THEN 'pending' ELSE 'waiting' END, 1,
+                   CAST(:base AS bigint) * 4294967296, now(),
                    CAST(CAST(k AS bigint) * :n / :k AS int), CAST(CAST(k + 1 AS bigint) * :n / :k AS int), :n, :p,
                    now(), now()
               FROM generate_series(0, :k - 1) AS k"""),
-
-    /** A retried fan-out of the same plan: the shards not completed are scheduled again, the first {@code :p}. */
-    RESCHEDULE_SHARDS("""
-            UPDATE <shard> s
-               SET status = CASE WHEN r.rank <= :p THEN 'pending' ELSE 'waiting' END, attempt = 1,
-                   error_message = NULL, lease_owner = NULL, lease_until = NULL, run_after = now(),
-                   finished_at = NULL, parallelism = :p, version = s.version + 1, updated_at = now()
-              FROM (SELECT shard, row_number() OVER (ORDER BY shard) AS rank FROM <shard>
-                     WHERE batch_id = :b AND stage = :stage AND status <> 'completed') r
-             WHERE s.batch_id = :b AND s.stage = :stage AND s.shard = r.shard"""),
 
     /** A stage's shards in one state ({@code :status}), or all of them ({@code :status} NULL), in shard order. */
     SHARDS_OF("""

@@ -4,6 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.baton.pipeline.BatchState;
+import dev.baton.pipeline.FanOut;
+import dev.baton.pipeline.Pipeline;
+import dev.baton.pipeline.PipelineRunner;
+import dev.baton.pipeline.Slicer;
+import dev.baton.pipeline.StageOutcome;
+import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.testkit.PostgresExtension;
@@ -51,7 +58,7 @@ class BatonSchemaTest {
         } finally {
             pool.shutdownNow();
         }
-        assertThat(tables("batch_processing_%")).isEqualTo(2);
+        assertThat(tables("batch_processing_%")).isEqualTo(3);
         assertThat(BatonSchema.migrate(PG.dataSource())).isEmpty();
     }
 
@@ -94,7 +101,7 @@ class BatonSchemaTest {
             assertThat(text).doesNotContain("${").doesNotContain("baton_schema_history");
             sql.execute(text);
         }
-        assertThat(tables("batch_processing_%")).isEqualTo(2);
+        assertThat(tables("batch_processing_%")).isEqualTo(3);
         JdbcStageStore store = JdbcStageStore.builder(PG.dataSource()).build();
         assertThat(store.create(1, "setup").attempt()).isEqualTo(1);
     }
@@ -141,7 +148,7 @@ class BatonSchemaTest {
         assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).build())
                 .hasMessageContaining("input_digest");
 
-        assertThat(BatonSchema.migrate(PG.dataSource())).containsExactly(2, 3);
+        assertThat(BatonSchema.migrate(PG.dataSource())).containsExactly(2, 3, 4);
 
         assertThat(indexes("batch_processing_queue")).isEqualTo(indexes);
         assertThat(indexes("batch_processing_data")).isEqualTo(dataIndexes);
@@ -159,6 +166,60 @@ class BatonSchemaTest {
                 .as("a start again is the same run")
                 .isFalse();
         assertThat(BatonSchema.migrate(PG.dataSource())).isEmpty();
+    }
+
+    @Test
+    void a_0_1_database_is_upgraded_in_place_and_its_waiting_batch_fans_out_into_shards() {
+        Sql sql = new Sql(PG.dataSource());
+        // 0.1: V1 alone, a batch waiting at 'extraction' whose 'setup' output holds three items
+        sql.execute(BatonSchema.read("V1__baton_queue_and_data.sql"));
+        sql.execute("CREATE TABLE baton_schema_history (version INT PRIMARY KEY, script TEXT NOT NULL,"
+                + " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+        sql.update("INSERT INTO baton_schema_history (version, script) VALUES (1, 'V1__baton_queue_and_data.sql')");
+        sql.update("INSERT INTO batch_processing_queue (batch_id, current_stage, status, created_at, updated_at)"
+                + " VALUES (7, 'extraction', 'pending', now(), now())");
+        sql.update("INSERT INTO batch_processing_data (batch_id, stage, data, created_at)"
+                + " VALUES (7, 'setup', '[\"a\", \"b\", \"c\"]', now())");
+        List<Object> queueColumns = columns("batch_processing_queue");
+        List<Object> dataColumns = columns("batch_processing_data");
+        List<Object> dataIndexes = indexes("batch_processing_data");
+        List<Object> dataConstraints = constraints("batch_processing_data");
+
+        assertThat(BatonSchema.migrate(PG.dataSource())).containsExactly(2, 3, 4);
+
+        assertThat(columns("batch_processing_data")).isEqualTo(dataColumns);
+        assertThat(indexes("batch_processing_data")).isEqualTo(dataIndexes);
+        assertThat(constraints("batch_processing_data")).isEqualTo(dataConstraints);
+        assertThat(columns("batch_processing_queue")).startsWith(queueColumns.toArray());
+        assertThat(constraints("batch_processing_shard"))
+                .contains(
+                        "batch_processing_shard_pkey",
+                        "batch_processing_shard_status_check",
+                        "batch_processing_shard_attempt_check",
+                        "batch_processing_shard_range_check");
+        JdbcStageStore store = JdbcStageStore.builder(PG.dataSource()).build();
+        FanOutTest.HeldTrigger trigger = new FanOutTest.HeldTrigger();
+        Pipeline pipeline = Pipeline.builder()
+                .stage("setup", ctx -> StageResult.done(List.of("a", "b", "c")))
+                .stage(
+                        "extraction",
+                        FanOut.each(
+                                        ctx -> List.of(ctx.output("setup", String[].class)),
+                                        Slicer.concurrency(1),
+                                        item -> item.toUpperCase(java.util.Locale.ROOT))
+                                .shards(3))
+                .build();
+        PipelineRunner runner =
+                PipelineRunner.builder(pipeline, store).trigger(trigger).build();
+        assertThat(runner.runStage(7, "extraction").kind()).isEqualTo(StageOutcome.Kind.FANNED_OUT);
+        trigger.drain();
+        assertThat(store.find(7).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
+        assertThat(store.readOutput(7, "extraction")).contains("[\"A\", \"B\", \"C\"]");
+        assertThat(sql.rows(
+                                "SELECT count(*) AS n FROM batch_processing_shard WHERE batch_id = 7 AND status = 'completed'")
+                        .get(0)
+                        .get("n"))
+                .isEqualTo(3L);
     }
 
     @Test
@@ -181,7 +242,7 @@ class BatonSchemaTest {
         assertThatThrownBy(() -> JdbcStageStore.builder(PG.dataSource()).build())
                 .hasMessageContaining("trace_context");
 
-        assertThat(BatonSchema.migrate(PG.dataSource())).containsExactly(3);
+        assertThat(BatonSchema.migrate(PG.dataSource())).containsExactly(3, 4);
 
         assertThat(indexes("batch_processing_queue")).isEqualTo(indexes);
         assertThat(constraints("batch_processing_queue")).isEqualTo(constraints);
@@ -299,7 +360,7 @@ class BatonSchemaTest {
             BatonSchema.migrate(PG.dataSource());
             BatonSchema.migrate(PG.dataSource(), null, "acme_");
             BatonSchema.migrate(PG.dataSource(), PG.schema() + "_other", "");
-            assertThat(tables("acme_batch_processing_%")).isEqualTo(2);
+            assertThat(tables("acme_batch_processing_%")).isEqualTo(3);
             JdbcStageStore acme =
                     JdbcStageStore.builder(PG.dataSource()).tablePrefix("acme_").build();
             JdbcStageStore other = JdbcStageStore.builder(PG.dataSource())

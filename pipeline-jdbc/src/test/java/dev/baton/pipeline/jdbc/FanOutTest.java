@@ -414,6 +414,57 @@ class FanOutTest {
     }
 
     @Test
+    void a_shard_whose_process_is_killed_is_rescued_and_the_batch_completes() throws Exception {
+        Pipeline pipeline = Pipeline.builder()
+                .lease(Duration.ofMillis(400))
+                .stage("squares", squares().shards(2), s -> s.retry(RetryPolicy.exponential(3, Duration.ZERO)))
+                .stage("sum", ctx -> StageResult.done(0))
+                .build();
+        PipelineRunner runner = runner(pipeline);
+        runner.client().start(12, 6);
+        trigger.take(); // the start's trigger of the stage: delivered here
+        runner.runStage(12, "squares");
+        trigger.take(); // shard 0 goes to the doomed process, shard 1 is run here
+        runner.runShard(12, "squares", 1);
+        java.nio.file.Path log = java.nio.file.Path.of("target", "shard-worker.log");
+        Process worker = new ProcessBuilder(
+                        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+                                .toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        ShardWorkerMain.class.getName(),
+                        PG.jdbcUrl(),
+                        "12")
+                .redirectError(log.toFile())
+                .start();
+        try (var out = new java.io.BufferedReader(
+                new java.io.InputStreamReader(worker.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+                String line;
+                while ((line = out.readLine()) != null && !line.startsWith("SHARD")) {
+                    // the worker prints nothing else on stdout
+                }
+                assertThat(line)
+                        .as("worker output, see " + log.toAbsolutePath())
+                        .startsWith("SHARD");
+            });
+            worker.destroyForcibly().waitFor();
+        } finally {
+            worker.destroyForcibly();
+        }
+        assertThat(shard(12, 0).leaseOwner()).isEqualTo("doomed");
+        awaitExpired(12, 0);
+
+        assertThat(runner.sweeper().build().sweepOnce()).isEqualTo(1);
+        trigger.drain();
+        assertThat(store.find(12).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
+        assertThat(shard(12, 0).attempt()).isEqualTo(2);
+        assertThat(JSON.readTree(store.readOutput(12, "squares").orElseThrow()))
+                .isEqualTo(JSON.readTree(JSON.writeValueAsString(
+                        IntStream.range(0, 6).mapToObj(FanOutTest::square).toList())));
+    }
+
+    @Test
     void a_non_array_shard_output_fails_the_batch_loudly_and_writes_nothing() {
         FanOut<Integer> wrong = FanOut.<Integer>of(FanOutTest::items, (ctx, items) -> StageResult.done(Map.of("n", 1)))
                 .shards(2);

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The memory bounds of the Javadoc, each in a JVM of its own: a 50 MB output round-trips as one string
- * in a 256 MB heap, and a 200 MB output streams through the runner and the store in a 48 MB heap.
+ * in a 256 MB heap, a 200 MB output streams through the runner and the store in a 48 MB heap, and 50 MB of
+ * shard outputs join in a 48 MB heap.
  */
 class LargeOutputTest {
     @RegisterExtension
@@ -48,6 +49,20 @@ class LargeOutputTest {
                 .isGreaterThanOrEqualTo((long) items * (StreamedOutputMain.ITEM + 3));
     }
 
+    @Test
+    void fifty_mb_of_shard_outputs_join_into_one_output_in_a_jvm_with_a_48_mb_heap() throws Exception {
+        BatonSchema.migrate(PG.dataSource());
+        int items = SIZE / (StreamedOutputMain.ITEM + 3);
+        assertThat(runJava("-Xmx48m", FanOutJoinMain.class, Integer.toString(items)))
+                .startsWith("JOINED OK " + items);
+        Sql sql = new Sql(PG.dataSource());
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_shard WHERE batch_id = 1 AND status = 'completed'"))
+                .isEqualTo(8);
+        assertThat(sql.count("SELECT count(*) FROM batch_processing_data WHERE batch_id = 1 AND stage = 'produce'"))
+                .as("chunk rows of the joined 50 MB output")
+                .isGreaterThanOrEqualTo(SIZE / JdbcStageStore.DEFAULT_CHUNK_THRESHOLD);
+    }
+
     /** Runs {@code main} of {@code type} in a JVM of its own with this test's class path; @return what it printed */
     static String runJava(String heap, Class<?> type, String arg) throws Exception {
         Process p = new ProcessBuilder(
@@ -66,7 +81,8 @@ class LargeOutputTest {
                     () -> new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
             assertThat(p.waitFor()).as(output).isZero();
             return output.lines()
-                    .filter(l -> l.startsWith("ROUND TRIP OK") || l.startsWith("STREAMED OK"))
+                    .filter(l ->
+                            l.startsWith("ROUND TRIP OK") || l.startsWith("STREAMED OK") || l.startsWith("JOINED OK"))
                     .findFirst()
                     .orElse(output);
         } finally {

@@ -14,6 +14,9 @@ import dev.baton.pipeline.BatchState;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.JsonSource;
+import dev.baton.pipeline.spi.ShardPlan;
+import dev.baton.pipeline.spi.ShardRecord;
+import dev.baton.pipeline.spi.ShardState;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.spi.UnstorableValueException;
@@ -23,6 +26,7 @@ import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +36,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -834,6 +839,568 @@ public abstract class StageStoreContract {
                 "the claim still holds");
     }
 
+    // ---- shards: the fan-out of a stage (StageStore#fanOut and the shard methods) ----
+
+    /** The stage the shard tests fan out, and the stage after it. */
+    private static final String FANNED = "annotation";
+
+    private static final String AFTER = "persistence";
+
+    /**
+     * Lets {@code step} of the store's time pass, for the shard tests that wait out a short lease. The default
+     * waits that long (the PostgreSQL store's clock is the database's); a store on a test clock moves the clock.
+     *
+     * @param step how much time
+     */
+    protected void letTimePass(Duration step) {
+        LockSupport.parkNanos(step.toNanos());
+    }
+
+    /** Batch {@code batchId} created with {@link #INPUT} and {@link #TRACE} at {@link #FANNED} and fanned out. */
+    private List<ShardRecord> fannedOut(long batchId, ShardPlan plan) {
+        store.create(batchId, FANNED, JsonSource.ofText(INPUT), Duration.ZERO, TRACE);
+        return store.fanOut(claimed(batchId, FANNED), plan, STATS)
+                .orElseThrow(() -> new AssertionError("the fan-out of batch " + batchId + " was refused"));
+    }
+
+    private ShardRecord claimedShard(long batchId, int shard) {
+        return store.claimShard(batchId, FANNED, shard, "shard-worker-" + shard, LEASE)
+                .orElseThrow(() -> new AssertionError("claim of shard " + shard + " of batch " + batchId + " failed"));
+    }
+
+    private ShardRecord shard(long batchId, int shard) {
+        return store.shards(batchId, FANNED).get(shard);
+    }
+
+    private List<ShardState> shardStates(long batchId) {
+        return store.shards(batchId, FANNED).stream().map(ShardRecord::state).toList();
+    }
+
+    private Optional<String> shardOutput(long batchId, int shard) {
+        return store.readOutput(batchId, ShardRecord.dataKey(FANNED, shard));
+    }
+
+    /** Polls the sweeper's view, letting time pass, until it lists the shard (the lease of its claim ran out). */
+    private ShardRecord awaitStalled(long batchId, int shard) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            Optional<ShardRecord> found = store.findStalledShards(HOUR, 100).stream()
+                    .filter(s -> s.batchId() == batchId && s.stage().equals(FANNED) && s.shard() == shard)
+                    .findFirst();
+            if (found.isPresent()) {
+                return found.get();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("shard " + shard + " of batch " + batchId + " never became stalled: "
+                        + store.shards(batchId, FANNED));
+            }
+            letTimePass(Duration.ofMillis(10));
+        }
+    }
+
+    @Test
+    void shards_a_fan_out_schedules_parallelism_shards_and_leaves_the_batch_to_them() {
+        store.create(1, FANNED, JsonSource.ofText(INPUT), Duration.ZERO, TRACE);
+        BatchRecord claim = claimed(1, FANNED);
+        ShardPlan plan = new ShardPlan(10, 4, 2);
+        List<ShardRecord> due = store.fanOut(claim, plan, STATS).orElseThrow();
+
+        List<ShardRecord> shards = store.shards(1, FANNED);
+        assertEquals(4, shards.size());
+        assertEquals(
+                List.of(ShardState.PENDING, ShardState.PENDING, ShardState.WAITING, ShardState.WAITING),
+                shardStates(1));
+        assertEquals(shards.subList(0, 2), due, "the shards to trigger now are the pending ones");
+        for (int k = 0; k < 4; k++) {
+            ShardRecord s = shards.get(k);
+            assertEquals(1, s.batchId());
+            assertEquals(FANNED, s.stage());
+            assertEquals(k, s.shard());
+            assertEquals(4, s.shards());
+            assertEquals(1, s.attempt());
+            assertEquals(plan.from(k), s.fromItem());
+            assertEquals(plan.to(k), s.toItem());
+            assertEquals(10, s.items());
+            assertNull(s.leaseOwner());
+            assertNull(s.leaseUntil());
+            assertNull(s.cursor());
+            assertNull(s.error());
+            assertNull(s.finishedAt());
+            assertTrue(s.hasInput());
+            assertEquals(TRACE, s.traceContext());
+        }
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(BatchState.IN_PROGRESS, r.state());
+        assertEquals(FANNED, r.stage());
+        assertEquals(StageStore.SHARDS_OWNER, r.leaseOwner());
+        assertNull(r.leaseUntil(), "the shards hold leases of their own");
+        assertEquals(STATS, r.statsOf(FANNED));
+        assertTrue(store.claim(1, FANNED, "worker-b", LEASE).isEmpty(), "a fanned-out stage is not claimable");
+        assertFalse(store.heartbeat(claim, LEASE), "the stage's claim ended with the fan-out");
+        assertFalse(store.advance(claim, "[]", AFTER, STATS), "the stage's claim commits nothing after it");
+        assertEquals(r, store.find(1).orElseThrow());
+        assertTrue(store.findStalled(Duration.ZERO, 10).isEmpty(), "a fanned-out batch is the shards' to rescue");
+        assertEquals(List.of(), store.shards(1, AFTER), "another stage has no shards");
+        assertEquals(List.of(), store.shards(2, FANNED), "nor has another batch");
+    }
+
+    @Test
+    void shards_a_lost_claim_fans_out_nothing() {
+        store.create(1, FANNED);
+        BatchRecord claim = claimed(1, FANNED);
+        expireLease(1);
+        BatchRecord rescued = store.rescue(
+                        store.findStalled(Duration.ofMinutes(1), 10).get(0), "lease expired", false)
+                .orElseThrow();
+        assertEquals(Optional.empty(), store.fanOut(claim, new ShardPlan(4, 2, 2), STATS));
+        assertEquals(List.of(), store.shards(1, FANNED));
+        assertEquals(rescued, store.find(1).orElseThrow());
+    }
+
+    @Test
+    void shards_only_a_pending_shard_of_a_fanned_out_stage_is_claimable_and_only_once() {
+        store.create(2, FANNED);
+        assertTrue(store.claimShard(2, FANNED, 0, "w", LEASE).isEmpty(), "a stage that was not fanned out");
+        fannedOut(1, new ShardPlan(6, 3, 2));
+
+        ShardRecord c = store.claimShard(1, FANNED, 0, "worker-a", LEASE).orElseThrow();
+        assertEquals(ShardState.IN_PROGRESS, c.state());
+        assertEquals("worker-a", c.leaseOwner());
+        assertNotNull(c.leaseUntil());
+        assertNotNull(c.startedAt());
+        assertEquals(1, c.attempt());
+        assertEquals(c, shard(1, 0));
+        assertTrue(store.claimShard(1, FANNED, 0, "worker-b", LEASE).isEmpty(), "a second claim of a running shard");
+        assertTrue(store.claimShard(1, FANNED, 2, "worker-b", LEASE).isEmpty(), "a waiting shard");
+        assertTrue(store.claimShard(1, FANNED, 3, "worker-b", LEASE).isEmpty(), "a shard the stage does not have");
+        assertTrue(store.claimShard(1, AFTER, 1, "worker-b", LEASE).isEmpty(), "another stage");
+        assertTrue(store.claimShard(9, FANNED, 1, "worker-b", LEASE).isEmpty(), "a missing batch");
+        assertEquals(ShardState.PENDING, shard(1, 1).state(), "the refused claims changed nothing");
+        assertTrue(store.heartbeatShard(c, LEASE.multipliedBy(2)));
+        assertTrue(shard(1, 0).leaseUntil().isAfter(c.leaseUntil()));
+        assertTrue(
+                store.completeShard(c, JsonSource.ofText("[1]"), AFTER).committed(),
+                "a heartbeat does not invalidate the claim");
+        assertTrue(store.claimShard(1, FANNED, 0, "worker-b", LEASE).isEmpty(), "a completed shard");
+    }
+
+    @Test
+    void shards_sixteen_concurrent_claims_of_one_shard_have_exactly_one_winner() throws Exception {
+        fannedOut(1, new ShardPlan(16, 2, 2));
+        int threads = 16;
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<Optional<ShardRecord>>> results = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                String owner = "worker-" + i;
+                Callable<Optional<ShardRecord>> claim = () -> {
+                    start.await();
+                    return store.claimShard(1, FANNED, 0, owner, LEASE);
+                };
+                results.add(pool.submit(claim));
+            }
+            start.countDown();
+            List<ShardRecord> winners = new ArrayList<>();
+            for (Future<Optional<ShardRecord>> f : results) {
+                f.get().ifPresent(winners::add);
+            }
+            assertEquals(1, winners.size(), "winners: " + winners);
+            assertEquals(winners.get(0), shard(1, 0));
+            assertEquals(ShardState.PENDING, shard(1, 1).state(), "the other shard was not touched");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void shards_a_shard_that_is_not_the_last_commits_its_output_and_releases_one_waiting_shard() {
+        fannedOut(1, new ShardPlan(6, 3, 1));
+        assertEquals(List.of(ShardState.PENDING, ShardState.WAITING, ShardState.WAITING), shardStates(1));
+
+        StageStore.ShardCommit first =
+                store.completeShard(claimedShard(1, 0), JsonSource.ofText("[\"a\",\"b\"]"), AFTER);
+        assertTrue(first.committed());
+        assertFalse(first.joined());
+        assertEquals(1, first.released().size());
+        ShardRecord released = first.released().get(0);
+        assertEquals(1, released.shard());
+        assertEquals(ShardState.PENDING, released.state());
+        assertEquals(1, released.attempt());
+        assertEquals(released, shard(1, 1));
+        assertEquals(List.of(ShardState.COMPLETED, ShardState.PENDING, ShardState.WAITING), shardStates(1));
+        assertNotNull(shard(1, 0).finishedAt());
+        assertJsonEquals("[\"a\",\"b\"]", shardOutput(1, 0).orElseThrow());
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(BatchState.IN_PROGRESS, r.state());
+        assertEquals(FANNED, r.stage());
+        assertEquals(StageStore.SHARDS_OWNER, r.leaseOwner());
+        assertTrue(store.readOutput(1, FANNED).isEmpty(), "no output for the stage before the join");
+
+        StageStore.ShardCommit second = store.completeShard(claimedShard(1, 1), JsonSource.ofText("[]"), AFTER);
+        assertTrue(second.committed());
+        assertFalse(second.joined());
+        assertEquals(
+                List.of(2), second.released().stream().map(ShardRecord::shard).toList());
+    }
+
+    @Test
+    void shards_the_last_shard_joins_the_outputs_in_shard_order_and_advances_the_batch() {
+        fannedOut(1, new ShardPlan(5, 4, 4));
+        List<ShardRecord> claims =
+                List.of(claimedShard(1, 0), claimedShard(1, 1), claimedShard(1, 2), claimedShard(1, 3));
+        String[] outputs = {"[\"a\", {\"b\": [1, 2]}]", "[]", "[null, 3]", "[\"é😀\"]"};
+        for (int k : new int[] {2, 0, 3}) {
+            StageStore.ShardCommit c = store.completeShard(claims.get(k), JsonSource.ofText(outputs[k]), AFTER);
+            assertTrue(c.committed());
+            assertFalse(c.joined(), "shard " + k + " is not the last");
+            assertEquals(List.of(), c.released());
+        }
+        StageStore.ShardCommit last =
+                store.completeShard(claims.get(1), JsonSource.streamed(out -> out.write(outputs[1])), AFTER);
+        assertEquals(new StageStore.ShardCommit(true, true, List.of()), last);
+
+        assertJsonEquals(
+                "[\"a\",{\"b\":[1,2]},null,3,\"é😀\"]",
+                store.readOutput(1, FANNED).orElseThrow());
+        for (int k = 0; k < 4; k++) {
+            assertEquals(Optional.empty(), shardOutput(1, k), "shard " + k + "'s own output is deleted at the join");
+        }
+        assertEquals(Collections.nCopies(4, ShardState.COMPLETED), shardStates(1), "the shards stay, for the status");
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(AFTER, r.stage());
+        assertEquals(BatchState.PENDING, r.state());
+        assertEquals(1, r.attempt());
+        assertNull(r.leaseOwner());
+        assertNull(r.leaseUntil());
+        assertNull(r.error());
+        assertNull(r.cursor());
+        assertEquals(STATS.startedAt(), r.statsOf(FANNED).startedAt());
+        assertNotNull(r.statsOf(FANNED).finishedAt(), "the stage finished at the join");
+        assertEquals(StageStore.ShardCommit.LOST, store.completeShard(claims.get(1), JsonSource.ofText("[]"), AFTER));
+        assertTrue(store.advance(claimed(1, AFTER), "\"done\"", Pipeline.COMPLETED, STATS), "the next stage runs");
+    }
+
+    @Test
+    void shards_the_join_of_the_last_stage_completes_the_batch() {
+        fannedOut(1, new ShardPlan(2, 2, 2));
+        ShardRecord zero = claimedShard(1, 0);
+        ShardRecord one = claimedShard(1, 1);
+        assertFalse(store.completeShard(one, JsonSource.ofText("[2]"), Pipeline.COMPLETED)
+                .joined());
+        assertTrue(store.completeShard(zero, JsonSource.ofText("[1]"), Pipeline.COMPLETED)
+                .joined());
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(BatchState.COMPLETED, r.state());
+        assertEquals(Pipeline.COMPLETED, r.stage());
+        assertJsonEquals("[1,2]", store.readOutput(1, FANNED).orElseThrow());
+    }
+
+    @Test
+    void shards_two_last_shards_racing_each_other_join_exactly_once() throws Exception {
+        fannedOut(1, new ShardPlan(4, 3, 3));
+        assertTrue(store.completeShard(claimedShard(1, 1), JsonSource.ofText("[\"b\"]"), AFTER)
+                .committed());
+        ShardRecord zero = claimedShard(1, 0);
+        ShardRecord two = claimedShard(1, 2);
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<StageStore.ShardCommit> a = pool.submit(() -> {
+                start.await();
+                return store.completeShard(zero, JsonSource.ofText("[\"a\",\"a2\"]"), AFTER);
+            });
+            Future<StageStore.ShardCommit> c = pool.submit(() -> {
+                start.await();
+                return store.completeShard(two, JsonSource.ofText("[\"c\"]"), AFTER);
+            });
+            start.countDown();
+            StageStore.ShardCommit first = a.get();
+            StageStore.ShardCommit second = c.get();
+            assertTrue(first.committed() && second.committed(), first + " " + second);
+            assertEquals(1, (first.joined() ? 1 : 0) + (second.joined() ? 1 : 0), first + " " + second);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertJsonEquals(
+                "[\"a\",\"a2\",\"b\",\"c\"]", store.readOutput(1, FANNED).orElseThrow());
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(AFTER, r.stage());
+        assertEquals(BatchState.PENDING, r.state());
+        assertEquals(1, r.attempt());
+    }
+
+    @Test
+    void shards_a_stale_shard_claim_commits_nothing_even_when_its_owner_claimed_the_shard_again() {
+        fannedOut(1, new ShardPlan(4, 2, 2));
+        ShardRecord c = claimedShard(1, 0);
+        assertTrue(store.saveShardProgress(c, "{\"next\":1}", JsonSource.ofText("[1]"), 1, null, Duration.ZERO));
+        ShardRecord again = claimedShard(1, 0);
+        assertEquals(c.leaseOwner(), again.leaseOwner(), "the same owner, a newer claim");
+        assertJsonEquals("{\"next\":1}", again.cursor(), "the shard goes on from its progress");
+        assertEquals(StageStore.ShardCommit.LOST, store.completeShard(c, JsonSource.ofText("[1,2]"), AFTER));
+        assertFalse(store.saveShardProgress(c, "{\"next\":2}", JsonSource.ofText("[1,2]"), 1, null, Duration.ZERO));
+        assertFalse(store.retryShard(c, "late", Duration.ZERO));
+        assertFalse(store.failShard(c, "late"));
+        assertEquals(again, shard(1, 0));
+        assertJsonEquals("[1]", shardOutput(1, 0).orElseThrow());
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(BatchState.IN_PROGRESS, r.state());
+        assertEquals(StageStore.SHARDS_OWNER, r.leaseOwner());
+        assertTrue(store.completeShard(again, JsonSource.ofText("[1,2]"), AFTER).committed(), "the newer claim holds");
+    }
+
+    @Test
+    void shards_an_output_that_is_not_a_json_array_is_refused_and_the_claim_still_holds() {
+        fannedOut(1, new ShardPlan(2, 2, 2));
+        assertTrue(store.completeShard(claimedShard(1, 1), JsonSource.ofText("[2]"), AFTER)
+                .committed());
+        ShardRecord c = claimedShard(1, 0);
+        BatchRecord batch = store.find(1).orElseThrow();
+        List<ShardRecord> shards = store.shards(1, FANNED);
+        JsonSource failing = JsonSource.streamed(out -> {
+            out.write("[1,");
+            throw new IOException("the source went away");
+        });
+        for (JsonSource bad : List.of(
+                JsonSource.ofText("{\"a\":1}"),
+                JsonSource.ofText("\"x\""),
+                JsonSource.ofText("[1] [2]"),
+                JsonSource.ofText("[1,"),
+                JsonSource.ofText(null),
+                failing)) {
+            UnstorableValueException e = assertThrows(
+                    UnstorableValueException.class,
+                    () -> store.completeShard(c, bad, AFTER),
+                    String.valueOf(bad.text()));
+            assertTrue(e.getMessage().contains("batch 1"), e.getMessage());
+        }
+        assertEquals(batch, store.find(1).orElseThrow());
+        assertEquals(shards, store.shards(1, FANNED));
+        assertEquals(Optional.empty(), shardOutput(1, 0));
+        assertEquals(Optional.empty(), store.readOutput(1, FANNED));
+        assertTrue(store.completeShard(c, JsonSource.ofText("[1]"), AFTER).joined(), "the claim still holds");
+        assertJsonEquals("[1,2]", store.readOutput(1, FANNED).orElseThrow());
+    }
+
+    @Test
+    void shards_progress_of_a_shard_commits_its_cursor_and_partial_output_and_waits_for_the_backoff() {
+        fannedOut(1, new ShardPlan(10, 2, 2));
+        ShardRecord c = claimedShard(1, 0);
+        assertTrue(store.saveShardProgress(c, "{\"next\":2}", JsonSource.ofText("[1,4]"), 1, null, Duration.ZERO));
+        ShardRecord s = shard(1, 0);
+        assertEquals(ShardState.PENDING, s.state());
+        assertEquals(1, s.attempt());
+        assertNull(s.error());
+        assertNull(s.leaseOwner());
+        assertNull(s.leaseUntil());
+        assertJsonEquals("{\"next\":2}", s.cursor());
+        assertJsonEquals("[1,4]", shardOutput(1, 0).orElseThrow(), "the partial output, under the shard's data key");
+        assertTrue(store.readOutput(1, FANNED).isEmpty());
+
+        ShardRecord again = claimedShard(1, 0);
+        assertJsonEquals("{\"next\":2}", again.cursor());
+        assertEquals(c.startedAt(), again.startedAt(), "started when first claimed");
+        assertTrue(store.saveShardProgress(
+                again, "{\"next\":4}", JsonSource.ofText("[1,4,9,16]"), 3, "item 4 failed: timeout", HOUR));
+        s = shard(1, 0);
+        assertEquals(ShardState.PENDING, s.state());
+        assertEquals(3, s.attempt(), "the attempt given");
+        assertEquals("item 4 failed: timeout", s.error());
+        assertJsonEquals("{\"next\":4}", s.cursor());
+        assertTrue(s.runAfter().isAfter(again.leaseUntil()), "due after the backoff: " + s);
+        assertJsonEquals("[1,4,9,16]", shardOutput(1, 0).orElseThrow());
+        assertTrue(store.claimShard(1, FANNED, 0, "worker-b", LEASE).isEmpty(), "not due before its backoff");
+        assertEquals(ShardState.PENDING, shard(1, 1).state(), "the other shard is not touched");
+    }
+
+    @Test
+    void shards_a_retry_of_a_shard_adds_an_attempt_and_keeps_its_progress() {
+        fannedOut(1, new ShardPlan(10, 2, 2));
+        assertTrue(store.saveShardProgress(
+                claimedShard(1, 1), "{\"next\":7}", JsonSource.ofText("[5,6]"), 1, null, Duration.ZERO));
+        ShardRecord c = claimedShard(1, 1);
+        assertTrue(store.retryShard(c, "java.io.IOException: reset", Duration.ZERO));
+        ShardRecord s = shard(1, 1);
+        assertEquals(ShardState.PENDING, s.state());
+        assertEquals(2, s.attempt());
+        assertEquals("java.io.IOException: reset", s.error());
+        assertNull(s.leaseOwner());
+        assertJsonEquals("{\"next\":7}", s.cursor());
+        assertJsonEquals("[5,6]", shardOutput(1, 1).orElseThrow());
+        ShardRecord retried = claimedShard(1, 1);
+        assertEquals(2, retried.attempt());
+        assertEquals("java.io.IOException: reset", retried.error());
+        assertTrue(store.retryShard(retried, "again", HOUR));
+        assertEquals(3, shard(1, 1).attempt());
+        assertTrue(store.claimShard(1, FANNED, 1, "worker-b", LEASE).isEmpty(), "not due before its backoff");
+        assertEquals(BatchState.IN_PROGRESS, store.find(1).orElseThrow().state(), "the batch waits for its shards");
+    }
+
+    @Test
+    void shards_a_failed_shard_fails_the_batch_and_cancels_the_others_which_commit_nothing() {
+        fannedOut(1, new ShardPlan(8, 4, 3));
+        assertTrue(store.completeShard(claimedShard(1, 0), JsonSource.ofText("[0]"), AFTER)
+                .committed());
+        ShardRecord one = claimedShard(1, 1);
+        ShardRecord two = claimedShard(1, 2);
+        assertEquals(
+                List.of(ShardState.COMPLETED, ShardState.IN_PROGRESS, ShardState.IN_PROGRESS, ShardState.PENDING),
+                shardStates(1));
+
+        assertTrue(store.failShard(one, "item 3 failed: vision service said 500"));
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(BatchState.FAILED, r.state());
+        assertEquals(FANNED, r.stage());
+        assertEquals("item 3 failed: vision service said 500", r.error());
+        assertNull(r.leaseOwner());
+        assertEquals(
+                List.of(ShardState.COMPLETED, ShardState.FAILED, ShardState.CANCELLED, ShardState.CANCELLED),
+                shardStates(1));
+        assertEquals("item 3 failed: vision service said 500", shard(1, 1).error());
+
+        assertEquals(StageStore.ShardCommit.LOST, store.completeShard(two, JsonSource.ofText("[2]"), AFTER));
+        assertFalse(store.heartbeatShard(two, LEASE));
+        assertFalse(store.failShard(one, "again"));
+        assertEquals(Optional.empty(), shardOutput(1, 2));
+        assertTrue(store.claimShard(1, FANNED, 3, "worker-b", LEASE).isEmpty(), "a cancelled shard is not claimable");
+        assertTrue(store.findStalledShards(Duration.ZERO, 10).isEmpty(), "nor is it the sweeper's");
+        assertEquals(r, store.find(1).orElseThrow());
+        assertEquals(Optional.empty(), store.readOutput(1, FANNED));
+    }
+
+    @Test
+    void shards_cancelling_a_fanned_out_batch_deletes_its_shards_and_their_outputs() {
+        fannedOut(1, new ShardPlan(6, 3, 2));
+        assertTrue(store.completeShard(claimedShard(1, 0), JsonSource.ofText("[0]"), AFTER)
+                .committed());
+        ShardRecord running = claimedShard(1, 1);
+        assertTrue(store.saveShardProgress(running, "1", JsonSource.ofText("[1]"), 1, null, Duration.ZERO));
+        running = claimedShard(1, 1);
+
+        assertEquals(BatchState.CANCELLED, store.cancel(1).orElseThrow().state());
+        assertEquals(List.of(), store.shards(1, FANNED));
+        for (int k = 0; k < 3; k++) {
+            assertEquals(Optional.empty(), shardOutput(1, k), "shard " + k);
+        }
+        assertEquals(StageStore.ShardCommit.LOST, store.completeShard(running, JsonSource.ofText("[1]"), AFTER));
+        assertFalse(store.heartbeatShard(running, LEASE));
+        assertTrue(store.claimShard(1, FANNED, 2, "worker-b", LEASE).isEmpty());
+        assertEquals(BatchState.CANCELLED, store.find(1).orElseThrow().state());
+        assertEquals(Optional.empty(), store.readOutput(1, FANNED));
+    }
+
+    @Test
+    void shards_a_restart_from_the_stage_or_before_it_deletes_its_shards_and_their_outputs() {
+        fannedOut(1, new ShardPlan(6, 3, 3));
+        assertTrue(store.completeShard(claimedShard(1, 0), JsonSource.ofText("[0]"), AFTER)
+                .committed());
+        ShardRecord running = claimedShard(1, 1);
+
+        BatchRecord r = store.reset(1, FANNED, List.of(AFTER), -1).orElseThrow();
+        assertEquals(FANNED, r.stage());
+        assertEquals(BatchState.PENDING, r.state());
+        assertNull(r.leaseOwner());
+        assertEquals(List.of(), store.shards(1, FANNED));
+        assertEquals(Optional.empty(), shardOutput(1, 0));
+        assertEquals(StageStore.ShardCommit.LOST, store.completeShard(running, JsonSource.ofText("[1]"), AFTER));
+        assertTrue(store.claimShard(1, FANNED, 2, "worker-b", LEASE).isEmpty());
+
+        List<ShardRecord> again =
+                store.fanOut(claimed(1, FANNED), new ShardPlan(6, 3, 3), STATS).orElseThrow();
+        assertEquals(3, again.size(), "a new fan-out starts every shard afresh");
+        assertEquals(Collections.nCopies(3, ShardState.PENDING), shardStates(1));
+        assertEquals(StageStore.ShardCommit.LOST, store.completeShard(running, JsonSource.ofText("[1]"), AFTER));
+        for (int k = 0; k < 3; k++) {
+            assertEquals(1, shard(1, k).attempt());
+            assertNull(shard(1, k).cursor());
+            ShardRecord claim = claimedShard(1, k);
+            if (k == 1) {
+                assertEquals(running.leaseOwner(), claim.leaseOwner());
+                assertEquals(
+                        StageStore.ShardCommit.LOST,
+                        store.completeShard(running, JsonSource.ofText("[\"old\"]"), AFTER),
+                        "the old run's claim commits nothing, though the same owner holds the new run's shard");
+            }
+            assertTrue(store.completeShard(claim, JsonSource.ofText("[" + k + "]"), AFTER)
+                    .committed());
+        }
+        assertJsonEquals("[0,1,2]", store.readOutput(1, FANNED).orElseThrow());
+
+        assertTrue(store.advance(claimed(1, AFTER), "\"P\"", Pipeline.COMPLETED, STATS));
+        store.reset(1, "setup", List.of(FANNED, AFTER), -1).orElseThrow();
+        assertEquals(List.of(), store.shards(1, FANNED), "a restart from an earlier stage");
+        assertEquals(Optional.empty(), store.readOutput(1, FANNED));
+    }
+
+    @Test
+    void shards_the_sweeper_rescues_a_shard_whose_lease_expired_and_the_late_owner_commits_nothing() {
+        fannedOut(1, new ShardPlan(4, 2, 2));
+        ShardRecord healthy = claimedShard(1, 1);
+        ShardRecord c = store.claimShard(1, FANNED, 0, "worker-a", Duration.ofMillis(50))
+                .orElseThrow();
+        ShardRecord stalled = awaitStalled(1, 0);
+        assertEquals(c, stalled);
+        assertTrue(
+                store.findStalledShards(HOUR, 100).stream().noneMatch(s -> s.shard() == 1),
+                "a shard whose lease holds is not stalled");
+        assertTrue(store.findStalled(Duration.ZERO, 10).isEmpty(), "the batch itself is not stalled");
+
+        ShardRecord r = store.rescueShard(stalled, "lease expired", false).orElseThrow();
+        assertEquals(ShardState.PENDING, r.state());
+        assertEquals(2, r.attempt());
+        assertEquals("lease expired", r.error());
+        assertNull(r.leaseOwner());
+        assertEquals(r, shard(1, 0));
+        assertTrue(store.rescueShard(stalled, "lease expired", false).isEmpty(), "a second rescue is refused");
+        assertEquals(StageStore.ShardCommit.LOST, store.completeShard(c, JsonSource.ofText("[\"late\"]"), AFTER));
+        assertFalse(store.heartbeatShard(c, LEASE));
+        assertEquals(Optional.empty(), shardOutput(1, 0));
+
+        ShardRecord again = store.claimShard(1, FANNED, 0, "worker-a", LEASE).orElseThrow();
+        assertEquals(2, again.attempt(), "due at once");
+        assertFalse(store.heartbeatShard(c, LEASE), "the old claim of the same owner stays lost");
+        assertEquals(StageStore.ShardCommit.LOST, store.completeShard(c, JsonSource.ofText("[\"late\"]"), AFTER));
+        assertTrue(store.completeShard(again, JsonSource.ofText("[0]"), AFTER).committed());
+        assertTrue(store.completeShard(healthy, JsonSource.ofText("[1]"), AFTER).joined(), "its lease held");
+        assertJsonEquals("[0,1]", store.readOutput(1, FANNED).orElseThrow());
+    }
+
+    @Test
+    void shards_the_sweeper_touches_an_overdue_pending_shard_once() {
+        fannedOut(1, new ShardPlan(4, 2, 1));
+        List<ShardRecord> overdue = store.findStalledShards(Duration.ZERO, 100).stream()
+                .filter(s -> s.batchId() == 1)
+                .toList();
+        assertEquals(List.of(shard(1, 0)), overdue, "the pending shard, not the waiting one");
+        assertTrue(store.findStalledShards(HOUR, 100).isEmpty(), "within its grace");
+
+        ShardRecord touched = store.rescueShard(overdue.get(0), null, false).orElseThrow();
+        assertEquals(ShardState.PENDING, touched.state());
+        assertEquals(1, touched.attempt());
+        assertNotEquals(overdue.get(0).version(), touched.version());
+        assertEquals(touched, shard(1, 0));
+        assertTrue(store.rescueShard(overdue.get(0), null, false).isEmpty(), "only one sweeper re-triggers it");
+        assertEquals(1, claimedShard(1, 0).attempt(), "still claimable, at the same attempt");
+    }
+
+    @Test
+    void shards_a_rescue_with_no_attempts_left_fails_the_shard_and_the_batch() {
+        fannedOut(1, new ShardPlan(4, 3, 2));
+        store.claimShard(1, FANNED, 1, "worker-a", Duration.ofMillis(50)).orElseThrow();
+        ShardRecord failed = store.rescueShard(awaitStalled(1, 1), "lease expired (gave up)", true)
+                .orElseThrow();
+        assertEquals(ShardState.FAILED, failed.state());
+        assertEquals("lease expired (gave up)", failed.error());
+        assertEquals(failed, shard(1, 1));
+        assertEquals(List.of(ShardState.CANCELLED, ShardState.FAILED, ShardState.CANCELLED), shardStates(1));
+        BatchRecord r = store.find(1).orElseThrow();
+        assertEquals(BatchState.FAILED, r.state());
+        assertEquals(FANNED, r.stage());
+        assertEquals("lease expired (gave up)", r.error());
+        assertTrue(store.findStalledShards(Duration.ZERO, 100).isEmpty());
+    }
+
     private static String text(Reader in) throws IOException {
         StringWriter out = new StringWriter();
         in.transferTo(out);
@@ -848,6 +1415,17 @@ public abstract class StageStoreContract {
      */
     protected static void assertJsonEquals(String expected, String actual) {
         assertEquals(stripWhitespace(expected), stripWhitespace(actual));
+    }
+
+    /**
+     * {@link #assertJsonEquals(String, String)} with a message for the failure.
+     *
+     * @param expected the JSON written
+     * @param actual the JSON read back
+     * @param message what was compared
+     */
+    protected static void assertJsonEquals(String expected, String actual, String message) {
+        assertEquals(stripWhitespace(expected), stripWhitespace(actual), message);
     }
 
     private static String stripWhitespace(String json) {

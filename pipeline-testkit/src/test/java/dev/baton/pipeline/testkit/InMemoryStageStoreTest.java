@@ -79,4 +79,9 @@ class InMemoryStageStoreTest extends StageStoreContract {
                         r.updatedAt().minus(age),
                         r.hasInput()));
     }
+
+    @Override
+    protected void letTimePass(Duration step) {
+        clock.advance(step);
+    }
 }

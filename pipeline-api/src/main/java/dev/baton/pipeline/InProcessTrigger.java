@@ -79,15 +79,7 @@ public final class InProcessTrigger implements Trigger {
 
     @Override
     public void fire(long batchId, String stage) {
-        StageHandler h = handler;
-        if (h == null) {
-            throw new IllegalStateException(
-                    "InProcessTrigger is not bound: pass it to PipelineRunner.builder(...).trigger(...)");
-        }
-        if (!started) {
-            throw new IllegalStateException(
-                    "InProcessTrigger is not started: call start() on the runner it was given to");
-        }
+        StageHandler h = boundAndStarted();
         try {
             pool.execute(() -> {
                 try {
@@ -116,6 +108,65 @@ public final class InProcessTrigger implements Trigger {
         } catch (RejectedExecutionException e) {
             LOG.warn("batch {} stage {}: trigger closed; the retry is left to the sweeper", batchId, stage);
         }
+    }
+
+    /**
+     * Runs {@link StageHandler#runShard} for the shard on a pool thread, after {@code delay} (on the retry timer)
+     * when it is positive. A full queue drops the shard trigger with a warning, as {@link #fire} does: the
+     * sweeper finds the pending shard later.
+     */
+    @Override
+    public void fireShard(long batchId, String stage, int shard, Duration delay, String traceContext) {
+        StageHandler h = boundAndStarted();
+        if (delay.isZero() || delay.isNegative()) {
+            submitShard(h, batchId, stage, shard);
+            return;
+        }
+        try {
+            timer.schedule(() -> submitShard(h, batchId, stage, shard), delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            LOG.warn(
+                    "batch {} stage {} shard {}: trigger closed; the shard's retry is left to the sweeper",
+                    batchId,
+                    stage,
+                    shard);
+        }
+    }
+
+    private void submitShard(StageHandler h, long batchId, String stage, int shard) {
+        try {
+            pool.execute(() -> {
+                try {
+                    h.runShard(batchId, stage, shard);
+                } catch (RuntimeException e) {
+                    LOG.error(
+                            "batch {} stage {} shard {}: shard invocation threw; the sweeper will recover the shard",
+                            batchId,
+                            stage,
+                            shard,
+                            e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.warn(
+                    "batch {} stage {} shard {}: in-process queue full or closed; left to the sweeper",
+                    batchId,
+                    stage,
+                    shard);
+        }
+    }
+
+    private StageHandler boundAndStarted() {
+        StageHandler h = handler;
+        if (h == null) {
+            throw new IllegalStateException(
+                    "InProcessTrigger is not bound: pass it to PipelineRunner.builder(...).trigger(...)");
+        }
+        if (!started) {
+            throw new IllegalStateException(
+                    "InProcessTrigger is not started: call start() on the runner it was given to");
+        }
+        return h;
     }
 
     /**

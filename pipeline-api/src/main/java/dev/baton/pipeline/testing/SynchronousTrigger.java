@@ -15,10 +15,14 @@ import java.util.Objects;
 /**
  * A trigger for tests: fires are queued, and {@link #drain()} runs them one after the other on the
  * calling thread until none is left, so a whole batch runs deterministically inside the test.
- * Delayed fires (retry backoff) wait until the given clock has passed their time. Thread-safe.
+ * Delayed fires (retry backoff) wait until the given clock has passed their time. Shard fires
+ * ({@link #fireShard}) queue alongside and run {@link StageHandler#runShard}. Thread-safe.
  */
 public final class SynchronousTrigger implements Trigger {
-    private record Fire(long batchId, String stage, Instant due) {}
+    /** One queued fire; {@code shard} is {@link #STAGE} for a stage, else the shard's number. */
+    private record Fire(long batchId, String stage, int shard, Instant due) {}
+
+    private static final int STAGE = -1;
 
     private final Clock clock;
     private final Deque<Fire> queue = new ArrayDeque<>();
@@ -58,20 +62,34 @@ public final class SynchronousTrigger implements Trigger {
 
     @Override
     public void fire(long batchId, String stage) {
-        enqueue(batchId, stage, Duration.ZERO);
+        enqueue(batchId, stage, STAGE, Duration.ZERO);
     }
 
     @Override
     public void fireAfter(long batchId, String stage, Duration delay) {
-        enqueue(batchId, stage, delay);
+        enqueue(batchId, stage, STAGE, delay);
     }
 
-    private synchronized void enqueue(long batchId, String stage, Duration delay) {
+    /**
+     * Queues the shard; {@link #drain()} runs it with {@link StageHandler#runShard} once the clock has passed
+     * {@code delay}. Shard fires count toward {@link #dropEvery} like stage fires.
+     */
+    @Override
+    public void fireShard(long batchId, String stage, int shard, Duration delay, String traceContext) {
+        if (shard < 0) {
+            throw new IllegalArgumentException(
+                    "batch " + batchId + " stage " + stage + ": shard must be >= 0, got " + shard);
+        }
+        enqueue(batchId, stage, shard, delay);
+    }
+
+    private synchronized void enqueue(long batchId, String stage, int shard, Duration delay) {
         fired++;
         if (dropEvery > 0 && fired % dropEvery == 0) {
             return;
         }
-        queue.addLast(new Fire(batchId, stage, clock.instant().plus(delay.isNegative() ? Duration.ZERO : delay)));
+        Instant due = clock.instant().plus(delay.isNegative() ? Duration.ZERO : delay);
+        queue.addLast(new Fire(batchId, stage, shard, due));
     }
 
     /**
@@ -92,7 +110,9 @@ public final class SynchronousTrigger implements Trigger {
                 throw new IllegalStateException(
                         "SynchronousTrigger is not bound: pass it to PipelineRunner.builder(...).trigger(...)");
             }
-            StageOutcome outcome = h.runStage(next.batchId(), next.stage());
+            StageOutcome outcome = next.shard() == STAGE
+                    ? h.runStage(next.batchId(), next.stage())
+                    : h.runShard(next.batchId(), next.stage(), next.shard());
             synchronized (this) {
                 outcomes.add(outcome);
             }

@@ -5,6 +5,7 @@ package dev.baton.pipeline.http;
  *
  * @param batchId the batch
  * @param stage the stage
+ * @param shard the shard of a shard trigger, or {@link BatchIdBody#NO_SHARD}
  * @param number the attempt, from 1
  * @param kind what happened
  * @param status the HTTP status when answered, else 0
@@ -12,7 +13,19 @@ package dev.baton.pipeline.http;
  * @param reason a short description for logs
  */
 record DeliveryAttempt(
-        long batchId, String stage, int number, Kind kind, int status, long retryAfterMillis, String reason) {
+        long batchId,
+        String stage,
+        int shard,
+        int number,
+        Kind kind,
+        int status,
+        long retryAfterMillis,
+        String reason) {
+
+    /** @return "batch N stage S", with " shard k" for a shard trigger, for logs */
+    String where() {
+        return HttpDelivery.where(batchId, stage, shard);
+    }
 
     /** The classes of result that decide between retrying and stopping. */
     enum Kind {

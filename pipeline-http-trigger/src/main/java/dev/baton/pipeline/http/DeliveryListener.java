@@ -4,7 +4,9 @@ package dev.baton.pipeline.http;
  * Hears what happened to each stage request an {@link HttpTrigger} sent: for metrics, alerts and
  * tests. Every method has an empty default so new events never break implementers. Called on the
  * trigger's own threads (never the thread that called {@code fire}); must be thread-safe and quick,
- * and an exception thrown here is logged and ignored.
+ * and an exception thrown here is logged and ignored. The deliveries of a shard trigger
+ * ({@link HttpTrigger#fireShard}) are told under the shard's stage, and a dropped one's reason starts with
+ * {@code "shard k: "}.
  */
 public interface DeliveryListener {
 

@@ -66,12 +66,20 @@ final class EndpointJson {
 
     /** What one stage request did; {@code error} is set on a 409. */
     static byte[] outcome(StageOutcome o, String error) {
+        return outcome(o, BatchIdBody.NO_SHARD, error);
+    }
+
+    /** What one stage request did, with {@code "shard"} after the stage when it ran a shard; {@code error} on a 409. */
+    static byte[] outcome(StageOutcome o, int shard, String error) {
         ObjectNode n = MAPPER.createObjectNode();
         if (error != null) {
             n.put("error", error);
         }
         n.put("batchId", o.batchId());
         n.put("stage", o.stage());
+        if (shard != BatchIdBody.NO_SHARD) {
+            n.put("shard", shard);
+        }
         n.put("outcome", o.kind().name().toLowerCase(Locale.ROOT));
         n.put("attempt", o.attempt());
         n.put("detail", o.detail());

@@ -89,22 +89,39 @@ final class HttpDelivery {
         return stageBase.resolve(stage);
     }
 
+    /** @return "batch N stage S", with " shard k" when {@code shard} is one, for logs */
+    static String where(long batchId, String stage, int shard) {
+        return "batch " + batchId + " stage " + stage + (shard == BatchIdBody.NO_SHARD ? "" : " shard " + shard);
+    }
+
+    /**
+     * @param shard a shard, or {@link BatchIdBody#NO_SHARD}
+     * @return the body of the trigger: {@code {"batchId":N}}, or {@code {"batchId":N,"shard":k}}, signed as sent
+     */
+    static byte[] body(long batchId, int shard) {
+        String text = shard == BatchIdBody.NO_SHARD
+                ? "{\"batchId\":" + batchId + "}"
+                : "{\"batchId\":" + batchId + ",\"shard\":" + shard + "}";
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
     /**
      * Sends the trigger, with the batch's trace context as the {@code traceparent} header when it has one;
      * call it off the caller's thread.
      *
+     * @param shard the shard to run, or {@link BatchIdBody#NO_SHARD} for the stage
      * @return the last attempt, once the delivery has ended
      */
-    CompletionStage<DeliveryAttempt> deliver(long batchId, String stage, String traceContext) {
+    CompletionStage<DeliveryAttempt> deliver(long batchId, String stage, int shard, String traceContext) {
         URI uri = uri(stage);
-        byte[] body = ("{\"batchId\":" + batchId + "}").getBytes(StandardCharsets.US_ASCII);
+        byte[] body = body(batchId, shard);
         AtomicInteger number = new AtomicInteger();
         return retry.executeCompletionStage(
-                scheduler, () -> attempt(uri, body, batchId, stage, traceContext, number.incrementAndGet()));
+                scheduler, () -> attempt(uri, body, batchId, stage, shard, traceContext, number.incrementAndGet()));
     }
 
     private CompletionStage<DeliveryAttempt> attempt(
-            URI uri, byte[] body, long batchId, String stage, String traceContext, int number) {
+            URI uri, byte[] body, long batchId, String stage, int shard, String traceContext, int number) {
         SentTrackingPublisher publisher = new SentTrackingPublisher(body);
         AtomicInteger status = new AtomicInteger();
         CompletionStage<DeliveryAttempt> result;
@@ -122,20 +139,14 @@ final class HttpDelivery {
             }
             result = client.sendAsync(request.build(), BoundedText.handler(KEPT_RESPONSE_BYTES, status::set))
                     .handle((response, error) ->
-                            classify(batchId, stage, number, response, error, publisher, status.get()));
+                            classify(batchId, stage, shard, number, response, error, publisher, status.get()));
         } catch (RuntimeException e) {
-            result = CompletableFuture.completedFuture(
-                    new DeliveryAttempt(batchId, stage, number, Kind.BROKEN, 0, 0, "request could not be made: " + e));
+            result = CompletableFuture.completedFuture(new DeliveryAttempt(
+                    batchId, stage, shard, number, Kind.BROKEN, 0, 0, "request could not be made: " + e));
         }
         return result.thenApply(a -> {
             if (a.retryable() && number < maxAttempts) {
-                LOG.debug(
-                        "batch {} stage {}: attempt {} of {} failed ({}); retrying",
-                        batchId,
-                        stage,
-                        number,
-                        maxAttempts,
-                        a.reason());
+                LOG.debug("{}: attempt {} of {} failed ({}); retrying", a.where(), number, maxAttempts, a.reason());
                 notify(l -> l.retrying(batchId, stage, number, a.reason()));
             }
             return a;
@@ -145,6 +156,7 @@ final class HttpDelivery {
     private static DeliveryAttempt classify(
             long batchId,
             String stage,
+            int shard,
             int number,
             HttpResponse<String> response,
             Throwable error,
@@ -161,6 +173,7 @@ final class HttpDelivery {
             return new DeliveryAttempt(
                     batchId,
                     stage,
+                    shard,
                     number,
                     Kind.ANSWERED,
                     status,
@@ -173,6 +186,7 @@ final class HttpDelivery {
             return new DeliveryAttempt(
                     batchId,
                     stage,
+                    shard,
                     number,
                     Kind.ANSWERED,
                     statusSeen,
@@ -180,25 +194,34 @@ final class HttpDelivery {
                     "HTTP " + statusSeen + " (the rest of the answer was lost: " + e + ")");
         }
         if (e instanceof HttpConnectTimeoutException) {
-            return new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0, "connect timed out");
+            return new DeliveryAttempt(batchId, stage, shard, number, Kind.UNREACHABLE, 0, 0, "connect timed out");
         }
         if (e instanceof HttpTimeoutException) {
             return publisher.sent()
                     ? new DeliveryAttempt(
                             batchId,
                             stage,
+                            shard,
                             number,
                             Kind.HANDED_OFF,
                             0,
                             0,
                             "sent; no answer within the hand-off timeout")
                     : new DeliveryAttempt(
-                            batchId, stage, number, Kind.UNREACHABLE, 0, 0, "timed out before the request was sent");
+                            batchId,
+                            stage,
+                            shard,
+                            number,
+                            Kind.UNREACHABLE,
+                            0,
+                            0,
+                            "timed out before the request was sent");
         }
         if (e instanceof ConnectException) {
             return new DeliveryAttempt(
                     batchId,
                     stage,
+                    shard,
                     number,
                     Kind.UNREACHABLE,
                     0,
@@ -206,9 +229,9 @@ final class HttpDelivery {
                     "connection refused" + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"));
         }
         if (e instanceof IOException) {
-            return new DeliveryAttempt(batchId, stage, number, Kind.UNREACHABLE, 0, 0, e.toString());
+            return new DeliveryAttempt(batchId, stage, shard, number, Kind.UNREACHABLE, 0, 0, e.toString());
         }
-        return new DeliveryAttempt(batchId, stage, number, Kind.BROKEN, 0, 0, String.valueOf(e));
+        return new DeliveryAttempt(batchId, stage, shard, number, Kind.BROKEN, 0, 0, String.valueOf(e));
     }
 
     private static long seconds(String value) {
@@ -220,16 +243,14 @@ final class HttpDelivery {
     }
 
     /** Logs the end of a delivery and tells the listener. */
-    void report(long batchId, String stage, DeliveryAttempt last, Throwable error) {
+    void report(long batchId, String stage, int shard, DeliveryAttempt last, Throwable error) {
         if (error != null || last == null) {
             LOG.error(
-                    "batch {} stage {}: delivery failed unexpectedly; left to the stall sweeper",
-                    batchId,
-                    stage,
-                    error);
+                    "{}: delivery failed unexpectedly; left to the stall sweeper", where(batchId, stage, shard), error);
             undelivered.failed(
                     batchId,
                     stage,
+                    shard,
                     "the trigger to " + uri(stage) + " failed unexpectedly: " + error + "; see the log");
             notify(l -> l.gaveUp(batchId, stage, 0, String.valueOf(error)));
             return;
@@ -237,12 +258,8 @@ final class HttpDelivery {
         int attempts = last.number();
         switch (last.kind()) {
             case HANDED_OFF -> {
-                undelivered.delivered(batchId, stage);
-                LOG.debug(
-                        "batch {} stage {}: handed off after {} attempt(s); the receiver is running it",
-                        batchId,
-                        stage,
-                        attempts);
+                undelivered.delivered(batchId, stage, shard);
+                LOG.debug("{}: handed off after {} attempt(s); the receiver is running it", last.where(), attempts);
                 notify(l -> l.handedOff(batchId, stage, attempts));
             }
             case ANSWERED -> {
@@ -259,32 +276,32 @@ final class HttpDelivery {
     private void answered(DeliveryAttempt last) {
         int status = last.status();
         if (status / 100 == 2 || status == 409) {
-            undelivered.delivered(last.batchId(), last.stage());
-            LOG.debug("batch {} stage {}: {}", last.batchId(), last.stage(), last.reason());
+            undelivered.delivered(last.batchId(), last.stage(), last.shard());
+            LOG.debug("{}: {}", last.where(), last.reason());
         } else if (status == 401) {
             LOG.error(
-                    "batch {} stage {}: the receiver rejected the signature ({}); make {} the same on both sides and"
+                    "{}: the receiver rejected the signature ({}); make {} the same on both sides and"
                             + " check the clocks (tolerance 300 s); left to the stall sweeper",
-                    last.batchId(),
-                    last.stage(),
+                    last.where(),
                     last.reason(),
                     RequestSigner.SECRET_ENV);
             undelivered.failed(
                     last.batchId(),
                     last.stage(),
+                    last.shard(),
                     "the receiver at " + uri(last.stage()) + " rejected the trigger's signature (" + last.reason()
                             + "); make " + RequestSigner.SECRET_ENV + " the same on both sides and check the clocks");
         } else {
             LOG.error(
-                    "batch {} stage {}: the receiver at {} refused the trigger ({}); check the base URL and the"
+                    "{}: the receiver at {} refused the trigger ({}); check the base URL and the"
                             + " receiver's pipeline; left to the stall sweeper",
-                    last.batchId(),
-                    last.stage(),
+                    last.where(),
                     uri(last.stage()),
                     last.reason());
             undelivered.failed(
                     last.batchId(),
                     last.stage(),
+                    last.shard(),
                     "the receiver at " + uri(last.stage()) + " refused the trigger (" + last.reason() + "); "
                             + whatToCheck());
         }
@@ -296,15 +313,15 @@ final class HttpDelivery {
         boolean escalate = undelivered.failed(
                 last.batchId(),
                 last.stage(),
+                last.shard(),
                 "the trigger could not be delivered to " + uri + " after " + last.number() + " attempt(s), last: "
                         + last.reason() + "; " + whatToCheck());
         if (escalate) {
             LOG.error(
-                    "batch {} stage {}: could not deliver the trigger to {} for {} fires in a row ({} attempt(s) "
+                    "{}: could not deliver the trigger to {} for {} fires in a row ({} attempt(s) "
                             + "each, last: {});"
                             + " the batch cannot move until it arrives: {}; the stall sweeper keeps firing it",
-                    last.batchId(),
-                    last.stage(),
+                    last.where(),
                     uri,
                     undelivered.errorAfter(),
                     last.number(),
@@ -312,10 +329,9 @@ final class HttpDelivery {
                     whatToCheck());
         } else {
             LOG.warn(
-                    "batch {} stage {}: could not deliver the trigger to {} after {} attempt(s), last: {}; left to "
+                    "{}: could not deliver the trigger to {} after {} attempt(s), last: {}; left to "
                             + "the stall sweeper",
-                    last.batchId(),
-                    last.stage(),
+                    last.where(),
                     uri,
                     last.number(),
                     last.reason());

@@ -24,7 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fire-and-forget {@link Trigger} over HTTP: {@code fire(b, s)} POSTs {@code {"batchId":b}}, signed
+ * Fire-and-forget {@link Trigger} over HTTP: {@code fire(b, s)} POSTs {@code {"batchId":b}} (and
+ * {@code fireShard(b, s, k, …)} POSTs {@code {"batchId":b,"shard":k}}), signed
  * (see {@link RequestSigner}), to {@code <base URL><stage path><s>} (the stage path is
  * {@value #DEFAULT_STAGE_PATH} unless {@link Builder#stagePath} says otherwise), where a
  * {@link StageEndpoint} serving the same {@link StagePath} runs the stage inside the request. The base URL is resolved
@@ -289,20 +290,24 @@ public final class HttpTrigger implements Trigger {
     @Override
     public void fire(long batchId, String stage, String traceContext) {
         checkStage(stage);
+        send(batchId, stage, BatchIdBody.NO_SHARD, traceContext);
+    }
+
+    private void send(long batchId, String stage, int shard, String traceContext) {
         if (closed) {
-            drop(batchId, stage, "the trigger is closed");
+            drop(batchId, stage, shard, "the trigger is closed");
             return;
         }
         Running r = started(batchId, stage);
         if (!inFlight.tryTake()) {
-            drop(batchId, stage, inFlight.max() + " deliveries already in flight");
+            drop(batchId, stage, shard, inFlight.max() + " deliveries already in flight");
             return;
         }
         try {
-            r.worker().execute(() -> deliver(r.delivery(), batchId, stage, traceContext));
+            r.worker().execute(() -> deliver(r.delivery(), batchId, stage, shard, traceContext));
         } catch (RejectedExecutionException e) {
             inFlight.release();
-            drop(batchId, stage, "the trigger is closed");
+            drop(batchId, stage, shard, "the trigger is closed");
         }
     }
 
@@ -315,18 +320,21 @@ public final class HttpTrigger implements Trigger {
         return r;
     }
 
-    private void deliver(HttpDelivery delivery, long batchId, String stage, String traceContext) {
+    private void deliver(HttpDelivery delivery, long batchId, String stage, int shard, String traceContext) {
         try {
-            delivery.deliver(batchId, stage, traceContext).whenComplete((last, error) -> {
+            delivery.deliver(batchId, stage, shard, traceContext).whenComplete((last, error) -> {
                 try {
-                    delivery.report(batchId, stage, last, error);
+                    delivery.report(batchId, stage, shard, last, error);
                 } finally {
                     inFlight.release();
                 }
             });
         } catch (RuntimeException e) {
             inFlight.release();
-            LOG.error("batch {} stage {}: could not start the delivery; left to the stall sweeper", batchId, stage, e);
+            LOG.error(
+                    "{}: could not start the delivery; left to the stall sweeper",
+                    HttpDelivery.where(batchId, stage, shard),
+                    e);
         }
     }
 
@@ -359,18 +367,43 @@ public final class HttpTrigger implements Trigger {
     @Override
     public void fireAfter(long batchId, String stage, Duration delay, String traceContext) {
         checkStage(stage);
+        sendAfter(batchId, stage, BatchIdBody.NO_SHARD, delay, traceContext);
+    }
+
+    /**
+     * Sends one shard of a fanned-out stage: {@code {"batchId":b,"shard":k}}, signed (so the shard is covered by
+     * the signature), to the stage's URL, where the {@link StageEndpoint} runs it through
+     * {@link dev.baton.pipeline.PipelineRunner#runShard}. Delivery, retries, hand-off, delays and drops are those of
+     * {@link #fireAfter(long, String, Duration, String)}; a shard that is finally not delivered is told to the runner
+     * ({@link StageHandler#undelivered}) with an error that starts with {@code "shard k: "}, and counted apart from
+     * the stage's other shards. The {@link DeliveryListener} hears of it under its stage.
+     *
+     * @throws IllegalArgumentException if {@code stage} is not a valid stage name or {@code shard} is negative
+     * @throws IllegalStateException if the trigger has not been started
+     */
+    @Override
+    public void fireShard(long batchId, String stage, int shard, Duration delay, String traceContext) {
+        checkStage(stage);
+        if (shard < 0) {
+            throw new IllegalArgumentException(
+                    "batch " + batchId + " stage " + stage + ": shard must be >= 0, got " + shard);
+        }
+        sendAfter(batchId, stage, shard, delay, traceContext);
+    }
+
+    private void sendAfter(long batchId, String stage, int shard, Duration delay, String traceContext) {
         if (delay.isZero() || delay.isNegative()) {
-            fire(batchId, stage, traceContext);
+            send(batchId, stage, shard, traceContext);
             return;
         }
         if (closed) {
-            drop(batchId, stage, "the trigger is closed");
+            drop(batchId, stage, shard, "the trigger is closed");
             return;
         }
         Running r = started(batchId, stage);
         if (delayed.incrementAndGet() > maxDelayed) {
             delayed.decrementAndGet();
-            drop(batchId, stage, maxDelayed + " delayed triggers already waiting");
+            drop(batchId, stage, shard, maxDelayed + " delayed triggers already waiting");
             return;
         }
         try {
@@ -378,13 +411,13 @@ public final class HttpTrigger implements Trigger {
                     .schedule(
                             () -> {
                                 delayed.decrementAndGet();
-                                fire(batchId, stage, traceContext);
+                                send(batchId, stage, shard, traceContext);
                             },
                             delay.toMillis(),
                             TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             delayed.decrementAndGet();
-            drop(batchId, stage, "the trigger is closed");
+            drop(batchId, stage, shard, "the trigger is closed");
         }
     }
 
@@ -439,22 +472,23 @@ public final class HttpTrigger implements Trigger {
         }
     }
 
-    private void drop(long batchId, String stage, String why) {
+    private void drop(long batchId, String stage, int shard, String why) {
+        String where = HttpDelivery.where(batchId, stage, shard);
         long now = System.nanoTime();
         long last = lastDropWarning.get();
         if (now - last >= DROP_WARNING_INTERVAL_NANOS && lastDropWarning.compareAndSet(last, now)) {
             long more = droppedSinceWarning.getAndSet(0);
             LOG.warn(
-                    "batch {} stage {}: trigger dropped ({}){}; left to the stall sweeper",
-                    batchId,
-                    stage,
+                    "{}: trigger dropped ({}){}; left to the stall sweeper",
+                    where,
                     why,
                     more == 0 ? "" : ", and " + more + " more since the last warning");
         } else {
             droppedSinceWarning.incrementAndGet();
-            LOG.debug("batch {} stage {}: trigger dropped ({}); left to the stall sweeper", batchId, stage, why);
+            LOG.debug("{}: trigger dropped ({}); left to the stall sweeper", where, why);
         }
-        HttpDelivery.notify(listener, l -> l.dropped(batchId, stage, why));
+        String told = shard == BatchIdBody.NO_SHARD ? why : "shard " + shard + ": " + why;
+        HttpDelivery.notify(listener, l -> l.dropped(batchId, stage, told));
     }
 
     private static String checkStage(String stage) {

@@ -33,10 +33,13 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST <stage path>{stage}} (the {@link StagePath}, default
  *       {@value #STAGE_PREFIX}; the same as the {@link HttpTrigger}'s) with {@code {"batchId":123}}, signed (see
  *       {@link RequestSigner}): runs one invocation of the stage within this request through
- *       {@link PipelineRunner#runStage} and answers 200 with the outcome; 401 bad or missing signature
+ *       {@link PipelineRunner#runStage} and answers 200 with the outcome. With {@code {"batchId":123,"shard":4}}
+ *       it runs one invocation of that shard of a fanned-out stage instead, with the same deadline as a stage
+ *       ({@link PipelineRunner#runShard(long, String, int, Instant)}); the
+ *       shard is inside the signed body, so it cannot be changed in transit. 401 bad or missing signature
  *       (or a timestamp more than 300 s from the verifier's clock), 413 body over the limit, 400
  *       malformed body, 404 unknown stage or batch, 409 the batch is not at that stage (a duplicate or
- *       late trigger: nothing ran).</li>
+ *       late trigger, or a shard that is not pending: nothing ran).</li>
  *   <li>{@code POST /api/process-batch} with {@code {"batchId":123}} or
  *       {@code {"batchId":123,"input":{…}}} ({@link StartRequest}): starts the batch through
  *       {@link BatchClient#start(long, Object, java.time.Duration, String)}, the input (a JSON object, stored
@@ -104,6 +107,20 @@ public final class StageEndpoint {
     private final StagePath stagePath;
     private final int maxBodyBytes;
     private final Predicate<Request> clientAuthorizer;
+    private final ShardInvocation shards;
+
+    /**
+     * Runs one shard invocation of a stage request that names a shard: {@link PipelineRunner#runShard(long, String,
+     * int, Instant)}, or a test's recorder.
+     */
+    @FunctionalInterface
+    interface ShardInvocation {
+        /**
+         * @param deadline the host's deadline for the invocation, or {@code null}
+         * @return what the shard invocation did
+         */
+        StageOutcome run(long batchId, String stage, int shard, Instant deadline);
+    }
 
     private StageEndpoint(Builder b) {
         this.runner = b.runner;
@@ -111,6 +128,7 @@ public final class StageEndpoint {
         this.stagePath = b.stagePath;
         this.maxBodyBytes = b.maxBodyBytes;
         this.clientAuthorizer = b.clientAuthorizer;
+        this.shards = b.shards != null ? b.shards : b.runner::runShard;
     }
 
     /**
@@ -216,6 +234,9 @@ public final class StageEndpoint {
             return Response.json(400, EndpointJson.error(body.error()));
         }
         long batchId = body.batchId();
+        if (body.hasShard()) {
+            return runShard(batchId, stage, body.shard(), stageDeadline);
+        }
         StageOutcome outcome;
         try {
             outcome = runner.runStage(batchId, stage, stageDeadline);
@@ -242,6 +263,37 @@ public final class StageEndpoint {
             case NOT_FOUND -> Response.json(404, EndpointJson.error(outcome.detail()));
             case NOT_CLAIMED -> Response.json(409, EndpointJson.outcome(outcome, outcome.detail()));
             default -> Response.json(200, EndpointJson.outcome(outcome, null));
+        };
+    }
+
+    private Response runShard(long batchId, String stage, int shard, Instant stageDeadline) {
+        StageOutcome outcome;
+        try {
+            outcome = shards.run(batchId, stage, shard, stageDeadline);
+        } catch (UnknownStageException e) {
+            return Response.json(
+                    404,
+                    EndpointJson.error("unknown stage; this pipeline has "
+                            + runner.pipeline().stageNames()));
+        } catch (RuntimeException e) {
+            String incident = incident();
+            LOG.error(
+                    "batch {} stage {} shard {}: the shard request failed (incident {}); the stall sweeper will"
+                            + " resume the shard",
+                    batchId,
+                    stage,
+                    shard,
+                    incident,
+                    e);
+            return Response.json(
+                    500,
+                    EndpointJson.error("internal error running shard " + shard + " of stage " + stage + " of batch "
+                            + batchId + " (incident " + incident + "); see the server log"));
+        }
+        return switch (outcome.kind()) {
+            case NOT_FOUND -> Response.json(404, EndpointJson.error(outcome.detail()));
+            case NOT_CLAIMED -> Response.json(409, EndpointJson.outcome(outcome, shard, outcome.detail()));
+            default -> Response.json(200, EndpointJson.outcome(outcome, shard, null));
         };
     }
 
@@ -448,6 +500,7 @@ public final class StageEndpoint {
         private StagePath stagePath = StagePath.DEFAULT;
         private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private Predicate<Request> clientAuthorizer = r -> true;
+        private ShardInvocation shards;
 
         private Builder(PipelineRunner runner, SignatureVerifier verifier) {
             this.runner = Objects.requireNonNull(runner, "runner");
@@ -494,6 +547,16 @@ public final class StageEndpoint {
          */
         public Builder clientAuthorizer(Predicate<Request> clientAuthorizer) {
             this.clientAuthorizer = Objects.requireNonNull(clientAuthorizer, "clientAuthorizer");
+            return this;
+        }
+
+        /**
+         * Runs shard requests through {@code shards} instead of the runner: a seam for tests.
+         *
+         * @return this
+         */
+        Builder shardInvocation(ShardInvocation shards) {
+            this.shards = Objects.requireNonNull(shards, "shards");
             return this;
         }
 

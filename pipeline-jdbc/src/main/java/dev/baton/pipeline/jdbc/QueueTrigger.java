@@ -21,6 +21,11 @@ import org.slf4j.LoggerFactory;
  * therefore only wakes the workers with {@code NOTIFY}; a lost notification costs at most one poll
  * interval, never the batch.
  *
+ * <p>Shards of a fanned-out stage queue the same way: each shard's row in {@code batch_processing_shard} is
+ * {@code pending} and due at its {@code run_after}, {@link #fireShard} only wakes the workers, and the workers claim
+ * due shards like due batches. A stage's cap counts its running shards and its running batches that are not
+ * fanned out.
+ *
  * <p>A worker thread that finishes a stage runs the next one itself, claiming it in the advance's
  * transaction, except for stages with a global cap, which go back through the queue so the cap is
  * enforced in the database.
@@ -98,6 +103,32 @@ public final class QueueTrigger implements Trigger {
         }
     }
 
+    /**
+     * Wakes the workers for a shard of a fanned-out stage; the shard's row in {@code batch_processing_shard} is the
+     * queue entry (pending, due at its {@code run_after}), which a {@link QueueWorker} claims. With a positive
+     * {@code delay} it does nothing: the row's {@code run_after} already holds the time, and the workers poll for
+     * it. A failed {@code NOTIFY} is only logged.
+     */
+    @Override
+    public void fireShard(long batchId, String stage, int shard, Duration delay, String traceContext) {
+        if (!delay.isZero() && !delay.isNegative()) {
+            return;
+        }
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement(notify)) {
+            s.setString(1, channel);
+            s.setString(2, stage);
+            s.execute();
+        } catch (SQLException e) {
+            LOG.debug(
+                    "batch {} stage {} shard {}: NOTIFY failed ({}); the workers' polling picks the shard up",
+                    batchId,
+                    stage,
+                    shard,
+                    e.toString());
+        }
+    }
+
     /** @return {@code true} unless {@code nextStage} has a cap or the trigger sends every stage through the queue */
     @Override
     public boolean continuesInline(String nextStage) {
@@ -133,7 +164,8 @@ public final class QueueTrigger implements Trigger {
 
         /**
          * Caps the executions of {@code stage} that run at once across all queue workers; the workers claim a
-         * capped stage only while fewer run, and it always goes back through the queue. Call once per stage.
+         * capped stage only while fewer run, and it always goes back through the queue. Each running shard of a
+         * fanned-out stage is one execution; the fanned-out batch itself is none. Call once per stage.
          *
          * @param stage the stage's name
          * @param cap at most this many at once, at least 1

@@ -1,7 +1,9 @@
 package dev.baton.pipeline.jdbc;
 
 import dev.baton.pipeline.PipelineRunner;
+import dev.baton.pipeline.StageOutcome;
 import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.ShardRecord;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -25,13 +27,13 @@ import org.slf4j.LoggerFactory;
  * per process, in as many processes as you like: claims use {@code FOR UPDATE SKIP LOCKED}, so
  * workers never wait on each other and never claim the same batch.
  *
- * <p>A dispatcher thread claims as many due batches as it has free threads, oldest {@code run_after}
- * first, then sleeps until a {@code NOTIFY} on the trigger's channel, a thread coming free, or the
- * poll interval. A second thread holds the {@code LISTEN} connection, proves every few seconds that it
- * is alive with a round trip bounded by the store's {@linkplain JdbcStageStore.Builder#networkTimeout
- * network timeout}, and replaces it when it fails; polling covers the gap. A claim that fails, times
- * out or throws is logged and tried again at the next poll; one that takes longer than the poll
- * interval is logged too.
+ * <p>A dispatcher thread claims as many due shards of fanned-out stages and due batches as it has free threads
+ * (shards first: they finish batches already under way), oldest {@code run_after} first, then sleeps until a
+ * {@code NOTIFY} on the trigger's channel, a thread coming free, or the poll interval. A second thread holds
+ * the {@code LISTEN} connection, proves every few seconds that it is alive with a round trip bounded by the
+ * store's {@linkplain JdbcStageStore.Builder#networkTimeout network timeout}, and replaces it when it fails;
+ * polling covers the gap. A claim that fails, times out or throws is logged and tried again at the next poll;
+ * one that takes longer than the poll interval is logged too.
  *
  * <p>{@link Builder#build()} starts nothing; {@link #start()} starts the threads; {@link #close()} stops
  * claiming and waits for running stages (a stage still running after the wait keeps its lease until it
@@ -75,6 +77,9 @@ public final class QueueWorker implements AutoCloseable {
     private final Semaphore wake = new Semaphore(0);
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicLong claimed = new AtomicLong();
+    private final AtomicLong claimedShards = new AtomicLong();
+    private final ShardClaims shardClaims;
+    private final ShardRun shardRun;
     private volatile boolean running;
     private boolean closed;
     private Thread dispatcher;
@@ -89,6 +94,8 @@ public final class QueueWorker implements AutoCloseable {
         this.pollInterval = b.pollInterval;
         this.shutdownWait = b.shutdownWait;
         this.listen = SqlText.LISTEN.render(Map.of("channel", trigger.channel()));
+        this.shardClaims = b.shardClaims != null ? b.shardClaims : ShardClaims.NONE;
+        this.shardRun = b.shardRun != null ? b.shardRun : b.runner::runClaimedShard;
         AtomicInteger n = new AtomicInteger();
         this.pool =
                 new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -131,9 +138,14 @@ public final class QueueWorker implements AutoCloseable {
         return this;
     }
 
-    /** @return stage claims this worker has taken (inline continuations not counted) */
+    /** @return stage claims this worker has taken (inline continuations and shards not counted) */
     public long claimed() {
         return claimed.get();
+    }
+
+    /** @return shard claims this worker has taken */
+    public long claimedShards() {
+        return claimedShards.get();
     }
 
     /** @return stages running now */
@@ -149,15 +161,23 @@ public final class QueueWorker implements AutoCloseable {
             if (free > 0) {
                 long started = System.nanoTime();
                 try {
-                    List<BatchRecord> claims =
-                            store.claimDue(runner.owner(), runner.pipeline().lease(), free, trigger.stageCaps());
-                    got = claims.size();
-                    claims.forEach(this::submit);
+                    List<ShardRecord> shards = shardClaims.claimDue(
+                            runner.owner(), runner.pipeline().lease(), free, trigger.stageCaps());
+                    got = shards.size();
+                    shards.forEach(this::submitShard);
                 } catch (Exception | Error e) {
-                    if (e instanceof VirtualMachineError fatal && !(e instanceof StackOverflowError)) {
-                        LOG.error("the queue dispatcher stops claiming: {}; restart the process", fatal.toString());
-                        throw fatal;
+                    stopOnFatal(e);
+                    LOG.warn("claiming due shards failed ({}); trying again in {} ms", e.toString(), pollMillis);
+                }
+                try {
+                    if (got < free) {
+                        List<BatchRecord> claims = store.claimDue(
+                                runner.owner(), runner.pipeline().lease(), free - got, trigger.stageCaps());
+                        got += claims.size();
+                        claims.forEach(this::submit);
                     }
+                } catch (Exception | Error e) {
+                    stopOnFatal(e);
                     LOG.warn("claiming due batches failed ({}); trying again in {} ms", e.toString(), pollMillis);
                 }
                 long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
@@ -182,6 +202,33 @@ public final class QueueWorker implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    private static void stopOnFatal(Throwable e) {
+        if (e instanceof VirtualMachineError fatal && !(e instanceof StackOverflowError)) {
+            LOG.error("the queue dispatcher stops claiming: {}; restart the process", fatal.toString());
+            throw fatal;
+        }
+    }
+
+    private void submitShard(ShardRecord claim) {
+        active.incrementAndGet();
+        claimedShards.incrementAndGet();
+        pool.execute(() -> {
+            try {
+                shardRun.run(claim);
+            } catch (RuntimeException e) {
+                LOG.error(
+                        "batch {} stage {} shard {}: shard invocation threw; the sweeper will recover the shard",
+                        claim.batchId(),
+                        claim.stage(),
+                        claim.shard(),
+                        e);
+            } finally {
+                active.decrementAndGet();
+                wake.release();
+            }
+        });
     }
 
     private void submit(BatchRecord claim) {
@@ -294,11 +341,36 @@ public final class QueueWorker implements AutoCloseable {
         }
     }
 
+    /** Claims due shards for a worker, in bulk, under the trigger's caps ({@link DueClaims#claimShards}). */
+    @FunctionalInterface
+    interface ShardClaims {
+        /** Claims none: for a store that cannot claim due shards in bulk. */
+        ShardClaims NONE = (owner, lease, limit, stageCaps) -> List.of();
+
+        /**
+         * @param owner the claiming runner's owner
+         * @param lease each claim's lease
+         * @param limit at most this many, at least 1
+         * @param stageCaps the trigger's global caps per stage
+         * @return the shards claimed, {@code in_progress} under {@code owner}
+         */
+        List<ShardRecord> claimDue(String owner, Duration lease, int limit, Map<String, Integer> stageCaps);
+    }
+
+    /** Runs a shard the worker claimed: {@link PipelineRunner#runClaimedShard}, unless a test says otherwise. */
+    @FunctionalInterface
+    interface ShardRun {
+        /** @return what the shard invocation did */
+        StageOutcome run(ShardRecord claim);
+    }
+
     /** Builds a {@link QueueWorker}; setters validate. Not thread-safe. */
     public static final class Builder {
         private final PipelineRunner runner;
         private final JdbcStageStore store;
         private final QueueTrigger trigger;
+        private ShardClaims shardClaims;
+        private ShardRun shardRun;
         private int threads = DEFAULT_THREADS;
         private Duration pollInterval = DEFAULT_POLL_INTERVAL;
         private Duration shutdownWait = DEFAULT_SHUTDOWN_WAIT;
@@ -345,6 +417,17 @@ public final class QueueWorker implements AutoCloseable {
                 throw new IllegalArgumentException("shutdownWait must not be negative, got " + shutdownWait);
             }
             this.shutdownWait = shutdownWait;
+            return this;
+        }
+
+        /**
+         * @param claims claims due shards; default {@link ShardClaims#NONE}
+         * @param run runs a claimed shard; default the runner's {@link PipelineRunner#runClaimedShard}
+         * @return this
+         */
+        Builder shards(ShardClaims claims, ShardRun run) {
+            this.shardClaims = Objects.requireNonNull(claims, "claims");
+            this.shardRun = Objects.requireNonNull(run, "run");
             return this;
         }
 

@@ -569,7 +569,53 @@ enum SqlText {
 
     /** A round trip that proves a connection alive. */
     PING("""
-            SELECT 1""");
+            SELECT 1"""),
+
+    /**
+     * Live executions per capped stage ({@code :capped}), across all workers: claimed batch rows with a live lease
+     * that are not fanned out (a fanned-out row, owner {@code ':shards'}, runs nothing itself), and shards with a
+     * live lease. The queue workers' caps count these.
+     */
+    COUNT_RUNNING_WITH_SHARDS("""
+            SELECT stage, count(*) FROM (
+                SELECT current_stage AS stage FROM <queue>
+                 WHERE status = 'in_progress' AND lease_until > now() AND lease_owner <> ':shards'
+                   AND current_stage = ANY(:capped)
+                UNION ALL
+                SELECT stage FROM <shard>
+                 WHERE status = 'in_progress' AND lease_until > now() AND stage = ANY(:capped)) running
+             GROUP BY stage"""),
+
+    /**
+     * Due shards of batches fanned out at their stage, at stages other than {@code :full}, oldest first, locked
+     * (the shard rows only: a shard commit locks the batch row first), skipping rows other workers hold.
+     */
+    LOCK_DUE_SHARDS("""
+            SELECT s.batch_id, s.stage, s.shard FROM <shard> s
+              JOIN <queue> q ON q.batch_id = s.batch_id AND q.current_stage = s.stage AND q.status = 'in_progress'
+                            AND q.lease_owner = ':shards'
+             WHERE s.status = 'pending' AND s.run_after <= now() AND NOT (s.stage = ANY(:full))
+             ORDER BY s.run_after, s.batch_id, s.shard
+             LIMIT :limit
+               FOR UPDATE OF s SKIP LOCKED"""),
+
+    /**
+     * Claims the shards {@code (:batches[i], :stages[i], :shards[i])} for {@code :owner}, like
+     * {@link #CLAIM_SHARD}: only a {@code pending}, due shard of a batch fanned out at its stage.
+     */
+    CLAIM_DUE_SHARDS("""
+            UPDATE <shard> s
+               SET status = 'in_progress', lease_owner = :owner,
+                   lease_until = now() + :lease * interval '1 millisecond', version = s.version + 1,
+                   updated_at = now(), started_at = coalesce(s.started_at, now())
+              FROM <queue> q,
+                   unnest(CAST(:batches AS bigint[]), CAST(:stages AS text[]), CAST(:shards AS int[]))
+                       AS t(batch_id, stage, shard)
+             WHERE s.batch_id = t.batch_id AND s.stage = t.stage AND s.shard = t.shard
+               AND s.status = 'pending' AND s.run_after <= now()
+               AND q.batch_id = s.batch_id AND q.current_stage = s.stage AND q.status = 'in_progress'
+               AND q.lease_owner = ':shards'
+            RETURNING <shard_columns>""");
 
     private static final Pattern PLACEHOLDER = Pattern.compile("<([a-z_]+)>");
 

@@ -9,6 +9,7 @@ import dev.baton.pipeline.StageOutcome;
 import dev.baton.pipeline.UnknownStageException;
 import dev.baton.pipeline.aws.sqs.StageMessage;
 import dev.baton.pipeline.spi.BatchRecord;
+import dev.baton.pipeline.spi.ShardRecord;
 import dev.baton.pipeline.spi.StageStore;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the {@link StageMessage}s of an SQS event (an event source mapping with
- * {@code ReportBatchItemFailures}), one after the other, each stage's deadline being the invocation's
+ * {@code ReportBatchItemFailures}), one after the other (a message with a shard runs that shard of a fanned-out
+ * stage, {@link PipelineRunner#runShard(long, String, int, Instant)}), each stage's deadline being the invocation's
  * remaining time less the margin, and answers which messages failed, so that only those are delivered again.
  *
  * <ul>
@@ -33,10 +35,10 @@ import org.slf4j.LoggerFactory;
  *   <li>A message whose run throws (the store is unreachable, say) is reported failed and comes back after the
  *       queue's visibility timeout, until it has been received {@code maxReceives} times.</li>
  *   <li>A poison message ends its batch: one naming a stage the pipeline does not have, or one received
- *       {@code maxReceives} times, fails its batch at the stage the batch is at, with the reason as the
- *       batch's error, tells the {@linkplain Builder#listener listener} ({@code batchFailed}), and is consumed, never
- *       redelivered for ever. A body that names no batch is logged and
- *       consumed.</li>
+ *       {@code maxReceives} times, fails its batch at the stage the batch is at (a shard message fails its shard,
+ *       which fails the batch, when the shard is pending), with the reason as the batch's error, tells the
+ *       {@linkplain Builder#listener listener} ({@code batchFailed}), and is consumed, never redelivered for
+ *       ever. A body that names no batch is logged and consumed.</li>
  * </ul>
  * Before answering it waits, bounded by the time left, for the hand-off of the triggers it fired. Thread-safe.
  */
@@ -108,32 +110,30 @@ public final class LambdaSqsHandler {
         }
         StageMessage sm = parsed.get();
         if (!runner.pipeline().contains(sm.stage())) {
-            poison(
+            poisonBatch(
                     sm,
                     "an SQS message asked for stage '" + sm.stage() + "', which this pipeline does not have "
                             + runner.pipeline().stageNames() + "; check the producers of queue messages");
             return true;
         }
         try {
-            StageOutcome outcome = runner.runStage(sm.batchId(), sm.stage(), deadline);
-            LOG.debug("batch {} stage {}: {}", sm.batchId(), sm.stage(), outcome.kind());
+            StageOutcome outcome = sm.hasShard()
+                    ? runner.runShard(sm.batchId(), sm.stage(), sm.shard(), deadline)
+                    : runner.runStage(sm.batchId(), sm.stage(), deadline);
+            LOG.debug("{}: {}", sm.describe(), outcome.kind());
             return true;
         } catch (UnknownStageException e) {
-            poison(sm, e.getMessage());
+            poisonBatch(sm, e.getMessage());
             return true;
         } catch (RuntimeException e) {
             int receives = receives(m);
             if (receives >= maxReceives) {
-                poison(
-                        sm,
-                        "batch " + sm.batchId() + " stage " + sm.stage() + " could not be run from SQS after "
-                                + receives + " receives: " + e);
+                poison(sm, sm.describe() + " could not be run from SQS after " + receives + " receives: " + e);
                 return true;
             }
             LOG.warn(
-                    "batch {} stage {}: running the SQS message failed on receive {} of {}; SQS delivers it again",
-                    sm.batchId(),
-                    sm.stage(),
+                    "{}: running the SQS message failed on receive {} of {}; SQS delivers it again",
+                    sm.describe(),
                     receives,
                     maxReceives,
                     e);
@@ -141,8 +141,44 @@ public final class LambdaSqsHandler {
         }
     }
 
-    /** Fails the message's batch at the stage it is at, if it is not finished; logs what it did. */
+    /** Fails what the message runs: its shard (which fails the batch) when it names one, else its batch. */
     private void poison(StageMessage sm, String reason) {
+        if (sm.hasShard()) {
+            poisonShard(sm, reason);
+        } else {
+            poisonBatch(sm, reason);
+        }
+    }
+
+    /**
+     * Fails the message's shard, and so its batch, with {@code reason}, if the shard is pending and due; a shard
+     * that is running is left to its run and to the sweeper.
+     */
+    private void poisonShard(StageMessage sm, String reason) {
+        try {
+            Optional<ShardRecord> claim = store.claimShard(
+                    sm.batchId(),
+                    sm.stage(),
+                    sm.shard(),
+                    runner.owner(),
+                    runner.pipeline().lease());
+            if (claim.isPresent() && store.failShard(claim.get(), reason)) {
+                LOG.error("{}: failed, and its batch with it, by a poison SQS message: {}", sm.describe(), reason);
+                notifyFailed(sm.batchId(), sm.stage(), reason);
+            } else {
+                LOG.error(
+                        "{}: poison SQS message ({}), but the shard is running, finished or not due; left to its run"
+                                + " and the sweeper",
+                        sm.describe(),
+                        reason);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("{}: poison SQS message ({}); failing the shard failed too", sm.describe(), reason, e);
+        }
+    }
+
+    /** Fails the message's batch at the stage it is at, if it is not finished; logs what it did. */
+    private void poisonBatch(StageMessage sm, String reason) {
         try {
             Optional<BatchRecord> row = store.find(sm.batchId());
             if (row.isEmpty() || row.get().state().isFinal()) {

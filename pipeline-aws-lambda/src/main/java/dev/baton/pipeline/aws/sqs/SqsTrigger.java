@@ -19,7 +19,8 @@ import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
 
 /**
- * Hands "run stage S of batch B" to an SQS queue as a {@link StageMessage} (ids only); a Lambda function with
+ * Hands "run stage S of batch B" (or "run shard k of stage S of batch B", {@link #fireShard}) to an SQS queue as a
+ * {@link StageMessage} (ids only); a Lambda function with
  * an event source mapping on the queue runs it ({@code LambdaSqsHandler}). {@link #fire} never blocks: the
  * send happens on the trigger's threads, started by {@link #start()}; {@link #awaitIdle} waits until every
  * message fired has been accepted by SQS or given up, which a Lambda handler calls before it answers. A
@@ -120,6 +121,35 @@ public final class SqsTrigger implements Trigger {
         send(new StageMessage(batchId, stage), (int) seconds, traceContext);
     }
 
+    /**
+     * Sends "run shard {@code shard} of {@code stage} of {@code batchId}" ({@link StageMessage#hasShard()}): now, or
+     * after {@code delay} as the message's {@code DelaySeconds} (rounded up) when it is at most 900 s; a longer delay
+     * is left to the stall sweeper, which finds the overdue pending shard. The {@code traceparent} attribute, the
+     * drops and the reports of failed sends are those of {@link #fireAfter(long, String, Duration, String)}.
+     *
+     * @throws IllegalArgumentException if {@code shard} is negative
+     */
+    @Override
+    public void fireShard(long batchId, String stage, int shard, Duration delay, String traceContext) {
+        if (shard < 0) {
+            throw new IllegalArgumentException(
+                    "batch " + batchId + " stage " + stage + ": shard must be >= 0, got " + shard);
+        }
+        StageMessage message = new StageMessage(batchId, stage, shard);
+        if (delay.isZero() || delay.isNegative()) {
+            send(message, 0, traceContext);
+            return;
+        }
+        if (delay.compareTo(MAX_DELAY) > 0) {
+            LOG.info(
+                    "{}: a retry in {} s is longer than SQS's 900 s delay; the stall sweeper fires it",
+                    message.describe(),
+                    delay.toSeconds());
+            return;
+        }
+        send(message, (int) ((delay.toMillis() + 999) / 1000), traceContext);
+    }
+
     private void send(StageMessage message, int delaySeconds, String traceContext) {
         ExecutorService pool;
         synchronized (this) {
@@ -127,14 +157,13 @@ public final class SqsTrigger implements Trigger {
         }
         if (pool == null) {
             throw new IllegalStateException("the SQS trigger is not started (or was closed): call runner.start() first;"
-                    + " batch " + message.batchId() + " stage " + message.stage() + " is left to the stall sweeper");
+                    + " " + message.describe() + " is left to the stall sweeper");
         }
         if (inFlight.incrementAndGet() > maxInFlight) {
             release();
             LOG.warn(
-                    "batch {} stage {}: {} SQS sends in flight; this one is dropped and left to the stall sweeper",
-                    message.batchId(),
-                    message.stage(),
+                    "{}: {} SQS sends in flight; this one is dropped and left to the stall sweeper",
+                    message.describe(),
                     maxInFlight);
             return;
         }
@@ -142,10 +171,7 @@ public final class SqsTrigger implements Trigger {
             pool.execute(() -> deliver(message, delaySeconds, traceContext));
         } catch (RejectedExecutionException e) {
             release();
-            LOG.warn(
-                    "batch {} stage {}: the SQS trigger is closed; left to the stall sweeper",
-                    message.batchId(),
-                    message.stage());
+            LOG.warn("{}: the SQS trigger is closed; left to the stall sweeper", message.describe());
         }
     }
 
@@ -167,10 +193,13 @@ public final class SqsTrigger implements Trigger {
             sqs.sendMessage(request.build());
         } catch (SdkException | IllegalStateException e) {
             String error = "sending to SQS queue " + queueUrl + " failed: " + e.getMessage();
-            LOG.warn("batch {} stage {}: {}; left to the stall sweeper", message.batchId(), message.stage(), error);
+            LOG.warn("{}: {}; left to the stall sweeper", message.describe(), error);
             StageHandler h = handler;
             if (h != null) {
-                h.undelivered(message.batchId(), message.stage(), error);
+                h.undelivered(
+                        message.batchId(),
+                        message.stage(),
+                        message.hasShard() ? "shard " + message.shard() + ": " + error : error);
             }
         } finally {
             release();

@@ -61,6 +61,22 @@ public final class LazyHttpTrigger implements Trigger {
     }
 
     @Override
+    public void fire(long batchId, String stage, String traceContext) {
+        delegate().fire(batchId, stage, traceContext);
+    }
+
+    @Override
+    public void fireAfter(long batchId, String stage, Duration delay, String traceContext) {
+        delegate().fireAfter(batchId, stage, delay, traceContext);
+    }
+
+    /** Sends the shard through the HTTP trigger ({@link HttpTrigger#fireShard}). */
+    @Override
+    public void fireShard(long batchId, String stage, int shard, Duration delay, String traceContext) {
+        delegate().fireShard(batchId, stage, shard, delay, traceContext);
+    }
+
+    @Override
     public boolean continuesInline(String nextStage) {
         return false;
     }

@@ -53,6 +53,11 @@ public final class TriggerDrain {
             }
 
             @Override
+            public void fireShard(long batchId, String stage, int shard, Duration delay, String traceContext) {
+                trigger.fireShard(batchId, stage, shard, delay, traceContext);
+            }
+
+            @Override
             public boolean continuesInline(String nextStage) {
                 return !draining && trigger.continuesInline(nextStage);
             }

@@ -28,6 +28,11 @@ class TriggerDrainTest {
         }
 
         @Override
+        public void fireShard(long batchId, String stage, int shard, Duration delay, String traceContext) {
+            fired.add(batchId + " " + stage + " shard " + shard + " after " + delay.toSeconds() + "s " + traceContext);
+        }
+
+        @Override
         public boolean continuesInline(String nextStage) {
             return true;
         }
@@ -39,8 +44,13 @@ class TriggerDrainTest {
 
         wrapped.fire(7, "enrich", "00-trace-span-01");
         wrapped.fireAfter(7, "enrich", Duration.ofSeconds(3), "00-trace-span-01");
+        wrapped.fireShard(7, "enrich", 4, Duration.ofSeconds(2), "00-trace-span-01");
 
-        assertThat(fired).containsExactly("7 enrich 00-trace-span-01", "7 enrich after 3s 00-trace-span-01");
+        assertThat(fired)
+                .containsExactly(
+                        "7 enrich 00-trace-span-01",
+                        "7 enrich after 3s 00-trace-span-01",
+                        "7 enrich shard 4 after 2s 00-trace-span-01");
     }
 
     @Test

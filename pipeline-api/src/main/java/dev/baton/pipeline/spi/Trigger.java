@@ -93,10 +93,6 @@ public interface Trigger extends AutoCloseable {
     }
 
     /**
-     * Stops delivering and stops the trigger's threads; pending deliveries may be dropped (the sweeper
-     * recovers them). Called by {@link PipelineRunner#close()}; must be idempotent.
-     */
-    /**
      * Delivers one shard of a fanned-out stage ({@link StageHandler#runShard}), after {@code delay} (zero for now),
      * with the batch's trace context (or null). Like {@link #fire}, it is fire-and-forget: a lost shard trigger is
      * found by the sweeper. The default refuses, for triggers written before fan-out.
@@ -109,6 +105,10 @@ public interface Trigger extends AutoCloseable {
                 + " the stage with shards(1)");
     }
 
+    /**
+     * Stops delivering and stops the trigger's threads; pending deliveries may be dropped (the sweeper
+     * recovers them). Called by {@link PipelineRunner#close()}; must be idempotent.
+     */
     @Override
     default void close() {}
 }

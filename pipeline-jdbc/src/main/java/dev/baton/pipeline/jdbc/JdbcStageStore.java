@@ -80,8 +80,9 @@ import org.jdbi.v3.core.statement.TemplateEngine;
  *
  * <p><b>Schema.</b> {@link Builder#build()} checks that the tables and their columns exist and fails with
  * an {@link IllegalStateException} naming what is missing and how to migrate (a 0.1 database lacks the
- * column {@code input_digest}, a 0.2 one {@code trace_context}, a 0.3 one the table {@code batch_processing_shard}); a table or column dropped later makes the
- * method that meets it throw a {@link StoreException} with the same explanation.
+ * column {@code input_digest}, a 0.2 one {@code trace_context}, and both the table {@code batch_processing_shard});
+ * a table or column dropped later makes the method that meets it throw a {@link StoreException} with the same
+ * explanation.
  *
  * <p><b>Failures.</b> A failure of the database or of the connection (a restart,
  * {@code pg_terminate_backend}, a network cut) surfaces as a {@link StoreException} from the method that
@@ -310,6 +311,11 @@ public final class JdbcStageStore implements StageStore {
     /** The queue worker's claims of due batches; see {@link DueClaims#claim}. */
     List<BatchRecord> claimDue(String owner, Duration lease, int limit, Map<String, Integer> stageCaps) {
         return call("claiming due batches", () -> dueClaims.claim(owner, lease, limit, stageCaps));
+    }
+
+    /** The queue worker's claims of due shards; see {@link DueClaims#claimShards}. */
+    List<ShardRecord> claimDueShards(String owner, Duration lease, int limit, Map<String, Integer> stageCaps) {
+        return call("claiming due shards", () -> dueClaims.claimShards(owner, lease, limit, stageCaps));
     }
 
     /**

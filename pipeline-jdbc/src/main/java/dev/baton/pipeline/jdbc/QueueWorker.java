@@ -94,7 +94,7 @@ public final class QueueWorker implements AutoCloseable {
         this.pollInterval = b.pollInterval;
         this.shutdownWait = b.shutdownWait;
         this.listen = SqlText.LISTEN.render(Map.of("channel", trigger.channel()));
-        this.shardClaims = b.shardClaims != null ? b.shardClaims : ShardClaims.NONE;
+        this.shardClaims = b.shardClaims != null ? b.shardClaims : b.store::claimDueShards;
         this.shardRun = b.shardRun != null ? b.shardRun : b.runner::runClaimedShard;
         AtomicInteger n = new AtomicInteger();
         this.pool =
@@ -344,9 +344,6 @@ public final class QueueWorker implements AutoCloseable {
     /** Claims due shards for a worker, in bulk, under the trigger's caps ({@link DueClaims#claimShards}). */
     @FunctionalInterface
     interface ShardClaims {
-        /** Claims none: for a store that cannot claim due shards in bulk. */
-        ShardClaims NONE = (owner, lease, limit, stageCaps) -> List.of();
-
         /**
          * @param owner the claiming runner's owner
          * @param lease each claim's lease
@@ -421,7 +418,7 @@ public final class QueueWorker implements AutoCloseable {
         }
 
         /**
-         * @param claims claims due shards; default {@link ShardClaims#NONE}
+         * @param claims claims due shards; default the store's {@code claimDueShards}
          * @param run runs a claimed shard; default the runner's {@link PipelineRunner#runClaimedShard}
          * @return this
          */

@@ -515,12 +515,6 @@ enum SqlText {
     ADVISORY_LOCK("""
             SELECT pg_advisory_xact_lock(hashtext(:key)) IS NULL"""),
 
-    /** Live claims per capped stage ({@code :capped}), across all workers. */
-    COUNT_RUNNING("""
-            SELECT current_stage, count(*) FROM <queue>
-             WHERE status = 'in_progress' AND lease_until > now() AND current_stage = ANY(:capped)
-             GROUP BY current_stage"""),
-
     /** Due batches at stages other than {@code :full}, oldest first, locked, skipping rows other workers hold. */
     LOCK_DUE("""
             SELECT batch_id, current_stage FROM <queue>

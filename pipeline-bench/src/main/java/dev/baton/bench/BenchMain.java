@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -32,10 +33,11 @@ import picocli.CommandLine.Spec;
                     + "transition and heap peak. "
                     + "Then Baton's queue worker at 1, 2 and 4 threads (every stage through the queue, and inline), "
                     + "and the queue table's "
-                    + "size and statistics under a long run of transitions (churn). --only picks sections.",
+                    + "size and statistics under a long run of transitions (churn). Then the wall time of an "
+                    + "item-bound stage against its shard count on each trigger (fan-out). --only picks sections.",
             "Against --jdbc-url it drops and recreates the schemas bench_floor, bench_baton, bench_dbos, "
                     + "bench_dbscheduler, "
-                    + "bench_queue and bench_churn."
+                    + "bench_queue, bench_churn and bench_fanout."
         })
 public final class BenchMain implements Callable<Integer> {
     /** Contenders this build can run, by name. */
@@ -162,6 +164,9 @@ public final class BenchMain implements Callable<Integer> {
             description = "A server setting of the embedded PostgreSQL (repeatable), e.g. synchronous_commit=on.")
     Map<String, String> pgSettings = new LinkedHashMap<>();
 
+    @Mixin
+    FanOutOptions fanOut = new FanOutOptions();
+
     /**
      * @param args the command line
      */
@@ -279,9 +284,11 @@ public final class BenchMain implements Callable<Integer> {
             return BenchSettings.SECTIONS;
         }
         for (String section : only) {
-            if (!BenchSettings.SECTIONS.contains(section)) {
+            if (!BenchSettings.SECTIONS.contains(section) && !section.equals(FanOutBench.SECTION)) {
                 throw new ParameterException(
-                        spec.commandLine(), "unknown section '" + section + "'; choose from " + BenchSettings.SECTIONS);
+                        spec.commandLine(),
+                        "unknown section '" + section + "'; choose from " + BenchSettings.SECTIONS + " or "
+                                + FanOutBench.SECTION);
             }
         }
         return BenchSettings.SECTIONS.stream().filter(only::contains).toList();
@@ -299,6 +306,7 @@ public final class BenchMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BenchSettings settings = settings();
+        FanOutBench.Settings fanOutSettings = fanOut.settings(spec, quick);
         PrintStream stdout = System.out;
         try (Database db = jdbcUrl == null
                 ? Database.embedded(settings.serverSettings())
@@ -318,6 +326,9 @@ public final class BenchMain implements Callable<Integer> {
             stdout.println(
                     "PostgreSQL " + facts.version() + (facts.embedded() ? " (embedded)" : "") + " " + facts.settings());
             Bench.Outcome outcome = new Bench(db, settings, contenders, scaling, stdout).run();
+            List<FanOutResult> fannedOut = only == null || only.contains(FanOutBench.SECTION)
+                    ? new FanOutBench(db, fanOutSettings, stdout).run()
+                    : List.of();
             BenchResults results = new BenchResults(
                     String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                     BenchResults.Machine.current(),
@@ -327,8 +338,10 @@ public final class BenchMain implements Callable<Integer> {
                     outcome.scaling(),
                     TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), settings.workers()),
                     outcome.queueThreads(),
-                    outcome.churn());
+                    outcome.churn(),
+                    fannedOut);
             ReportTable.print(results, stdout);
+            FanOutResult.print(fannedOut, stdout);
             if (out != null) {
                 results.write(out);
                 stdout.println("wrote " + out.toAbsolutePath());

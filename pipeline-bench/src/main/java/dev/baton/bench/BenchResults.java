@@ -21,6 +21,7 @@ import java.util.List;
  * @param targets Baton's targets against this run
  * @param queueThreads Baton's queue worker per trigger mode and thread count (empty when not run)
  * @param queueChurn the queue table under churn, one run per retention (empty when not run)
+ * @param fanOut an item-bound stage's wall time per trigger and shard count (empty when not run)
  */
 public record BenchResults(
         String command,
@@ -31,7 +32,8 @@ public record BenchResults(
         List<ScalingResult> payloadScaling,
         List<TargetCheck> targets,
         List<QueueThreadsResult> queueThreads,
-        List<ChurnResult> queueChurn) {
+        List<ChurnResult> queueChurn,
+        List<FanOutResult> fanOut) {
 
     /**
      * The machine the run used.

@@ -184,7 +184,8 @@ class ContendersTest {
                 outcome.scaling(),
                 TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), 2),
                 outcome.queueThreads(),
-                outcome.churn());
+                outcome.churn(),
+                List.of());
         Path json = dir.resolve("out/results.json");
         results.write(json);
         JsonNode read = new ObjectMapper().readTree(json.toFile());

@@ -102,7 +102,7 @@ final class Printer {
         line("input", status.hasInput() ? "yes" : "no");
         out.println();
         table(
-                List.of("stage", "attempts", "invocations", "longest", "started", "finished"),
+                List.of("stage", "attempts", "invocations", "longest", "started", "finished", "shards"),
                 status.stages().stream()
                         .map(s -> List.of(
                                 s.name(),
@@ -110,8 +110,20 @@ final class Printer {
                                 String.valueOf(s.invocations()),
                                 s.invocations() == 0 ? "-" : s.maxInvocationMs() + "ms",
                                 text(s.startedAt()),
-                                text(s.finishedAt())))
+                                text(s.finishedAt()),
+                                shards(s.shards())))
                         .toList());
+    }
+
+    /** @return e.g. {@code 3/8 (2 running, 1 failed)}: completed of total; {@code -} for a stage without shards */
+    static String shards(BatchStatus.Shards shards) {
+        if (shards == null) {
+            return "-";
+        }
+        String more = (shards.running() > 0 ? shards.running() + " running" : "")
+                + (shards.running() > 0 && shards.failed() > 0 ? ", " : "")
+                + (shards.failed() > 0 ? shards.failed() + " failed" : "");
+        return shards.completed() + "/" + shards.total() + (more.isEmpty() ? "" : " (" + more + ")");
     }
 
     /**

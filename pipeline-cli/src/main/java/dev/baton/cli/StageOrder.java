@@ -36,6 +36,7 @@ final class StageOrder {
 
     private static final String REACHED = """
             SELECT stage FROM batch_processing_data WHERE batch_id = ? AND stage <> ':input'
+               AND stage NOT LIKE '%:shard:%'
              GROUP BY stage ORDER BY min(created_at), stage""";
 
     @Option(

@@ -10,6 +10,8 @@ import dev.baton.pipeline.jdbc.BatonSchema;
 import dev.baton.pipeline.jdbc.JdbcStageStore;
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.JsonSource;
+import dev.baton.pipeline.spi.ShardPlan;
+import dev.baton.pipeline.spi.ShardRecord;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.testkit.PostgresExtension;
 import java.io.IOException;
@@ -154,6 +156,40 @@ class BatonCliTest {
         assertThat(missing.code()).isEqualTo(3);
         assertThat(JSON.readTree(missing.err()).get("error").asText()).isEqualTo("not_found");
         assertThat(baton("status", "42").err()).contains("batch 42 has no pipeline run");
+    }
+
+    @Test
+    void status_shows_the_shards_of_a_fanned_out_stage_and_not_their_outputs_as_stages() throws Exception {
+        BatonSchema.migrate(PG.dataSource());
+        store = JdbcStageStore.builder(PG.dataSource()).build();
+        store.create(5, "a");
+        store.advance(claim(5, "a"), "[1, 2, 3, 4]", "b", STATS);
+        assertThat(store.fanOut(claim(5, "b"), new ShardPlan(4, 3, 2), STATS))
+                .get()
+                .asList()
+                .hasSize(2);
+        ShardRecord first = store.claimShard(5, "b", 0, "worker", LEASE).orElseThrow();
+        store.saveShardProgress(first, "1", JsonSource.ofText("[10]"), 1, null, Duration.ofHours(1));
+        ShardRecord second = store.claimShard(5, "b", 1, "worker", LEASE).orElseThrow();
+        store.completeShard(second, JsonSource.ofText("[20]"), Pipeline.COMPLETED);
+        store.claimShard(5, "b", 2, "worker", LEASE).orElseThrow();
+
+        CliRun human = baton("status", "5");
+        assertThat(human.code()).as(human.toString()).isZero();
+        assertThat(human.out())
+                .containsPattern("(?m)^stage +attempts +invocations +longest +started +finished +shards$")
+                .containsPattern("(?m)^a +1 +1 .* -$")
+                .containsPattern("(?m)^b +.* 1/3 \\(1 running\\)$")
+                .doesNotContain("b:shard:");
+
+        JsonNode status = json(baton("--json", "status", "5"));
+        assertThat(status.get("stages").findValuesAsText("name")).containsExactly("a", "b");
+        JsonNode shards = status.get("stages").get(1).get("shards");
+        assertThat(shards.get("total").asInt()).isEqualTo(3);
+        assertThat(shards.get("completed").asInt()).isEqualTo(1);
+        assertThat(shards.get("running").asInt()).isEqualTo(1);
+        assertThat(shards.get("failed").asInt()).isZero();
+        assertThat(status.get("stages").get(0).get("shards").isNull()).isTrue();
     }
 
     @Test

@@ -1,8 +1,10 @@
 package dev.baton.pipeline.dashboard;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.baton.pipeline.BatchClient;
 import dev.baton.pipeline.BatchQuery;
@@ -142,6 +144,7 @@ final class Views {
             } else {
                 n.putNull("durationMs");
             }
+            n.set("shards", shards(v.shards()));
             n.put("error", i == current ? s.error() : null);
             client.outputPreview(s.batchId(), v.name(), previewChars)
                     .ifPresentOrElse(
@@ -149,6 +152,21 @@ final class Views {
                             () -> n.putNull("output"));
         }
         return root;
+    }
+
+    /**
+     * @param shards a stage's shards, or {@code null} for a stage that did not fan out
+     * @return {@code {"total", "completed", "running", "failed"}}, or a JSON null
+     */
+    static JsonNode shards(BatchStatus.Shards shards) {
+        if (shards == null) {
+            return NullNode.getInstance();
+        }
+        return JSON.createObjectNode()
+                .put("total", shards.total())
+                .put("completed", shards.completed())
+                .put("running", shards.running())
+                .put("failed", shards.failed());
     }
 
     private static String phase(int index, int current, BatchState state) {

@@ -7,7 +7,9 @@ import dev.baton.example.app.VisionModels;
 import dev.baton.example.demo.DemoLog;
 import dev.baton.example.demo.DemoRecorder;
 import dev.baton.example.demo.DemoRun;
+import dev.baton.example.host.HostResults;
 import dev.baton.example.host.HostSchema;
+import dev.baton.example.stages.StageNames;
 import dev.baton.example.trial.TrialSettings;
 import dev.baton.pipeline.spi.StageStore;
 import java.io.IOException;
@@ -64,9 +66,10 @@ public final class DemoCommand implements Callable<Integer> {
         Path logFile = work.resolveSibling(work.getFileName() + ".log");
         context.out()
                 .printf(
-                        "demo: %d batches x %d screenshots, 6 stages each, HTTP trigger%s%n",
+                        "demo: %d batches x %d screenshots, 6 stages each, HTTP trigger%s%s%n",
                         batches,
                         settings.screenshotsPerBatch(),
+                        fanOut(settings),
                         settings.injectsFaults() || !settings.itemDelays().isEmpty()
                                 ? ", with injected faults and delays"
                                 : "");
@@ -92,6 +95,7 @@ public final class DemoCommand implements Callable<Integer> {
                                 app.baseUrl(), app.runner(), recorder, context.out(), context.terminal(), idle)
                         .run(batches);
             }
+            context.out().println("host results: " + HostResults.of(db.dataSource()));
         } finally {
             deleteRecursively(work);
         }
@@ -101,6 +105,18 @@ public final class DemoCommand implements Callable<Integer> {
                                 ? "all " + batches + " batches completed"
                                 : "not every batch completed; see " + logFile);
         return allCompleted ? 0 : 1;
+    }
+
+    /** @return e.g. {@code ", annotation in 8 shards"}, or nothing without {@code --fan-out} */
+    private static String fanOut(TrialSettings settings) {
+        StringBuilder b = new StringBuilder();
+        for (String stage : StageNames.ALL) {
+            int k = settings.shards(stage);
+            if (k > 1) {
+                b.append(", ").append(stage).append(" in ").append(k).append(" shards");
+            }
+        }
+        return b.toString();
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

@@ -10,7 +10,10 @@ import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
-/** The trial flags shared by {@code serve} and {@code demo}: delays, faults, budget, attempts, lease, batch size. */
+/**
+ * The trial flags shared by {@code serve}, {@code demo} and {@code PIPELINE_EXAMPLE_ARGS}: delays, faults, budget,
+ * attempts, lease, batch size, fan-out.
+ */
 public final class TrialOptions {
 
     @Option(
@@ -43,6 +46,15 @@ public final class TrialOptions {
             converter = StageNameConverter.class,
             description = "Fail every attempt of STAGE, so its batches end failed. Repeatable.")
     List<String> failAlways = new ArrayList<>();
+
+    @Option(
+            names = "--fan-out",
+            paramLabel = "STAGE=K",
+            converter = {StageNameConverter.class, ShardCountConverter.class},
+            description = "Split STAGE into K shards that run in parallel, each its own invocation, and join their "
+                    + "results, e.g. annotation=8; K is 1.." + TrialSettings.MAX_SHARDS + ", 1 runs it unsharded. "
+                    + "Stages that can: extraction, annotation, metadata. Repeatable.")
+    Map<String, Integer> fanOut = new LinkedHashMap<>();
 
     @Option(
             names = "--budget",
@@ -99,7 +111,8 @@ public final class TrialOptions {
                     maxAttempts,
                     lease,
                     screenshots,
-                    faultSeed);
+                    faultSeed,
+                    fanOut);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -10,8 +10,11 @@ import java.util.TreeMap;
 
 /**
  * The demo's closing report: batches completed and failed; per stage the p50, p95 and longest
- * invocation, the attempts (from the batches' status, retries included), the invocations and
- * the retries; the wall time; and the first failures with their errors.
+ * invocation, the attempts (from the batches' status, retries included), the invocations,
+ * the retries, the median time a batch spent in it (first start to finish: all its slices, or
+ * for a fanned-out stage from the fan-out to the join) and, for a stage that fanned out, its
+ * shards over all batches (completed of total; running and failed when there are any); the wall
+ * time; and the first failures with their errors.
  */
 public final class SummaryTable {
     private SummaryTable() {}
@@ -40,36 +43,48 @@ public final class SummaryTable {
                 statuses.size() / Math.max(0.001, wall.toMillis() / 1000.0)));
         String header = String.format(
                 Locale.ROOT,
-                "%-12s %8s %8s %8s %9s %12s %8s%n",
+                "%-12s %8s %8s %8s %9s %12s %8s %8s  %s%n",
                 "stage",
                 "p50",
                 "p95",
                 "max",
                 "attempts",
                 "invocations",
-                "retries");
+                "retries",
+                "took",
+                "shards");
         out.append(header).append("-".repeat(header.length() - 1)).append('\n');
         int totalAttempts = 0;
         int totalRetries = 0;
         for (String stage : stages) {
             List<Long> millis = recorder.invocationMillis(stage);
-            int attempts = statuses.stream()
+            List<BatchStatus.StageView> views = statuses.stream()
                     .flatMap(s -> s.stages().stream())
                     .filter(v -> v.name().equals(stage))
-                    .mapToInt(BatchStatus.StageView::attempts)
-                    .sum();
+                    .toList();
+            int attempts =
+                    views.stream().mapToInt(BatchStatus.StageView::attempts).sum();
             totalAttempts += attempts;
             totalRetries += recorder.retries(stage);
+            List<Long> took = views.stream()
+                    .filter(v -> v.startedAt() != null && v.finishedAt() != null)
+                    .map(v -> Duration.between(v.startedAt(), v.finishedAt()).toMillis())
+                    .sorted()
+                    .toList();
             out.append(String.format(
-                    Locale.ROOT,
-                    "%-12s %8s %8s %8s %9d %12d %8d%n",
-                    stage,
-                    ms(percentile(millis, 50)),
-                    ms(percentile(millis, 95)),
-                    ms(millis.isEmpty() ? -1 : millis.get(millis.size() - 1)),
-                    attempts,
-                    recorder.invocations(stage),
-                    recorder.retries(stage)));
+                                    Locale.ROOT,
+                                    "%-12s %8s %8s %8s %9d %12d %8d %8s  %s",
+                                    stage,
+                                    ms(percentile(millis, 50)),
+                                    ms(percentile(millis, 95)),
+                                    ms(millis.isEmpty() ? -1 : millis.get(millis.size() - 1)),
+                                    attempts,
+                                    recorder.invocations(stage),
+                                    recorder.retries(stage),
+                                    ms(percentile(took, 50)),
+                                    shards(views))
+                            .stripTrailing())
+                    .append('\n');
         }
         out.append(String.format(
                 Locale.ROOT, "%-12s %8s %8s %8s %9d %12s %8d%n", "total", "", "", "", totalAttempts, "", totalRetries));
@@ -90,6 +105,32 @@ public final class SummaryTable {
                             .append('\n'));
         }
         return out.toString();
+    }
+
+    /**
+     * @param views one stage of every batch
+     * @return its shards over the batches that fanned it out, e.g. {@code 160/160} or {@code 12/16, 3 running,
+     *     1 failed}; {@code -} when none did
+     */
+    static String shards(List<BatchStatus.StageView> views) {
+        int total = 0;
+        int completed = 0;
+        int running = 0;
+        int failed = 0;
+        for (BatchStatus.StageView v : views) {
+            BatchStatus.Shards s = v.shards();
+            if (s != null) {
+                total += s.total();
+                completed += s.completed();
+                running += s.running();
+                failed += s.failed();
+            }
+        }
+        if (total == 0) {
+            return "-";
+        }
+        return completed + "/" + total + (running > 0 ? ", " + running + " running" : "")
+                + (failed > 0 ? ", " + failed + " failed" : "");
     }
 
     static long percentile(List<Long> sorted, int p) {

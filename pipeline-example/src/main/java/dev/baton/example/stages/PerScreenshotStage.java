@@ -1,5 +1,6 @@
 package dev.baton.example.stages;
 
+import dev.baton.pipeline.FanOut;
 import dev.baton.pipeline.Slicer;
 import dev.baton.pipeline.Stage;
 import dev.baton.pipeline.StageContext;
@@ -7,6 +8,7 @@ import dev.baton.pipeline.StageResult;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * A stage that works through a batch's screenshots with Baton's {@link Slicer}: a few at a time,
@@ -14,6 +16,11 @@ import java.util.Objects;
  * invocation resumes where this one stopped. The output is the list of per-screenshot
  * results, the same however many invocations it took. The optional per-item delay stands for
  * slower real work and makes a stage's time grow with its batch ({@code --item-delay}).
+ *
+ * <p>A stage whose screenshots are independent of each other (and that keeps the default {@link #refuse}) is
+ * declared on the pipeline as {@link #fanOut()}: a {@link FanOut} over its screenshots with the same slicer and
+ * per-screenshot work. With one shard that is exactly this stage; with more, each shard slices through its part
+ * and the joined output is the same list.
  *
  * <p>Subclasses are stateless and thread-safe.
  *
@@ -82,11 +89,35 @@ public abstract class PerScreenshotStage<I, R> implements Stage {
         if (refused != null) {
             return refused;
         }
-        return slicer.process(context, items, item -> {
-            if (!itemDelay.isZero()) {
-                Thread.sleep(itemDelay.toMillis());
-            }
-            return process(item);
-        });
+        return slicer.process(context, items, this::processDelayed);
+    }
+
+    /**
+     * This stage as a fan-out of one shard ({@link FanOut#shards} sets more): the same items, slicer and
+     * per-screenshot work. An empty batch gives an empty list, as {@link #whenEmpty} does by default; a stage that
+     * overrides {@link #refuse} or {@link #whenEmpty} must not be declared this way.
+     *
+     * @return the fan-out
+     */
+    public final FanOut<I> fanOut() {
+        return FanOut.each(this::items, slicer, this::processDelayed);
+    }
+
+    /**
+     * This stage as a fan-out of one shard whose shard work is wrapped, e.g. by a trial's injected faults.
+     *
+     * @param around wraps the work of one shard (its items sliced through as {@link #fanOut()} does)
+     * @return the fan-out
+     */
+    public final FanOut<I> fanOut(UnaryOperator<FanOut.ShardWork<I>> around) {
+        FanOut.ShardWork<I> work = (context, items) -> slicer.process(context, items, this::processDelayed);
+        return FanOut.of(this::items, Objects.requireNonNull(around.apply(work), "around returned null"));
+    }
+
+    private R processDelayed(I item) throws Exception {
+        if (!itemDelay.isZero()) {
+            Thread.sleep(itemDelay.toMillis());
+        }
+        return process(item);
     }
 }

@@ -7,6 +7,7 @@ import dev.baton.example.objectstore.ObjectUrlSigner;
 import dev.baton.example.trial.FaultInjectingStage;
 import dev.baton.example.trial.TrialSettings;
 import dev.baton.example.vision.VisionModel;
+import dev.baton.pipeline.FanOut;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.RetryPolicy;
 import dev.baton.pipeline.Stage;
@@ -15,7 +16,12 @@ import java.util.Objects;
 
 /**
  * Assembles the six stages of the screenshot-analysis pipeline into a {@link Pipeline} with a trial's budget, lease,
- * retry limit, delays and faults.
+ * retry limit, delays, faults and fan-out.
+ *
+ * <p>Extraction, annotation and metadata are declared as {@link FanOut}s over the batch's screenshots. Without
+ * {@code --fan-out} each has one shard and runs as before, sliced by its budget; {@code --fan-out annotation=8}
+ * splits annotation into 8 shards that run in parallel, each slicing through its screenshots with the same
+ * concurrency, and the joined output, and so everything persistence writes, is the same.
  *
  * @param batches the host's batches and screenshots
  * @param signer signs object URLs
@@ -71,20 +77,21 @@ public record ScreenshotPipeline(
                                 trial))
                 .stage(
                         StageNames.EXTRACTION,
-                        wrap(
+                        perScreenshot(
                                 StageNames.EXTRACTION,
                                 new ExtractionStage(model, tuning(trial, StageNames.EXTRACTION)),
                                 trial))
                 .stage(
                         StageNames.ANNOTATION,
-                        wrap(
+                        perScreenshot(
                                 StageNames.ANNOTATION,
                                 new AnnotationStage(model, tuning(trial, StageNames.ANNOTATION)),
                                 trial))
                 .stage(StageNames.VALIDATION, wrap(StageNames.VALIDATION, new ValidationStage(), trial))
                 .stage(
                         StageNames.METADATA,
-                        wrap(StageNames.METADATA, new MetadataStage(tuning(trial, StageNames.METADATA)), trial))
+                        perScreenshot(
+                                StageNames.METADATA, new MetadataStage(tuning(trial, StageNames.METADATA)), trial))
                 .stage(StageNames.PERSISTENCE, wrap(StageNames.PERSISTENCE, new PersistenceStage(writer), trial))
                 .retry(retry)
                 .budget(trial.budget())
@@ -94,6 +101,21 @@ public record ScreenshotPipeline(
 
     private StageTuning tuning(TrialSettings trial, String stage) {
         return new StageTuning(concurrency, trial.budget(), trial.itemDelay(stage));
+    }
+
+    /**
+     * @return the stage as a fan-out: of one shard, its faults around it as around any stage, when the trial does not
+     *     fan it out; else of the trial's shards, all at once, with the faults around each shard
+     */
+    private static Stage perScreenshot(
+            String name, PerScreenshotStage<FetchedScreenshot, ?> stage, TrialSettings trial) {
+        int shards = trial.shards(name);
+        if (shards == 1) {
+            return wrap(name, stage.fanOut(), trial);
+        }
+        return stage.fanOut(FaultInjectingStage.aroundShards(name, trial, FetchedScreenshot::position))
+                .shards(shards)
+                .parallelism(shards);
     }
 
     private static Stage wrap(String name, Stage stage, TrialSettings trial) {

@@ -20,5 +20,12 @@ public final class StageNames {
     /** Every stage, in the order they run. */
     public static final List<String> ALL = List.of(SETUP, EXTRACTION, ANNOTATION, VALIDATION, METADATA, PERSISTENCE);
 
+    /**
+     * The stages that can fan out ({@code --fan-out STAGE=K}): those that work through the screenshots one by one,
+     * each screenshot's result independent of the others. Setup reads the host's rows and refuses a batch as a
+     * whole, validation and persistence work on the whole batch at once.
+     */
+    public static final List<String> FAN_OUT = List.of(EXTRACTION, ANNOTATION, METADATA);
+
     private StageNames() {}
 }

@@ -59,9 +59,10 @@ class CommandLineTest {
                         "--budget",
                         "--max-attempts",
                         "--lease",
-                        "--screenshots");
+                        "--screenshots",
+                        "--fan-out");
         assertThat(run("demo", "--help")).isZero();
-        assertThat(out()).contains("--batches", "--screenshots", "--fail-rate");
+        assertThat(out()).contains("--batches", "--screenshots", "--fail-rate", "--fan-out");
         assertThat(run("test-batch-api", "--help")).isZero();
         assertThat(out()).contains("batchId", "--url");
     }
@@ -136,6 +137,52 @@ class CommandLineTest {
         assertThat(t.maxAttempts()).isEqualTo(TrialSettings.DEFAULT_MAX_ATTEMPTS);
         assertThat(t.lease()).isEqualTo(Duration.ofSeconds(30));
         assertThat(demo.batches).isEqualTo(20);
+    }
+
+    @Test
+    void fan_out_repeats_defaults_to_one_shard_per_stage_and_is_taken_by_serve_too() {
+        DemoCommand demo = new DemoCommand(context);
+        CommandLine cl = new CommandLine(demo);
+        cl.parseArgs("--fan-out", "annotation=8", "--fan-out", "extraction=2", "--fan-out", "metadata=1");
+        TrialSettings t = demo.trial.toSettings(cl.getCommandSpec());
+        assertThat(t.fanOut())
+                .isEqualTo(Map.of(StageNames.ANNOTATION, 8, StageNames.EXTRACTION, 2, StageNames.METADATA, 1));
+        assertThat(t.shards(StageNames.ANNOTATION)).isEqualTo(8);
+        assertThat(t.shards(StageNames.METADATA)).isEqualTo(1);
+        assertThat(t.shards(StageNames.SETUP)).isEqualTo(1);
+
+        DemoCommand plain = new DemoCommand(context);
+        CommandLine none = new CommandLine(plain);
+        none.parseArgs();
+        assertThat(plain.trial.toSettings(none.getCommandSpec()).fanOut()).isEmpty();
+
+        ServeCommand serve = new ServeCommand(context);
+        CommandLine sc = new CommandLine(serve);
+        sc.parseArgs("--fan-out", "extraction=1024");
+        assertThat(serve.trial.toSettings(sc.getCommandSpec()).shards(StageNames.EXTRACTION))
+                .isEqualTo(1024);
+    }
+
+    @Test
+    void fan_out_of_an_unknown_stage_a_count_out_of_range_or_a_stage_that_cannot_is_a_usage_error_saying_what_to_do() {
+        assertThat(run("demo", "--fan-out", "anotation=4")).isEqualTo(2);
+        assertThat(err()).contains("--fan-out", "'anotation' is not a stage", "annotation");
+        assertThat(run("serve", "--fan-out", "annotation=0")).isEqualTo(2);
+        assertThat(err()).contains("--fan-out", "'0' is not a shard count", "from 1 to 1024");
+        assertThat(run("demo", "--fan-out", "annotation=1025")).isEqualTo(2);
+        assertThat(err()).contains("'1025' is not a shard count");
+        assertThat(run("demo", "--fan-out", "annotation=many")).isEqualTo(2);
+        assertThat(err()).contains("'many' is not a shard count", "whole number");
+        assertThat(run("demo", "--fan-out", "annotation")).isEqualTo(2);
+        assertThat(err()).contains("--fan-out");
+        assertThat(run("serve", "--fan-out", "validation=4")).isEqualTo(2);
+        assertThat(err())
+                .contains(
+                        "--fan-out validation=4",
+                        "stage validation cannot fan out",
+                        "the stages that can are extraction, annotation, metadata");
+        assertThat(run("demo", "--fan-out", "setup=2")).isEqualTo(2);
+        assertThat(err()).contains("stage setup cannot fan out");
     }
 
     @Test

@@ -11,6 +11,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** {@code demo} for real: its own embedded PostgreSQL, the HTTP trigger, the summary and the exit status. */
@@ -47,8 +49,39 @@ class DemoCommandTest {
                         "progress: 100%  batches 3/3",
                         "batches: 3 completed, 0 failed")
                 .containsPattern("annotation\\s+\\d+ms\\s+\\d+ms\\s+\\d+ms\\s+\\d+")
-                .contains("all 3 batches completed");
+                .contains("all 3 batches completed")
+                .containsPattern("host results: 6 screenshot analyses, 3 batch results, sha256 [0-9a-f]{16}\\n");
+        assertThat(report).containsPattern("annotation .*\\d+ms  -\\n");
         assertThat(report).containsPattern("persistence\\s+\\d+ms\\s+\\d+ms\\s+\\d+ms\\s+3\\s+3\\s+0");
+    }
+
+    @Test
+    void fanned_out_annotation_shows_its_shards_and_the_host_results_equal_those_of_a_run_without() {
+        int plainExit =
+                assertTimeoutPreemptively(Duration.ofSeconds(150), () -> demo("--batches", "2", "--screenshots", "20"));
+        String plain = out.toString(StandardCharsets.UTF_8);
+        out.reset();
+        int fannedExit = assertTimeoutPreemptively(
+                Duration.ofSeconds(150),
+                () -> demo("--batches", "2", "--screenshots", "20", "--fan-out", "annotation=4"));
+        String fanned = out.toString(StandardCharsets.UTF_8);
+
+        assertThat(plainExit).as(plain).isZero();
+        assertThat(fannedExit).as(fanned).isZero();
+        assertThat(fanned)
+                .contains("demo: 2 batches x 20 screenshots, 6 stages each, HTTP trigger, annotation in 4 " + "shards");
+        assertThat(fanned).containsPattern("annotation .*\\d+ms  8/8\\n");
+        assertThat(fanned).containsPattern("extraction .*\\d+ms  -\\n");
+        assertThat(plain).containsPattern("annotation .*\\d+ms  -\\n");
+        assertThat(hostResults(fanned))
+                .isEqualTo(hostResults(plain))
+                .contains("40 screenshot analyses, 2 batch results");
+    }
+
+    private static String hostResults(String report) {
+        Matcher m = Pattern.compile("host results: (.*)").matcher(report);
+        assertThat(m.find()).as(report).isTrue();
+        return m.group(1);
     }
 
     @Test

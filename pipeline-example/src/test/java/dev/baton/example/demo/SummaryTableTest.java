@@ -48,6 +48,40 @@ class SummaryTableTest {
     }
 
     @Test
+    void a_fanned_out_stage_shows_its_shards_over_all_batches_and_how_long_a_batch_spent_in_each_stage() {
+        Instant t = Instant.parse("2026-01-01T00:00:00Z");
+        List<BatchStatus> statuses = List.of(
+                fannedOut(1, BatchState.COMPLETED, t, new BatchStatus.Shards(8, 8, 0, 0)),
+                fannedOut(2, BatchState.COMPLETED, t, new BatchStatus.Shards(8, 8, 0, 0)),
+                fannedOut(3, BatchState.FAILED, t, new BatchStatus.Shards(8, 5, 2, 1)));
+
+        String table = SummaryTable.render(
+                List.of("setup", "annotation"), statuses, new DemoRecorder(), Duration.ofSeconds(3));
+
+        assertThat(table).containsPattern("stage\\s+p50.*retries\\s+took\\s+shards");
+        assertThat(table).containsPattern("annotation .*\\s1000ms  21/24, 2 running, 1 failed\\n");
+        assertThat(table).containsPattern("setup .*\\s40ms  -\\n");
+    }
+
+    private static BatchStatus fannedOut(long id, BatchState state, Instant t, BatchStatus.Shards shards) {
+        return new BatchStatus(
+                id,
+                "annotation",
+                state,
+                1,
+                null,
+                t,
+                t,
+                null,
+                null,
+                t,
+                false,
+                List.of(
+                        new BatchStatus.StageView("setup", 1, 1, 40, t, t.plusMillis(40)),
+                        new BatchStatus.StageView("annotation", 1, 8, 200, t, t.plusMillis(500 + 250 * id), shards)));
+    }
+
+    @Test
     void percentiles_use_the_nearest_rank() {
         assertThat(SummaryTable.percentile(List.of(1L, 2L, 3L, 4L), 50)).isEqualTo(2);
         assertThat(SummaryTable.percentile(List.of(1L, 2L, 3L, 4L), 95)).isEqualTo(4);

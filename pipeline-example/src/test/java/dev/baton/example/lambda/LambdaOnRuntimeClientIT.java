@@ -148,6 +148,28 @@ class LambdaOnRuntimeClientIT {
     }
 
     @Test
+    void annotation_fanned_out_into_four_shards_writes_what_the_unsharded_server_wrote() throws Exception {
+        List<String> reference = referenceRun(2, SMALL);
+
+        LambdaEmulator.Function stages = deployStages("fan-out", SMALL + " --fan-out annotation=4", false, 0);
+        start(1, 2);
+        awaitEnded(2, Duration.ofMinutes(3));
+
+        assertThat(rows("SELECT batch_id, current_stage, status FROM batch_processing_queue"))
+                .containsExactly("1|completed|completed", "2|completed|completed");
+        assertThat(rows("SELECT batch_id, stage, status, count(*), sum(to_item - from_item) FROM batch_processing_shard"
+                        + " GROUP BY batch_id, stage, status"))
+                .as("each batch's annotation ran as 4 shards of 3 screenshots")
+                .containsExactly("1|annotation|completed|4|12", "2|annotation|completed|4|12");
+        assertThat(hostTables())
+                .as("the host's tables, as the long-lived server left them without fan-out")
+                .isEqualTo(reference);
+        assertThat(outputsPerStage()).containsOnly(1);
+        assertThat(stages.timeoutKills).hasValue(0);
+        report("fan-out", stages);
+    }
+
+    @Test
     void when_a_tenth_of_the_environments_are_killed_mid_stage_the_scheduled_sweeper_rescues_every_batch()
             throws Exception {
         migrate();
@@ -213,8 +235,13 @@ class LambdaOnRuntimeClientIT {
 
     /** Runs {@code batches} on the long-lived server (the JDK server, HTTP trigger), then empties every table. */
     private List<String> referenceRun(int batches) throws Exception {
+        return referenceRun(batches, ARGS);
+    }
+
+    /** Runs {@code batches} on the long-lived server with these trial flags, then empties every table. */
+    private List<String> referenceRun(int batches, String args) throws Exception {
         migrate();
-        TrialSettings trial = LambdaArgs.parse(ARGS);
+        TrialSettings trial = LambdaArgs.parse(args);
         List<String> host;
         try (ExampleApp app = ExampleApp.builder()
                 .database(

@@ -159,6 +159,38 @@ class ScreenshotPipelineTest {
     }
 
     @Test
+    void fanned_out_stages_whose_shards_fail_and_retry_alone_join_into_the_unsharded_outputs() throws Exception {
+        host.batches.createIfAbsent(8, 10);
+        Run whole = new Run(TrialSettings.defaults());
+        whole.process(8);
+        Run fanned = new Run(trial(Map.of(), Map.of(StageNames.ANNOTATION, 0.4), Set.of(), Duration.ofSeconds(50), 5)
+                .withFanOut(Map.of(StageNames.EXTRACTION, 3, StageNames.ANNOTATION, 4, StageNames.METADATA, 10)));
+
+        BatchStatus status = fanned.process(8);
+
+        assertThat(status.state()).as("%s", status).isEqualTo(BatchState.COMPLETED);
+        assertThat(status.stages())
+                .extracting(BatchStatus.StageView::shards)
+                .containsExactly(
+                        null,
+                        new BatchStatus.Shards(3, 3, 0, 0),
+                        new BatchStatus.Shards(4, 4, 0, 0),
+                        null,
+                        new BatchStatus.Shards(10, 10, 0, 0),
+                        null);
+        assertThat(fanned.store.shards(8, StageNames.ANNOTATION))
+                .as("annotation shards that failed and were retried alone")
+                .anyMatch(s -> s.attempt() > 1);
+        for (String stage : StageNames.ALL) {
+            assertThat(JSON.readTree(fanned.store.readOutput(8, stage).orElseThrow()))
+                    .as("the output of %s", stage)
+                    .isEqualTo(JSON.readTree(whole.store.readOutput(8, stage).orElseThrow()));
+        }
+        assertThat(count("SELECT count(*) FROM screenshot_analysis WHERE batch_id = 8"))
+                .isEqualTo(10);
+    }
+
+    @Test
     void transient_failures_are_retried_until_every_batch_completes() throws Exception {
         Run run = new Run(trial(Map.of(), Map.of(StageNames.EXTRACTION, 0.3), Set.of(), Duration.ofSeconds(50), 5));
         int retried = 0;

@@ -3,13 +3,17 @@ package dev.baton.example.trial;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.baton.pipeline.FanOut;
 import dev.baton.pipeline.StageContext;
 import dev.baton.pipeline.StageResult;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +50,63 @@ class TrialSettingsTest {
                         1,
                         0))
                 .hasMessageContaining("--stage-delay");
+    }
+
+    @Test
+    void fan_out_takes_the_per_screenshot_stages_with_1_to_1024_shards_and_names_the_flag_otherwise() {
+        TrialSettings d = TrialSettings.defaults();
+        assertThat(d.withFanOut(Map.of("annotation", 8, "extraction", 1024)).shards("annotation"))
+                .isEqualTo(8);
+        assertThat(d.shards("annotation")).isEqualTo(1);
+        assertThatThrownBy(() -> d.withFanOut(Map.of("annotation", 0)))
+                .hasMessageContaining("--fan-out annotation=0")
+                .hasMessageContaining("1..1024");
+        assertThatThrownBy(() -> d.withFanOut(Map.of("metadata", 1025))).hasMessageContaining("1..1024");
+        assertThatThrownBy(() -> d.withFanOut(Map.of("persistence", 2)))
+                .hasMessageContaining("stage persistence cannot fan out")
+                .hasMessageContaining("extraction, annotation, metadata");
+        assertThatThrownBy(() -> d.withFanOut(Map.of("annotaton", 2))).hasMessageContaining("unknown stage");
+    }
+
+    @Test
+    void the_faults_of_a_fanned_out_stage_wrap_each_shard_and_its_shards_fail_independently() throws Exception {
+        TrialSettings trial = new TrialSettings(
+                Map.of(),
+                Map.of(),
+                Map.of("annotation", 0.5),
+                Set.of(),
+                Duration.ofSeconds(5),
+                3,
+                Duration.ofSeconds(1),
+                1,
+                9L);
+        UnaryOperator<FanOut.ShardWork<Integer>> around =
+                FaultInjectingStage.aroundShards("annotation", trial, Integer::longValue);
+        FanOut.ShardWork<Integer> work = around.apply((c, items) -> StageResult.done(items));
+        Set<Boolean> outcomes = new HashSet<>();
+        for (int first = 0; first < 64; first += 8) {
+            List<Integer> shard = List.of(first, first + 1);
+            boolean once = fails(work, shard);
+            assertThat(fails(work, shard)).as("the same shard attempt again").isEqualTo(once);
+            outcomes.add(once);
+        }
+        assertThat(outcomes)
+                .as("some shards of one batch's attempt fail and some pass")
+                .containsExactlyInAnyOrder(true, false);
+        FanOut.ShardWork<Integer> plain = (c, items) -> StageResult.done(items);
+        assertThat(FaultInjectingStage.<Integer>aroundShards("extraction", trial, Integer::longValue)
+                        .apply(plain))
+                .isSameAs(plain);
+    }
+
+    private static boolean fails(FanOut.ShardWork<Integer> work, List<Integer> shard) throws Exception {
+        try {
+            work.run(new Attempt(1, 1), shard);
+            return false;
+        } catch (InjectedFault e) {
+            assertThat(e).hasMessageContaining("the shard from item " + shard.get(0));
+            return true;
+        }
     }
 
     /** A context that only knows its batch and attempt. */

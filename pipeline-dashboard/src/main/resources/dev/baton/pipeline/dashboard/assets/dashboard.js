@@ -176,8 +176,22 @@
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   }
 
+  function describeShards(sh) {
+    const parts = ['shards ' + sh.completed + '/' + sh.total + ' completed'];
+    if (sh.running > 0) {
+      parts.push(sh.running + ' running');
+    }
+    if (sh.failed > 0) {
+      parts.push(sh.failed + ' failed');
+    }
+    return parts.join(', ');
+  }
+
   function describe(s) {
     const parts = ['attempts ' + s.attempts, 'invocations ' + s.invocations];
+    if (s.shards) {
+      parts.unshift(describeShards(s.shards));
+    }
     if (s.invocations > 0) {
       parts.push('longest invocation ' + s.maxInvocationMs + ' ms');
     }
@@ -199,7 +213,8 @@
     st.className = 'badge ' + d.status;
     st.dataset.status = d.status;
     $('d-summary').textContent = 'at stage ' + d.stage + ', attempt ' + d.attempt + ' · created ' + when(d.createdAt)
-      + ' · updated ' + when(d.updatedAt) + (d.leaseOwner ? ' · held by ' + d.leaseOwner : '')
+      + ' · updated ' + when(d.updatedAt)
+      + (d.leaseOwner === ':shards' ? ' · fanned out into shards' : d.leaseOwner ? ' · held by ' + d.leaseOwner : '')
       + (d.hasInput ? ' · has an input' : '');
     const err = $('d-error');
     err.hidden = !d.error;
@@ -208,7 +223,13 @@
     list.replaceChildren(...d.timeline.map((s) => {
       const li = el('li', s.phase);
       li.dataset.stage = s.name;
-      li.append(el('span', 'name', s.name), badge(s.phase), el('div', 'muted', describe(s)));
+      li.append(el('span', 'name', s.name), badge(s.phase));
+      if (s.shards) {
+        const sh = el('span', 'shards', s.shards.completed + '/' + s.shards.total + ' shards');
+        sh.title = describeShards(s.shards);
+        li.append(sh);
+      }
+      li.append(el('div', 'muted', describe(s)));
       if (s.error) {
         li.append(el('pre', 'error', s.error));
       }

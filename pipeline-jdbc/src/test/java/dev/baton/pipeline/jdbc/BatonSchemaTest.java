@@ -215,9 +215,8 @@ class BatonSchemaTest {
         trigger.drain();
         assertThat(store.find(7).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
         assertThat(store.readOutput(7, "extraction")).contains("[\"A\", \"B\", \"C\"]");
-        assertThat(sql.rows(
-                                "SELECT count(*) AS n FROM batch_processing_shard"
-                                        + " WHERE batch_id = 7 AND status = 'completed'")
+        assertThat(sql.rows("SELECT count(*) AS n FROM batch_processing_shard"
+                                + " WHERE batch_id = 7 AND status = 'completed'")
                         .get(0)
                         .get("n"))
                 .isEqualTo(3L);

@@ -59,7 +59,7 @@ class FlywayNextToBatonTest {
         assertThat(strings("SELECT version FROM flyway_schema_history WHERE success ORDER BY installed_rank"))
                 .containsExactly("1");
         assertThat(strings("SELECT version::text FROM baton_schema_history ORDER BY version"))
-                .containsExactly("1", "2", "3");
+                .containsExactly("1", "2", "3", "4");
     }
 
     @Test
@@ -75,7 +75,7 @@ class FlywayNextToBatonTest {
                         + " AND table_name = 'host_orders' ORDER BY ordinal_position"))
                 .containsExactly("id", "total", "note");
         assertThat(strings("SELECT version::text FROM baton_schema_history ORDER BY version"))
-                .containsExactly("1", "2", "3");
+                .containsExactly("1", "2", "3", "4");
     }
 
     @Test

@@ -995,7 +995,7 @@ public abstract class StageStoreContract {
             for (int i = 0; i < threads; i++) {
                 String owner = "worker-" + i;
                 Callable<Optional<ShardRecord>> claim = () -> {
-                    start.await();
+                    start.await(30, java.util.concurrent.TimeUnit.SECONDS);
                     return store.claimShard(1, FANNED, 0, owner, LEASE);
                 };
                 results.add(pool.submit(claim));
@@ -1107,11 +1107,11 @@ public abstract class StageStoreContract {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             Future<StageStore.ShardCommit> a = pool.submit(() -> {
-                start.await();
+                start.await(30, java.util.concurrent.TimeUnit.SECONDS);
                 return store.completeShard(zero, JsonSource.ofText("[\"a\",\"a2\"]"), AFTER);
             });
             Future<StageStore.ShardCommit> c = pool.submit(() -> {
-                start.await();
+                start.await(30, java.util.concurrent.TimeUnit.SECONDS);
                 return store.completeShard(two, JsonSource.ofText("[\"c\"]"), AFTER);
             });
             start.countDown();

@@ -732,7 +732,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         return text.length() <= 500 ? text : text.substring(0, 500) + "…";
     }
 
-    private static String describe(Throwable t) {
+    /** @return the exception's class and message, for errors and logs (the shard runner's too) */
+    static String describe(Throwable t) {
         String message = t.getMessage();
         return message == null || message.isBlank()
                 ? t.getClass().getName()

@@ -183,7 +183,7 @@ final class ShardRunner {
                         fan.runItems(context, items.subList(claim.fromItem(), claim.toItem())),
                         "stage '" + spec.name() + "' returned null for a shard; return StageResult.done(list)");
             } catch (Exception | LinkageError | AssertionError e) {
-                return failed(spec, claim, describe(e), true, e);
+                return failed(spec, claim, PipelineRunner.describe(e), true, e);
             }
             if (result instanceof StageResult.Fail fail) {
                 return failed(spec, claim, fail.reason(), false, null);
@@ -229,7 +229,7 @@ final class ShardRunner {
             StageValueException why = json.writeFailure(output, claim.batchId(), spec.name(), "output", e);
             return failed(spec, claim, why.getMessage(), false, why);
         } catch (RuntimeException e) {
-            return failed(spec, claim, "the store could not commit the output: " + describe(e), true, e);
+            return failed(spec, claim, "the store could not commit the output: " + PipelineRunner.describe(e), true, e);
         }
         if (!commit.committed()) {
             return lost(claim);
@@ -298,7 +298,12 @@ final class ShardRunner {
             StageValueException why = json.writeFailure(partial, claim.batchId(), spec.name(), "partial output", e);
             return failed(spec, claim, why.getMessage(), false, why);
         } catch (RuntimeException e) {
-            return failed(spec, claim, "the store could not commit the partial output: " + describe(e), true, e);
+            return failed(
+                    spec,
+                    claim,
+                    "the store could not commit the partial output: " + PipelineRunner.describe(e),
+                    true,
+                    e);
         }
         if (!saved) {
             return lost(claim);
@@ -407,12 +412,5 @@ final class ShardRunner {
         };
         self[0] = heartbeats.scheduleWithFixedDelay(beat, every, every, TimeUnit.MILLISECONDS);
         return self[0];
-    }
-
-    private static String describe(Throwable t) {
-        String message = t.getMessage();
-        return message == null || message.isBlank()
-                ? t.getClass().getName()
-                : t.getClass().getName() + ": " + message;
     }
 }

@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
@@ -109,6 +110,18 @@ public final class JdbcStageStore implements StageStore {
     /** Longest network timeout. */
     public static final Duration MAX_NETWORK_TIMEOUT = Duration.ofMinutes(10);
 
+    /** The default {@linkplain Builder#groupCommit most advances committed together}. */
+    public static final int DEFAULT_GROUP_SIZE = 32;
+
+    /** The most advances {@linkplain Builder#groupCommit committed together} that a store allows. */
+    public static final int MAX_GROUP_SIZE = 1000;
+
+    /** The longest {@linkplain Builder#groupCommit linger} of a group for more advances. */
+    public static final Duration MAX_GROUP_LINGER = Duration.ofMillis(100);
+
+    /** Groups committed at once: one commits while the next gathers what arrives meanwhile. */
+    private static final int GROUPS_IN_FLIGHT = 2;
+
     private static final BatchRowMapper ROWS = BatchRowMapper.ROWS;
 
     private final DataSource dataSource;
@@ -119,6 +132,7 @@ public final class JdbcStageStore implements StageStore {
     private final ShardStatements shards;
     private final Duration networkTimeout;
     private final SchemaCheck schema;
+    private final GroupCommit group;
 
     private JdbcStageStore(Builder b) {
         this.dataSource = b.dataSource;
@@ -137,6 +151,15 @@ public final class JdbcStageStore implements StageStore {
         this.dueClaims = new DueClaims(jdbi, sql, names);
         this.shards = new ShardStatements(jdbi, sql, outputs);
         this.schema = new SchemaCheck(names, sql);
+        this.group = b.groupSize < 2
+                ? null
+                : new GroupCommit(
+                        jdbi,
+                        sql.of(SqlText.ADVANCE_GROUP),
+                        b.groupSize,
+                        b.groupLinger,
+                        GROUPS_IN_FLIGHT,
+                        b.networkTimeout);
         call("checking Baton's tables", () -> {
             jdbi.useHandle(schema::require);
             return null;
@@ -151,6 +174,11 @@ public final class JdbcStageStore implements StageStore {
      */
     public static Builder builder(DataSource dataSource) {
         return new Builder(dataSource);
+    }
+
+    /** @return the group commit of advances, or {@code null} when every advance commits alone */
+    GroupCommit groupCommit() {
+        return group;
     }
 
     /** @return the data source this store uses */
@@ -387,7 +415,8 @@ public final class JdbcStageStore implements StageStore {
             Consumer<SqlStatement<?>> binds,
             JsonSource output,
             String what,
-            StageStats stats) {
+            StageStats stats,
+            Function<String, GroupCommit.Advance> grouped) {
         String text = sql.of(statement);
         try (OutputRows.Write<Moved> write = outputs.write(
                 claim.batchId(),
@@ -405,10 +434,11 @@ public final class JdbcStageStore implements StageStore {
             if (fits == null) {
                 return Optional.of(write.commit());
             }
-            return jdbi.withHandle(h -> bindHeld(h.createQuery(text), claim, stats, binds)
+            GroupCommit.Alone alone = advance -> jdbi.withHandle(h -> bindHeld(h.createQuery(text), claim, stats, binds)
                     .bind("output", fits)
                     .map(Moved.ROWS)
                     .findOne());
+            return group != null && grouped != null ? group.commit(grouped.apply(fits), alone) : alone.commit(null);
         }
     }
 
@@ -425,7 +455,7 @@ public final class JdbcStageStore implements StageStore {
     }
 
     /** What a commit of a claimed row returns. */
-    private record Moved(Instant leaseUntil, Instant updatedAt) {
+    record Moved(Instant leaseUntil, Instant updatedAt) {
         static final RowMapper<Moved> ROWS = (rs, ctx) ->
                 new Moved(BatchRowMapper.instant(rs, "lease_until"), BatchRowMapper.instant(rs, "updated_at"));
     }
@@ -448,7 +478,9 @@ public final class JdbcStageStore implements StageStore {
                                 st -> st.bind("next", nextStage).bind("status", status),
                                 output,
                                 "output",
-                                stats)
+                                stats,
+                                fits -> new GroupCommit.Advance(
+                                        claim, nextStage, status, null, BatchRowMapper.writeStats(stats), fits))
                         .isPresent());
     }
 
@@ -478,7 +510,14 @@ public final class JdbcStageStore implements StageStore {
                                 st -> st.bind("next", nextStage).bind("lease", lease.toMillis()),
                                 output,
                                 "output",
-                                stats))
+                                stats,
+                                fits -> new GroupCommit.Advance(
+                                        claim,
+                                        nextStage,
+                                        "in_progress",
+                                        lease.toMillis(),
+                                        BatchRowMapper.writeStats(stats),
+                                        fits)))
                 .map(moved -> {
                     Map<String, StageStats> all = new HashMap<>(claim.stageStats());
                     all.put(claim.stage(), stats);
@@ -519,7 +558,8 @@ public final class JdbcStageStore implements StageStore {
                                 st -> st.bind("cursor", cursor),
                                 partialOutput,
                                 "partial output",
-                                stats)
+                                stats,
+                                null)
                         .isPresent());
     }
 
@@ -571,7 +611,8 @@ public final class JdbcStageStore implements StageStore {
                                         .bind("backoff", backoff.toMillis()),
                                 partialOutput,
                                 "partial output",
-                                stats)
+                                stats,
+                                null)
                         .isPresent());
     }
 
@@ -895,6 +936,8 @@ public final class JdbcStageStore implements StageStore {
         private String tablePrefix = "";
         private int chunkThreshold = DEFAULT_CHUNK_THRESHOLD;
         private Duration networkTimeout = DEFAULT_NETWORK_TIMEOUT;
+        private int groupSize = DEFAULT_GROUP_SIZE;
+        private Duration groupLinger = Duration.ZERO;
 
         private Builder(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -958,6 +1001,43 @@ public final class JdbcStageStore implements StageStore {
          */
         public Builder networkTimeout(Duration timeout) {
             this.networkTimeout = requireNetworkTimeout(timeout);
+            return this;
+        }
+
+        /**
+         * Sets how stages that finish at about the same time on this store's workers commit: their advances (the
+         * output and the move to the next stage, with the next stage's claim when the worker chains it) are
+         * committed together, in one statement over arrays, instead of one transaction each. A group is what
+         * arrived while the previous group was being committed, plus what comes while it lingers; an advance
+         * that finds nobody else commits alone, at once, with the single-row statement. Every row keeps its own
+         * compare-and-set: a lost claim is left out and the rest commit; a group the database refuses (one
+         * output it cannot store) is retried one advance at a time, so one bad output fails only its own stage.
+         * A stage's hand-off always follows its own commit. Outputs longer than the chunk threshold, progress,
+         * retries and failures always commit alone.
+         *
+         * <p>It pays where many workers share one store (in-process and queue workers); a serverless
+         * invocation runs one stage at a time and always commits alone.
+         *
+         * @param maxSize the most advances in one group, 1 (every advance commits alone) to
+         *     {@value JdbcStageStore#MAX_GROUP_SIZE}; default {@value JdbcStageStore#DEFAULT_GROUP_SIZE}
+         * @param linger how long a group waits to fill before it commits, zero (the default: it takes what is
+         *     waiting) to {@link JdbcStageStore#MAX_GROUP_LINGER}; each of its advances waits that much longer
+         * @return this
+         * @throws IllegalArgumentException if out of range
+         * @throws NullPointerException if {@code linger} is null
+         */
+        public Builder groupCommit(int maxSize, Duration linger) {
+            Objects.requireNonNull(linger, "linger");
+            if (maxSize < 1 || maxSize > MAX_GROUP_SIZE) {
+                throw new IllegalArgumentException("groupCommit maxSize must be between 1 (no group commit) and "
+                        + MAX_GROUP_SIZE + ", got " + maxSize);
+            }
+            if (linger.isNegative() || linger.compareTo(MAX_GROUP_LINGER) > 0) {
+                throw new IllegalArgumentException("groupCommit linger must be between 0 and "
+                        + MAX_GROUP_LINGER.toMillis() + " ms, got " + linger);
+            }
+            this.groupSize = maxSize;
+            this.groupLinger = linger;
             return this;
         }
 

@@ -121,6 +121,41 @@ enum SqlText {
                     SET data = EXCLUDED.data, chunks = 1, created_at = EXCLUDED.created_at)
             SELECT lease_until, updated_at FROM moved"""),
 
+    /**
+     * {@link #ADVANCE} and {@link #ADVANCE_AND_CLAIM} of several claims at once ({@link GroupCommit}): element
+     * {@code i} of every array is advance {@code i}; {@code :lease} is the next stage's lease for an advance that
+     * claims it, else NULL. Each row keeps its own compare-and-set, and a row whose claim was lost is left out;
+     * {@code n} (1-based) tells the caller which advances moved. The outputs fit one row each.
+     */
+    ADVANCE_GROUP("""
+            WITH advance AS (
+                SELECT *
+                  FROM unnest(CAST(:b AS bigint[]), CAST(:v AS bigint[]), CAST(:owner AS text[]),
+                              CAST(:stage AS text[]), CAST(:next AS text[]), CAST(:status AS text[]),
+                              CAST(:lease AS bigint[]), CAST(:stats AS text[]), CAST(:output AS text[]))
+                       WITH ORDINALITY AS a (b, v, owner, stage, next, status, lease, stats, output, n)),
+            moved AS (
+                UPDATE <queue> q
+                   SET current_stage = a.next, status = a.status, attempt = 1, cursor = NULL, error_message = NULL,
+                       run_after = CASE WHEN a.lease IS NULL THEN now() ELSE q.run_after END,
+                       version = q.version + 1, updated_at = now(),
+                       lease_owner = CASE WHEN a.lease IS NULL THEN NULL ELSE q.lease_owner END,
+                       lease_until = now() + a.lease * interval '1 millisecond',
+                       stage_stats = q.stage_stats || jsonb_build_object(a.stage, CAST(a.stats AS jsonb))
+                  FROM advance a
+                 WHERE q.batch_id = a.b AND q.version = a.v AND q.lease_owner = a.owner AND q.status = 'in_progress'
+                RETURNING a.n, q.lease_until, q.updated_at),
+            stale AS (
+                DELETE FROM <data> d
+                 USING moved m JOIN advance a ON a.n = m.n
+                 WHERE d.batch_id = a.b AND d.stage = a.stage AND d.chunk > 0),
+            written AS (
+                INSERT INTO <data> (batch_id, stage, data, created_at, chunk, chunks)
+                SELECT a.b, a.stage, CAST(a.output AS jsonb), now(), 0, 1 FROM moved m JOIN advance a ON a.n = m.n
+                ON CONFLICT (batch_id, stage, chunk) DO UPDATE
+                    SET data = EXCLUDED.data, chunks = 1, created_at = EXCLUDED.created_at)
+            SELECT n, lease_until, updated_at FROM moved"""),
+
     /** Saves a sliced stage's cursor and partial output ({@code :output} as in {@link #ADVANCE}); due now. */
     SAVE_PROGRESS("""
             WITH moved AS (

@@ -64,16 +64,18 @@ final class GroupCommit {
         final Advance advance;
         final Alone alone;
         final long deadline;
+        final Condition wake;
         boolean taken;
         boolean done;
         boolean retryAlone;
         JdbcStageStore.Moved moved;
         Throwable failure;
 
-        Waiter(Advance advance, Alone alone, long deadline) {
+        Waiter(Advance advance, Alone alone, long deadline, Condition wake) {
             this.advance = advance;
             this.alone = alone;
             this.deadline = deadline;
+            this.wake = wake;
         }
     }
 
@@ -84,9 +86,8 @@ final class GroupCommit {
     private final int maxInFlight;
     private final long waitNanos;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
     private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
-    private boolean gathering;
+    private Waiter gathering;
     private int inFlight;
     private final LongAdder groups = new LongAdder();
     private final LongAdder grouped = new LongAdder();
@@ -116,15 +117,17 @@ final class GroupCommit {
      * @throws StoreException if the advance's group did not finish in time (its outcome is unknown)
      */
     Optional<JdbcStageStore.Moved> commit(Advance advance, Alone alone) {
-        Waiter me = new Waiter(advance, alone, System.nanoTime() + waitNanos);
         lock.lock();
+        Waiter me = new Waiter(advance, alone, System.nanoTime() + waitNanos, lock.newCondition());
         try {
             queue.add(me);
-            changed.signalAll();
+            if (gathering != null && queue.size() >= maxSize) {
+                gathering.wake.signal();
+            }
             while (!me.done) {
-                if (!me.taken && !gathering && inFlight < maxInFlight) {
-                    List<Waiter> group = gather();
-                    changed.signalAll(); // another leader may gather while this group commits
+                if (!me.taken && gathering == null && inFlight < maxInFlight) {
+                    List<Waiter> group = gather(me);
+                    nudge(); // another leader may gather while this group commits
                     lock.unlock();
                     try {
                         flush(group);
@@ -149,7 +152,7 @@ final class GroupCommit {
                     me.retryAlone = true;
                     break;
                 }
-                changed.awaitNanos(left);
+                me.wake.awaitNanos(left);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -177,16 +180,16 @@ final class GroupCommit {
     }
 
     /** Lingers for the group to fill, then takes it: advances of distinct batches, oldest first. Under the lock. */
-    private List<Waiter> gather() throws InterruptedException {
-        gathering = true;
+    private List<Waiter> gather(Waiter leader) throws InterruptedException {
+        gathering = leader;
         try {
             long until = System.nanoTime() + lingerNanos;
             long left;
             while (queue.size() < maxSize && (left = until - System.nanoTime()) > 0) {
-                changed.awaitNanos(left);
+                leader.wake.awaitNanos(left);
             }
         } finally {
-            gathering = false;
+            gathering = null;
         }
         List<Waiter> group = new ArrayList<>(Math.min(queue.size(), maxSize));
         Set<Long> batches = new HashSet<>();
@@ -238,11 +241,19 @@ final class GroupCommit {
                     } else {
                         w.retryAlone = true;
                     }
+                    w.wake.signal();
                 }
-                changed.signalAll();
+                nudge();
             } finally {
                 lock.unlock();
             }
+        }
+    }
+
+    /** Wakes the oldest waiting advance when it may lead a group now. Under the lock. */
+    private void nudge() {
+        if (gathering == null && inFlight < maxInFlight && !queue.isEmpty()) {
+            queue.peekFirst().wake.signal();
         }
     }
 

@@ -157,7 +157,8 @@ class GroupCommitTest {
             // the group of batches 3..10 now waits for batch 3's row lock: kill its connection
             await(() -> flushingPids().size() == 1, "the group's statement waits for the lock of batch 3");
             long pid = flushingPids().get(0);
-            assertThat(sql.rows("SELECT pg_terminate_backend(CAST(? AS int)) AS killed", pid).get(0))
+            assertThat(sql.rows("SELECT pg_terminate_backend(CAST(? AS int)) AS killed", pid)
+                            .get(0))
                     .containsEntry("killed", true);
             // every advance of the dead group now commits alone; batch 3's waits for the lock again
             await(() -> store.find(10).orElseThrow().stage().equals("b"), "batch 10 advanced alone");

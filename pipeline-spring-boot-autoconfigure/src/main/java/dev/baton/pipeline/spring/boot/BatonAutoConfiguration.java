@@ -73,7 +73,10 @@ public class BatonAutoConfiguration {
             DataSource dataSource, BatonProperties properties, ObjectProvider<BatonSchemaInitializer> migrations) {
         migrations.ifAvailable(m -> {});
         JdbcStageStore.Builder builder = JdbcStageStore.builder(dataSource)
-                .tablePrefix(properties.getJdbc().getTablePrefix());
+                .tablePrefix(properties.getJdbc().getTablePrefix())
+                .groupCommit(
+                        properties.getJdbc().getGroupCommitSize(),
+                        properties.getJdbc().getGroupCommitLinger());
         String schema = properties.getJdbc().getSchema();
         if (schema != null && !schema.isBlank()) {
             builder.schema(schema);

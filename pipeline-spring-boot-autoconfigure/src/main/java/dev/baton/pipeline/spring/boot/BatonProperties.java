@@ -3,6 +3,7 @@ package dev.baton.pipeline.spring.boot;
 import dev.baton.pipeline.InProcessTrigger;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.StallSweeper;
+import dev.baton.pipeline.jdbc.JdbcStageStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -218,6 +219,13 @@ public class BatonProperties {
         private String schema;
         /** Prefix of Baton's table names; unset: none. */
         private String tablePrefix = "";
+        /**
+         * The most stage advances committed together in one statement (JdbcStageStore.Builder#groupCommit); 1
+         * commits every advance alone.
+         */
+        private int groupCommitSize = JdbcStageStore.DEFAULT_GROUP_SIZE;
+        /** How long a group of advances waits to fill before it commits; zero takes what is waiting. */
+        private Duration groupCommitLinger = Duration.ZERO;
 
         /** @return whether start-up migrates */
         public boolean isMigrate() {
@@ -247,6 +255,26 @@ public class BatonProperties {
         /** @param tablePrefix the table prefix */
         public void setTablePrefix(String tablePrefix) {
             this.tablePrefix = tablePrefix == null ? "" : tablePrefix;
+        }
+
+        /** @return the most advances committed together */
+        public int getGroupCommitSize() {
+            return groupCommitSize;
+        }
+
+        /** @param groupCommitSize the most advances committed together, 1 for none */
+        public void setGroupCommitSize(int groupCommitSize) {
+            this.groupCommitSize = groupCommitSize;
+        }
+
+        /** @return how long a group waits to fill */
+        public Duration getGroupCommitLinger() {
+            return groupCommitLinger;
+        }
+
+        /** @param groupCommitLinger how long a group waits to fill */
+        public void setGroupCommitLinger(Duration groupCommitLinger) {
+            this.groupCommitLinger = groupCommitLinger;
         }
     }
 

@@ -136,6 +136,23 @@ class BatonAutoConfigurationTest {
     }
 
     @Test
+    void the_group_commit_properties_reach_the_store_and_a_size_out_of_range_fails_start_up_with_the_range() {
+        runner().withPropertyValues("baton.jdbc.group-commit-size=1", "baton.jdbc.group-commit-linger=2ms")
+                .run(ctx -> assertThat(ctx).hasNotFailed().hasSingleBean(JdbcStageStore.class));
+        runner().withPropertyValues("baton.jdbc.group-commit-size=0")
+                .run(ctx -> assertThat(ctx)
+                        .getFailure()
+                        .rootCause()
+                        .hasMessageContaining(
+                                "groupCommit maxSize must be between 1 (no group commit) and 1000, got 0"));
+        runner().withPropertyValues("baton.jdbc.group-commit-linger=1s")
+                .run(ctx -> assertThat(ctx)
+                        .getFailure()
+                        .rootCause()
+                        .hasMessageContaining("groupCommit linger must be between 0 and 100 ms"));
+    }
+
+    @Test
     void without_baton_stages_start_up_fails_saying_what_to_set() {
         new ApplicationContextRunner()
                 .withConfiguration(BATON)

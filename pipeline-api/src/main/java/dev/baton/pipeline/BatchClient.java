@@ -212,7 +212,9 @@ public final class BatchClient {
             throw e;
         }
         BatchRecord r = created.batch();
-        if (created.isNew() && r.state() == BatchState.IN_PROGRESS && claims.owner().equals(r.leaseOwner())) {
+        if (created.isNew()
+                && r.state() == BatchState.IN_PROGRESS
+                && claims.owner().equals(r.leaseOwner())) {
             worker.run(r);
         } else {
             worker.release();

@@ -37,6 +37,7 @@ public final class InProcessTrigger implements Trigger {
     private final int threads;
     /** Tasks handed to the pool and not finished, plus threads held for claimed starts: below threads, one is idle. */
     private final AtomicInteger busy = new AtomicInteger();
+
     private volatile StageHandler handler;
     private volatile boolean started;
 
@@ -187,7 +188,7 @@ public final class InProcessTrigger implements Trigger {
         return Optional.of(new HeldThread(h, batchId, stage));
     }
 
-    /** A pool thread held for one claimed start: {@link #busy} counts it until its claim has run or it is given back. */
+    /** A pool thread held for one claimed start: {@link #busy} counts it until its claim has run or is given back. */
     private final class HeldThread implements ClaimedStart {
         private final StageHandler handler;
         private final long batchId;

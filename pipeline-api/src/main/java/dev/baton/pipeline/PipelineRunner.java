@@ -181,8 +181,8 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     /**
      * Runs a stage this runner's owner has already claimed (a worker that claims due batches in
      * bulk calls this, and a trigger given the claimed first stage of a start, see
-     * {@link Trigger#reserveClaimedStart}), then, when the trigger {@linkplain Trigger#continuesInline(String) continues
-     * inline}, the stages after it on the same thread.
+     * {@link Trigger#reserveClaimedStart}), then, when the trigger
+     * {@linkplain Trigger#continuesInline(String) continues inline}, the stages after it on the same thread.
      *
      * @param claim a row returned by {@link StageStore#claim} for {@link #owner()}
      * @return what happened to the claimed stage

@@ -79,15 +79,19 @@ class ClaimedStartTest {
     void a_started_batch_runs_its_first_stage_once_from_the_claim_made_with_its_run_and_writes_once_less() {
         Counted fused = new Counted(new InMemoryStageStore(clock));
         SynchronousTrigger trigger = new SynchronousTrigger(clock).claimedStarts(true);
-        PipelineRunner runner =
-                PipelineRunner.builder(pipeline, fused.store).trigger(trigger).clock(clock).build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline, fused.store)
+                .trigger(trigger)
+                .clock(clock)
+                .build();
 
         BatchClient.Started started = runner.client().start(1, Map.of("k", 1));
         assertThat(started.created()).isTrue();
         assertThat(started.status().state()).isEqualTo(BatchState.IN_PROGRESS);
         assertThat(started.status().stage()).isEqualTo("a");
         assertThat(fused.calls("createClaimed")).isEqualTo(1);
-        assertThat(fused.calls("create") + fused.calls("claim")).as("no separate create or claim").isZero();
+        assertThat(fused.calls("create") + fused.calls("claim"))
+                .as("no separate create or claim")
+                .isZero();
         assertThat(trigger.pending()).isEqualTo(1);
 
         assertThat(trigger.drain()).isEqualTo(2);
@@ -104,7 +108,9 @@ class ClaimedStartTest {
         assertThat(plainRunner.client().start(1, Map.of("k", 1)).status().state())
                 .isEqualTo(BatchState.PENDING);
         plainTrigger.drain();
-        assertThat(plain.calls("claim")).as("the first stage's claim and the second's").isEqualTo(2);
+        assertThat(plain.calls("claim"))
+                .as("the first stage's claim and the second's")
+                .isEqualTo(2);
         assertThat(plain.writes() - fused.writes()).as("one write fewer").isEqualTo(1);
     }
 
@@ -112,8 +118,10 @@ class ClaimedStartTest {
     void starting_the_batch_again_claims_nothing_changes_nothing_and_hands_nothing_over() {
         InMemoryStageStore store = new InMemoryStageStore(clock);
         SynchronousTrigger trigger = new SynchronousTrigger(clock).claimedStarts(true);
-        PipelineRunner runner =
-                PipelineRunner.builder(pipeline, store).trigger(trigger).clock(clock).build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline, store)
+                .trigger(trigger)
+                .clock(clock)
+                .build();
         BatchStatus claimed = runner.client().start(1, "same").status();
 
         BatchClient.Started again = runner.client().start(1, "same");
@@ -132,11 +140,17 @@ class ClaimedStartTest {
     void a_delayed_start_and_a_start_by_a_client_that_is_not_the_runners_are_created_pending() {
         InMemoryStageStore store = new InMemoryStageStore(clock);
         SynchronousTrigger trigger = new SynchronousTrigger(clock).claimedStarts(true);
-        PipelineRunner runner =
-                PipelineRunner.builder(pipeline, store).trigger(trigger).clock(clock).build();
-        BatchClient other = BatchClient.builder(pipeline, store).trigger(trigger).build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline, store)
+                .trigger(trigger)
+                .clock(clock)
+                .build();
+        BatchClient other =
+                BatchClient.builder(pipeline, store).trigger(trigger).build();
 
-        assertThat(runner.client().start(1, null, Duration.ofMinutes(1)).status().state())
+        assertThat(runner.client()
+                        .start(1, null, Duration.ofMinutes(1))
+                        .status()
+                        .state())
                 .isEqualTo(BatchState.PENDING);
         assertThat(other.start(2).status().state()).isEqualTo(BatchState.PENDING);
         assertThat(runner.client().start(3).status().state()).isEqualTo(BatchState.IN_PROGRESS);
@@ -160,7 +174,8 @@ class ClaimedStartTest {
                     }
                 })
                 .build();
-        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(5)).build();
+        StallSweeper sweeper =
+                runner.sweeper().pendingGrace(Duration.ofSeconds(5)).build();
 
         trigger.dropEvery(1);
         assertThat(runner.client().start(1).status().state()).isEqualTo(BatchState.IN_PROGRESS);
@@ -262,7 +277,9 @@ class ClaimedStartTest {
             assertThat(trigger.reserveClaimedStart(1, "a", "someone-else")).isEmpty();
             Optional<Trigger.ClaimedStart> held = trigger.reserveClaimedStart(1, "a", "me");
             assertThat(held).isPresent();
-            assertThat(trigger.reserveClaimedStart(2, "a", "me")).as("the only thread is held").isEmpty();
+            assertThat(trigger.reserveClaimedStart(2, "a", "me"))
+                    .as("the only thread is held")
+                    .isEmpty();
             held.get().release();
             held.get().release();
             Optional<Trigger.ClaimedStart> again = trigger.reserveClaimedStart(2, "a", "me");
@@ -272,7 +289,9 @@ class ClaimedStartTest {
 
             trigger.fire(4, "a");
             assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
-            assertThat(trigger.reserveClaimedStart(5, "a", "me")).as("the thread runs a fire").isEmpty();
+            assertThat(trigger.reserveClaimedStart(5, "a", "me"))
+                    .as("the thread runs a fire")
+                    .isEmpty();
             gate.countDown();
         } finally {
             trigger.close();
@@ -284,19 +303,22 @@ class ClaimedStartTest {
     void a_claim_handed_to_a_trigger_closed_meanwhile_is_left_to_its_lease_and_the_sweeper() {
         InMemoryStageStore store = new InMemoryStageStore(clock);
         InProcessTrigger trigger = InProcessTrigger.builder().threads(1).build();
-        PipelineRunner runner =
-                PipelineRunner.builder(pipeline, store).trigger(trigger).clock(clock).build();
+        PipelineRunner runner = PipelineRunner.builder(pipeline, store)
+                .trigger(trigger)
+                .clock(clock)
+                .build();
         runner.start();
         Trigger.ClaimedStart held =
                 trigger.reserveClaimedStart(1, "a", runner.owner()).orElseThrow();
-        BatchRecord claim = store.createClaimed(1, "a", null, null, runner.owner(), LEASE)
-                .batch();
+        BatchRecord claim =
+                store.createClaimed(1, "a", null, null, runner.owner(), LEASE).batch();
         runner.close();
 
         held.run(claim);
         assertThat(invocations).isEmpty();
         clock.advance(LEASE.plusSeconds(1));
-        StallSweeper sweeper = runner.sweeper().pendingGrace(Duration.ofSeconds(5)).build();
+        StallSweeper sweeper =
+                runner.sweeper().pendingGrace(Duration.ofSeconds(5)).build();
         assertThat(sweeper.sweepOnce()).isEqualTo(1);
         BatchRecord rescued = store.find(1).orElseThrow();
         assertThat(rescued.state()).isEqualTo(BatchState.PENDING);

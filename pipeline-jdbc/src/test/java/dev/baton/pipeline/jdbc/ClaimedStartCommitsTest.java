@@ -114,17 +114,29 @@ class ClaimedStartCommitsTest {
                 })
                 .build()) {
             runner.start();
-            int fused = commitsOf(1, () -> assertThat(
-                            runner.client().start(1, Map.of("k", 1)).status().state())
-                    .isEqualTo(BatchState.IN_PROGRESS));
+            int fused = commitsOf(
+                    1,
+                    () -> assertThat(runner.client()
+                                    .start(1, Map.of("k", 1))
+                                    .status()
+                                    .state())
+                            .isEqualTo(BatchState.IN_PROGRESS));
             BatchClient plainClient =
                     BatchClient.builder(pipeline, store).trigger(trigger).build();
-            int plain = commitsOf(2, () -> assertThat(
-                            plainClient.start(2, Map.of("k", 2)).status().state())
-                    .isEqualTo(BatchState.PENDING));
+            int plain = commitsOf(
+                    2,
+                    () -> assertThat(plainClient
+                                    .start(2, Map.of("k", 2))
+                                    .status()
+                                    .state())
+                            .isEqualTo(BatchState.PENDING));
 
-            assertThat(plain - fused).as("the claim of the first stage is no transaction of its own").isEqualTo(1);
-            assertThat(fused).as("create with the claim, advance with the next claim, complete").isEqualTo(3);
+            assertThat(plain - fused)
+                    .as("the claim of the first stage is no transaction of its own")
+                    .isEqualTo(1);
+            assertThat(fused)
+                    .as("create with the claim, advance with the next claim, complete")
+                    .isEqualTo(3);
             assertThat(invocations).containsExactly("1:a:1", "1:b:1", "2:a:1", "2:b:1");
             assertThat(store.find(1).orElseThrow().state()).isEqualTo(BatchState.COMPLETED);
             assertThat(store.readInput(1, in -> in.read()).isPresent()).isTrue();

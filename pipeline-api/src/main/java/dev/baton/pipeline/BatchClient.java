@@ -46,13 +46,25 @@ public final class BatchClient {
     private final Trigger trigger;
     private final Json json;
     private final StageInterceptor interceptor;
+    /** The runner's claims when this is its client (it shares the runner's store and trigger), else null. */
+    private final Claims claims;
 
-    private BatchClient(Pipeline pipeline, StageStore store, Trigger trigger, Json json, StageInterceptor interceptor) {
+    /** Who claims a first stage in the create, and for how long: the runner's owner id and its pipeline's lease. */
+    private record Claims(String owner, Duration lease) {}
+
+    private BatchClient(
+            Pipeline pipeline,
+            StageStore store,
+            Trigger trigger,
+            Json json,
+            StageInterceptor interceptor,
+            Claims claims) {
         this.pipeline = pipeline;
         this.store = store;
         this.trigger = trigger;
         this.json = json;
         this.interceptor = interceptor;
+        this.claims = claims;
     }
 
     /**
@@ -100,6 +112,11 @@ public final class BatchClient {
      * nothing; so a caller that lost the reply of a start may start again. Another input is a conflict:
      * a batch id names one piece of work.
      *
+     * <p>The client of a runner ({@link PipelineRunner#client()}) starts a batch due now in one commit fewer when
+     * its trigger has a worker of this process free ({@link Trigger#reserveClaimedStart}): the run is created with
+     * its first stage already claimed for the runner, the returned status is {@code in_progress}, and that worker
+     * runs the claim. Otherwise the run is created pending and its first stage fired.
+     *
      * @param batchId the host's batch id, positive
      * @param input what the batch works on, anything Jackson can write; {@code null} for no input
      * @param startAfter how long the first stage waits, zero or more
@@ -138,6 +155,10 @@ public final class BatchClient {
         }
         String first = pipeline.first().name();
         String context = traceContext(batchId, isTraceParent(traceParent) ? traceParent : null);
+        Optional<Trigger.ClaimedStart> worker = startAfter.isZero() ? reserveWorker(batchId, first) : Optional.empty();
+        if (worker.isPresent()) {
+            return startClaimed(batchId, first, input, context, worker.get());
+        }
         StageStore.Created created;
         try {
             created = store.create(batchId, first, input == null ? null : json.source(input), startAfter, context);
@@ -149,6 +170,59 @@ public final class BatchClient {
                     LOG, trigger, batchId, first, startAfter, created.batch().traceContext());
         }
         return new Started(BatchStatus.of(pipeline, created.batch()), created.isNew());
+    }
+
+    /**
+     * @return a worker of this process held for the claimed start of {@code batchId}, when this is a runner's client
+     *     and its trigger has one idle; a trigger that fails to answer holds none
+     */
+    private Optional<Trigger.ClaimedStart> reserveWorker(long batchId, String first) {
+        if (claims == null || trigger == null) {
+            return Optional.empty();
+        }
+        try {
+            return trigger.reserveClaimedStart(batchId, first, claims.owner());
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "batch {} stage {}: the trigger failed to answer whether a worker is free ({}); starting the"
+                            + " batch pending and firing it",
+                    batchId,
+                    first,
+                    e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Creates the run with its first stage claimed for the runner ({@link StageStore#createClaimed}) and hands the
+     * claim to the held worker: one commit fewer than a create and the worker's claim. A start that met the batch's
+     * run, or failed, gives the worker back; a new run the store did not claim is fired as an ordinary start.
+     */
+    private Started startClaimed(
+            long batchId, String first, Object input, String context, Trigger.ClaimedStart worker) {
+        StageStore.Created created;
+        try {
+            created = store.createClaimed(
+                    batchId, first, input == null ? null : json.source(input), context, claims.owner(), claims.lease());
+        } catch (UnstorableValueException e) {
+            worker.release();
+            throw json.writeFailure(input, batchId, first, "input", e);
+        } catch (RuntimeException | Error e) {
+            worker.release();
+            throw e;
+        }
+        BatchRecord r = created.batch();
+        if (created.isNew()
+                && r.state() == BatchState.IN_PROGRESS
+                && claims.owner().equals(r.leaseOwner())) {
+            worker.run(r);
+        } else {
+            worker.release();
+            if (created.isNew()) {
+                Firing.fire(LOG, trigger, batchId, first, r.traceContext());
+            }
+        }
+        return new Started(BatchStatus.of(pipeline, r), created.isNew());
     }
 
     /** The interceptor's trace context for a new batch; one it fails to give, or a malformed one, is none. */
@@ -484,11 +558,15 @@ public final class BatchClient {
 
         /** @return the client */
         public BatchClient build() {
-            return new BatchClient(pipeline, store, trigger, new Json(objectMapper), interceptor);
+            return new BatchClient(pipeline, store, trigger, new Json(objectMapper), interceptor, null);
         }
 
-        BatchClient build(Json json) {
-            return new BatchClient(pipeline, store, trigger, json, interceptor);
+        /**
+         * The client of a runner, which shares its store and trigger: a start due now claims the first stage for
+         * {@code owner} in its create when the trigger has a worker free for it.
+         */
+        BatchClient build(Json json, String owner, Duration lease) {
+            return new BatchClient(pipeline, store, trigger, json, interceptor, new Claims(owner, lease));
         }
     }
 }

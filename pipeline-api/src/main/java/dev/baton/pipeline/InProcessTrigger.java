@@ -1,14 +1,17 @@
 package dev.baton.pipeline;
 
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.spi.Trigger;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * Runs triggered stages on a bounded pool of threads in this JVM. When the queue is full, a fire is
  * dropped with a warning and the {@link StallSweeper} picks the batch up later: the caller is never
  * blocked. {@link #close()} stops taking work and waits for running invocations to finish, so no
- * stage is cut half-way. Thread-safe.
+ * stage is cut half-way. A start by the runner's client while a thread is idle is created with its first
+ * stage claimed, and that thread runs the claim ({@link #reserveClaimedStart}). Thread-safe.
  */
 public final class InProcessTrigger implements Trigger {
     private static final Logger LOG = LoggerFactory.getLogger(InProcessTrigger.class);
@@ -30,6 +34,10 @@ public final class InProcessTrigger implements Trigger {
     private final ThreadPoolExecutor pool;
     private final ScheduledThreadPoolExecutor timer;
     private final Duration shutdownWait;
+    private final int threads;
+    /** Tasks handed to the pool and not finished, plus threads held for claimed starts: below threads, one is idle. */
+    private final AtomicInteger busy = new AtomicInteger();
+
     private volatile StageHandler handler;
     private volatile boolean started;
 
@@ -49,6 +57,7 @@ public final class InProcessTrigger implements Trigger {
         });
         this.timer.setRemoveOnCancelPolicy(true);
         this.shutdownWait = b.shutdownWait;
+        this.threads = b.threads;
     }
 
     /** @return a builder: one thread, a queue of {@value #DEFAULT_QUEUE_CAPACITY}, a 60 s shutdown wait */
@@ -81,7 +90,7 @@ public final class InProcessTrigger implements Trigger {
     public void fire(long batchId, String stage) {
         StageHandler h = boundAndStarted();
         try {
-            pool.execute(() -> {
+            submit(() -> {
                 try {
                     h.runStage(batchId, stage);
                 } catch (RuntimeException e) {
@@ -135,7 +144,7 @@ public final class InProcessTrigger implements Trigger {
 
     private void submitShard(StageHandler h, long batchId, String stage, int shard) {
         try {
-            pool.execute(() -> {
+            submit(() -> {
                 try {
                     h.runShard(batchId, stage, shard);
                 } catch (RuntimeException e) {
@@ -153,6 +162,103 @@ public final class InProcessTrigger implements Trigger {
                     batchId,
                     stage,
                     shard);
+        }
+    }
+
+    /**
+     * Holds an idle pool thread for a start whose first stage the runner's client claims in its create, when the
+     * trigger is bound to a handler that claims under {@code owner} and runs claims, is started, and a thread is
+     * idle (nothing queued, fewer invocations running than threads). The claim handed to {@link ClaimedStart#run}
+     * then runs at once, and its lease never ticks in the queue. With every thread busy it holds nothing, and the
+     * start is created pending and fired as usual.
+     */
+    @Override
+    public Optional<ClaimedStart> reserveClaimedStart(long batchId, String stage, String owner) {
+        StageHandler h = handler;
+        if (h == null || !started || pool.isShutdown() || owner == null || !owner.equals(h.owner())) {
+            return Optional.empty();
+        }
+        int n;
+        do {
+            n = busy.get();
+            if (n >= threads) {
+                return Optional.empty();
+            }
+        } while (!busy.compareAndSet(n, n + 1));
+        return Optional.of(new HeldThread(h, batchId, stage));
+    }
+
+    /** A pool thread held for one claimed start: {@link #busy} counts it until its claim has run or is given back. */
+    private final class HeldThread implements ClaimedStart {
+        private final StageHandler handler;
+        private final long batchId;
+        private final String stage;
+        private final AtomicBoolean done = new AtomicBoolean();
+
+        HeldThread(StageHandler handler, long batchId, String stage) {
+            this.handler = handler;
+            this.batchId = batchId;
+            this.stage = stage;
+        }
+
+        @Override
+        public void run(BatchRecord claim) {
+            if (!done.compareAndSet(false, true)) {
+                return;
+            }
+            Runnable task = () -> {
+                try {
+                    handler.runClaimed(claim);
+                } catch (RuntimeException e) {
+                    LOG.error(
+                            "batch {} stage {}: claimed invocation threw; the sweeper will recover the batch",
+                            claim.batchId(),
+                            claim.stage(),
+                            e);
+                } finally {
+                    busy.decrementAndGet();
+                }
+            };
+            try {
+                pool.execute(task);
+            } catch (RejectedExecutionException e) {
+                busy.decrementAndGet();
+                LOG.warn(
+                        "batch {} stage {}: trigger closed before its claimed first stage ran; the lease expires at {}"
+                                + " and the sweeper rescues the batch",
+                        claim.batchId(),
+                        claim.stage(),
+                        claim.leaseUntil());
+            }
+        }
+
+        @Override
+        public void release() {
+            if (done.compareAndSet(false, true)) {
+                busy.decrementAndGet();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "thread held for batch " + batchId + " stage " + stage;
+        }
+    }
+
+    /** Runs {@code task} on the pool, counted in {@link #busy} until it ends. */
+    private void submit(Runnable task) {
+        busy.incrementAndGet();
+        try {
+            pool.execute(() -> {
+                try {
+                    task.run();
+                } finally {
+                    busy.decrementAndGet();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            busy.decrementAndGet();
+            throw e;
         }
     }
 

@@ -87,7 +87,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
         this.client = BatchClient.builder(pipeline, store)
                 .trigger(trigger)
                 .interceptor(interceptor)
-                .build(json);
+                .build(json, owner, pipeline.lease());
         trigger.bind(this);
     }
 
@@ -139,6 +139,7 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
     }
 
     /** @return the id this runner claims leases under */
+    @Override
     public String owner() {
         return owner;
     }
@@ -179,14 +180,16 @@ public final class PipelineRunner implements StageHandler, AutoCloseable {
 
     /**
      * Runs a stage this runner's owner has already claimed (a worker that claims due batches in
-     * bulk calls this), then, when the trigger {@linkplain Trigger#continuesInline(String) continues
-     * inline}, the stages after it on the same thread.
+     * bulk calls this, and a trigger given the claimed first stage of a start, see
+     * {@link Trigger#reserveClaimedStart}), then, when the trigger
+     * {@linkplain Trigger#continuesInline(String) continues inline}, the stages after it on the same thread.
      *
      * @param claim a row returned by {@link StageStore#claim} for {@link #owner()}
      * @return what happened to the claimed stage
      * @throws UnknownStageException if the pipeline has no such stage (nothing is changed)
      * @throws IllegalArgumentException if the claim is not held by this runner's owner
      */
+    @Override
     public StageOutcome runClaimed(BatchRecord claim) {
         if (claim.state() != BatchState.IN_PROGRESS || !owner.equals(claim.leaseOwner())) {
             throw new IllegalArgumentException("batch " + claim.batchId() + " stage " + claim.stage()

@@ -14,6 +14,29 @@ public interface StageHandler {
     StageOutcome runStage(long batchId, String stage);
 
     /**
+     * Runs a stage whose claim is already held for {@link #owner()}: the first stage of a run a starter created
+     * claimed ({@link Trigger#reserveClaimedStart}), then, when the trigger continues inline, the stages after it.
+     * The default refuses, for handlers written before claimed starts; a trigger hands claims only to a handler
+     * whose {@link #owner()} is not {@code null}.
+     *
+     * @param claim an {@code in_progress} row leased to {@link #owner()}
+     * @return what happened to the claimed stage
+     * @throws UnsupportedOperationException if this handler cannot run claims
+     */
+    default StageOutcome runClaimed(BatchRecord claim) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot run a claimed stage (batch "
+                + claim.batchId() + " stage " + claim.stage() + "); fire the stage instead");
+    }
+
+    /**
+     * @return the owner id this handler claims leases under and runs claims of ({@link #runClaimed}), or {@code
+     *     null} (the default) when it runs no claims handed to it
+     */
+    default String owner() {
+        return null;
+    }
+
+    /**
      * Runs one invocation of a shard of a fanned-out stage, if and only if the shard is pending and due and
      * the batch is fanned out at the stage; otherwise does nothing (a duplicate or late shard trigger).
      * The default refuses, for handlers written before fan-out.

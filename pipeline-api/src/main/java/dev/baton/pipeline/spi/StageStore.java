@@ -78,6 +78,51 @@ public interface StageStore {
     Created create(long batchId, String firstStage, JsonSource input, Duration startAfter, String traceContext);
 
     /**
+     * Starts a run due now whose first stage is already claimed for {@code owner}: what {@link #create(long,
+     * String, JsonSource, Duration, String)} followed by {@link #claim} leave, in one step. The new row is
+     * {@code in_progress} at {@code firstStage}, attempt 1, with {@code lease_owner = owner}, {@code lease_until
+     * = now + lease} and the version a claim leaves, and {@code input} is stored beside it as {@code create} stores
+     * it. A starter that hands the claim to a worker of its own process right away
+     * ({@link Trigger#reserveClaimedStart}) calls this, and saves the claim's round trip and commit.
+     *
+     * <p>A start that finds the batch's run keeps the contract of {@code create}: an equal input returns the run as
+     * it is, with {@link Created#isNew()} {@code false}, and claims nothing; another input is a conflict. The
+     * caller owns the claim only when the result is new, {@code in_progress} and leased to {@code owner}; anything
+     * else (a row the claim missed) it starts as an ordinary pending run.
+     *
+     * <p>The default creates the run and then claims it, for stores written before this method: two commits, with
+     * the same outcome. A claim of the default that fails after the create committed returns the new run unclaimed
+     * (pending), so that the caller fires it as an ordinary start; if that claim did commit although its reply was
+     * lost, its lease expires and the stall sweeper rescues the batch. Stores override it with one statement.
+     *
+     * @param batchId the batch
+     * @param firstStage the first stage of the pipeline
+     * @param input the batch's JSON input, or {@code null} for none
+     * @param traceContext the batch's trace context (a W3C {@code traceparent}), or {@code null} for none
+     * @param owner who claims the first stage (the runner's owner id)
+     * @param lease how long the claim holds without a heartbeat
+     * @return the row (the claim, when this call created the run), and whether this call created it
+     * @throws BatchConflictException if the batch already has a run with another input
+     * @throws UnstorableValueException if {@code input} cannot be stored as it is; nothing is written
+     * @throws StoreException if the store fails
+     */
+    default Created createClaimed(
+            long batchId, String firstStage, JsonSource input, String traceContext, String owner, Duration lease) {
+        Created created = create(batchId, firstStage, input, Duration.ZERO, traceContext);
+        if (!created.isNew()) {
+            return created;
+        }
+        try {
+            return claim(batchId, firstStage, owner, lease)
+                    .map(claim -> new Created(claim, true))
+                    .orElse(created);
+        } catch (RuntimeException e) {
+            // the run exists: the caller fires it as an ordinary start, and a claim that committed unseen expires
+            return created;
+        }
+    }
+
+    /**
      * {@link #create(long, String, JsonSource, Duration)} without an input, due now.
      *
      * @param batchId the batch

@@ -3,6 +3,7 @@ package dev.baton.pipeline.spi;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StallSweeper;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Hands "run stage S of batch B" to wherever stages run: an executor in this JVM, an HTTP
@@ -90,6 +91,48 @@ public interface Trigger extends AutoCloseable {
      */
     default boolean continuesInline(String nextStage) {
         return false;
+    }
+
+    /**
+     * Asks, before a start creates its run, whether a worker of this process is free to run the first stage at once,
+     * and if so holds that worker for it. The starter then creates the run with its first stage already claimed for
+     * {@code owner} ({@link StageStore#createClaimed}) and hands the claim over with {@link ClaimedStart#run}, or
+     * gives the worker back with {@link ClaimedStart#release} when it has nothing to hand over. A claimed batch
+     * therefore never waits in a queue while its lease runs.
+     *
+     * <p>A trigger answers only for a handler it is bound to that claims under {@code owner} ({@link
+     * StageHandler#owner()}) and can run a claim ({@link StageHandler#runClaimed}), and only while a worker is idle.
+     * The default holds nothing, for triggers written before this method and those that deliver elsewhere: the
+     * starter then creates a pending run and calls {@link #fire(long, String, String)}. Must return quickly and
+     * never wait for a worker.
+     *
+     * @param batchId the batch about to be started
+     * @param stage its first stage
+     * @param owner the owner id the starter will claim the first stage under
+     * @return the worker held for this start, or empty when none is free (or this trigger cannot run claims)
+     */
+    default Optional<ClaimedStart> reserveClaimedStart(long batchId, String stage, String owner) {
+        return Optional.empty();
+    }
+
+    /**
+     * A worker held by {@link #reserveClaimedStart} for one start. The starter calls exactly one of {@link #run}
+     * and {@link #release}, once; a second call does nothing. Thread-safe.
+     */
+    interface ClaimedStart {
+        /**
+         * Hands the claim to the held worker, which runs it with {@link StageHandler#runClaimed} (and the stages
+         * after it, when the trigger continues inline). Never blocks and never throws: if the worker can no longer
+         * take it (the trigger was closed meanwhile), that is logged with the batch and stage, and the claim's
+         * lease expires and the stall sweeper rescues the batch, as for a worker that died.
+         *
+         * @param claim the row {@link StageStore#createClaimed} returned, {@code in_progress} for the owner given
+         *     to {@link #reserveClaimedStart}
+         */
+        void run(BatchRecord claim);
+
+        /** Gives the held worker back unused: the start found an existing run, its create failed, or missed. */
+        void release();
     }
 
     /**

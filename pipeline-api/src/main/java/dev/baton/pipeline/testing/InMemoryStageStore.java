@@ -104,6 +104,21 @@ public final class InMemoryStageStore implements StageStore {
         return new Created(put(r), true);
     }
 
+    /** {@inheritDoc} Atomic here: the create and the claim happen under the store's lock, as one step. */
+    @Override
+    public synchronized Created createClaimed(
+            long batchId, String firstStage, JsonSource input, String traceContext, String owner, Duration lease) {
+        Objects.requireNonNull(owner, "owner");
+        Created created = create(batchId, firstStage, input, Duration.ZERO, traceContext);
+        if (!created.isNew()) {
+            return created;
+        }
+        BatchRecord claim = claim(batchId, firstStage, owner, lease)
+                .orElseThrow(() -> new IllegalStateException(
+                        "batch " + batchId + " stage '" + firstStage + "': a run created due now was not claimable"));
+        return new Created(claim, true);
+    }
+
     @Override
     public <T> Optional<T> readInput(long batchId, JsonReader<T> reader) {
         String text;

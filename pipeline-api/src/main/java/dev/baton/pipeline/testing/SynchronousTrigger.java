@@ -1,6 +1,7 @@
 package dev.baton.pipeline.testing;
 
 import dev.baton.pipeline.StageOutcome;
+import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StageHandler;
 import dev.baton.pipeline.spi.Trigger;
 import java.time.Clock;
@@ -11,16 +12,23 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A trigger for tests: fires are queued, and {@link #drain()} runs them one after the other on the
  * calling thread until none is left, so a whole batch runs deterministically inside the test.
  * Delayed fires (retry backoff) wait until the given clock has passed their time. Shard fires
- * ({@link #fireShard}) queue alongside and run {@link StageHandler#runShard}. Thread-safe.
+ * ({@link #fireShard}) queue alongside and run {@link StageHandler#runShard}. With {@link #claimedStarts(boolean)}
+ * it also takes the claimed first stages of starts ({@link #reserveClaimedStart}), queued to run with
+ * {@link StageHandler#runClaimed}. Thread-safe.
  */
 public final class SynchronousTrigger implements Trigger {
-    /** One queued fire; {@code shard} is {@link #STAGE} for a stage, else the shard's number. */
-    private record Fire(long batchId, String stage, int shard, Instant due) {}
+    /**
+     * One queued fire; {@code shard} is {@link #STAGE} for a stage, else the shard's number; {@code claim} is the
+     * claimed first stage of a start, else null.
+     */
+    private record Fire(long batchId, String stage, int shard, Instant due, BatchRecord claim) {}
 
     private static final int STAGE = -1;
 
@@ -30,6 +38,7 @@ public final class SynchronousTrigger implements Trigger {
     private StageHandler handler;
     private int dropEvery;
     private int fired;
+    private boolean claimedStarts;
 
     /** @param clock decides when a delayed fire is due; use the runner's clock */
     public SynchronousTrigger(Clock clock) {
@@ -53,6 +62,46 @@ public final class SynchronousTrigger implements Trigger {
         }
         this.dropEvery = n;
         return this;
+    }
+
+    /**
+     * Whether to take the claimed first stage of a start from the runner's client ({@link #reserveClaimedStart}):
+     * off by default, so a test's starts stay pending until it drains, whatever its clock does meanwhile. On, a start
+     * is created claimed and {@link #drain()} runs the claim; the claim's lease runs from the start, so a test that
+     * moves the clock past it before draining sees the sweeper rescue the batch. A claimed hand-off counts toward
+     * {@link #dropEvery} like a fire, and a dropped one leaves its claim to expire.
+     *
+     * @param take {@code true} to take claimed starts
+     * @return this
+     */
+    public synchronized SynchronousTrigger claimedStarts(boolean take) {
+        this.claimedStarts = take;
+        return this;
+    }
+
+    /**
+     * With {@link #claimedStarts(boolean)} on and a bound handler that claims under {@code owner}, holds a place in
+     * the queue for the start's claim; {@link #drain()} runs it. Otherwise holds nothing.
+     */
+    @Override
+    public synchronized Optional<ClaimedStart> reserveClaimedStart(long batchId, String stage, String owner) {
+        if (!claimedStarts || handler == null || owner == null || !owner.equals(handler.owner())) {
+            return Optional.empty();
+        }
+        AtomicBoolean done = new AtomicBoolean();
+        return Optional.of(new ClaimedStart() {
+            @Override
+            public void run(BatchRecord claim) {
+                if (done.compareAndSet(false, true)) {
+                    enqueue(new Fire(claim.batchId(), claim.stage(), STAGE, clock.instant(), claim));
+                }
+            }
+
+            @Override
+            public void release() {
+                done.set(true);
+            }
+        });
     }
 
     @Override
@@ -84,12 +133,16 @@ public final class SynchronousTrigger implements Trigger {
     }
 
     private synchronized void enqueue(long batchId, String stage, int shard, Duration delay) {
+        Instant due = clock.instant().plus(delay.isNegative() ? Duration.ZERO : delay);
+        enqueue(new Fire(batchId, stage, shard, due, null));
+    }
+
+    private synchronized void enqueue(Fire fire) {
         fired++;
         if (dropEvery > 0 && fired % dropEvery == 0) {
             return;
         }
-        Instant due = clock.instant().plus(delay.isNegative() ? Duration.ZERO : delay);
-        queue.addLast(new Fire(batchId, stage, shard, due));
+        queue.addLast(fire);
     }
 
     /**
@@ -110,9 +163,11 @@ public final class SynchronousTrigger implements Trigger {
                 throw new IllegalStateException(
                         "SynchronousTrigger is not bound: pass it to PipelineRunner.builder(...).trigger(...)");
             }
-            StageOutcome outcome = next.shard() == STAGE
-                    ? h.runStage(next.batchId(), next.stage())
-                    : h.runShard(next.batchId(), next.stage(), next.shard());
+            StageOutcome outcome = next.claim() != null
+                    ? h.runClaimed(next.claim())
+                    : next.shard() == STAGE
+                            ? h.runStage(next.batchId(), next.stage())
+                            : h.runShard(next.batchId(), next.stage(), next.shard());
             synchronized (this) {
                 outcomes.add(outcome);
             }

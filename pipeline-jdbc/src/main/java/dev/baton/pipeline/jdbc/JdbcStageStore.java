@@ -219,32 +219,48 @@ public final class JdbcStageStore implements StageStore {
                         .map(r -> new Created(r, true))
                         .orElseGet(() -> existingRun(batchId, null));
             }
-            return createWithInput(run, input);
+            return createWithInput(batchId, input, new Start() {
+                @Override
+                public Optional<BatchRecord> insert(Handle h, String fits, String digest) {
+                    return insertRun(h, run, fits, digest);
+                }
+
+                @Override
+                public BatchRecord finish(Handle h, String digest) {
+                    return h.createQuery(sql.of(SqlText.FINISH_INPUT))
+                            .bind("digest", digest)
+                            .bind("b", batchId)
+                            .map(ROWS)
+                            .one();
+                }
+            });
         });
     }
 
     /** What a start writes on the queue row. */
     private record Run(long batchId, String firstStage, Duration startAfter, String traceContext) {}
 
-    private Created createWithInput(Run run, JsonSource input) {
-        long batchId = run.batchId();
+    /** The statements of one kind of start with an input: {@link #create} or {@link #createClaimed}. */
+    private interface Start {
+        /** @return the new row, with the input when it {@code fits} one row (else null), or empty for a run met */
+        Optional<BatchRecord> insert(Handle h, String fits, String digest);
+
+        /** @return the row once its input has streamed into chunk rows, with the input's digest */
+        BatchRecord finish(Handle h, String digest);
+    }
+
+    private Created createWithInput(long batchId, JsonSource input, Start start) {
         String digest;
         try (OutputRows.Write<BatchRecord> write =
-                outputs.writeInput(batchId, "the input of batch " + batchId, h -> insertRun(h, run, null, null))) {
+                outputs.writeInput(batchId, "the input of batch " + batchId, h -> start.insert(h, null, null))) {
             write.from(input);
             digest = write.digest();
             String fits = write.fitting();
             if (!write.lost() && fits == null) {
-                return new Created(
-                        write.commit(h -> h.createQuery(sql.of(SqlText.FINISH_INPUT))
-                                .bind("digest", digest)
-                                .bind("b", batchId)
-                                .map(ROWS)
-                                .one()),
-                        true);
+                return new Created(write.commit(h -> start.finish(h, digest)), true);
             }
             if (fits != null) {
-                Optional<BatchRecord> created = jdbi.withHandle(h -> insertRun(h, run, fits, digest));
+                Optional<BatchRecord> created = jdbi.withHandle(h -> start.insert(h, fits, digest));
                 if (created.isPresent()) {
                     return new Created(created.get(), true);
                 }
@@ -252,6 +268,56 @@ public final class JdbcStageStore implements StageStore {
         }
         // the batch has a run: compare once the chunked write's connection is back (a pool of one must do)
         return existingRun(batchId, digest);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One {@code INSERT ... ON CONFLICT DO NOTHING ... RETURNING} writes the claimed row and, when it fits one
+     * row, the input: one round trip and one commit for the start and the first claim. A chunked input streams in
+     * the same transaction as {@link #create} streams it, and the lease then counts from the end of the stream. A
+     * start that meets the batch's run claims nothing, and compares inputs as {@link #create} does.
+     */
+    @Override
+    public Created createClaimed(
+            long batchId, String firstStage, JsonSource input, String traceContext, String owner, Duration lease) {
+        Objects.requireNonNull(firstStage, "firstStage");
+        Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(lease, "lease");
+        Start start = new Start() {
+            @Override
+            public Optional<BatchRecord> insert(Handle h, String fits, String digest) {
+                return h.createQuery(sql.of(SqlText.CREATE_CLAIMED))
+                        .bind("b", batchId)
+                        .bind("stage", firstStage)
+                        .bind("owner", owner)
+                        .bind("lease", lease.toMillis())
+                        .bind("digest", digest)
+                        .bind("trace", traceContext)
+                        .bind("input_stage", OutputRows.INPUT)
+                        .bind("input", fits)
+                        .map(ROWS)
+                        .findOne();
+            }
+
+            @Override
+            public BatchRecord finish(Handle h, String digest) {
+                return h.createQuery(sql.of(SqlText.FINISH_INPUT_CLAIMED))
+                        .bind("digest", digest)
+                        .bind("lease", lease.toMillis())
+                        .bind("b", batchId)
+                        .map(ROWS)
+                        .one();
+            }
+        };
+        return call("starting batch " + batchId + " claimed at stage '" + firstStage + "'", () -> {
+            if (input == null) {
+                return jdbi.withHandle(h -> start.insert(h, null, null))
+                        .map(r -> new Created(r, true))
+                        .orElseGet(() -> existingRun(batchId, null));
+            }
+            return createWithInput(batchId, input, start);
+        });
     }
 
     /**

@@ -49,6 +49,39 @@ enum SqlText {
     FIND_WITH_DIGEST("""
             SELECT input_digest, <columns> FROM <queue> WHERE batch_id = :b"""),
 
+    /**
+     * {@link #CREATE} of a run due now whose first stage is claimed for {@code :owner}: the row a claim would leave
+     * ({@code in_progress}, the lease, version 1), in the same statement. Returns nothing when the batch already has
+     * a run, which is then left unclaimed.
+     */
+    CREATE_CLAIMED("""
+            WITH created AS (
+                INSERT INTO <queue> (batch_id, current_stage, status, created_at, updated_at, attempt, version,
+                                     run_after, lease_owner, lease_until, input_digest, trace_context)
+                VALUES (:b, :stage, 'in_progress', now(), now(), 1, 1, now(), :owner,
+                        now() + :lease * interval '1 millisecond', :digest, :trace)
+                ON CONFLICT (batch_id) DO NOTHING
+                RETURNING <columns>),
+            stale AS (
+                DELETE FROM <data>
+                 WHERE batch_id = :b AND stage = :input_stage AND chunk > 0 AND EXISTS (SELECT FROM created)),
+            written AS (
+                INSERT INTO <data> (batch_id, stage, data, created_at, chunk, chunks)
+                SELECT :b, :input_stage, CAST(:input AS jsonb), now(), 0, 1 FROM created WHERE :input IS NOT NULL
+                ON CONFLICT (batch_id, stage, chunk) DO UPDATE
+                    SET data = EXCLUDED.data, chunks = 1, created_at = EXCLUDED.created_at)
+            SELECT * FROM created"""),
+
+    /**
+     * {@link #FINISH_INPUT} of a claimed start: the lease counts from now on the clock, once the input has streamed,
+     * not from the start of the transaction.
+     */
+    FINISH_INPUT_CLAIMED("""
+            UPDATE <queue>
+               SET input_digest = :digest, lease_until = clock_timestamp() + :lease * interval '1 millisecond'
+             WHERE batch_id = :b
+            RETURNING <columns>"""),
+
     /** One batch's row. */
     FIND("""
             SELECT <columns> FROM <queue> WHERE batch_id = :b"""),

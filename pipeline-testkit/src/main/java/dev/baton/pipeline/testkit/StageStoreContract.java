@@ -191,6 +191,121 @@ public abstract class StageStoreContract {
                 store.create(1, "a", JsonSource.ofText(INPUT), Duration.ZERO).isNew(), "still the same run");
     }
 
+    @Test
+    void a_claimed_start_is_a_claim_of_the_first_stage_that_heartbeat_and_advance_accept() {
+        StageStore.Created created = store.createClaimed(1, "a", JsonSource.ofText(INPUT), TRACE, "worker-a", LEASE);
+        store.create(2, "a", JsonSource.ofText(INPUT), Duration.ZERO, TRACE);
+        BatchRecord twoSteps = claimed(2, "a");
+
+        assertTrue(created.isNew());
+        BatchRecord claim = created.batch();
+        assertEquals(claim, store.find(1).orElseThrow(), "the claim is the row as stored");
+        assertEquals(BatchState.IN_PROGRESS, claim.state());
+        assertEquals("a", claim.stage());
+        assertEquals(1, claim.attempt());
+        assertEquals("worker-a", claim.leaseOwner());
+        assertEquals(twoSteps.version(), claim.version(), "the version a create and a claim leave");
+        assertTrue(claim.leaseUntil().isAfter(claim.createdAt().plus(LEASE).minusSeconds(1)), "a lease from now");
+        assertFalse(claim.runAfter().isAfter(claim.createdAt()), "due at once");
+        assertTrue(claim.hasInput());
+        assertEquals(TRACE, claim.traceContext());
+        assertJsonEquals(INPUT, store.readInput(1, StageStoreContract::text).orElseThrow());
+        assertTrue(store.claim(1, "a", "worker-b", LEASE).isEmpty(), "already claimed: no second claim");
+        assertTrue(store.findStalled(Duration.ZERO, 10).stream().noneMatch(r -> r.batchId() == 1), "a live lease");
+
+        assertTrue(store.heartbeat(claim, LEASE));
+        assertTrue(store.advance(claim, "\"A\"", "b", STATS));
+        BatchRecord moved = store.find(1).orElseThrow();
+        assertEquals("b", moved.stage());
+        assertEquals(BatchState.PENDING, moved.state());
+        assertJsonEquals("\"A\"", store.readOutput(1, "a").orElseThrow());
+    }
+
+    @Test
+    void a_claimed_start_without_an_input_or_with_one_of_many_chunks_stores_it_as_create_does() {
+        StringBuilder big = new StringBuilder("[");
+        for (int i = 0; big.length() < 300_000; i++) {
+            big.append(i == 0 ? "" : ",").append("\"é😀").append(i).append('"');
+        }
+        String input = big.append(']').toString();
+        BatchRecord chunked = store.createClaimed(1, "a", JsonSource.ofText(input), null, "worker-a", LEASE)
+                .batch();
+        BatchRecord none =
+                store.createClaimed(2, "a", null, null, "worker-a", LEASE).batch();
+
+        assertEquals(BatchState.IN_PROGRESS, chunked.state());
+        assertTrue(chunked.hasInput());
+        assertJsonEquals(input, store.readInput(1, StageStoreContract::text).orElseThrow());
+        assertFalse(
+                store.createClaimed(1, "a", JsonSource.ofText(input), null, "worker-b", LEASE)
+                        .isNew(),
+                "the same input again is the same run");
+        assertEquals(chunked, store.find(1).orElseThrow());
+        assertEquals(BatchState.IN_PROGRESS, none.state());
+        assertFalse(none.hasInput());
+        assertNull(none.traceContext());
+        assertEquals(Optional.empty(), store.readInput(2, StageStoreContract::text));
+        assertTrue(store.advance(none, "1", Pipeline.COMPLETED, STATS));
+        assertEquals(BatchState.COMPLETED, store.find(2).orElseThrow().state());
+    }
+
+    @Test
+    void a_claimed_start_of_a_batch_that_has_a_run_claims_nothing_and_changes_nothing() {
+        store.create(1, "a", JsonSource.ofText(INPUT), Duration.ZERO);
+        BatchRecord pending = store.find(1).orElseThrow();
+        store.create(2, "a");
+        BatchRecord running = claimed(2, "a");
+
+        StageStore.Created again = store.createClaimed(1, "a", JsonSource.ofText(INPUT), TRACE, "worker-b", LEASE);
+        assertFalse(again.isNew());
+        assertEquals(pending, again.batch(), "the run as it is: pending, unclaimed");
+        assertEquals(pending, store.find(1).orElseThrow());
+        StageStore.Created running2 = store.createClaimed(2, "a", null, null, "worker-b", LEASE);
+        assertFalse(running2.isNew());
+        assertEquals(running, running2.batch(), "still worker-a's claim");
+        assertEquals(running, store.find(2).orElseThrow());
+        assertTrue(store.heartbeat(running, LEASE), "the first claim still holds");
+    }
+
+    @Test
+    void a_claimed_start_with_another_input_or_none_is_a_conflict_that_claims_nothing() {
+        store.create(1, "a", JsonSource.ofText(INPUT), Duration.ZERO);
+        store.create(2, "a");
+        BatchRecord withInput = store.find(1).orElseThrow();
+        BatchRecord without = store.find(2).orElseThrow();
+
+        BatchConflictException other = assertThrows(
+                BatchConflictException.class,
+                () -> store.createClaimed(1, "a", JsonSource.ofText("{\"a\":2}"), null, "worker-a", LEASE));
+        assertEquals(1, other.batchId());
+        assertTrue(other.getMessage().contains("another input"), other.getMessage());
+        BatchConflictException none = assertThrows(
+                BatchConflictException.class, () -> store.createClaimed(1, "a", null, null, "worker-a", LEASE));
+        assertTrue(none.getMessage().contains("an input"), none.getMessage());
+        BatchConflictException added = assertThrows(
+                BatchConflictException.class,
+                () -> store.createClaimed(2, "a", JsonSource.ofText(INPUT), null, "worker-a", LEASE));
+        assertTrue(added.getMessage().contains("no input"), added.getMessage());
+
+        assertEquals(withInput, store.find(1).orElseThrow());
+        assertEquals(without, store.find(2).orElseThrow());
+        assertJsonEquals(INPUT, store.readInput(1, StageStoreContract::text).orElseThrow());
+    }
+
+    @Test
+    void a_claimed_start_whose_runner_never_runs_it_is_rescued_by_the_sweeper_when_its_lease_expires() {
+        BatchRecord claim =
+                store.createClaimed(1, "a", null, null, "worker-a", LEASE).batch();
+        expireLease(1);
+        BatchRecord stalled = store.findStalled(Duration.ofMinutes(1), 10).get(0);
+        assertEquals(1, stalled.batchId());
+        BatchRecord rescued = store.rescue(stalled, "lease expired", false).orElseThrow();
+        assertEquals(BatchState.PENDING, rescued.state());
+        assertEquals(2, rescued.attempt());
+        assertFalse(store.advance(claim, "\"late\"", Pipeline.COMPLETED, STATS), "the late claim commits nothing");
+        assertEquals(2, claimed(1, "a").attempt());
+    }
+
     /** A W3C traceparent, as an interceptor gives one. */
     private static final String TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 

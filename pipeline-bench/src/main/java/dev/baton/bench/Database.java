@@ -453,16 +453,13 @@ public final class Database implements AutoCloseable {
             String lastAutovacuum) {}
 
     /**
-     * The server's process, when it runs on this machine and {@code /proc} shows it: the embedded server's
-     * postmaster, or else the parent of this connection's backend process.
+     * The server's process, when it runs on this machine and {@code /proc} shows it: the parent of this connection's
+     * backend process (the embedded server's too: it is started through {@code pg_ctl}, which exits).
      *
      * @return the postmaster's pid, or empty when the server's processes cannot be seen from here
      * @throws SQLException if the server cannot be asked
      */
     public OptionalLong postmasterPid() throws SQLException {
-        if (embedded != null && embedded.getProcess() != null) {
-            return OptionalLong.of(embedded.getProcess().pid());
-        }
         long backend;
         try (Connection c = connect("baton-bench-meter");
                 Statement s = c.createStatement();

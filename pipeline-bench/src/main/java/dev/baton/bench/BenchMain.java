@@ -49,7 +49,9 @@ public final class BenchMain implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--quick", description = "Small run for CI: every section, short; a few minutes at most on 2 cores.")
+    @Option(
+            names = "--quick",
+            description = "Small run for CI: every section, short; a few minutes at most on 2 cores.")
     boolean quick;
 
     @Option(
@@ -296,7 +298,8 @@ public final class BenchMain implements Callable<Integer> {
         }
         BenchSettings.Churn churn =
                 new BenchSettings.Churn(churnT, range("--churn-in-flight", churnInFlight, 100, 1, 10_000), w, runs, 10);
-        List<Integer> sThreads = scaleThreads != null ? scaleThreads : quick ? List.of(1, 4, 16) : List.of(1, 2, 4, 8, 16);
+        List<Integer> sThreads =
+                scaleThreads != null ? scaleThreads : quick ? List.of(1, 4, 16) : List.of(1, 2, 4, 8, 16);
         if (sThreads.isEmpty()
                 || sThreads.stream().anyMatch(t -> t < 1 || t > 64)
                 || sThreads.stream().distinct().count() != sThreads.size()) {
@@ -308,9 +311,11 @@ public final class BenchMain implements Callable<Integer> {
         if (sJvms.equals(List.of(0))) {
             sJvms = List.of();
         }
-        if (sJvms.stream().anyMatch(j -> j < 1 || j > 16) || sJvms.stream().distinct().count() != sJvms.size()) {
+        if (sJvms.stream().anyMatch(j -> j < 1 || j > 16)
+                || sJvms.stream().distinct().count() != sJvms.size()) {
             throw new ParameterException(
-                    spec.commandLine(), "--scale-jvms must be distinct JVM counts between 1 and 16 (or 0), got " + sJvms);
+                    spec.commandLine(),
+                    "--scale-jvms must be distinct JVM counts between 1 and 16 (or 0), got " + sJvms);
         }
         BenchSettings.ScaleCurve scale = new BenchSettings.ScaleCurve(
                 sThreads,
@@ -390,8 +395,7 @@ public final class BenchMain implements Callable<Integer> {
             List<FanOutResult> fannedOut = only == null || only.contains(FanOutBench.SECTION)
                     ? new FanOutBench(db, fanOutSettings, stdout).run()
                     : List.of();
-            List<ScalePoint> scaleCurve =
-                    settings.runs(BenchSettings.SCALE_CURVE) ? bench.scaleCurve() : List.of();
+            List<ScalePoint> scaleCurve = settings.runs(BenchSettings.SCALE_CURVE) ? bench.scaleCurve() : List.of();
             List<ContenderResult> syncOn = settings.runs(BenchSettings.SYNC_ON)
                     ? bench.syncOn(settings.syncOn().contenders().stream()
                             .map(n -> CONTENDERS.get(n).get())

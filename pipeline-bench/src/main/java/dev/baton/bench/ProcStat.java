@@ -93,7 +93,8 @@ record ProcStat(
             return -1;
         }
         long ticks = root.userTicks + root.systemTicks + root.childrenUserTicks + root.childrenSystemTicks;
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, p -> isNumber(p.getFileName().toString()))) {
+        try (DirectoryStream<Path> dirs =
+                Files.newDirectoryStream(PROC, p -> isNumber(p.getFileName().toString()))) {
             for (Path dir : dirs) {
                 ProcStat child = read(Long.parseLong(dir.getFileName().toString()));
                 if (child != null && child.parentPid == postmaster) {

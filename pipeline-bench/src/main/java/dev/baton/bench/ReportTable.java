@@ -60,10 +60,11 @@ final class ReportTable {
         out.println();
         out.printf(
                 Locale.ROOT,
-                "Scale curve: %d batches x %d stages, %s outputs, %d rounds per point (median, min-max); threads in this"
-                        + " JVM, then worker JVMs of %d threads each (QueueWorkerProcess; this JVM creates the batches)."
-                        + " Server CPU: all of PostgreSQL's processes, in cores busy. Waits: share of pg_stat_activity"
-                        + " samples (every %d ms) of the contender's backends; Client = waiting for the JVM.%n",
+                "Scale curve: %d batches x %d stages, %s outputs, %d rounds per point (median, min-max);"
+                        + " threads in this JVM, then worker JVMs of %d threads each (QueueWorkerProcess;"
+                        + " this JVM creates the batches). Server CPU: all of PostgreSQL's processes, in cores"
+                        + " busy. Waits: share of pg_stat_activity samples (every %d ms) of the contender's"
+                        + " backends; Client = waiting for the JVM.%n",
                 sc.batches(),
                 Contender.STAGES,
                 Sizes.format(r.settings().payloadBytes()),
@@ -71,15 +72,15 @@ final class ReportTable {
                 sc.threadsPerJvm(),
                 ServerProbe.SAMPLE_MILLIS);
         out.println();
-        out.println("| contender | JVMs x threads | transitions/s (min-max) | x first | hand-off p50 ms | hand-off p99 ms "
-                + "| JVM CPU us/transition | server CPU cores | server CPU us/transition | WAL MB/s | Lock | LWLock | IO "
-                + "| CPU | Client | top waits |");
+        out.println("| contender | JVMs x threads | transitions/s (min-max) | x first | hand-off p50 ms "
+                + "| hand-off p99 ms | JVM CPU us/transition | server CPU cores | server CPU us/transition "
+                + "| WAL MB/s | Lock | LWLock | IO | CPU | Client | top waits |");
         out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (ScalePoint p : r.scaleCurve()) {
             out.printf(
                     Locale.ROOT,
-                    "| %s | %d x %d | %,.0f (%,.0f-%,.0f) | %.2f | %.3f | %.3f | %,.0f | %s | %s | %.1f | %s | %s | %s | %s"
-                            + " | %s | %s |%n",
+                    "| %s | %d x %d | %,.0f (%,.0f-%,.0f) | %.2f | %.3f | %.3f | %,.0f | %s | %s | %.1f | %s | %s"
+                            + " | %s | %s | %s | %s |%n",
                     p.contender(),
                     p.jvms(),
                     p.threadsPerJvm(),

@@ -99,7 +99,9 @@ public record ScalePoint(
         double serverMicros = cores < 0
                 ? -1
                 : Quantiles.median(java.util.stream.IntStream.range(0, rounds.size())
-                        .mapToObj(i -> loads.get(i).serverCpuNanos() / 1e3 / rounds.get(i).transitions())
+                        .mapToObj(i -> loads.get(i).serverCpuNanos()
+                                / 1e3
+                                / rounds.get(i).transitions())
                         .toList());
         return new ScalePoint(
                 contender,

@@ -136,8 +136,10 @@ class ContendersTest {
                         "dbos",
                         "dbscheduler");
         for (ContenderResult c : outcome.contenders()) {
-            assertThat(c.rounds()).as(c.name()).singleElement().satisfies(r -> assertThat(r.transitions())
-                    .isEqualTo(18));
+            assertThat(c.rounds())
+                    .as(c.name())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.transitions()).isEqualTo(18));
             assertThat(c.transitionsPerSec()).as(c.name()).isPositive();
             assertThat(c.commitsPerTransition()).as(c.name()).isPositive();
             assertThat(c.walBytesPerTransition()).as(c.name()).isPositive();

@@ -86,7 +86,9 @@ class ScaleCurveAndSyncOnTest {
                     .as("the embedded server's processes are on this machine")
                     .isNotNegative();
             assertThat(load.samples()).as(p.contender()).isPositive();
-            assertThat(load.byKind().values().stream().mapToLong(Long::longValue).sum())
+            assertThat(load.byKind().values().stream()
+                            .mapToLong(Long::longValue)
+                            .sum())
                     .isEqualTo(load.samples());
             double shares = p.lockShare() + p.lwLockShare() + p.ioShare() + p.cpuShare() + p.clientShare();
             assertThat(shares).as(p.contender()).isBetween(0.0, 1.0 + 1e-9);
@@ -107,8 +109,15 @@ class ScaleCurveAndSyncOnTest {
         results.write(json);
         JsonNode curve = new ObjectMapper().readTree(json.toFile()).get("scaleCurve");
         assertThat(curve).hasSize(5);
-        for (String field : List.of("transitionsPerSec", "p50Ms", "p99Ms", "serverCores", "walBytesPerSec", "lockShare",
-                "lwLockShare", "ioShare")) {
+        for (String field : List.of(
+                "transitionsPerSec",
+                "p50Ms",
+                "p99Ms",
+                "serverCores",
+                "walBytesPerSec",
+                "lockShare",
+                "lwLockShare",
+                "ioShare")) {
             assertThat(curve.get(4).get(field).isNumber()).as(field).isTrue();
         }
         assertThat(curve.get(4).get("loads").get(0).get("byKind").isObject()).isTrue();
@@ -130,8 +139,9 @@ class ScaleCurveAndSyncOnTest {
 
         assertThat(results).extracting(ContenderResult::name).containsExactly("floor", "baton-inprocess");
         for (ContenderResult c : results) {
-            assertThat(c.rounds()).singleElement().satisfies(r -> assertThat(r.transitions())
-                    .isEqualTo(18));
+            assertThat(c.rounds())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.transitions()).isEqualTo(18));
             assertThat(c.vsFloor()).isNotNull();
         }
         assertThat(count("SELECT count(*) FROM bench_floor.data")).isEqualTo(18);

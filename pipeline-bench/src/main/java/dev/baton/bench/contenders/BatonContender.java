@@ -9,14 +9,14 @@ import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageResult;
-import dev.baton.pipeline.jdbc.BatonSchema;
-import dev.baton.pipeline.jdbc.JdbcStageStore;
-import dev.baton.pipeline.jdbc.QueueTrigger;
-import dev.baton.pipeline.jdbc.QueueWorker;
 import dev.baton.pipeline.http.HttpTrigger;
 import dev.baton.pipeline.http.SignatureVerifier;
 import dev.baton.pipeline.http.StageEndpoint;
 import dev.baton.pipeline.http.StageHttpServer;
+import dev.baton.pipeline.jdbc.BatonSchema;
+import dev.baton.pipeline.jdbc.JdbcStageStore;
+import dev.baton.pipeline.jdbc.QueueTrigger;
+import dev.baton.pipeline.jdbc.QueueWorker;
 import dev.baton.pipeline.spi.Trigger;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -116,8 +116,7 @@ public final class BatonContender implements Contender {
      *     request threads on loopback in this JVM, {@value #HTTP_IN_FLIGHT_PER_WORKER} batches in flight per worker
      */
     public static BatonContender http() {
-        return new BatonContender(
-                "baton-http", SCHEMA, Mode.HTTP, HTTP_IN_FLIGHT_PER_WORKER, UnaryOperator.identity());
+        return new BatonContender("baton-http", SCHEMA, Mode.HTTP, HTTP_IN_FLIGHT_PER_WORKER, UnaryOperator.identity());
     }
 
     /**
@@ -219,31 +218,32 @@ public final class BatonContender implements Contender {
                 return StageResult.done(output);
             });
         }
-        JdbcStageStore store = storeSettings
-                .apply(JdbcStageStore.builder(pool).schema(schema))
-                .build();
-        QueueTrigger queueTrigger =
-                switch (mode) {
-                    case QUEUE -> QueueTrigger.builder(pool).build();
-                    case QUEUE_EVERY_STAGE -> QueueTrigger.builder(pool).everyStageThroughQueue().build();
-                    default -> null;
-                };
+        JdbcStageStore store =
+                storeSettings.apply(JdbcStageStore.builder(pool).schema(schema)).build();
+        QueueTrigger queueTrigger = switch (mode) {
+            case QUEUE -> QueueTrigger.builder(pool).build();
+            case QUEUE_EVERY_STAGE ->
+                QueueTrigger.builder(pool).everyStageThroughQueue().build();
+            default -> null;
+        };
         int port = mode == Mode.HTTP ? freePort() : 0;
-        Trigger trigger =
-                switch (mode) {
-                    case IN_PROCESS -> InProcessTrigger.builder()
-                            .threads(round.workers())
-                            .queueCapacity(round.batches() + 16)
-                            .shutdownWait(Duration.ofSeconds(30))
-                            .build();
-                    case QUEUE, QUEUE_EVERY_STAGE -> queueTrigger;
-                    case HTTP -> HttpTrigger.builder()
-                            .baseUrl("http://127.0.0.1:" + port)
-                            .secret(HTTP_SECRET)
-                            .maxInFlight(Math.max(HttpTrigger.DEFAULT_MAX_IN_FLIGHT, 4 * inFlightPerWorker * round.workers()))
-                            .shutdownWait(Duration.ofSeconds(5))
-                            .build();
-                };
+        Trigger trigger = switch (mode) {
+            case IN_PROCESS ->
+                InProcessTrigger.builder()
+                        .threads(round.workers())
+                        .queueCapacity(round.batches() + 16)
+                        .shutdownWait(Duration.ofSeconds(30))
+                        .build();
+            case QUEUE, QUEUE_EVERY_STAGE -> queueTrigger;
+            case HTTP ->
+                HttpTrigger.builder()
+                        .baseUrl("http://127.0.0.1:" + port)
+                        .secret(HTTP_SECRET)
+                        .maxInFlight(
+                                Math.max(HttpTrigger.DEFAULT_MAX_IN_FLIGHT, 4 * inFlightPerWorker * round.workers()))
+                        .shutdownWait(Duration.ofSeconds(5))
+                        .build();
+        };
         runner = PipelineRunner.builder(pipeline.build(), store)
                 .trigger(trigger)
                 .listener(new PipelineListener() {
@@ -274,12 +274,14 @@ public final class BatonContender implements Contender {
         }
         if (mode == Mode.HTTP) {
             StageEndpoint endpoint = StageEndpoint.builder(
-                            runner, SignatureVerifier.builder().secret(HTTP_SECRET).build())
+                            runner,
+                            SignatureVerifier.builder().secret(HTTP_SECRET).build())
                     .build();
             server = StageHttpServer.builder(endpoint)
                     .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
                     .threads(round.workers())
-                    .queueCapacity(Math.max(StageHttpServer.DEFAULT_QUEUE_CAPACITY, 4 * inFlightPerWorker * round.workers()))
+                    .queueCapacity(
+                            Math.max(StageHttpServer.DEFAULT_QUEUE_CAPACITY, 4 * inFlightPerWorker * round.workers()))
                     .stopWait(Duration.ofSeconds(5))
                     .build();
             server.start();

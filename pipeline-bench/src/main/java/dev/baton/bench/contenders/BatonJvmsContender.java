@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Baton's queue with its workers in other JVMs: {@code jvms} child processes ({@link QueueWorkerProcess}, started
- * with this JVM's {@code java} and class path), each a {@link dev.baton.pipeline.jdbc.QueueWorker} of {@code threadsPerJvm} threads on one
+ * with this JVM's {@code java} and class path), each a {@link dev.baton.pipeline.jdbc.QueueWorker} of
+ * {@code threadsPerJvm} threads on one
  * PostgreSQL, while this JVM creates the batches (a {@link PipelineRunner} with the {@link QueueTrigger} and no
  * worker: {@code start} inserts the row and sends {@code NOTIFY}) and measures. The children live from {@link #open}
  * to {@link #close}, across the rounds of one point, so that their JIT warms up in the warm-up rounds like an
@@ -135,7 +136,8 @@ public final class BatonJvmsContender implements Contender {
     }
 
     @Override
-    public void setUp(Database db, Round round) throws SQLException, IOException, InterruptedException, TimeoutException {
+    public void setUp(Database db, Round round)
+            throws SQLException, IOException, InterruptedException, TimeoutException {
         if (children.isEmpty()) {
             throw new IllegalStateException(name() + ": open() starts the worker JVMs before the first round");
         }

@@ -127,8 +127,8 @@ public final class FloorBatchedContender implements Contender {
             c.setAutoCommit(false);
             try (PreparedStatement advance = c.prepareStatement(
                             "UPDATE " + SCHEMA + ".queue SET stage = ?, updated_at = now() WHERE batch_id = ?");
-                    PreparedStatement output = c.prepareStatement(
-                            "INSERT INTO " + SCHEMA + ".data (batch_id, stage, data) VALUES (?, ?, CAST(? AS jsonb))")) {
+                    PreparedStatement output = c.prepareStatement("INSERT INTO " + SCHEMA
+                            + ".data (batch_id, stage, data) VALUES (?, ?, CAST(? AS jsonb))")) {
                 while (true) {
                     while (held < room) {
                         int b = next.getAndIncrement();

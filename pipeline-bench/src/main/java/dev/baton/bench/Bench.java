@@ -129,7 +129,7 @@ final class Bench {
         for (Contender c : inJvm) {
             c.prepareSchema(db);
         }
-        for (int w = 1; w <= settings.warmupRounds(); w++) {
+        for (int w = 1; w <= sc.warmupRounds(); w++) {
             for (int threads : sc.threads()) {
                 for (Contender c : inJvm) {
                     report("scale warm-up " + w + " T=" + threads, measure(c, 0, sc.batches(), payload, threads));
@@ -174,7 +174,7 @@ final class Bench {
             out.printf("starting %d worker JVM(s) of %d threads%n", jvms, sc.threadsPerJvm());
             try {
                 c.open(db);
-                for (int w = 1; w <= settings.warmupRounds(); w++) {
+                for (int w = 1; w <= sc.warmupRounds(); w++) {
                     report("scale warm-up " + w + " JVMs=" + jvms, measure(c, 0, sc.batches(), payload, workers));
                 }
                 for (int r = 1; r <= sc.rounds(); r++) {
@@ -392,11 +392,12 @@ final class Bench {
         ServerLoad l = m.load();
         out.printf(
                 Locale.ROOT,
-                "        server CPU %s  WAL %,.1f MB/s  samples %,d: Lock %.0f%% LWLock %.0f%% IO %.0f%% CPU %.0f%% "
-                        + "Client %.0f%%%n",
+                "        server CPU %s  WAL %,.1f MB/s  backend samples %,d, busy %.0f%%, of which: Lock %.0f%% "
+                        + "LWLock %.0f%% IO %.0f%% CPU %.0f%% Client %.0f%%%n",
                 l.serverCores() < 0 ? "-" : String.format(Locale.ROOT, "%.2f cores", l.serverCores()),
                 l.walBytesPerSec() / 1e6,
                 l.samples(),
+                100 * l.busyShare(),
                 100 * l.share("Lock"),
                 100 * l.share("LWLock"),
                 100 * l.share("IO"),

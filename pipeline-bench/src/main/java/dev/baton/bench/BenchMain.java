@@ -122,7 +122,7 @@ public final class BenchMain implements Callable<Integer> {
             names = "--scale-threads",
             split = ",",
             paramLabel = "N",
-            description = "Worker threads in one JVM of the scale-curve section (default 1,2,4,8,16; quick 1,4,16).")
+            description = "Worker threads in one JVM of the scale-curve section (default 1,2,4,8,16; quick 1,16).")
     List<Integer> scaleThreads;
 
     @Option(
@@ -142,7 +142,8 @@ public final class BenchMain implements Callable<Integer> {
     @Option(
             names = "--scale-rounds",
             paramLabel = "N",
-            description = "Measured rounds per scale-curve point (default 3, quick 1).")
+            description =
+                    "Measured rounds per scale-curve point, after --warmup rounds (default 3; quick 1, no warm-up).")
     Integer scaleRounds;
 
     @Option(
@@ -298,8 +299,7 @@ public final class BenchMain implements Callable<Integer> {
         }
         BenchSettings.Churn churn =
                 new BenchSettings.Churn(churnT, range("--churn-in-flight", churnInFlight, 100, 1, 10_000), w, runs, 10);
-        List<Integer> sThreads =
-                scaleThreads != null ? scaleThreads : quick ? List.of(1, 4, 16) : List.of(1, 2, 4, 8, 16);
+        List<Integer> sThreads = scaleThreads != null ? scaleThreads : quick ? List.of(1, 16) : List.of(1, 2, 4, 8, 16);
         if (sThreads.isEmpty()
                 || sThreads.stream().anyMatch(t -> t < 1 || t > 64)
                 || sThreads.stream().distinct().count() != sThreads.size()) {
@@ -322,7 +322,8 @@ public final class BenchMain implements Callable<Integer> {
                 sJvms,
                 w,
                 range("--scale-batches", scaleBatches, quick ? 50 : 1000, 1, 1_000_000),
-                range("--scale-rounds", scaleRounds, quick ? 1 : 3, 1, 100));
+                range("--scale-rounds", scaleRounds, quick ? 1 : 3, 1, 100),
+                quick ? 0 : warm);
         BenchSettings.SyncOn syncOn = new BenchSettings.SyncOn(
                 names.stream().filter(n -> !n.equals("baton-http")).toList(), quick ? 1 : r, quick ? 0 : warm);
         return new BenchSettings(

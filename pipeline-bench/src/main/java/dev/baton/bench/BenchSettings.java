@@ -109,9 +109,11 @@ public record BenchSettings(
      * @param jvms worker JVM counts, in order; empty for none
      * @param threadsPerJvm queue worker threads in each worker JVM
      * @param batches batches per round
-     * @param rounds measured rounds per point, after the run's warm-up rounds
+     * @param rounds measured rounds per point
+     * @param warmupRounds unmeasured rounds per point first
      */
-    public record ScaleCurve(List<Integer> threads, List<Integer> jvms, int threadsPerJvm, int batches, int rounds) {
+    public record ScaleCurve(
+            List<Integer> threads, List<Integer> jvms, int threadsPerJvm, int batches, int rounds, int warmupRounds) {
         /** Copies the lists. */
         public ScaleCurve {
             threads = List.copyOf(threads);

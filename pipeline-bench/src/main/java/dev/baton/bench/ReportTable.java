@@ -63,8 +63,9 @@ final class ReportTable {
                 "Scale curve: %d batches x %d stages, %s outputs, %d rounds per point (median, min-max);"
                         + " threads in this JVM, then worker JVMs of %d threads each (QueueWorkerProcess;"
                         + " this JVM creates the batches). Server CPU: all of PostgreSQL's processes, in cores"
-                        + " busy. Waits: share of pg_stat_activity samples (every %d ms) of the contender's"
-                        + " backends; Client = waiting for the JVM.%n",
+                        + " busy. busy: share of pg_stat_activity samples (every %d ms) of the contender's"
+                        + " backends that were not idle; Lock, LWLock, IO, CPU (no wait event) and Client (in a"
+                        + " transaction, waiting for the JVM): shares of the busy samples.%n",
                 sc.batches(),
                 Contender.STAGES,
                 Sizes.format(r.settings().payloadBytes()),
@@ -80,7 +81,7 @@ final class ReportTable {
             out.printf(
                     Locale.ROOT,
                     "| %s | %d x %d | %,.0f (%,.0f-%,.0f) | %.2f | %.3f | %.3f | %,.0f | %s | %s | %.1f | %s | %s"
-                            + " | %s | %s | %s | %s |%n",
+                            + " | %s | %s | %s | %s | %s |%n",
                     p.contender(),
                     p.jvms(),
                     p.threadsPerJvm(),
@@ -96,6 +97,7 @@ final class ReportTable {
                             ? "-"
                             : String.format(Locale.ROOT, "%,.0f", p.serverCpuMicrosPerTransition()),
                     p.walBytesPerSec() / 1e6,
+                    percent(p.busyShare()),
                     percent(p.lockShare()),
                     percent(p.lwLockShare()),
                     percent(p.ioShare()),

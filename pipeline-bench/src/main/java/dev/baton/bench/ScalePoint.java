@@ -24,11 +24,13 @@ import java.util.stream.Collectors;
  * @param serverCores median of the rounds: the server's CPU seconds per second, -1 when not visible
  * @param serverCpuMicrosPerTransition median of the rounds: the server's CPU per transition, -1 when not visible
  * @param walBytesPerSec median of the rounds
- * @param lockShare median of the rounds: share of backend samples waiting on a heavyweight lock
+ * @param busyShare median of the rounds: share of the contender's backend samples that were busy (not idle between
+ *     statements); low means the backends wait for the JVM
+ * @param lockShare median of the rounds: share of busy backend samples waiting on a heavyweight lock
  * @param lwLockShare the same for lightweight locks (WAL insertion, buffer mappings, …)
  * @param ioShare the same for I/O (WAL write and sync, data file reads)
  * @param cpuShare the same for active backends with no wait event (on CPU, or runnable)
- * @param clientShare the same for backends waiting for their client (the JVM)
+ * @param clientShare the same for backends in a transaction waiting for their client (the JVM)
  * @param topWaits the most frequent wait events over all rounds (type:event → samples), Client waits aside
  * @param rounds every measured round
  * @param loads the server's load in each round, in the order of {@code rounds}
@@ -48,6 +50,7 @@ public record ScalePoint(
         double serverCores,
         double serverCpuMicrosPerTransition,
         double walBytesPerSec,
+        double busyShare,
         double lockShare,
         double lwLockShare,
         double ioShare,
@@ -120,6 +123,7 @@ public record ScalePoint(
                 cores,
                 serverMicros,
                 Quantiles.median(loads.stream().map(ServerLoad::walBytesPerSec).toList()),
+                Quantiles.median(loads.stream().map(ServerLoad::busyShare).toList()),
                 share(loads, "Lock"),
                 share(loads, "LWLock"),
                 share(loads, "IO"),

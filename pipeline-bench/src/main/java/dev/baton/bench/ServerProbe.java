@@ -88,14 +88,16 @@ final class ServerProbe {
                 String state = rs.getString(1);
                 String type = rs.getString(2);
                 String event = rs.getString(3);
-                String kind = type == null
-                        ? ("active".equals(state) ? "CPU" : "other")
-                        : switch (type) {
-                            case "Lock", "LWLock", "IO", "Client" -> type;
-                            default -> "other";
-                        };
+                String kind = "idle".equals(state)
+                        ? "idle"
+                        : type == null
+                                ? ("active".equals(state) ? "CPU" : "other")
+                                : switch (type) {
+                                    case "Lock", "LWLock", "IO", "Client" -> type;
+                                    default -> "other";
+                                };
                 kinds.merge(kind, 1L, Long::sum);
-                if (type != null && !type.equals("Client")) {
+                if (type != null && !type.equals("Client") && !kind.equals("idle")) {
                     events.merge(type + ":" + event, 1L, Long::sum);
                 }
                 n++;

@@ -54,14 +54,14 @@ class BenchMainTest {
         assertThat(full.sections())
                 .containsExactly("side-by-side", "scaling", "queue-threads", "churn", "scale-curve", "sync-on");
         assertThat(full.scaleCurve())
-                .isEqualTo(new BenchSettings.ScaleCurve(List.of(1, 2, 4, 8, 16), List.of(1, 2, 3), 4, 1000, 3));
+                .isEqualTo(new BenchSettings.ScaleCurve(List.of(1, 2, 4, 8, 16), List.of(1, 2, 3), 4, 1000, 3, 1));
         assertThat(full.syncOn())
                 .isEqualTo(new BenchSettings.SyncOn(
                         List.of("floor", "floor-batched", "baton-inprocess", "baton-queue", "dbos", "dbscheduler"),
                         5,
                         1));
         assertThat(quick.scaleCurve())
-                .isEqualTo(new BenchSettings.ScaleCurve(List.of(1, 4, 16), List.of(1, 2), 4, 50, 1));
+                .isEqualTo(new BenchSettings.ScaleCurve(List.of(1, 16), List.of(1, 2), 4, 50, 1, 0));
         assertThat(quick.syncOn().rounds()).isEqualTo(1);
         assertThat(quick.syncOn().warmupRounds()).isZero();
         assertThat(quick.sections()).isEqualTo(full.sections());

@@ -82,7 +82,7 @@ class ContendersTest {
                         2,
                         List.of(new BenchSettings.Churn.Run("delete", 0), new BenchSettings.Churn.Run("keep", 600)),
                         4),
-                new BenchSettings.ScaleCurve(List.of(1), List.of(), 1, 3, 1),
+                new BenchSettings.ScaleCurve(List.of(1), List.of(), 1, 3, 1, 0),
                 new BenchSettings.SyncOn(List.of("floor"), 1, 0));
         Contender baton = BatonContender.inProcess();
         List<Contender> contenders = List.of(

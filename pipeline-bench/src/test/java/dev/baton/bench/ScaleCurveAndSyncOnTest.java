@@ -53,7 +53,7 @@ class ScaleCurveAndSyncOnTest {
                 sections,
                 new BenchSettings.QueueThreads(List.of(1), 1, 1, 1),
                 new BenchSettings.Churn(6, 1, 1, List.of(), 1),
-                new BenchSettings.ScaleCurve(List.of(1, 2), List.of(1), 2, 4, 1),
+                new BenchSettings.ScaleCurve(List.of(1, 2), List.of(1), 2, 4, 1, 1),
                 new BenchSettings.SyncOn(List.of("floor", "baton-inprocess"), 1, 0));
     }
 
@@ -90,6 +90,7 @@ class ScaleCurveAndSyncOnTest {
                             .mapToLong(Long::longValue)
                             .sum())
                     .isEqualTo(load.samples());
+            assertThat(p.busyShare()).as(p.contender()).isBetween(0.0, 1.0);
             double shares = p.lockShare() + p.lwLockShare() + p.ioShare() + p.cpuShare() + p.clientShare();
             assertThat(shares).as(p.contender()).isBetween(0.0, 1.0 + 1e-9);
         }

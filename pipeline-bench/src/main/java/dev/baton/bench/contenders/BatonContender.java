@@ -282,7 +282,8 @@ public final class BatonContender implements Contender {
                     .threads(round.workers())
                     .queueCapacity(
                             Math.max(StageHttpServer.DEFAULT_QUEUE_CAPACITY, 4 * inFlightPerWorker * round.workers()))
-                    .stopWait(Duration.ofSeconds(5))
+                    // every batch has ended when the round is torn down; idle keep-alive connections need no wait
+                    .stopWait(Duration.ofMillis(500))
                     .build();
             server.start();
         }
@@ -314,18 +315,19 @@ public final class BatonContender implements Contender {
 
     @Override
     public void tearDown() {
-        if (server != null) {
-            server.close();
-            server = null;
-        }
         if (worker != null) {
             worker.close();
             claims = worker.claimed();
             worker = null;
         }
         if (runner != null) {
+            // first, so that the HTTP trigger has the answers to its last deliveries before the server stops
             runner.close();
             runner = null;
+        }
+        if (server != null) {
+            server.close();
+            server = null;
         }
         if (pool != null) {
             pool.close();

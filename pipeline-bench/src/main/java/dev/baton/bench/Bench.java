@@ -2,11 +2,14 @@ package dev.baton.bench;
 
 import dev.baton.bench.Contender.Round;
 import dev.baton.bench.contenders.BatonContender;
+import dev.baton.bench.contenders.BatonJvmsContender;
 import java.io.PrintStream;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -72,19 +75,8 @@ final class Bench {
             c.prepareSchema(db);
         }
         Payload payload = Payload.ofSize(settings.payloadBytes());
-        for (int w = 1; w <= settings.warmupRounds(); w++) {
-            for (Contender c : contenders) {
-                report("warm-up " + w, measure(c, 0, settings.batches(), payload, settings.workers()));
-            }
-        }
-        Map<String, List<RoundResult>> byContender = new LinkedHashMap<>();
-        for (int r = 1; r <= settings.rounds(); r++) {
-            for (Contender c : contenders) {
-                RoundResult result = measure(c, r, settings.batches(), payload, settings.workers());
-                report("round " + r + "/" + settings.rounds(), result);
-                byContender.computeIfAbsent(c.name(), k -> new ArrayList<>()).add(result);
-            }
-        }
+        Map<String, List<RoundResult>> byContender =
+                interleaved(contenders, settings.warmupRounds(), settings.rounds(), "", payload);
         List<ContenderResult> summaries = summarise(byContender);
         List<ScalingResult> scaled = scaling == null ? List.of() : scale();
         List<QueueThreadsResult> threads = queueModes.isEmpty() ? List.of() : queueThreads(queueModes, payload);
@@ -96,6 +88,167 @@ final class Bench {
             }
         }
         return new Outcome(summaries, scaled, threads, churned);
+    }
+
+    /** Warm-up rounds, then measured rounds, each running every contender once in order: the rounds by contender. */
+    private Map<String, List<RoundResult>> interleaved(
+            List<Contender> list, int warmups, int rounds, String label, Payload payload) throws Exception {
+        for (int w = 1; w <= warmups; w++) {
+            for (Contender c : list) {
+                report(label + "warm-up " + w, measure(c, 0, settings.batches(), payload, settings.workers()));
+            }
+        }
+        Map<String, List<RoundResult>> byContender = new LinkedHashMap<>();
+        for (int r = 1; r <= rounds; r++) {
+            for (Contender c : list) {
+                RoundResult result = measure(c, r, settings.batches(), payload, settings.workers());
+                report(label + "round " + r + "/" + rounds, result);
+                byContender.computeIfAbsent(c.name(), k -> new ArrayList<>()).add(result);
+            }
+        }
+        return byContender;
+    }
+
+    /**
+     * The scale-curve section: Baton in-process and through the queue at each thread count in this JVM (the thread
+     * counts and both contenders interleaved in every round, after the warm-up rounds), then the queue with its
+     * workers in 1, 2, … other JVMs (each count's JVMs kept for its warm-up and measured rounds). Every measured
+     * round is probed: the server's CPU, its WAL, and its backends' wait events.
+     *
+     * @return the points: in-process by thread count, queue by thread count, then by worker JVMs
+     * @throws Exception the first failure, which ends the run
+     */
+    List<ScalePoint> scaleCurve() throws Exception {
+        BenchSettings.ScaleCurve sc = settings.scaleCurve();
+        Payload payload = Payload.ofSize(settings.payloadBytes());
+        ServerProbe probe = new ServerProbe(db);
+        if (!probe.seesServerCpu()) {
+            out.println("note: the server's processes are not visible in /proc from here; its CPU is not measured");
+        }
+        List<BatonContender> inJvm = List.of(BatonContender.inProcess(), BatonContender.queue());
+        for (Contender c : inJvm) {
+            c.prepareSchema(db);
+        }
+        for (int w = 1; w <= sc.warmupRounds(); w++) {
+            for (int threads : sc.threads()) {
+                for (Contender c : inJvm) {
+                    report("scale warm-up " + w + " T=" + threads, measure(c, 0, sc.batches(), payload, threads));
+                }
+            }
+        }
+        Map<String, List<Measured>> byPoint = new LinkedHashMap<>();
+        for (int r = 1; r <= sc.rounds(); r++) {
+            for (int threads : sc.threads()) {
+                for (Contender c : inJvm) {
+                    Measured m = measure(c, r, sc.batches(), payload, threads, probe);
+                    reportScale("scale " + r + "/" + sc.rounds() + " T=" + threads, m);
+                    byPoint.computeIfAbsent(c.name() + "/" + threads, k -> new ArrayList<>())
+                            .add(m);
+                }
+            }
+        }
+        List<ScalePoint> points = new ArrayList<>();
+        for (Contender c : inJvm) {
+            double first = Double.NaN;
+            for (int threads : sc.threads()) {
+                List<Measured> ms = byPoint.get(c.name() + "/" + threads);
+                ScalePoint p = ScalePoint.of(
+                        c.name(),
+                        1,
+                        threads,
+                        ms.stream().map(Measured::round).toList(),
+                        ms.stream().map(Measured::load).toList(),
+                        first);
+                if (Double.isNaN(first)) {
+                    first = p.transitionsPerSec();
+                }
+                points.add(p);
+            }
+        }
+        double first = Double.NaN;
+        for (int jvms : sc.jvms()) {
+            BatonJvmsContender c = new BatonJvmsContender(jvms, sc.threadsPerJvm());
+            c.prepareSchema(db);
+            int workers = jvms * sc.threadsPerJvm();
+            List<Measured> ms = new ArrayList<>();
+            out.printf("starting %d worker JVM(s) of %d threads%n", jvms, sc.threadsPerJvm());
+            try {
+                c.open(db);
+                for (int w = 1; w <= sc.warmupRounds(); w++) {
+                    report("scale warm-up " + w + " JVMs=" + jvms, measure(c, 0, sc.batches(), payload, workers));
+                }
+                for (int r = 1; r <= sc.rounds(); r++) {
+                    Measured m = measure(c, r, sc.batches(), payload, workers, probe);
+                    RoundResult x = m.round();
+                    // the JVMs that ran the stages are the workers; this one only started the batches
+                    Measured withWorkers = new Measured(
+                            new RoundResult(
+                                    x.contender(),
+                                    x.round(),
+                                    x.batches(),
+                                    x.workers(),
+                                    x.payloadBytes(),
+                                    x.transitions(),
+                                    x.elapsedNanos(),
+                                    x.p50Nanos(),
+                                    x.p99Nanos(),
+                                    x.commits(),
+                                    x.walBytes(),
+                                    x.heapPeakBytes(),
+                                    x.jvmCpuNanos() + c.lastRoundChildCpuNanos(),
+                                    x.loadAverage()),
+                            m.load());
+                    reportScale("scale " + r + "/" + sc.rounds() + " JVMs=" + jvms, withWorkers);
+                    ms.add(withWorkers);
+                }
+            } finally {
+                c.close();
+            }
+            ScalePoint p = ScalePoint.of(
+                    c.name(),
+                    jvms,
+                    sc.threadsPerJvm(),
+                    ms.stream().map(Measured::round).toList(),
+                    ms.stream().map(Measured::load).toList(),
+                    first);
+            if (Double.isNaN(first)) {
+                first = p.transitionsPerSec();
+            }
+            points.add(p);
+        }
+        return points;
+    }
+
+    /**
+     * The sync-on section: the given contenders interleaved as in the side-by-side rounds, with
+     * {@code synchronous_commit=on} for every new connection of the same server, put back afterwards.
+     *
+     * @param list the contenders, in order
+     * @return their summaries, or an empty list when this user may not change the setting (a note says so)
+     * @throws Exception the first failure, which ends the run
+     */
+    List<ContenderResult> syncOn(List<Contender> list) throws Exception {
+        BenchSettings.SyncOn sync = settings.syncOn();
+        for (Contender c : list) {
+            out.printf("preparing %s%n", c.name());
+            c.prepareSchema(db);
+        }
+        Database.ChangedSetting changed;
+        try {
+            changed = db.change("synchronous_commit", "on");
+        } catch (SQLException e) {
+            out.println("note: sync-on skipped: cannot set synchronous_commit=on for new connections (" + e.getMessage()
+                    + "); it needs a superuser, or run it with --pg-setting synchronous_commit=on");
+            return List.of();
+        }
+        Map<String, List<RoundResult>> byContender;
+        try (changed) {
+            out.println("sync-on: synchronous_commit=on for new connections (" + changed.how() + ")");
+            byContender = interleaved(
+                    list, sync.warmupRounds(), sync.rounds(), "sync-on ", Payload.ofSize(settings.payloadBytes()));
+        }
+        out.println("sync-on: synchronous_commit is " + db.setting("synchronous_commit") + " again");
+        return summarise(byContender);
     }
 
     /**
@@ -171,6 +324,14 @@ final class Bench {
     }
 
     private RoundResult measure(Contender c, int round, int batches, Payload payload, int workers) throws Exception {
+        return measure(c, round, batches, payload, workers, null).round();
+    }
+
+    /** A round's numbers, and the server's load when it was probed. */
+    private record Measured(RoundResult round, ServerLoad load) {}
+
+    private Measured measure(Contender c, int round, int batches, Payload payload, int workers, ServerProbe probe)
+            throws Exception {
         if (!db.checkpoint() && !checkpointWarned) {
             out.println("note: this user may not CHECKPOINT; rounds start with whatever WAL state the server is in");
             checkpointWarned = true;
@@ -180,16 +341,26 @@ final class Bench {
         long elapsed;
         long peak;
         long cpu;
+        ServerLoad server = null;
         try {
             c.setUp(db, spec);
             heap.reset();
+            if (probe != null) {
+                probe.start(c.applicationName());
+            }
             long cpuStart = load.jvmCpuNanos();
             long start = System.nanoTime();
             c.run(spec);
             elapsed = System.nanoTime() - start;
             cpu = load.jvmCpuNanos() - cpuStart;
             peak = heap.peakBytes();
+            if (probe != null) {
+                server = probe.stop();
+            }
         } catch (Exception e) {
+            if (probe != null) {
+                probe.cancel();
+            }
             throw new IllegalStateException(c.name() + " failed in round " + round + ": " + e, e);
         } finally {
             c.tearDown();
@@ -198,7 +369,7 @@ final class Bench {
         Database.DbCounters used = db.counters().minus(before);
         spec.timeline().verifyComplete();
         long[] handOffs = spec.timeline().handOffsSorted();
-        return new RoundResult(
+        RoundResult result = new RoundResult(
                 c.name(),
                 round,
                 batches,
@@ -213,6 +384,25 @@ final class Bench {
                 peak,
                 cpu,
                 load.loadAverage());
+        return new Measured(result, server);
+    }
+
+    private void reportScale(String label, Measured m) {
+        report(label, m.round());
+        ServerLoad l = m.load();
+        out.printf(
+                Locale.ROOT,
+                "        server CPU %s  WAL %,.1f MB/s  backend samples %,d, busy %.0f%%, of which: Lock %.0f%% "
+                        + "LWLock %.0f%% IO %.0f%% CPU %.0f%% Client %.0f%%%n",
+                l.serverCores() < 0 ? "-" : String.format(Locale.ROOT, "%.2f cores", l.serverCores()),
+                l.walBytesPerSec() / 1e6,
+                l.samples(),
+                100 * l.busyShare(),
+                100 * l.share("Lock"),
+                100 * l.share("LWLock"),
+                100 * l.share("IO"),
+                100 * l.share("CPU"),
+                100 * l.share("Client"));
     }
 
     private void report(String label, RoundResult r) {

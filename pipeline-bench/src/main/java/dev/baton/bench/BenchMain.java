@@ -3,6 +3,7 @@ package dev.baton.bench;
 import dev.baton.bench.contenders.BatonContender;
 import dev.baton.bench.contenders.DbSchedulerContender;
 import dev.baton.bench.contenders.DbosContender;
+import dev.baton.bench.contenders.FloorBatchedContender;
 import dev.baton.bench.contenders.FloorContender;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -27,17 +28,19 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-            "Runs floor, baton-inprocess, baton-queue, dbos and dbscheduler against one PostgreSQL, interleaved, then "
-                    + "Baton "
-                    + "alone at growing output sizes, and prints transitions/s, hand-off latency, commits and WAL per "
+            "Runs floor, floor-batched (50 transitions per commit), baton-inprocess, baton-queue, baton-http, dbos "
+                    + "and dbscheduler against one PostgreSQL, interleaved (side-by-side), then Baton alone at growing "
+                    + "output sizes (scaling), and prints transitions/s, hand-off latency, commits and WAL per "
                     + "transition and heap peak. "
-                    + "Then Baton's queue worker at 1, 2 and 4 threads (every stage through the queue, and inline), "
-                    + "and the queue table's "
-                    + "size and statistics under a long run of transitions (churn). Then the wall time of an "
-                    + "item-bound stage against its shard count on each trigger (fan-out). --only picks sections.",
-            "Against --jdbc-url it drops and recreates the schemas bench_floor, bench_baton, bench_dbos, "
-                    + "bench_dbscheduler, "
-                    + "bench_queue, bench_churn and bench_fanout."
+                    + "Then Baton's queue worker at 1, 2 and 4 threads (every stage through the queue, and inline; "
+                    + "queue-threads), and the queue table's size and statistics under a long run of transitions "
+                    + "(churn). Then the wall time of an item-bound stage against its shard count on each trigger "
+                    + "(fan-out). Then throughput, hand-off and the server's CPU, WAL rate and wait events against "
+                    + "worker threads in one JVM and worker JVMs on one server (scale-curve). Then the side-by-side "
+                    + "contenders again with synchronous_commit=on (sync-on). --only picks sections.",
+            "Against --jdbc-url it drops and recreates the schemas bench_floor, bench_floor_batched, bench_baton, "
+                    + "bench_dbos, bench_dbscheduler, bench_queue, bench_churn, bench_fanout and bench_jvms; sync-on "
+                    + "needs a superuser there (ALTER SYSTEM)."
         })
 public final class BenchMain implements Callable<Integer> {
     /** Contenders this build can run, by name. */
@@ -46,7 +49,9 @@ public final class BenchMain implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--quick", description = "Small run for CI: finishes in under two minutes on 2 cores.")
+    @Option(
+            names = "--quick",
+            description = "Small run for CI: every section, short; a few minutes at most on 2 cores.")
     boolean quick;
 
     @Option(
@@ -80,7 +85,8 @@ public final class BenchMain implements Callable<Integer> {
             names = "--contenders",
             split = ",",
             paramLabel = "NAME",
-            description = "Which to run, in order (default floor,baton-inprocess,baton-queue,dbos,dbscheduler).")
+            description = "Which to run, in order (default floor,floor-batched,baton-inprocess,baton-queue,baton-http,"
+                    + "dbos,dbscheduler).")
     List<String> contenderNames;
 
     @Option(
@@ -108,8 +114,37 @@ public final class BenchMain implements Callable<Integer> {
             names = "--only",
             split = ",",
             paramLabel = "SECTION",
-            description = "Run only these sections: side-by-side, scaling, queue-threads, churn (default all).")
+            description = "Run only these sections (always in this order): side-by-side, scaling, queue-threads, "
+                    + "churn, fan-out, scale-curve, sync-on (default all).")
     List<String> only;
+
+    @Option(
+            names = "--scale-threads",
+            split = ",",
+            paramLabel = "N",
+            description = "Worker threads in one JVM of the scale-curve section (default 1,2,4,8,16; quick 1,16).")
+    List<Integer> scaleThreads;
+
+    @Option(
+            names = "--scale-jvms",
+            split = ",",
+            paramLabel = "N",
+            description = "Worker JVM counts of the scale-curve section, each with --workers threads, 0 for none "
+                    + "(default 1,2,3; quick 1,2).")
+    List<Integer> scaleJvms;
+
+    @Option(
+            names = "--scale-batches",
+            paramLabel = "N",
+            description = "Batches per scale-curve round (default 1000, quick 50).")
+    Integer scaleBatches;
+
+    @Option(
+            names = "--scale-rounds",
+            paramLabel = "N",
+            description =
+                    "Measured rounds per scale-curve point, after --warmup rounds (default 3; quick 1, no warm-up).")
+    Integer scaleRounds;
 
     @Option(
             names = "--queue-threads",
@@ -188,8 +223,10 @@ public final class BenchMain implements Callable<Integer> {
     private static Map<String, Supplier<Contender>> contenders() {
         Map<String, Supplier<Contender>> m = new LinkedHashMap<>();
         m.put("floor", FloorContender::new);
+        m.put("floor-batched", FloorBatchedContender::new);
         m.put("baton-inprocess", BatonContender::inProcess);
         m.put("baton-queue", BatonContender::queue);
+        m.put("baton-http", BatonContender::http);
         m.put("dbos", DbosContender::new);
         m.put("dbscheduler", DbSchedulerContender::new);
         return m;
@@ -262,6 +299,33 @@ public final class BenchMain implements Callable<Integer> {
         }
         BenchSettings.Churn churn =
                 new BenchSettings.Churn(churnT, range("--churn-in-flight", churnInFlight, 100, 1, 10_000), w, runs, 10);
+        List<Integer> sThreads = scaleThreads != null ? scaleThreads : quick ? List.of(1, 16) : List.of(1, 2, 4, 8, 16);
+        if (sThreads.isEmpty()
+                || sThreads.stream().anyMatch(t -> t < 1 || t > 64)
+                || sThreads.stream().distinct().count() != sThreads.size()) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--scale-threads must be distinct thread counts between 1 and 64, got " + sThreads);
+        }
+        List<Integer> sJvms = scaleJvms != null ? scaleJvms : quick ? List.of(1, 2) : List.of(1, 2, 3);
+        if (sJvms.equals(List.of(0))) {
+            sJvms = List.of();
+        }
+        if (sJvms.stream().anyMatch(j -> j < 1 || j > 16)
+                || sJvms.stream().distinct().count() != sJvms.size()) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--scale-jvms must be distinct JVM counts between 1 and 16 (or 0), got " + sJvms);
+        }
+        BenchSettings.ScaleCurve scale = new BenchSettings.ScaleCurve(
+                sThreads,
+                sJvms,
+                w,
+                range("--scale-batches", scaleBatches, quick ? 50 : 1000, 1, 1_000_000),
+                range("--scale-rounds", scaleRounds, quick ? 1 : 3, 1, 100),
+                quick ? 0 : warm);
+        BenchSettings.SyncOn syncOn = new BenchSettings.SyncOn(
+                names.stream().filter(n -> !n.equals("baton-http")).toList(), quick ? 1 : r, quick ? 0 : warm);
         return new BenchSettings(
                 quick ? "quick" : "default",
                 b,
@@ -276,7 +340,9 @@ public final class BenchMain implements Callable<Integer> {
                 server,
                 sections,
                 queue,
-                churn);
+                churn,
+                scale,
+                syncOn);
     }
 
     private List<String> sections() {
@@ -325,9 +391,16 @@ public final class BenchMain implements Callable<Integer> {
             Database.ServerFacts facts = db.facts();
             stdout.println(
                     "PostgreSQL " + facts.version() + (facts.embedded() ? " (embedded)" : "") + " " + facts.settings());
-            Bench.Outcome outcome = new Bench(db, settings, contenders, scaling, stdout).run();
+            Bench bench = new Bench(db, settings, contenders, scaling, stdout);
+            Bench.Outcome outcome = bench.run();
             List<FanOutResult> fannedOut = only == null || only.contains(FanOutBench.SECTION)
                     ? new FanOutBench(db, fanOutSettings, stdout).run()
+                    : List.of();
+            List<ScalePoint> scaleCurve = settings.runs(BenchSettings.SCALE_CURVE) ? bench.scaleCurve() : List.of();
+            List<ContenderResult> syncOn = settings.runs(BenchSettings.SYNC_ON)
+                    ? bench.syncOn(settings.syncOn().contenders().stream()
+                            .map(n -> CONTENDERS.get(n).get())
+                            .toList())
                     : List.of();
             BenchResults results = new BenchResults(
                     String.join(" ", spec.commandLine().getParseResult().originalArgs()),
@@ -339,9 +412,10 @@ public final class BenchMain implements Callable<Integer> {
                     TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), settings.workers()),
                     outcome.queueThreads(),
                     outcome.churn(),
-                    fannedOut);
+                    fannedOut,
+                    scaleCurve,
+                    syncOn);
             ReportTable.print(results, stdout);
-            FanOutResult.print(fannedOut, stdout);
             if (out != null) {
                 results.write(out);
                 stdout.println("wrote " + out.toAbsolutePath());

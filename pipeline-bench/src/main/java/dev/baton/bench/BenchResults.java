@@ -22,6 +22,8 @@ import java.util.List;
  * @param queueThreads Baton's queue worker per trigger mode and thread count (empty when not run)
  * @param queueChurn the queue table under churn, one run per retention (empty when not run)
  * @param fanOut an item-bound stage's wall time per trigger and shard count (empty when not run)
+ * @param scaleCurve throughput and the server's load per contender and worker count (empty when not run)
+ * @param syncOn the side-by-side contenders with {@code synchronous_commit=on} (empty when not run)
  */
 public record BenchResults(
         String command,
@@ -33,7 +35,9 @@ public record BenchResults(
         List<TargetCheck> targets,
         List<QueueThreadsResult> queueThreads,
         List<ChurnResult> queueChurn,
-        List<FanOutResult> fanOut) {
+        List<FanOutResult> fanOut,
+        List<ScalePoint> scaleCurve,
+        List<ContenderResult> syncOn) {
 
     /**
      * The machine the run used.

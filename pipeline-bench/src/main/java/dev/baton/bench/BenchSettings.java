@@ -20,6 +20,8 @@ import java.util.Map;
  * @param sections the sections of the run, in {@link #SECTIONS} order
  * @param queueThreads the queue worker thread-scaling section
  * @param churn the queue-table churn section
+ * @param scaleCurve the scale-curve section
+ * @param syncOn the side-by-side rounds again with {@code synchronous_commit=on}
  */
 public record BenchSettings(
         String mode,
@@ -35,7 +37,9 @@ public record BenchSettings(
         Map<String, String> serverSettings,
         List<String> sections,
         QueueThreads queueThreads,
-        Churn churn) {
+        Churn churn,
+        ScaleCurve scaleCurve,
+        SyncOn syncOn) {
 
     /** The side-by-side rounds of every contender. */
     public static final String SIDE_BY_SIDE = "side-by-side";
@@ -45,8 +49,16 @@ public record BenchSettings(
     public static final String QUEUE_THREADS = "queue-threads";
     /** The queue table under a long run of transitions. */
     public static final String CHURN = "churn";
-    /** Every section, in the order a run does them. */
-    public static final List<String> SECTIONS = List.of(SIDE_BY_SIDE, SCALING, QUEUE_THREADS, CHURN);
+    /** Throughput and the server's load against workers: threads in one JVM, then worker JVMs. */
+    public static final String SCALE_CURVE = "scale-curve";
+    /** The side-by-side contenders again with {@code synchronous_commit=on}. */
+    public static final String SYNC_ON = "sync-on";
+    /**
+     * Every section of {@code BenchSettings}, in the order a run does them; the fan-out section, which has its own
+     * settings, runs between {@link #CHURN} and {@link #SCALE_CURVE}.
+     */
+    public static final List<String> SECTIONS =
+            List.of(SIDE_BY_SIDE, SCALING, QUEUE_THREADS, CHURN, SCALE_CURVE, SYNC_ON);
 
     /** Copies the collections. */
     public BenchSettings {
@@ -86,6 +98,41 @@ public record BenchSettings(
         /** Copies the list. */
         public QueueThreads {
             threads = List.copyOf(threads);
+        }
+    }
+
+    /**
+     * The scale-curve section: Baton in-process and through the queue at each thread count in this JVM, then the
+     * queue with its workers in separate JVMs, each point with the server's CPU, WAL rate and wait events.
+     *
+     * @param threads worker thread counts in one JVM, in order
+     * @param jvms worker JVM counts, in order; empty for none
+     * @param threadsPerJvm queue worker threads in each worker JVM
+     * @param batches batches per round
+     * @param rounds measured rounds per point
+     * @param warmupRounds unmeasured rounds per point first
+     */
+    public record ScaleCurve(
+            List<Integer> threads, List<Integer> jvms, int threadsPerJvm, int batches, int rounds, int warmupRounds) {
+        /** Copies the lists. */
+        public ScaleCurve {
+            threads = List.copyOf(threads);
+            jvms = List.copyOf(jvms);
+        }
+    }
+
+    /**
+     * The sync-on section: the side-by-side contenders (HTTP aside) with {@code synchronous_commit=on}, set on the
+     * same server for new connections and put back afterwards.
+     *
+     * @param contenders names of the contenders, in order
+     * @param rounds measured rounds
+     * @param warmupRounds unmeasured rounds first
+     */
+    public record SyncOn(List<String> contenders, int rounds, int warmupRounds) {
+        /** Copies the list. */
+        public SyncOn {
+            contenders = List.copyOf(contenders);
         }
     }
 

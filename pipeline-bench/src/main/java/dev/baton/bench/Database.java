@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Properties;
 
 /**
@@ -99,6 +100,11 @@ public final class Database implements AutoCloseable {
      */
     public String url(String applicationName) {
         return url + (url.contains("?") ? "&" : "?") + "ApplicationName=" + applicationName;
+    }
+
+    /** @return the JDBC URL, without an application name */
+    public String jdbcUrl() {
+        return url;
     }
 
     /** @return the user, or {@code null} when the URL names it */
@@ -445,6 +451,140 @@ public final class Database implements AutoCloseable {
             long autovacuumCount,
             long autoanalyzeCount,
             String lastAutovacuum) {}
+
+    /**
+     * The server's process, when it runs on this machine and {@code /proc} shows it: the parent of this connection's
+     * backend process (the embedded server's too: it is started through {@code pg_ctl}, which exits).
+     *
+     * @return the postmaster's pid, or empty when the server's processes cannot be seen from here
+     * @throws SQLException if the server cannot be asked
+     */
+    public OptionalLong postmasterPid() throws SQLException {
+        long backend;
+        try (Connection c = connect("baton-bench-meter");
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            backend = rs.getLong(1);
+        }
+        ProcStat stat = ProcStat.read(backend);
+        if (stat == null || !ProcStat.isPostgres(stat.parentPid())) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of(stat.parentPid());
+    }
+
+    /**
+     * Runs with one server setting changed for every new connection, and puts it back on close: {@code ALTER SYSTEM
+     * SET} and {@code pg_reload_conf()}, checked on a new connection; where the setting comes from the server's
+     * command line (the embedded server's settings do), which outranks {@code ALTER SYSTEM}, {@code ALTER DATABASE
+     * … SET} instead. Connections already open keep the old value.
+     *
+     * @param name the setting
+     * @param value its value for the duration
+     * @return closing it restores the setting and checks that a new connection sees the old value
+     * @throws SQLException if the setting cannot be changed (for instance without superuser rights)
+     * @throws IllegalStateException if a new connection does not see the value
+     */
+    public ChangedSetting change(String name, String value) throws SQLException {
+        String before = setting(name);
+        String quoted = "'" + value.replace("'", "''") + "'";
+        execute("ALTER SYSTEM SET " + name + " = " + quoted, "SELECT pg_reload_conf()");
+        if (awaitSetting(name, value)) {
+            return new ChangedSetting(this, name, before, "ALTER SYSTEM");
+        }
+        execute("ALTER SYSTEM RESET " + name, "SELECT pg_reload_conf()");
+        execute("ALTER DATABASE " + currentDatabase() + " SET " + name + " = " + quoted);
+        if (!value.equals(setting(name))) {
+            execute("ALTER DATABASE " + currentDatabase() + " RESET " + name);
+            throw new IllegalStateException("cannot set " + name + " = " + value + " for new connections: neither"
+                    + " ALTER SYSTEM nor ALTER DATABASE took effect; set it on the server instead");
+        }
+        return new ChangedSetting(this, name, before, "ALTER DATABASE");
+    }
+
+    /** @return whether a new connection sees the value within a second (the reload signal is asynchronous) */
+    private boolean awaitSetting(String name, String value) throws SQLException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        while (!value.equals(setting(name))) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * @param name a server setting
+     * @return its value on a new connection
+     * @throws SQLException if the server cannot be asked
+     */
+    public String setting(String name) throws SQLException {
+        try (Connection c = connect("baton-bench-admin");
+                PreparedStatement ps = c.prepareStatement("SELECT current_setting(?)")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+
+    private String currentDatabase() throws SQLException {
+        try (Connection c = connect("baton-bench-admin");
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT quote_ident(current_database())")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /**
+     * A setting changed by {@link #change}; {@link #close()} puts the old value back.
+     */
+    public static final class ChangedSetting implements AutoCloseable {
+        private final Database db;
+        private final String name;
+        private final String before;
+        private final String how;
+
+        private ChangedSetting(Database db, String name, String before, String how) {
+            this.db = db;
+            this.name = name;
+            this.before = before;
+            this.how = how;
+        }
+
+        /** @return {@code ALTER SYSTEM} or {@code ALTER DATABASE}: how it was changed */
+        public String how() {
+            return how;
+        }
+
+        /**
+         * Resets the setting the way it was changed and reloads the configuration.
+         *
+         * @throws SQLException if it cannot be reset
+         * @throws IllegalStateException if a new connection does not see the old value afterwards
+         */
+        @Override
+        public void close() throws SQLException {
+            if (how.equals("ALTER SYSTEM")) {
+                db.execute("ALTER SYSTEM RESET " + name, "SELECT pg_reload_conf()");
+            } else {
+                db.execute("ALTER DATABASE " + db.currentDatabase() + " RESET " + name);
+            }
+            if (!db.awaitSetting(name, before)) {
+                throw new IllegalStateException(name + " is " + db.setting(name) + " after the reset, not " + before
+                        + " as before; reset it on the server by hand");
+            }
+        }
+    }
 
     /** Stops the embedded server (its data is deleted); does nothing for an external one. */
     @Override

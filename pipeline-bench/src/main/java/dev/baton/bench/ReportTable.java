@@ -27,7 +27,7 @@ final class ReportTable {
                 Sizes.format(r.settings().payloadBytes()));
         out.println("server settings: " + r.server().settings());
         if (!r.contenders().isEmpty()) {
-            printContenders(r, out);
+            printContenders(r.contenders(), out);
         }
         if (!r.payloadScaling().isEmpty()) {
             printScaling(r, out);
@@ -41,14 +41,87 @@ final class ReportTable {
         if (!r.queueChurn().isEmpty()) {
             printChurn(r, out);
         }
+        FanOutResult.print(r.fanOut(), out);
+        if (!r.scaleCurve().isEmpty()) {
+            printScaleCurve(r, out);
+        }
+        if (!r.syncOn().isEmpty()) {
+            out.println();
+            out.printf(
+                    Locale.ROOT,
+                    "sync-on: the same contenders with synchronous_commit=on (new connections), %d rounds%n",
+                    r.settings().syncOn().rounds());
+            printContenders(r.syncOn(), out);
+        }
     }
 
-    private static void printContenders(BenchResults r, PrintStream out) {
+    private static void printScaleCurve(BenchResults r, PrintStream out) {
+        BenchSettings.ScaleCurve sc = r.settings().scaleCurve();
+        out.println();
+        out.printf(
+                Locale.ROOT,
+                "Scale curve: %d batches x %d stages, %s outputs, %d rounds per point (median, min-max);"
+                        + " threads in this JVM, then worker JVMs of %d threads each (QueueWorkerProcess;"
+                        + " this JVM creates the batches). Server CPU: all of PostgreSQL's processes, in cores"
+                        + " busy. busy: share of pg_stat_activity samples (every %d ms) of the contender's"
+                        + " backends that were not idle; Lock, LWLock, IO, CPU (no wait event) and Client (in a"
+                        + " transaction, waiting for the JVM): shares of the busy samples.%n",
+                sc.batches(),
+                Contender.STAGES,
+                Sizes.format(r.settings().payloadBytes()),
+                sc.rounds(),
+                sc.threadsPerJvm(),
+                ServerProbe.SAMPLE_MILLIS);
+        out.println();
+        out.println("| contender | JVMs x threads | transitions/s (min-max) | x first | hand-off p50 ms "
+                + "| hand-off p99 ms | JVM CPU us/transition | server CPU cores | server CPU us/transition "
+                + "| WAL MB/s | Lock | LWLock | IO | CPU | Client | top waits |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for (ScalePoint p : r.scaleCurve()) {
+            out.printf(
+                    Locale.ROOT,
+                    "| %s | %d x %d | %,.0f (%,.0f-%,.0f) | %.2f | %.3f | %.3f | %,.0f | %s | %s | %.1f | %s | %s"
+                            + " | %s | %s | %s | %s | %s |%n",
+                    p.contender(),
+                    p.jvms(),
+                    p.threadsPerJvm(),
+                    p.transitionsPerSec(),
+                    p.transitionsPerSecMin(),
+                    p.transitionsPerSecMax(),
+                    p.vsFirst(),
+                    p.p50Ms(),
+                    p.p99Ms(),
+                    p.jvmCpuMicrosPerTransition(),
+                    p.serverCores() < 0 ? "-" : String.format(Locale.ROOT, "%.2f", p.serverCores()),
+                    p.serverCpuMicrosPerTransition() < 0
+                            ? "-"
+                            : String.format(Locale.ROOT, "%,.0f", p.serverCpuMicrosPerTransition()),
+                    p.walBytesPerSec() / 1e6,
+                    percent(p.busyShare()),
+                    percent(p.lockShare()),
+                    percent(p.lwLockShare()),
+                    percent(p.ioShare()),
+                    percent(p.cpuShare()),
+                    percent(p.clientShare()),
+                    p.topWaits().isEmpty()
+                            ? "-"
+                            : p.topWaits().entrySet().stream()
+                                    .limit(3)
+                                    .map(e -> e.getKey() + " " + e.getValue())
+                                    .collect(Collectors.joining(", ")));
+        }
+    }
+
+    private static String percent(double share) {
+        return String.format(Locale.ROOT, "%.0f %%", 100 * share);
+    }
+
+    private static void printContenders(List<ContenderResult> contenders, PrintStream out) {
         out.println();
         out.println("| contender | transitions/s (min-max) | x floor | hand-off p50 ms | hand-off p99 ms | "
                 + "commits/transition | WAL bytes/transition | heap peak MiB | JVM CPU us/transition |");
         out.println("|---|---|---|---|---|---|---|---|---|");
-        for (ContenderResult c : r.contenders()) {
+        for (ContenderResult c : contenders) {
             out.printf(
                     Locale.ROOT,
                     "| %s | %,.0f (%,.0f-%,.0f) | %s | %.3f | %.3f | %.2f | %,.0f | %,.0f | %,.0f |%n",

@@ -57,6 +57,39 @@ public final class StageTimeline {
         ended[slot(batch, stage)] = System.nanoTime();
     }
 
+    /**
+     * Records a stage body measured elsewhere (another JVM on the same machine, whose {@link System#nanoTime()} is
+     * the same monotonic clock on Linux).
+     *
+     * @param batch batch index, from 0
+     * @param stage stage index, from 0
+     * @param beganNanos when the body began
+     * @param endedNanos when it ended
+     */
+    public void record(int batch, int stage, long beganNanos, long endedNanos) {
+        int slot = slot(batch, stage);
+        began[slot] = beganNanos;
+        ended[slot] = endedNanos;
+    }
+
+    /**
+     * @param batch batch index, from 0
+     * @param stage stage index, from 0
+     * @return when the body began, or 0 if it has not
+     */
+    public long began(int batch, int stage) {
+        return began[slot(batch, stage)];
+    }
+
+    /**
+     * @param batch batch index, from 0
+     * @param stage stage index, from 0
+     * @return when the body ended, or 0 if it has not
+     */
+    public long ended(int batch, int stage) {
+        return ended[slot(batch, stage)];
+    }
+
     private int slot(int batch, int stage) {
         if (batch < 0 || batch >= batches || stage < 0 || stage >= stages) {
             throw new IndexOutOfBoundsException(

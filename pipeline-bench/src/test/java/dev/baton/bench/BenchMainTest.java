@@ -38,12 +38,33 @@ class BenchMainTest {
         assertThat(full.batches()).isEqualTo(2000);
         assertThat(full.workers()).isEqualTo(4);
         assertThat(full.rounds()).isEqualTo(5);
-        assertThat(full.contenders()).containsExactly("floor", "baton-inprocess", "baton-queue", "dbos", "dbscheduler");
+        assertThat(full.contenders())
+                .containsExactly(
+                        "floor",
+                        "floor-batched",
+                        "baton-inprocess",
+                        "baton-queue",
+                        "baton-http",
+                        "dbos",
+                        "dbscheduler");
         assertThat(full.scalingSizes()).containsExactly(1024, 1024 * 1024, 20 * 1024 * 1024);
         assertThat(full.scalingBatches(20 * 1024 * 1024)).isEqualTo(4);
         assertThat(full.scalingBatches(1024)).isEqualTo(2000);
         assertThat(full.serverSettings()).containsEntry("fsync", "on").containsEntry("synchronous_commit", "off");
-        assertThat(full.sections()).containsExactly("side-by-side", "scaling", "queue-threads", "churn");
+        assertThat(full.sections())
+                .containsExactly("side-by-side", "scaling", "queue-threads", "churn", "scale-curve", "sync-on");
+        assertThat(full.scaleCurve())
+                .isEqualTo(new BenchSettings.ScaleCurve(List.of(1, 2, 4, 8, 16), List.of(1, 2, 3), 4, 1000, 3, 1));
+        assertThat(full.syncOn())
+                .isEqualTo(new BenchSettings.SyncOn(
+                        List.of("floor", "floor-batched", "baton-inprocess", "baton-queue", "dbos", "dbscheduler"),
+                        5,
+                        1));
+        assertThat(quick.scaleCurve())
+                .isEqualTo(new BenchSettings.ScaleCurve(List.of(1, 16), List.of(1, 2), 4, 50, 1, 0));
+        assertThat(quick.syncOn().rounds()).isEqualTo(1);
+        assertThat(quick.syncOn().warmupRounds()).isZero();
+        assertThat(quick.sections()).isEqualTo(full.sections());
         assertThat(full.queueThreads()).isEqualTo(new BenchSettings.QueueThreads(List.of(1, 2, 4), 1000, 3, 2));
         assertThat(full.churn())
                 .isEqualTo(new BenchSettings.Churn(
@@ -83,7 +104,12 @@ class BenchMainTest {
         assertThat(s.churn().runs()).containsExactly(new BenchSettings.Churn.Run("keep", 300));
         assertThat(s.churn().runs().get(0).label()).isEqualTo("keep@300");
         assertThat(s.churn().transitions()).isEqualTo(600);
-        assertThat(parse("--no-scaling").sections()).containsExactly("side-by-side", "queue-threads", "churn");
+        assertThat(parse("--no-scaling").sections())
+                .containsExactly("side-by-side", "queue-threads", "churn", "scale-curve", "sync-on");
+        BenchSettings curve = parse("--only", "sync-on,scale-curve", "--scale-threads", "2,6", "--scale-jvms", "0");
+        assertThat(curve.sections()).containsExactly("scale-curve", "sync-on");
+        assertThat(curve.scaleCurve().threads()).containsExactly(2, 6);
+        assertThat(curve.scaleCurve().jvms()).isEmpty();
     }
 
     @Test
@@ -122,5 +148,21 @@ class BenchMainTest {
         assertThat(error("--churn-runs", "archive")).contains("'archive' is not a churn run");
         assertThat(error("--churn-runs", "delete@0")).contains("the rate must be 1 to 1000000");
         assertThat(error("--churn-runs", "keep,keep")).contains("names a run twice");
+        assertThat(error("--scale-threads", "4,4")).contains("--scale-threads must be distinct thread counts");
+        assertThat(error("--scale-jvms", "17")).contains("--scale-jvms must be distinct JVM counts between 1 and 16");
+    }
+
+    @Test
+    void theHelpNamesEverySection() {
+        StringWriter out = new StringWriter();
+        CommandLine cmd = BenchMain.commandLine();
+        cmd.setOut(new PrintWriter(out));
+        assertThat(cmd.execute("--help")).isZero();
+        String help = out.toString().replaceAll("\\s+", " ");
+        assertThat(help)
+                .contains("--only=SECTION[,SECTION...]")
+                .contains("side-by-side, scaling, queue-threads, churn, fan-out, scale-curve, sync-on (default all)")
+                .contains("floor-batched")
+                .contains("baton-http");
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.baton.bench.contenders.BatonContender;
 import dev.baton.bench.contenders.DbSchedulerContender;
 import dev.baton.bench.contenders.DbosContender;
+import dev.baton.bench.contenders.FloorBatchedContender;
 import dev.baton.bench.contenders.FloorContender;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -60,7 +61,14 @@ class ContendersTest {
                 2,
                 1,
                 0,
-                List.of("floor", "baton-inprocess", "baton-queue", "dbos", "dbscheduler"),
+                List.of(
+                        "floor",
+                        "floor-batched",
+                        "baton-inprocess",
+                        "baton-queue",
+                        "baton-http",
+                        "dbos",
+                        "dbscheduler"),
                 1024,
                 List.of(1024, 600 * 1024),
                 1,
@@ -73,10 +81,18 @@ class ContendersTest {
                         5,
                         2,
                         List.of(new BenchSettings.Churn.Run("delete", 0), new BenchSettings.Churn.Run("keep", 600)),
-                        4));
+                        4),
+                new BenchSettings.ScaleCurve(List.of(1), List.of(), 1, 3, 1, 0),
+                new BenchSettings.SyncOn(List.of("floor"), 1, 0));
         Contender baton = BatonContender.inProcess();
         List<Contender> contenders = List.of(
-                new FloorContender(), baton, BatonContender.queue(), new DbosContender(), new DbSchedulerContender());
+                new FloorContender(),
+                new FloorBatchedContender(),
+                baton,
+                BatonContender.queue(),
+                BatonContender.http(),
+                new DbosContender(),
+                new DbSchedulerContender());
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
 
         Bench.Outcome outcome = assertTimeoutPreemptively(
@@ -91,6 +107,9 @@ class ContendersTest {
 
         assertThat(count("SELECT count(*) FROM bench_floor.data")).isEqualTo(18);
         assertThat(count("SELECT count(*) FROM bench_floor.queue WHERE stage = 6"))
+                .isEqualTo(3);
+        assertThat(count("SELECT count(*) FROM bench_floor_batched.data")).isEqualTo(18);
+        assertThat(count("SELECT count(*) FROM bench_floor_batched.queue WHERE stage = 6"))
                 .isEqualTo(3);
         assertThat(count("SELECT count(*) FROM bench_dbos.workflow_status WHERE status = 'SUCCESS'"))
                 .isEqualTo(3);
@@ -108,14 +127,28 @@ class ContendersTest {
 
         assertThat(outcome.contenders())
                 .extracting(ContenderResult::name)
-                .containsExactly("floor", "baton-inprocess", "baton-queue", "dbos", "dbscheduler");
+                .containsExactly(
+                        "floor",
+                        "floor-batched",
+                        "baton-inprocess",
+                        "baton-queue",
+                        "baton-http",
+                        "dbos",
+                        "dbscheduler");
         for (ContenderResult c : outcome.contenders()) {
+            assertThat(c.rounds())
+                    .as(c.name())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.transitions()).isEqualTo(18));
             assertThat(c.transitionsPerSec()).as(c.name()).isPositive();
             assertThat(c.commitsPerTransition()).as(c.name()).isPositive();
             assertThat(c.walBytesPerTransition()).as(c.name()).isPositive();
             assertThat(c.p99Ms()).as(c.name()).isGreaterThanOrEqualTo(c.p50Ms());
             assertThat(c.vsFloor()).as(c.name()).isNotNull();
         }
+        // 3 batches on 2 threads: one thread commits the next stage of its 2 batches together, 12 transactions, not 18
+        assertThat(outcome.contenders().get(1).commitsPerTransition())
+                .isLessThan(outcome.contenders().get(0).commitsPerTransition());
         assertThat(outcome.scaling()).extracting(ScalingResult::payloadBytes).containsExactly(1024, 600 * 1024);
         assertThat(progress.toString(StandardCharsets.UTF_8))
                 .contains("round 1/1")
@@ -185,11 +218,13 @@ class ContendersTest {
                 TargetCheck.evaluate(outcome.contenders(), outcome.scaling(), 2),
                 outcome.queueThreads(),
                 outcome.churn(),
+                List.of(),
+                List.of(),
                 List.of());
         Path json = dir.resolve("out/results.json");
         results.write(json);
         JsonNode read = new ObjectMapper().readTree(json.toFile());
-        JsonNode dbos = read.get("contenders").get(3);
+        JsonNode dbos = read.get("contenders").get(5);
         assertThat(dbos.get("name").asText()).isEqualTo("dbos");
         for (String field : List.of(
                 "transitionsPerSec", "p50Ms", "p99Ms", "walBytesPerTransition", "commitsPerTransition", "heapPeakMb")) {

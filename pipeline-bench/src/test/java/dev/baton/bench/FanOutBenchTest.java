@@ -133,7 +133,9 @@ class FanOutBenchTest {
                 List.of(),
                 List.of(),
                 List.of(),
-                results);
+                results,
+                List.of(),
+                List.of());
         Path json = dir.resolve("results.json");
         written.write(json);
         JsonNode fanOut = new ObjectMapper().readTree(json.toFile()).get("fanOut");

@@ -85,4 +85,34 @@ class MeasurementMathTest {
         assertThat(p.asObject()).containsEntry("data", p.text());
         assertThat(Payload.ofSize(1024).text()).as("deterministic").isEqualTo(p.text());
     }
+
+    @Test
+    void aProcStatLineIsReadAfterTheCommandEvenWhenTheCommandHasSpacesAndParentheses() {
+        String line = "4242 (postgres: bench (x) idle) S 4000 4242 4242 0 -1 4194560 500 0 0 0 17 5 3 2 20 0 1 0 100"
+                + " 200000 1000 18446744073709551615";
+
+        ProcStat stat = ProcStat.parse(4242, line);
+
+        assertThat(stat).isEqualTo(new ProcStat(4242, 4000, 17, 5, 3, 2));
+        assertThat(ProcStat.parse(1, "garbage")).isNull();
+        assertThat(ProcStat.parse(1, "1 (x) S 0 1")).isNull();
+    }
+
+    @Test
+    void busySharesLeaveIdleBackendsOut() {
+        ServerLoad load = new ServerLoad(
+                1_000_000_000L,
+                500_000_000L,
+                2_000_000,
+                10,
+                java.util.Map.of("idle", 6L, "CPU", 2L, "LWLock", 1L, "IO", 1L),
+                java.util.Map.of("LWLock:WALWrite", 1L, "IO:WALSync", 1L));
+
+        assertThat(load.busyShare()).isEqualTo(0.4);
+        assertThat(load.share("CPU")).isEqualTo(0.5);
+        assertThat(load.share("LWLock")).isEqualTo(0.25);
+        assertThat(load.share("Lock")).isZero();
+        assertThat(load.serverCores()).isEqualTo(0.5);
+        assertThat(load.walBytesPerSec()).isEqualTo(2_000_000.0);
+    }
 }

@@ -7,6 +7,7 @@ import dev.baton.bench.contenders.FloorBatchedContender;
 import dev.baton.bench.contenders.FloorContender;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-            "Runs floor, floor-batched (50 transitions per commit), baton-inprocess, baton-queue, baton-http, dbos "
+            "Runs floor, floor-batched (50 transitions per commit), baton-inprocess, baton-queue (both with group "
+                    + "commit), the same two committing every advance alone, baton-http, dbos "
                     + "and dbscheduler against one PostgreSQL, interleaved (side-by-side), then Baton alone at growing "
                     + "output sizes (scaling), and prints transitions/s, hand-off latency, commits and WAL per "
                     + "transition and heap peak. "
@@ -85,7 +87,8 @@ public final class BenchMain implements Callable<Integer> {
             names = "--contenders",
             split = ",",
             paramLabel = "NAME",
-            description = "Which to run, in order (default floor,floor-batched,baton-inprocess,baton-queue,baton-http,"
+            description = "Which to run, in order (default floor,floor-batched,baton-inprocess,baton-queue,"
+                    + "baton-inprocess-alone,baton-queue-alone,baton-http,"
                     + "dbos,dbscheduler).")
     List<String> contenderNames;
 
@@ -226,6 +229,14 @@ public final class BenchMain implements Callable<Integer> {
         m.put("floor-batched", FloorBatchedContender::new);
         m.put("baton-inprocess", BatonContender::inProcess);
         m.put("baton-queue", BatonContender::queue);
+        // the same two with every advance committing alone: what group commit changes
+        m.put(
+                "baton-inprocess-alone",
+                () -> BatonContender.inProcess()
+                        .withStore("baton-inprocess-alone", b -> b.groupCommit(1, Duration.ZERO)));
+        m.put(
+                "baton-queue-alone",
+                () -> BatonContender.queue().withStore("baton-queue-alone", b -> b.groupCommit(1, Duration.ZERO)));
         m.put("baton-http", BatonContender::http);
         m.put("dbos", DbosContender::new);
         m.put("dbscheduler", DbSchedulerContender::new);

@@ -44,6 +44,8 @@ class BenchMainTest {
                         "floor-batched",
                         "baton-inprocess",
                         "baton-queue",
+                        "baton-inprocess-alone",
+                        "baton-queue-alone",
                         "baton-http",
                         "dbos",
                         "dbscheduler");
@@ -57,7 +59,15 @@ class BenchMainTest {
                 .isEqualTo(new BenchSettings.ScaleCurve(List.of(1, 2, 4, 8, 16), List.of(1, 2, 3), 4, 1000, 3, 1));
         assertThat(full.syncOn())
                 .isEqualTo(new BenchSettings.SyncOn(
-                        List.of("floor", "floor-batched", "baton-inprocess", "baton-queue", "dbos", "dbscheduler"),
+                        List.of(
+                                "floor",
+                                "floor-batched",
+                                "baton-inprocess",
+                                "baton-queue",
+                                "baton-inprocess-alone",
+                                "baton-queue-alone",
+                                "dbos",
+                                "dbscheduler"),
                         5,
                         1));
         assertThat(quick.scaleCurve())

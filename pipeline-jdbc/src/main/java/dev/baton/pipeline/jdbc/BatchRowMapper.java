@@ -117,16 +117,15 @@ final class BatchRowMapper implements RowMapper<BatchRecord> {
             return null;
         }
         long m = micros.asLong();
-        return Instant.ofEpochSecond(
-                Math.floorDiv(m, MICROS_PER_SECOND), Math.floorMod(m, MICROS_PER_SECOND) * 1_000L);
+        return Instant.ofEpochSecond(Math.floorDiv(m, MICROS_PER_SECOND), Math.floorMod(m, MICROS_PER_SECOND) * 1_000L);
     }
 
     private static String micros(Instant t) {
         if (t == null) {
             return "null";
         }
-        return Long.toString(Math.addExact(
-                Math.multiplyExact(t.getEpochSecond(), MICROS_PER_SECOND), t.getNano() / 1_000L));
+        return Long.toString(
+                Math.addExact(Math.multiplyExact(t.getEpochSecond(), MICROS_PER_SECOND), t.getNano() / 1_000L));
     }
 
     /** @return {@code stats} as the compact array of the class comment; times lose what is finer than a microsecond */

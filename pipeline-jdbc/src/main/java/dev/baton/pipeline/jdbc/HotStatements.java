@@ -114,7 +114,8 @@ final class HotStatements {
         } else if (value instanceof Long[] array) {
             ps.setArray(position, c.createArrayOf("bigint", array));
         } else {
-            throw new IllegalArgumentException("cannot bind a " + value.getClass().getName() + " by position");
+            throw new IllegalArgumentException(
+                    "cannot bind a " + value.getClass().getName() + " by position");
         }
     }
 

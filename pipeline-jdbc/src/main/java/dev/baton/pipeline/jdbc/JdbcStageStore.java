@@ -42,7 +42,8 @@ import org.jdbi.v3.core.statement.TemplateEngine;
 
 /**
  * {@link StageStore} on PostgreSQL, with Jdbi over {@code batch_processing_queue} and
- * {@code batch_processing_data} (create them with {@link BatonSchema#migrate}).
+ * {@code batch_processing_data} (create them with {@link BatonSchema#migrate}); the statements of a stage transition
+ * (a claim, a start, the read of a row, a commit whose output fits one row) run in plain JDBC.
  *
  * <pre>{@code
  * BatonSchema.migrate(dataSource);
@@ -435,7 +436,7 @@ public final class JdbcStageStore implements StageStore {
         return heldParams(claim, stats, binds).applyTo(statement);
     }
 
-    /** @return the parameters of a commit of {@code claim}: the compare-and-set's, the stats, and the statement's own */
+    /** @return the parameters of a commit of {@code claim}: the compare-and-set, the stats, the statement's own */
     private static Params heldParams(BatchRecord claim, StageStats stats, Consumer<Params> binds) {
         Params params = new Params()
                 .bind("b", claim.batchId())

@@ -33,7 +33,7 @@ final class Params {
         return values.get(name);
     }
 
-    /** Binds every value onto a Jdbi statement by name; a null as a NULL {@code varchar}, as Jdbi binds a null string. */
+    /** Binds every value onto a Jdbi statement by name; a null as a NULL {@code varchar}, as Jdbi binds a null. */
     <S extends SqlStatement<S>> S applyTo(S statement) {
         values.forEach((name, value) -> {
             if (value == null) {

@@ -51,16 +51,16 @@ class StageStatsEncodingTest {
                 .isEqualTo(Map.of("setup", STATS));
         StageStats nanos = new StageStats(1, 1, 0, Instant.parse("1969-12-31T23:59:59.999999999Z"), null);
         assertThat(BatchRowMapper.readStats("{\"setup\":" + BatchRowMapper.writeStats(nanos) + "}"))
-                .isEqualTo(Map.of(
-                        "setup", new StageStats(1, 1, 0, Instant.parse("1969-12-31T23:59:59.999999Z"), null)));
+                .isEqualTo(
+                        Map.of("setup", new StageStats(1, 1, 0, Instant.parse("1969-12-31T23:59:59.999999Z"), null)));
     }
 
     @Test
     void the_array_takes_under_half_the_jsonb_bytes_of_the_object_of_0_2() {
         long array = sql.count("SELECT pg_column_size(CAST(? AS jsonb))", BatchRowMapper.writeStats(STATS));
         long object = sql.count("SELECT pg_column_size(CAST(? AS jsonb))", OBJECT_OF_0_2);
-        System.out.printf("stage_stats of one stage in jsonb: %d bytes as an array, %d as the object of 0.2%n",
-                array, object);
+        System.out.printf(
+                "stage_stats of one stage in jsonb: %d bytes as an array, %d as the object of 0.2%n", array, object);
         assertThat(array * 2).isLessThan(object);
     }
 
@@ -70,8 +70,9 @@ class StageStatsEncodingTest {
         BatchRecord claim = store.claim(1, "setup", "w", Duration.ofMinutes(5)).orElseThrow();
         sql.update(
                 "UPDATE batch_processing_queue SET stage_stats = CAST(? AS jsonb) WHERE batch_id = 1",
-                "{\"earlier\":" + OBJECT_OF_0_2.replace("\"finishedAt\":\"2026-01-01T00:00:05.654321Z\"",
-                        "\"finishedAt\":null") + "}");
+                "{\"earlier\":"
+                        + OBJECT_OF_0_2.replace("\"finishedAt\":\"2026-01-01T00:00:05.654321Z\"", "\"finishedAt\":null")
+                        + "}");
         StageStats earlier = new StageStats(2, 3, 1_234, STATS.startedAt(), null);
         assertThat(store.find(1).orElseThrow().stageStats()).isEqualTo(Map.of("earlier", earlier));
 

@@ -16,7 +16,6 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -113,7 +112,8 @@ class TransitionCostTest {
             Map<String, Integer> transactions = counting.transactions();
             long wal = sql.count("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), CAST(? AS pg_lsn))", walBefore);
             int transitions = batches * STAGES;
-            int total = transactions.values().stream().mapToInt(Integer::intValue).sum();
+            int total =
+                    transactions.values().stream().mapToInt(Integer::intValue).sum();
             System.out.printf(
                     "%d batches x %d stages in-process, 1 KB outputs%s: %d transactions (%.2f per transition), %d WAL"
                             + " bytes per transition; transactions by statement: %s%n",
@@ -131,8 +131,9 @@ class TransitionCostTest {
     }
 
     private static String walPosition(Sql sql) {
-        return String.valueOf(
-                sql.rows("SELECT CAST(pg_current_wal_insert_lsn() AS text) AS lsn").get(0).get("lsn"));
+        return String.valueOf(sql.rows("SELECT CAST(pg_current_wal_insert_lsn() AS text) AS lsn")
+                .get(0)
+                .get("lsn"));
     }
 
     /**

@@ -12,6 +12,8 @@ import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StageStore;
 import dev.baton.pipeline.spi.StoreException;
 import dev.baton.pipeline.spi.UnstorableValueException;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,7 +43,8 @@ import org.jdbi.v3.core.statement.TemplateEngine;
 
 /**
  * {@link StageStore} on PostgreSQL, with Jdbi over {@code batch_processing_queue} and
- * {@code batch_processing_data} (create them with {@link BatonSchema#migrate}).
+ * {@code batch_processing_data} (create them with {@link BatonSchema#migrate}); the statements of a stage transition
+ * (a claim, a start, the read of a row, a commit whose output fits one row) run in plain JDBC.
  *
  * <pre>{@code
  * BatonSchema.migrate(dataSource);
@@ -133,12 +136,14 @@ public final class JdbcStageStore implements StageStore {
     private final Duration networkTimeout;
     private final SchemaCheck schema;
     private final GroupCommit group;
+    private final HotStatements hot;
 
     private JdbcStageStore(Builder b) {
         this.dataSource = b.dataSource;
         this.networkTimeout = b.networkTimeout;
         // every call's connection waits at most the network timeout per round trip, whatever the host's pool sets
-        this.jdbi = Jdbi.create(new TimedDataSource(b.dataSource, b.networkTimeout));
+        TimedDataSource timed = new TimedDataSource(b.dataSource, b.networkTimeout);
+        this.jdbi = Jdbi.create(timed);
         // Jdbi copies its configuration into every handle and statement, but builds afresh (registering
         // every default) any configuration class its root never created: create those once here
         jdbi.getConfig(SqlArrayTypes.class);
@@ -160,6 +165,7 @@ public final class JdbcStageStore implements StageStore {
                         b.groupLinger,
                         GROUPS_IN_FLIGHT,
                         b.networkTimeout);
+        this.hot = new HotStatements(timed, sql);
         call("checking Baton's tables", () -> {
             jdbi.useHandle(schema::require);
             return null;
@@ -215,7 +221,7 @@ public final class JdbcStageStore implements StageStore {
         Run run = new Run(batchId, firstStage, startAfter, traceContext);
         return call("starting batch " + batchId, () -> {
             if (input == null) {
-                return jdbi.withHandle(h -> insertRun(h, run, null, null))
+                return insertRun(run, null, null)
                         .map(r -> new Created(r, true))
                         .orElseGet(() -> existingRun(batchId, null));
             }
@@ -321,21 +327,39 @@ public final class JdbcStageStore implements StageStore {
     }
 
     /**
-     * @param input the input when it fits one row, else null (none, or streamed into chunk rows after this)
-     * @param digest the input's digest, or null (none, or not known yet)
+     * The start of a run in a transaction of its own (plain JDBC): with no input, or one that fits one row.
+     *
+     * @param input the input when it fits one row, else null (none)
+     * @param digest the input's digest, or null (none)
+     * @return the new row, or empty when the batch already has a run
+     */
+    private Optional<BatchRecord> insertRun(Run run, String input, String digest) {
+        return hot.one(SqlText.CREATE, runParams(run, input, digest), BatchRowMapper::read);
+    }
+
+    /**
+     * The start of a run in the transaction of a chunked input, on {@code h}: the input streams into chunk rows after
+     * this.
+     *
+     * @param digest the input's digest, or null (not known yet)
      * @return the new row, or empty when the batch already has a run
      */
     private Optional<BatchRecord> insertRun(Handle h, Run run, String input, String digest) {
-        return h.createQuery(sql.of(SqlText.CREATE))
+        return runParams(run, input, digest)
+                .applyTo(h.createQuery(sql.of(SqlText.CREATE)))
+                .map(ROWS)
+                .findOne();
+    }
+
+    private static Params runParams(Run run, String input, String digest) {
+        return new Params()
                 .bind("b", run.batchId())
                 .bind("stage", run.firstStage())
                 .bind("after", run.startAfter().toMillis())
                 .bind("digest", digest)
                 .bind("trace", run.traceContext())
                 .bind("input_stage", OutputRows.INPUT)
-                .bind("input", input)
-                .map(ROWS)
-                .findOne();
+                .bind("input", input);
     }
 
     /** A run found by a start, with its input's digest (null for none). */
@@ -382,10 +406,7 @@ public final class JdbcStageStore implements StageStore {
     public Optional<BatchRecord> find(long batchId) {
         return call(
                 "reading batch " + batchId,
-                () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.FIND))
-                        .bind("b", batchId)
-                        .map(ROWS)
-                        .findOne()));
+                () -> hot.one(SqlText.FIND, new Params().bind("b", batchId), BatchRowMapper::read));
     }
 
     @Override
@@ -393,13 +414,14 @@ public final class JdbcStageStore implements StageStore {
         Objects.requireNonNull(stage, "stage");
         return call(
                 "claiming stage '" + stage + "' of batch " + batchId,
-                () -> jdbi.withHandle(h -> h.createQuery(sql.of(SqlText.CLAIM))
-                        .bind("owner", owner)
-                        .bind("lease", lease.toMillis())
-                        .bindArray("batches", Long.class, List.of(batchId))
-                        .bind("stage", stage)
-                        .map(ROWS)
-                        .findOne()));
+                () -> hot.one(
+                        SqlText.CLAIM,
+                        new Params()
+                                .bind("owner", owner)
+                                .bind("lease", lease.toMillis())
+                                .bind("batches", new Long[] {batchId})
+                                .bind("stage", stage),
+                        BatchRowMapper::read));
     }
 
     /** The queue worker's claims of due batches; see {@link DueClaims#claim}. */
@@ -468,8 +490,8 @@ public final class JdbcStageStore implements StageStore {
      * Commits a compare-and-set on the claimed row with {@code statement} (one of the {@link SqlText}
      * commits, whose {@code :output} is the output when it fits one row) together with the stage's output.
      * An output that fits one row goes in the same statement as the update (one round trip, one commit: the
-     * hot path); a longer one is streamed into chunk rows in a transaction that starts with the update
-     * ({@code :output} NULL). The source is written once.
+     * hot path, in plain JDBC: {@link HotStatements}); a longer one is streamed into chunk rows in a transaction that
+     * starts with the update ({@code :output} NULL), on Jdbi. The source is written once.
      *
      * @param binds binds the statement's own parameters
      * @param what what the output is ({@code "output"}, {@code "partial output"}), for messages
@@ -478,7 +500,7 @@ public final class JdbcStageStore implements StageStore {
     private Optional<Moved> commitHeld(
             BatchRecord claim,
             SqlText statement,
-            Consumer<SqlStatement<?>> binds,
+            Consumer<Params> binds,
             JsonSource output,
             String what,
             StageStats stats,
@@ -500,30 +522,36 @@ public final class JdbcStageStore implements StageStore {
             if (fits == null) {
                 return Optional.of(write.commit());
             }
-            GroupCommit.Alone alone = advance -> jdbi.withHandle(h -> bindHeld(h.createQuery(text), claim, stats, binds)
-                    .bind("output", fits)
-                    .map(Moved.ROWS)
-                    .findOne());
+            GroupCommit.Alone alone = advance ->
+                    hot.one(statement, heldParams(claim, stats, binds).bind("output", fits), Moved::read);
             return group != null && grouped != null ? group.commit(grouped.apply(fits), alone) : alone.commit(null);
         }
     }
 
     private static <S extends SqlStatement<S>> S bindHeld(
-            S statement, BatchRecord claim, StageStats stats, Consumer<SqlStatement<?>> binds) {
-        statement
+            S statement, BatchRecord claim, StageStats stats, Consumer<Params> binds) {
+        return heldParams(claim, stats, binds).applyTo(statement);
+    }
+
+    /** @return the parameters of a commit of {@code claim}: the compare-and-set, the stats, the statement's own */
+    private static Params heldParams(BatchRecord claim, StageStats stats, Consumer<Params> binds) {
+        Params params = new Params()
                 .bind("b", claim.batchId())
                 .bind("v", claim.version())
                 .bind("owner", claim.leaseOwner())
                 .bind("stage", claim.stage())
                 .bind("stats", BatchRowMapper.writeStats(stats));
-        binds.accept(statement);
-        return statement;
+        binds.accept(params);
+        return params;
     }
 
     /** What a commit of a claimed row returns. */
     record Moved(Instant leaseUntil, Instant updatedAt) {
-        static final RowMapper<Moved> ROWS = (rs, ctx) ->
-                new Moved(BatchRowMapper.instant(rs, "lease_until"), BatchRowMapper.instant(rs, "updated_at"));
+        static final RowMapper<Moved> ROWS = (rs, ctx) -> read(rs);
+
+        static Moved read(ResultSet rs) throws SQLException {
+            return new Moved(BatchRowMapper.instant(rs, "lease_until"), BatchRowMapper.instant(rs, "updated_at"));
+        }
     }
 
     /**

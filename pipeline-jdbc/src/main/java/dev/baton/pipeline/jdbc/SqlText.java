@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
  * Every SQL statement of pipeline-jdbc, each whole. {@code <queue>}, {@code <data>} and {@code <history>} stand
  * for the tables, {@code <columns>} for the queue columns {@link BatchRowMapper} reads; {@link Statements}
  * fills them in once per store. Parameters are Jdbi's {@code :name}, except in the plain JDBC statements of
- * the queue trigger and worker.
+ * the queue trigger and worker ({@code ?}); {@link HotStatements} runs its statements in plain JDBC too, with their
+ * names turned into {@code ?} once ({@link Positional}).
  *
  * <p>Time: {@code now()} is the start of the transaction, so every row a statement (or a transaction) writes
  * gets the same time; only the lease of a commit that streamed a chunked output uses {@code clock_timestamp()}.

@@ -112,7 +112,7 @@ class ChaosTest {
         }
         assertAllCompletedCorrectly(batches);
         assertThat(sql.count("SELECT count(*) FROM batch_processing_queue WHERE "
-                        + "(stage_stats->'annotation'->>'attempts')::int >= 2"))
+                        + "(stage_stats->'annotation'->>0)::int >= 2"))
                 .as("the batch whose annotation died was rescued as a new attempt")
                 .isPositive();
     }

@@ -212,7 +212,7 @@ class PipelineInvariantsTest {
         assertThat(sql.queueRow(1)).containsEntry("status", "completed");
         assertThat(runner.client().status(1).orElseThrow().stages().get(2).attempts())
                 .isEqualTo(3);
-        assertThat(sql.count("SELECT (stage_stats->'annotation'->>'invocations')::int FROM batch_processing_queue "
+        assertThat(sql.count("SELECT (stage_stats->'annotation'->>1)::int FROM batch_processing_queue "
                         + "WHERE batch_id = 1"))
                 .isEqualTo(3);
         assertThat(failures).isEmpty();

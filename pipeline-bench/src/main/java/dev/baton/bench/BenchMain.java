@@ -5,6 +5,7 @@ import dev.baton.bench.contenders.DbSchedulerContender;
 import dev.baton.bench.contenders.DbosContender;
 import dev.baton.bench.contenders.FloorBatchedContender;
 import dev.baton.bench.contenders.FloorContender;
+import dev.baton.pipeline.jdbc.JdbcStageStore;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,8 +30,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-            "Runs floor, floor-batched (50 transitions per commit), baton-inprocess, baton-queue (both with group "
-                    + "commit), the same two committing every advance alone, baton-http, dbos "
+            "Runs floor, floor-batched (50 transitions per commit), baton-inprocess, baton-queue, the same two "
+                    + "with group commit on, baton-http, dbos "
                     + "and dbscheduler against one PostgreSQL, interleaved (side-by-side), then Baton alone at growing "
                     + "output sizes (scaling), and prints transitions/s, hand-off latency, commits and WAL per "
                     + "transition and heap peak. "
@@ -88,7 +89,7 @@ public final class BenchMain implements Callable<Integer> {
             split = ",",
             paramLabel = "NAME",
             description = "Which to run, in order (default floor,floor-batched,baton-inprocess,baton-queue,"
-                    + "baton-inprocess-alone,baton-queue-alone,baton-http,"
+                    + "baton-inprocess-group,baton-queue-group,baton-http,"
                     + "dbos,dbscheduler).")
     List<String> contenderNames;
 
@@ -229,14 +230,19 @@ public final class BenchMain implements Callable<Integer> {
         m.put("floor-batched", FloorBatchedContender::new);
         m.put("baton-inprocess", BatonContender::inProcess);
         m.put("baton-queue", BatonContender::queue);
-        // the same two with every advance committing alone: what group commit changes
+        // the same two with group commit on: what it changes
         m.put(
-                "baton-inprocess-alone",
+                "baton-inprocess-group",
                 () -> BatonContender.inProcess()
-                        .withStore("baton-inprocess-alone", b -> b.groupCommit(1, Duration.ZERO)));
+                        .withStore(
+                                "baton-inprocess-group",
+                                b -> b.groupCommit(JdbcStageStore.SUGGESTED_GROUP_SIZE, Duration.ZERO)));
         m.put(
-                "baton-queue-alone",
-                () -> BatonContender.queue().withStore("baton-queue-alone", b -> b.groupCommit(1, Duration.ZERO)));
+                "baton-queue-group",
+                () -> BatonContender.queue()
+                        .withStore(
+                                "baton-queue-group",
+                                b -> b.groupCommit(JdbcStageStore.SUGGESTED_GROUP_SIZE, Duration.ZERO)));
         m.put("baton-http", BatonContender::http);
         m.put("dbos", DbosContender::new);
         m.put("dbscheduler", DbSchedulerContender::new);

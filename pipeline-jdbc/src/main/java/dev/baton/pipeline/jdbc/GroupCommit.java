@@ -2,6 +2,8 @@ package dev.baton.pipeline.jdbc;
 
 import dev.baton.pipeline.spi.BatchRecord;
 import dev.baton.pipeline.spi.StoreException;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -14,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,8 +80,7 @@ final class GroupCommit {
         }
     }
 
-    private final Jdbi jdbi;
-    private final String statement;
+    private final HotStatements hot;
     private final int maxSize;
     private final long lingerNanos;
     private final int maxInFlight;
@@ -93,15 +93,14 @@ final class GroupCommit {
     private final LongAdder grouped = new LongAdder();
 
     /**
-     * @param statement the text of {@link SqlText#ADVANCE_GROUP} for the store's tables
+     * @param hot the store's plain JDBC statements, {@link SqlText#ADVANCE_GROUP} among them
      * @param maxSize the most advances in one group, at least 2
      * @param linger how long a leader waits for its group to fill, zero or more
      * @param maxInFlight how many groups may be committed at once, at least 1
      * @param networkTimeout the store's bound on one round trip; a caller waits at most a few of them
      */
-    GroupCommit(Jdbi jdbi, String statement, int maxSize, Duration linger, int maxInFlight, Duration networkTimeout) {
-        this.jdbi = jdbi;
-        this.statement = statement;
+    GroupCommit(HotStatements hot, int maxSize, Duration linger, int maxInFlight, Duration networkTimeout) {
+        this.hot = hot;
         this.maxSize = maxSize;
         this.lingerNanos = linger.toNanos();
         this.maxInFlight = maxInFlight;
@@ -285,27 +284,27 @@ final class GroupCommit {
         for (int i = 0; i < n; i++) {
             results.add(Optional.empty());
         }
-        jdbi.useHandle(h -> h.createQuery(statement)
-                .bindArray("b", Long.class, (Object[]) batch)
-                .bindArray("v", Long.class, (Object[]) version)
-                .bindArray("owner", String.class, (Object[]) owner)
-                .bindArray("stage", String.class, (Object[]) stage)
-                .bindArray("next", String.class, (Object[]) next)
-                .bindArray("status", String.class, (Object[]) status)
-                .bindArray("lease", Long.class, (Object[]) lease)
-                .bindArray("stats", String.class, (Object[]) stats)
-                .bindArray("output", String.class, (Object[]) output)
-                .map((rs, ctx) -> {
-                    int member = rs.getInt("n") - 1;
-                    results.set(
-                            member,
-                            Optional.of(new JdbcStageStore.Moved(
-                                    BatchRowMapper.instant(rs, "lease_until"),
-                                    BatchRowMapper.instant(rs, "updated_at"))));
-                    return member;
-                })
-                .list());
+        Params arrays = new Params()
+                .bind("b", batch)
+                .bind("v", version)
+                .bind("owner", owner)
+                .bind("stage", stage)
+                .bind("next", next)
+                .bind("status", status)
+                .bind("lease", lease)
+                .bind("stats", stats)
+                .bind("output", output);
+        for (Member moved : hot.all(SqlText.ADVANCE_GROUP, arrays, Member::read)) {
+            results.set(moved.index(), Optional.of(moved.row()));
+        }
         return results;
+    }
+
+    /** A row the group's statement moved: its member's index and the update's lease and time. */
+    private record Member(int index, JdbcStageStore.Moved row) {
+        static Member read(ResultSet rs) throws SQLException {
+            return new Member(rs.getInt("n") - 1, JdbcStageStore.Moved.read(rs));
+        }
     }
 
     /** @return advances waiting for a group now */

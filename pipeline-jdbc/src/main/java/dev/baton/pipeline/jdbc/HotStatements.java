@@ -5,8 +5,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -33,7 +35,8 @@ final class HotStatements {
             SqlText.ADVANCE,
             SqlText.ADVANCE_AND_CLAIM,
             SqlText.SAVE_PROGRESS,
-            SqlText.SAVE_PROGRESS_AND_RETRY);
+            SqlText.SAVE_PROGRESS_AND_RETRY,
+            SqlText.ADVANCE_GROUP);
 
     private final DataSource dataSource;
     private final EnumMap<SqlText, Positional> statements = new EnumMap<>(SqlText.class);
@@ -63,6 +66,21 @@ final class HotStatements {
      * @throws IllegalArgumentException if {@code statement} is not {@linkplain #HOT hot} or a parameter has no value
      */
     <R> Optional<R> one(SqlText statement, Params params, Row<R> row) {
+        List<R> rows = all(statement, params, row, true);
+        return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+    }
+
+    /**
+     * Runs {@code statement} with {@code params} and reads every row.
+     *
+     * @throws Failed if the database or the driver fails (nothing is committed, unless the commit's reply was lost)
+     * @throws IllegalArgumentException if {@code statement} is not {@linkplain #HOT hot} or a parameter has no value
+     */
+    <R> List<R> all(SqlText statement, Params params, Row<R> row) {
+        return all(statement, params, row, false);
+    }
+
+    private <R> List<R> all(SqlText statement, Params params, Row<R> row, boolean first) {
         Positional p = statements.get(statement);
         if (p == null) {
             throw new IllegalArgumentException(statement + " is not one of the plain JDBC statements " + HOT);
@@ -70,7 +88,7 @@ final class HotStatements {
         try (Connection c = dataSource.getConnection()) {
             boolean autoCommit = c.getAutoCommit();
             try {
-                Optional<R> result = run(c, statement, p, params, row);
+                List<R> result = run(c, statement, p, params, row, first);
                 if (!autoCommit) {
                     c.commit();
                 }
@@ -86,7 +104,8 @@ final class HotStatements {
         }
     }
 
-    private static <R> Optional<R> run(Connection c, SqlText statement, Positional p, Params params, Row<R> row)
+    private static <R> List<R> run(
+            Connection c, SqlText statement, Positional p, Params params, Row<R> row, boolean first)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(p.text())) {
             for (int i = 0; i < p.names().size(); i++) {
@@ -97,7 +116,14 @@ final class HotStatements {
                 set(c, ps, i + 1, params.value(name));
             }
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(row.read(rs)) : Optional.empty();
+                List<R> rows = new ArrayList<>();
+                while (rs.next()) {
+                    rows.add(row.read(rs));
+                    if (first) {
+                        break;
+                    }
+                }
+                return rows;
             }
         }
     }
@@ -113,6 +139,8 @@ final class HotStatements {
             ps.setInt(position, n);
         } else if (value instanceof Long[] array) {
             ps.setArray(position, c.createArrayOf("bigint", array));
+        } else if (value instanceof String[] array) {
+            ps.setArray(position, c.createArrayOf("text", array));
         } else {
             throw new IllegalArgumentException(
                     "cannot bind a " + value.getClass().getName() + " by position");

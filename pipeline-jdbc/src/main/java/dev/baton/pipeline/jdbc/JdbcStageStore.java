@@ -113,8 +113,14 @@ public final class JdbcStageStore implements StageStore {
     /** Longest network timeout. */
     public static final Duration MAX_NETWORK_TIMEOUT = Duration.ofMinutes(10);
 
-    /** The default {@linkplain Builder#groupCommit most advances committed together}. */
-    public static final int DEFAULT_GROUP_SIZE = 32;
+    /**
+     * The default {@linkplain Builder#groupCommit most advances committed together}: 1, every advance commits alone.
+     * On a small machine with asynchronous commits, grouping costs more than it saves (see BENCHMARKS.md).
+     */
+    public static final int DEFAULT_GROUP_SIZE = 1;
+
+    /** A {@linkplain Builder#groupCommit group size} that suits many workers on one store. */
+    public static final int SUGGESTED_GROUP_SIZE = 32;
 
     /** The most advances {@linkplain Builder#groupCommit committed together} that a store allows. */
     public static final int MAX_GROUP_SIZE = 1000;
@@ -156,16 +162,10 @@ public final class JdbcStageStore implements StageStore {
         this.dueClaims = new DueClaims(jdbi, sql, names);
         this.shards = new ShardStatements(jdbi, sql, outputs);
         this.schema = new SchemaCheck(names, sql);
+        this.hot = new HotStatements(timed, sql);
         this.group = b.groupSize < 2
                 ? null
-                : new GroupCommit(
-                        jdbi,
-                        sql.of(SqlText.ADVANCE_GROUP),
-                        b.groupSize,
-                        b.groupLinger,
-                        GROUPS_IN_FLIGHT,
-                        b.networkTimeout);
-        this.hot = new HotStatements(timed, sql);
+                : new GroupCommit(hot, b.groupSize, b.groupLinger, GROUPS_IN_FLIGHT, b.networkTimeout);
         call("checking Baton's tables", () -> {
             jdbi.useHandle(schema::require);
             return null;
@@ -1113,7 +1113,8 @@ public final class JdbcStageStore implements StageStore {
          * invocation runs one stage at a time and always commits alone.
          *
          * @param maxSize the most advances in one group, 1 (every advance commits alone) to
-         *     {@value JdbcStageStore#MAX_GROUP_SIZE}; default {@value JdbcStageStore#DEFAULT_GROUP_SIZE}
+         *     {@value JdbcStageStore#MAX_GROUP_SIZE}; default {@value JdbcStageStore#DEFAULT_GROUP_SIZE} (off), for
+         *     example {@value JdbcStageStore#SUGGESTED_GROUP_SIZE} to turn it on
          * @param linger how long a group waits to fill before it commits, zero (the default: it takes what is
          *     waiting) to {@link JdbcStageStore#MAX_GROUP_LINGER}; each of its advances waits that much longer
          * @return this

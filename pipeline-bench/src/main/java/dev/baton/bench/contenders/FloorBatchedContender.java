@@ -66,24 +66,13 @@ public final class FloorBatchedContender implements Contender {
 
     @Override
     public void prepareSchema(Database db) throws SQLException {
-        db.execute(
-                "DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE",
-                "CREATE SCHEMA " + SCHEMA,
-                "CREATE TABLE " + SCHEMA
-                        + ".queue (batch_id BIGINT PRIMARY KEY, stage INT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)",
-                "CREATE TABLE " + SCHEMA + ".data (batch_id BIGINT NOT NULL, stage INT NOT NULL, data JSONB NOT NULL,"
-                        + " PRIMARY KEY (batch_id, stage))");
+        FloorContender.createTables(db, SCHEMA);
     }
 
     @Override
     public void setUp(Database db, Round round) throws SQLException {
         pool = db.pool(applicationName(), round.workers());
-        try (Connection c = pool.getConnection();
-                var s = c.createStatement()) {
-            s.execute("TRUNCATE " + SCHEMA + ".queue, " + SCHEMA + ".data");
-            s.execute("INSERT INTO " + SCHEMA + ".queue SELECT g, 0, now() FROM generate_series(1, " + round.batches()
-                    + ") g");
-        }
+        FloorContender.fillQueue(pool, SCHEMA, round.batches());
     }
 
     @Override

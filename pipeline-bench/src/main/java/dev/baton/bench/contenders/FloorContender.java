@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
+import javax.sql.DataSource;
 
 /**
  * The floor: the least work a durable transition needs, with plain JDBC. Each of the
@@ -28,23 +29,32 @@ public final class FloorContender implements Contender {
 
     @Override
     public void prepareSchema(Database db) throws SQLException {
-        db.execute(
-                "DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE",
-                "CREATE SCHEMA " + SCHEMA,
-                "CREATE TABLE " + SCHEMA
-                        + ".queue (batch_id BIGINT PRIMARY KEY, stage INT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)",
-                "CREATE TABLE " + SCHEMA + ".data (batch_id BIGINT NOT NULL, stage INT NOT NULL, data JSONB NOT NULL,"
-                        + " PRIMARY KEY (batch_id, stage))");
+        createTables(db, SCHEMA);
     }
 
     @Override
     public void setUp(Database db, Round round) throws SQLException {
         pool = db.pool(applicationName(), round.workers());
+        fillQueue(pool, SCHEMA, round.batches());
+    }
+
+    /** Creates the floor's two tables in {@code schema}, dropping what was there. */
+    static void createTables(Database db, String schema) throws SQLException {
+        db.execute(
+                "DROP SCHEMA IF EXISTS " + schema + " CASCADE",
+                "CREATE SCHEMA " + schema,
+                "CREATE TABLE " + schema
+                        + ".queue (batch_id BIGINT PRIMARY KEY, stage INT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)",
+                "CREATE TABLE " + schema + ".data (batch_id BIGINT NOT NULL, stage INT NOT NULL, data JSONB NOT NULL,"
+                        + " PRIMARY KEY (batch_id, stage))");
+    }
+
+    /** Empties the tables in {@code schema} and creates the queue rows of a round, in one statement. */
+    static void fillQueue(DataSource pool, String schema, int batches) throws SQLException {
         try (Connection c = pool.getConnection();
                 var s = c.createStatement()) {
-            s.execute("TRUNCATE " + SCHEMA + ".queue, " + SCHEMA + ".data");
-            s.execute("INSERT INTO " + SCHEMA + ".queue SELECT g, 0, now() FROM generate_series(1, " + round.batches()
-                    + ") g");
+            s.execute("TRUNCATE " + schema + ".queue, " + schema + ".data");
+            s.execute("INSERT INTO " + schema + ".queue SELECT g, 0, now() FROM generate_series(1, " + batches + ") g");
         }
     }
 

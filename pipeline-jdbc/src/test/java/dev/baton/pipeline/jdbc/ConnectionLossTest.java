@@ -10,11 +10,6 @@ import dev.baton.pipeline.spi.JsonSource;
 import dev.baton.pipeline.spi.StageStats;
 import dev.baton.pipeline.spi.StoreException;
 import dev.baton.pipeline.testkit.PostgresExtension;
-import java.io.PrintWriter;
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,8 +19,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import java.util.logging.Logger;
-import javax.sql.DataSource;
 import org.jdbi.v3.core.JdbiException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -187,7 +180,7 @@ class ConnectionLossTest {
     }
 
     /** Hands out connections of the test's schema that the server terminates around a chosen statement. */
-    static final class KillingDataSource implements DataSource {
+    static final class KillingDataSource extends DataSourceStub {
         private final Predicate<String> when;
         private final boolean afterExecute;
 
@@ -205,14 +198,14 @@ class ConnectionLossTest {
                 rs.next();
                 pid = rs.getInt(1);
             }
-            return proxy(Connection.class, c, (method, args) -> {
+            return proxy(Connection.class, (method, args) -> {
                 if (method.getName().equals("prepareStatement") && when.test(((String) args[0]).strip())) {
                     if (!afterExecute) {
                         terminate(pid);
                         return method.invoke(c, args);
                     }
                     PreparedStatement ps = (PreparedStatement) method.invoke(c, args);
-                    return proxy(PreparedStatement.class, ps, (m, a) -> {
+                    return proxy(PreparedStatement.class, (m, a) -> {
                         Object result = m.invoke(ps, a);
                         if (m.getName().startsWith("execute")) {
                             terminate(pid);
@@ -236,57 +229,6 @@ class ConnectionLossTest {
                             .isTrue();
                 }
             }
-        }
-
-        interface Call {
-            Object invoke(Method method, Object[] args) throws Throwable;
-        }
-
-        private static <T> T proxy(Class<T> type, T target, Call call) {
-            InvocationHandler handler = (p, method, args) -> {
-                try {
-                    return call.invoke(method, args);
-                } catch (InvocationTargetException e) {
-                    throw e.getCause();
-                }
-            };
-            return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler));
-        }
-
-        @Override
-        public Connection getConnection(String username, String password) throws SQLException {
-            throw new SQLException("not used");
-        }
-
-        @Override
-        public PrintWriter getLogWriter() {
-            return null;
-        }
-
-        @Override
-        public void setLogWriter(PrintWriter out) {}
-
-        @Override
-        public void setLoginTimeout(int seconds) {}
-
-        @Override
-        public int getLoginTimeout() {
-            return 0;
-        }
-
-        @Override
-        public Logger getParentLogger() {
-            return Logger.getGlobal();
-        }
-
-        @Override
-        public <T> T unwrap(Class<T> type) throws SQLException {
-            throw new SQLException("not a wrapper");
-        }
-
-        @Override
-        public boolean isWrapperFor(Class<?> type) {
-            return false;
         }
     }
 }

@@ -7,13 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import dev.baton.pipeline.Pipeline;
 import dev.baton.pipeline.spi.StoreException;
 import dev.baton.pipeline.testkit.PostgresExtension;
-import java.io.PrintWriter;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
-import java.util.logging.Logger;
-import javax.sql.DataSource;
 import org.jdbi.v3.core.JdbiException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -109,7 +105,7 @@ class NetworkTimeoutTest {
      * A pool holding one connection: closing what it hands out leaves the connection open, as returning it to a pool
      * does.
      */
-    static final class PoolOfOne implements DataSource {
+    static final class PoolOfOne extends DataSourceStub {
         private final Connection connection;
 
         PoolOfOne(Connection connection) {
@@ -129,42 +125,6 @@ class NetworkTimeoutTest {
                             throw e.getCause();
                         }
                     });
-        }
-
-        @Override
-        public Connection getConnection(String username, String password) throws SQLException {
-            throw new SQLException("not used");
-        }
-
-        @Override
-        public PrintWriter getLogWriter() {
-            return null;
-        }
-
-        @Override
-        public void setLogWriter(PrintWriter out) {}
-
-        @Override
-        public void setLoginTimeout(int seconds) {}
-
-        @Override
-        public int getLoginTimeout() {
-            return 0;
-        }
-
-        @Override
-        public Logger getParentLogger() {
-            return Logger.getGlobal();
-        }
-
-        @Override
-        public <T> T unwrap(Class<T> type) throws SQLException {
-            throw new SQLException("not a wrapper");
-        }
-
-        @Override
-        public boolean isWrapperFor(Class<?> type) {
-            return false;
         }
     }
 }

@@ -9,11 +9,6 @@ import dev.baton.pipeline.PipelineListener;
 import dev.baton.pipeline.PipelineRunner;
 import dev.baton.pipeline.StageResult;
 import dev.baton.pipeline.testkit.PostgresExtension;
-import java.io.PrintWriter;
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -24,7 +19,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -146,7 +140,7 @@ class TransitionCostTest {
      * Hands out the test's connections and counts the transactions run on them, each named by the {@link SqlText}
      * statements in it ({@code "BEGIN+ONE+TWO"} for an explicit transaction of two).
      */
-    static final class Counting implements DataSource {
+    static final class Counting extends DataSourceStub {
         private final DataSource target;
         private final Map<String, String> names = new HashMap<>();
         private final Map<String, Integer> transactions = new TreeMap<>();
@@ -181,12 +175,12 @@ class TransitionCostTest {
         public Connection getConnection() throws SQLException {
             Connection c = target.getConnection();
             List<String> open = new ArrayList<>();
-            return proxy(Connection.class, c, (method, args) -> {
+            return proxy(Connection.class, (method, args) -> {
                 switch (method.getName()) {
                     case "prepareStatement" -> {
                         String name = names.getOrDefault(((String) args[0]), "other");
                         PreparedStatement ps = (PreparedStatement) method.invoke(c, args);
-                        return proxy(PreparedStatement.class, ps, (m, a) -> {
+                        return proxy(PreparedStatement.class, (m, a) -> {
                             if (m.getName().startsWith("execute")) {
                                 if (c.getAutoCommit()) {
                                     count(name);
@@ -206,57 +200,6 @@ class TransitionCostTest {
                 }
                 return method.invoke(c, args);
             });
-        }
-
-        interface Call {
-            Object invoke(Method method, Object[] args) throws Throwable;
-        }
-
-        private static <T> T proxy(Class<T> type, T target, Call call) {
-            InvocationHandler handler = (p, method, args) -> {
-                try {
-                    return call.invoke(method, args);
-                } catch (InvocationTargetException e) {
-                    throw e.getCause();
-                }
-            };
-            return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler));
-        }
-
-        @Override
-        public Connection getConnection(String username, String password) throws SQLException {
-            throw new SQLException("not used");
-        }
-
-        @Override
-        public PrintWriter getLogWriter() {
-            return null;
-        }
-
-        @Override
-        public void setLogWriter(PrintWriter out) {}
-
-        @Override
-        public void setLoginTimeout(int seconds) {}
-
-        @Override
-        public int getLoginTimeout() {
-            return 0;
-        }
-
-        @Override
-        public Logger getParentLogger() {
-            return Logger.getGlobal();
-        }
-
-        @Override
-        public <T> T unwrap(Class<T> type) throws SQLException {
-            throw new SQLException("not a wrapper");
-        }
-
-        @Override
-        public boolean isWrapperFor(Class<?> type) {
-            return false;
         }
     }
 }
